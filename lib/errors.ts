@@ -1,0 +1,60 @@
+import createError from '@fastify/error'
+
+/**
+ * Every error the plugin raises or sends to a client, by code.
+ * Each is documented in README.md ("Error codes"); a test checks that.
+ */
+export const errors = {
+  // Register and boot time
+  OPTIONS_INVALID: createError('FST_LIVEVIEW_OPTIONS_INVALID', "Invalid fastify-liveview option '%s': %s", 500, TypeError),
+  SECRET_MISSING: createError('FST_LIVEVIEW_SECRET_MISSING', 'fastify-liveview needs a `secret` in production (at least 32 characters); set it from an environment variable', 500),
+  CLIENT_MISSING: createError('FST_LIVEVIEW_CLIENT_MISSING', 'The client bundle was not found at %s: run `npm run build`', 500),
+  VIEW_INVALID: createError('FST_LIVEVIEW_VIEW_INVALID', 'View %s: %s', 500, TypeError),
+  TEMPLATE_INVALID: createError('FST_LIVEVIEW_TEMPLATE_INVALID', "View %s: template '%s' %s", 500),
+  ROUTE_INVALID: createError('FST_LIVEVIEW_ROUTE_INVALID', "Live route '%s': %s", 500, TypeError),
+
+  // Join (the socket's first frame)
+  JOIN_REQUIRED: createError('FST_LIVEVIEW_JOIN_REQUIRED', 'The first frame of a socket must be a join', 400),
+  ALREADY_JOINED: createError('FST_LIVEVIEW_ALREADY_JOINED', 'This socket has joined a view already', 400),
+  TOKEN_INVALID: createError('FST_LIVEVIEW_TOKEN_INVALID', 'The page token is malformed or its signature does not verify', 403),
+  TOKEN_EXPIRED: createError('FST_LIVEVIEW_TOKEN_EXPIRED', 'The page token expired: reload the page', 403),
+  TOKEN_ROUTE_MISMATCH: createError('FST_LIVEVIEW_TOKEN_ROUTE_MISMATCH', "The page token was minted for route '%s', not for the page URL '%s'", 403),
+  PROTOCOL_MISMATCH: createError('FST_LIVEVIEW_PROTOCOL_MISMATCH', 'The page speaks protocol version %s, the server %s: reload the page', 400),
+  ROUTE_NOT_FOUND: createError('FST_LIVEVIEW_ROUTE_NOT_FOUND', "No live view is declared for '%s'", 404),
+  ORIGIN_FORBIDDEN: createError('FST_LIVEVIEW_ORIGIN_FORBIDDEN', "WebSocket Origin '%s' is not allowed", 403),
+  JOIN_TIMEOUT: createError('FST_LIVEVIEW_JOIN_TIMEOUT', 'The socket did not join within %s ms', 408),
+  MOUNT_FAILED: createError('FST_LIVEVIEW_MOUNT_FAILED', 'View %s failed to mount: %s', 500),
+
+  // Frames and events
+  FRAME_MALFORMED: createError('FST_LIVEVIEW_FRAME_MALFORMED', 'Malformed frame: %s', 400),
+  FRAME_TOO_LARGE: createError('FST_LIVEVIEW_FRAME_TOO_LARGE', 'Frame of %s bytes is over the limit of %s bytes', 413),
+  EVENT_UNKNOWN: createError('FST_LIVEVIEW_EVENT_UNKNOWN', "View %s has no event handler '%s'", 404),
+  PARAMS_INVALID: createError('FST_LIVEVIEW_PARAMS_INVALID', "Invalid params for event '%s': %s", 400),
+  HANDLER_FAILED: createError('FST_LIVEVIEW_HANDLER_FAILED', "Handler '%s' of view %s failed: %s", 500),
+  INFO_FAILED: createError('FST_LIVEVIEW_INFO_FAILED', 'handleInfo of view %s failed: %s', 500),
+  CONTEXT_INVALID: createError('FST_LIVEVIEW_CONTEXT_INVALID', 'context() of view %s %s', 500),
+  RENDER_FAILED: createError('FST_LIVEVIEW_RENDER_FAILED', 'Template of view %s failed: %s', 500),
+  RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many events: the limit is %s per second', 429),
+  MAILBOX_FULL: createError('FST_LIVEVIEW_MAILBOX_FULL', 'The session has %s messages waiting already', 503),
+  SESSION_CLOSED: createError('FST_LIVEVIEW_SESSION_CLOSED', 'The session is closed', 410),
+  SLOW_CLIENT: createError('FST_LIVEVIEW_SLOW_CLIENT', 'The client stopped reading: %s bytes waiting to be sent', 503),
+  HEARTBEAT_TIMEOUT: createError('FST_LIVEVIEW_HEARTBEAT_TIMEOUT', 'The client did not answer the heartbeat', 408)
+} as const
+
+export type LiveViewErrorCode = ReturnType<typeof errors[keyof typeof errors]>['code']
+
+/** A coded error as thrown by the plugin. */
+export interface CodedError extends Error {
+  code: string
+  statusCode?: number
+}
+
+export function isCoded (err: unknown): err is CodedError {
+  return err instanceof Error && typeof (err as CodedError).code === 'string' && (err as CodedError).code.startsWith('FST_LIVEVIEW_')
+}
+
+/** Message text of anything thrown, for logs and error frames. */
+export function describe (err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}

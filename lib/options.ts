@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto'
+import { statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { FastifyRequest } from 'fastify'
+import { errors } from './errors.js'
+
+/** Limits of one connection. Every field is optional; defaults below. */
+export interface LiveViewLimits {
+  /** Largest inbound frame, in bytes; a larger one closes the socket with 1009. Default: 65536 (64 KiB) */
+  maxFrameBytes?: number
+  /** Events a connection may send per second, on average. Default: 30 */
+  eventsPerSecond?: number
+  /** Events a connection may send in a burst above the average. Default: 60 */
+  eventBurst?: number
+  /** Messages (events and server messages) that may wait in a session's mailbox. Default: 100 */
+  mailbox?: number
+  /** Milliseconds a new socket has to send its join. Default: 10000 */
+  joinTimeoutMs?: number
+  /** Milliseconds between heartbeat pings; a socket that misses one pong is closed. Default: 30000 */
+  heartbeatMs?: number
+  /** Bytes queued to a client above which server-initiated updates coalesce into one. Default: 65536 (64 KiB) */
+  coalesceBytes?: number
+  /** Bytes queued to a client above which the socket is closed (the client reconnects and resyncs). Default: 4194304 (4 MiB) */
+  sendBufferBytes?: number
+  /** A handler (or mount, or handleInfo) running longer than this many milliseconds is logged. Default: 1000 */
+  slowHandlerMs?: number
+}
+
+/** Options of `fastify.register(liveview, options)`. */
+export interface LiveViewOptions {
+  /** Folder of the Eta templates: a path (relative to the working directory) or a `file:` URL. Default: `views` */
+  root?: string | URL
+  /** Name of a layout template under `root` that wraps every page (it gets `it.body`, `it.head`, `it.title`, `it.lang`), or `false` for the built-in one. Default: the built-in layout */
+  layout?: string | false
+  /**
+   * Secret that signs page tokens, at least 32 characters. A list rotates keys: the first
+   * signs, all verify. Default: none; in development a random one is generated (with a
+   * warning), in production `register` fails without it.
+   */
+  secret?: string | string[]
+  /** Production mode: templates are cached and a secret is required. Default: `process.env.NODE_ENV === 'production'` */
+  production?: boolean
+  /** Origins (like `https://app.example.com`) allowed to open the socket besides the page's own host. Default: `[]` */
+  allowedOrigins?: string[]
+  /** Path under which the plugin serves the socket (`<prefix>/ws`) and the client script. Default: `/_live` */
+  prefix?: string
+  /**
+   * Derives the session from the HTTP request of a page (e.g. a user id read from a cookie
+   * or @fastify/session). Its result must be JSON-serialisable: it is signed (not encrypted)
+   * into the page token, and the connected mount gets the same value. Default: `() => ({})`
+   */
+  session?: (request: FastifyRequest) => unknown
+  /** Milliseconds a page token stays valid; an expired token makes the page reload. Default: 86400000 (1 day) */
+  tokenMaxAgeMs?: number
+  /** Per-connection limits. */
+  limits?: LiveViewLimits
+}
+
+export interface ResolvedLimits extends Required<LiveViewLimits> {}
+
+export interface ResolvedOptions {
+  root: string
+  layout: string | false
+  secrets: string[]
+  generatedSecret: boolean
+  production: boolean
+  allowedOrigins: Set<string>
+  prefix: string
+  session: (request: FastifyRequest) => unknown
+  tokenMaxAgeMs: number
+  limits: ResolvedLimits
+}
+
+export const DEFAULT_LIMITS: ResolvedLimits = {
+  maxFrameBytes: 65536,
+  eventsPerSecond: 30,
+  eventBurst: 60,
+  mailbox: 100,
+  joinTimeoutMs: 10000,
+  heartbeatMs: 30000,
+  coalesceBytes: 65536,
+  sendBufferBytes: 4194304,
+  slowHandlerMs: 1000
+}
+
+const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits'])
+
+function fail (name: string, problem: string): never {
+  throw new errors.OPTIONS_INVALID(name, problem)
+}
+
+function positiveInt (name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) fail(name, `expected a positive integer, got ${JSON.stringify(value)}`)
+  return value
+}
+
+/** Normalises and validates the options once, at register time. */
+export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (opts === null || typeof opts !== 'object') fail('options', 'expected an object')
+  for (const key of Object.keys(opts)) {
+    if (!KNOWN.has(key)) fail(key, `unknown option (known: ${[...KNOWN].join(', ')})`)
+  }
+
+  const production = opts.production ?? env.NODE_ENV === 'production'
+  if (typeof production !== 'boolean') fail('production', 'expected a boolean')
+
+  let root: string
+  const rawRoot = opts.root ?? 'views'
+  if (rawRoot instanceof URL) {
+    if (rawRoot.protocol !== 'file:') fail('root', `expected a file: URL, got ${rawRoot.href}`)
+    root = fileURLToPath(rawRoot)
+  } else if (typeof rawRoot === 'string' && rawRoot.length > 0) {
+    root = isAbsolute(rawRoot) ? rawRoot : resolve(rawRoot)
+  } else {
+    fail('root', 'expected a folder path or a file: URL')
+  }
+  let isDir = false
+  try { isDir = statSync(root).isDirectory() } catch {}
+  if (!isDir) fail('root', `'${root}' is not a folder`)
+
+  const layout = opts.layout ?? false
+  if (layout !== false && (typeof layout !== 'string' || layout.length === 0)) fail('layout', 'expected a template name or false')
+
+  let secrets: string[]
+  let generatedSecret = false
+  if (opts.secret === undefined || opts.secret === '') {
+    if (production) throw new errors.SECRET_MISSING()
+    secrets = [randomBytes(32).toString('base64url')]
+    generatedSecret = true
+  } else {
+    secrets = Array.isArray(opts.secret) ? opts.secret : [opts.secret]
+    if (secrets.length === 0) fail('secret', 'expected a string or a non-empty list of strings')
+    for (const s of secrets) {
+      if (typeof s !== 'string' || s.length < 32) fail('secret', 'each secret must be a string of at least 32 characters')
+    }
+  }
+
+  const origins = opts.allowedOrigins ?? []
+  if (!Array.isArray(origins)) fail('allowedOrigins', 'expected a list of origins')
+  const allowedOrigins = new Set<string>()
+  for (const o of origins) {
+    let parsed: URL
+    try { parsed = new URL(o) } catch { fail('allowedOrigins', `'${String(o)}' is not an origin like https://example.com`) }
+    if (parsed.origin === 'null' || parsed.origin !== o.replace(/\/$/, '')) fail('allowedOrigins', `'${o}' is not an origin like https://example.com`)
+    allowedOrigins.add(parsed.origin)
+  }
+
+  const prefix = opts.prefix ?? '/_live'
+  if (typeof prefix !== 'string' || !/^\/[A-Za-z0-9_\-/.]*[^/]$/.test(prefix)) fail('prefix', `expected a path like /_live, got ${JSON.stringify(prefix)}`)
+
+  const session = opts.session ?? (() => ({}))
+  if (typeof session !== 'function') fail('session', 'expected a function (request) => data')
+
+  const tokenMaxAgeMs = positiveInt('tokenMaxAgeMs', opts.tokenMaxAgeMs, 86400000)
+
+  const rawLimits = opts.limits ?? {}
+  if (rawLimits === null || typeof rawLimits !== 'object') fail('limits', 'expected an object')
+  const limits = { ...DEFAULT_LIMITS }
+  for (const key of Object.keys(rawLimits) as Array<keyof LiveViewLimits>) {
+    if (!(key in DEFAULT_LIMITS)) fail(`limits.${key}`, `unknown limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`)
+    limits[key] = positiveInt(`limits.${key}`, rawLimits[key], DEFAULT_LIMITS[key])
+  }
+  if (limits.coalesceBytes > limits.sendBufferBytes) fail('limits.coalesceBytes', 'must not be larger than limits.sendBufferBytes')
+
+  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, tokenMaxAgeMs, limits }
+}

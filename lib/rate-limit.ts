@@ -1,0 +1,23 @@
+/** A token bucket: `rate` tokens a second on average, up to `burst` at once. */
+export class TokenBucket {
+  readonly #rate: number
+  readonly #burst: number
+  #tokens: number
+  #last: number
+
+  constructor (rate: number, burst: number, now = performance.now()) {
+    this.#rate = rate / 1000
+    this.#burst = Math.max(burst, 1)
+    this.#tokens = this.#burst
+    this.#last = now
+  }
+
+  /** Takes one token; false when the bucket is empty. */
+  take (now = performance.now()): boolean {
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#rate)
+    this.#last = now
+    if (this.#tokens < 1) return false
+    this.#tokens -= 1
+    return true
+  }
+}

@@ -1,0 +1,105 @@
+import AjvCompiler from '@fastify/ajv-compiler'
+import FindMyWay from 'find-my-way'
+import { errors } from './errors.js'
+import type { Templates } from './templates.js'
+import { LiveView, type LiveViewClass, type Params } from './view.js'
+
+/** A declared event: its validator, when it has a params schema. */
+export interface EventEntry {
+  validate?: ((params: unknown) => boolean) & { errors?: Array<{ instancePath?: string, message?: string }> | null }
+}
+
+/** A view class, checked once and kept with what the runtime needs of it. */
+export interface ViewEntry {
+  View: LiveViewClass
+  name: string
+  template: string
+  title: string
+  events: Map<string, EventEntry>
+}
+
+/** Event names a client may call: a lower-case letter, then letters, digits and underscores. */
+export const EVENT_NAME = /^[a-z][A-Za-z0-9_]{0,63}$/
+
+// Names a view can never expose as events, even if it declares them.
+const RESERVED = new Set<string>([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  ...Object.getOwnPropertyNames(LiveView.prototype),
+  'mount', 'context', 'handleInfo', 'terminate', 'template', 'events', 'title'
+])
+
+const buildCompiler = AjvCompiler()
+
+/**
+ * Checks a view class and builds its entry; throws FST_LIVEVIEW_VIEW_INVALID or
+ * FST_LIVEVIEW_TEMPLATE_INVALID naming the class and the problem.
+ */
+export function checkView (View: LiveViewClass, templates: Templates): ViewEntry {
+  if (typeof View !== 'function' || !(View.prototype instanceof LiveView)) {
+    throw new errors.VIEW_INVALID(String((View as { name?: string } | undefined)?.name ?? View), 'is not a class that extends LiveView')
+  }
+  const name = View.name || 'anonymous view'
+  if (typeof View.template !== 'string' || View.template.length === 0) {
+    throw new errors.VIEW_INVALID(name, "has no `static template = 'name'` (a template under the views root)")
+  }
+  templates.check(name, View.template)
+  if (typeof View.prototype.context !== 'function') throw new errors.VIEW_INVALID(name, 'has no context() method')
+
+  const declared = View.events ?? {}
+  if (declared === null || typeof declared !== 'object' || Array.isArray(declared)) {
+    throw new errors.VIEW_INVALID(name, '`static events` must be an object like { inc: true }')
+  }
+  const events = new Map<string, EventEntry>()
+  let compile: ReturnType<typeof buildCompiler> | undefined
+  for (const [event, spec] of Object.entries(declared)) {
+    if (!EVENT_NAME.test(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is not valid (a lower-case letter, then letters, digits or _)`)
+    if (RESERVED.has(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is reserved`)
+    const method = (View.prototype as unknown as Record<string, unknown>)[event]
+    if (typeof method !== 'function') throw new errors.VIEW_INVALID(name, `event '${event}' has no method ${event}() to handle it`)
+    if (spec === true) {
+      events.set(event, {})
+    } else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
+      const entry: EventEntry = {}
+      if (spec.schema !== undefined) {
+        compile ??= buildCompiler({}, { customOptions: {} })
+        try {
+          entry.validate = compile({ schema: spec.schema, httpPart: 'body' }) as EventEntry['validate']
+        } catch (err) {
+          throw new errors.VIEW_INVALID(name, `the params schema of event '${event}' does not compile: ${(err as Error).message}`)
+        }
+      }
+      events.set(event, entry)
+    } else {
+      throw new errors.VIEW_INVALID(name, `event '${event}' must be declared as true or { schema }`)
+    }
+  }
+  return { View, name, template: View.template, title: View.title ?? name, events }
+}
+
+/** Live routes by URL pattern, matched the way Fastify matches them. */
+export class Registry {
+  readonly #router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: false })
+  readonly #patterns = new Map<string, ViewEntry>()
+
+  add (pattern: string, entry: ViewEntry): void {
+    if (this.#patterns.has(pattern)) return
+    this.#patterns.set(pattern, entry)
+    this.#router.on('GET', pattern, () => {}, { pattern, entry })
+  }
+
+  get size (): number { return this.#patterns.size }
+
+  /** Finds the live route of a page path; params are the route's merged with the query string. */
+  match (url: URL): { pattern: string, entry: ViewEntry, params: Params } | undefined {
+    const found = this.#router.find('GET', url.pathname)
+    if (found === null) return undefined
+    const store = found.store as { pattern: string, entry: ViewEntry }
+    const params: Params = {}
+    for (const [key, value] of url.searchParams) {
+      const prev = params[key]
+      params[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]
+    }
+    Object.assign(params, found.params)
+    return { pattern: store.pattern, entry: store.entry, params }
+  }
+}

@@ -1,0 +1,356 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import { Rendered, diffRendered } from './diff.js'
+import { errors, describe, isCoded, type CodedError } from './errors.js'
+import { Mailbox } from './mailbox.js'
+import {
+  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_SYNC, PROTOCOL_VERSION,
+  type ErrorPayload, type JoinPayload
+} from './protocol.js'
+import { TokenBucket } from './rate-limit.js'
+import type { ViewEntry } from './registry.js'
+import { renderHash, renderView } from './render.js'
+import type { Runtime } from './runtime.js'
+import { restore, snapshot } from './snapshot.js'
+import type { LiveView, TerminateReason } from './view.js'
+
+/**
+ * What carries a session's frames. The session knows nothing else of its connection:
+ * a WebSocket, the testing API or a benchmark feed it frames and take its replies.
+ */
+export interface Transport {
+  /** Sends one frame (JSON text). */
+  send (frame: string): void
+  /** Bytes sent but not yet taken by the client; above `coalesceBytes` server-initiated updates wait. */
+  backlog (): number
+  /** Ends the connection with a WebSocket close code and a reason (an error code). */
+  close (code: number, reason: string): void
+}
+
+type Message =
+  | { kind: 'join', ref: number, payload: unknown }
+  | { kind: 'event', ref: number, name: string, params: Record<string, unknown> }
+  | { kind: 'sync', ref: number }
+  | { kind: 'info', msg: unknown }
+  | { kind: 'flush' }
+
+type State = 'new' | 'joining' | 'joined' | 'closed'
+
+const FLUSH_POLL_MS = 25
+
+/**
+ * The session actor of one connection: it holds the view, runs its messages one at a
+ * time through a bounded mailbox, re-renders and sends each change as a diff.
+ */
+export class Session {
+  readonly id = randomBytes(9).toString('base64url')
+  readonly log: FastifyBaseLogger
+  readonly #rt: Runtime
+  readonly #transport: Transport
+  readonly #request: FastifyRequest
+  readonly #mailbox: Mailbox<Message>
+  readonly #bucket: TokenBucket
+  #state: State = 'new'
+  #entry: ViewEntry | undefined
+  #view: LiveView | undefined
+  #rendered: Rendered | undefined
+  #version = 0
+  /** A server-initiated change is waiting for the client to catch up. */
+  #dirty = false
+  #flushTimer: NodeJS.Timeout | undefined
+
+  constructor (runtime: Runtime, transport: Transport, request: FastifyRequest) {
+    this.#rt = runtime
+    this.#transport = transport
+    this.#request = request
+    this.log = request.log.child({ lvSession: this.id })
+    const { limits } = runtime.options
+    this.#mailbox = new Mailbox<Message>(limits.mailbox, (m) => this.#handle(m), (err) => {
+      this.log.error({ err }, 'live view session failed a message')
+    })
+    this.#bucket = new TokenBucket(limits.eventsPerSecond, limits.eventBurst)
+    runtime.sessions.add(this)
+  }
+
+  get joined (): boolean { return this.#state === 'joined' }
+  get closed (): boolean { return this.#state === 'closed' }
+  get version (): number { return this.#version }
+  /** The mounted view, once joined. */
+  get view (): LiveView | undefined { return this.#view }
+  /** Name of the mounted view class, once joined. */
+  get viewName (): string | undefined { return this.#entry?.name }
+
+  /** Takes one inbound frame's text. Never throws: bad input gets a coded error frame. */
+  receive (text: string): void {
+    if (this.#state === 'closed') return
+    let frame: unknown
+    try {
+      frame = JSON.parse(text)
+    } catch {
+      return this.#refuse(0, new errors.FRAME_MALFORMED('not JSON'))
+    }
+    if (!Array.isArray(frame) || frame.length < 2) return this.#refuse(0, new errors.FRAME_MALFORMED('expected [ref, op, ...]'))
+    const ref = frame[0] as unknown
+    const op = frame[1] as unknown
+    if (typeof ref !== 'number' || !Number.isSafeInteger(ref) || ref <= 0) return this.#refuse(0, new errors.FRAME_MALFORMED('ref must be a positive integer'))
+    if (op === OP_EVENT) {
+      const name = frame[2] as unknown
+      const params = frame[3] as unknown ?? {}
+      if (typeof name !== 'string' || params === null || typeof params !== 'object' || Array.isArray(params) || frame.length > 4) {
+        return this.#refuse(ref, new errors.FRAME_MALFORMED('expected [ref, "e", name, params]'))
+      }
+      if (this.#state !== 'joined' && this.#state !== 'joining') return this.#refuse(ref, new errors.JOIN_REQUIRED())
+      if (!this.#bucket.take()) return this.#refuse(ref, new errors.RATE_LIMITED(this.#rt.options.limits.eventsPerSecond))
+      return this.#enqueue(ref, { kind: 'event', ref, name, params: params as Record<string, unknown> })
+    }
+    if (op === OP_JOIN) {
+      if (this.#state !== 'new') return this.#refuse(ref, new errors.ALREADY_JOINED())
+      this.#state = 'joining'
+      return this.#enqueue(ref, { kind: 'join', ref, payload: frame[2] })
+    }
+    if (op === OP_SYNC) {
+      if (this.#state !== 'joined' && this.#state !== 'joining') return this.#refuse(ref, new errors.JOIN_REQUIRED())
+      return this.#enqueue(ref, { kind: 'sync', ref })
+    }
+    return this.#refuse(ref, new errors.FRAME_MALFORMED(`unknown op ${JSON.stringify(op)}`))
+  }
+
+  /**
+   * Queues a server-originated message for the view's `handleInfo`. Returns false when the
+   * session is not joined, is closed, or its mailbox is full (the message is dropped and logged).
+   */
+  info (msg: unknown): boolean {
+    if (this.#state !== 'joined' && this.#state !== 'joining') return false
+    if (this.#mailbox.push({ kind: 'info', msg })) return true
+    this.log.warn({ view: this.viewName, code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view mailbox full: server message dropped')
+    return false
+  }
+
+  /** Resolves when the mailbox has nothing running or waiting. */
+  idle (): Promise<void> { return this.#mailbox.idle() }
+
+  /** Ends the session: drops waiting messages, stops timers, calls the view's `terminate` once. */
+  async close (reason: TerminateReason = 'closed'): Promise<void> {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    this.#mailbox.close()
+    clearTimeout(this.#flushTimer)
+    this.#rt.sessions.delete(this)
+    await this.#mailbox.idle()
+    const view = this.#view
+    if (view?.terminate !== undefined) {
+      try {
+        await view.terminate(reason)
+      } catch (err) {
+        this.log.error({ err, view: this.viewName }, 'live view terminate failed')
+      }
+    }
+  }
+
+  /** The transport calls this when the client has caught up with what was sent. */
+  drained (): void {
+    if (this.#dirty && this.#transport.backlog() <= this.#rt.options.limits.coalesceBytes) this.#mailbox.push({ kind: 'flush' })
+  }
+
+  #enqueue (ref: number, message: Message): void {
+    if (!this.#mailbox.push(message)) this.#refuse(ref, new errors.MAILBOX_FULL(this.#mailbox.size))
+  }
+
+  #refuse (ref: number, err: CodedError): void {
+    this.log.debug({ code: err.code, ref }, err.message)
+    this.#sendError(ref, err)
+  }
+
+  #sendError (ref: number, err: CodedError, reload = false): void {
+    const payload: ErrorPayload = { code: err.code, message: err.message }
+    if (reload) payload.reload = true
+    this.#transport.send(JSON.stringify([ref, OP_ERROR, payload]))
+  }
+
+  #handle (m: Message): void | Promise<void> {
+    if (this.#state === 'closed') return
+    switch (m.kind) {
+      case 'event': return this.#event(m.ref, m.name, m.params)
+      case 'info': return this.#info(m.msg)
+      case 'join': return this.#join(m.ref, m.payload)
+      case 'sync': return this.#sync(m.ref)
+      case 'flush': return this.#flush()
+    }
+  }
+
+  async #join (ref: number, payload: unknown): Promise<void> {
+    const rt = this.#rt
+    let claims
+    let match
+    try {
+      const p = payload as Partial<JoinPayload> | null
+      if (p === null || typeof p !== 'object' || typeof p.url !== 'string') throw new errors.FRAME_MALFORMED('expected [ref, "join", { v, token, url }]')
+      if (p.v !== PROTOCOL_VERSION) throw new errors.PROTOCOL_MISMATCH(String(p.v), PROTOCOL_VERSION)
+      claims = rt.tokens.verify(p.token)
+      let url: URL
+      try { url = new URL(p.url) } catch { throw new errors.FRAME_MALFORMED('join url is not a URL') }
+      match = rt.registry.match(url)
+      if (match === undefined) throw new errors.ROUTE_NOT_FOUND(url.pathname)
+      if (match.pattern !== claims.route) throw new errors.TOKEN_ROUTE_MISMATCH(claims.route, url.pathname)
+    } catch (err) {
+      return this.#refuseJoin(ref, err as CodedError)
+    }
+    const { entry, params } = match
+    this.#entry = entry
+    const view = rt.instantiate(entry, this.#request, this.id, (msg) => this.info(msg))
+    this.#view = view
+    let html: string
+    try {
+      if (view.mount !== undefined) await this.#timed('mount', () => view.mount!(params, claims.session))
+      if (this.#state === 'closed') return
+      html = await renderView(rt.templates, entry, view)
+    } catch (err) {
+      this.log.error({ err, view: entry.name }, 'live view mount failed')
+      const coded = isCoded(err) ? err : new errors.MOUNT_FAILED(entry.name, this.#detail(err))
+      this.#refuseJoin(ref, coded)
+      await this.close('error')
+      return
+    }
+    if ((this.#state as State) === 'closed') return
+    this.#state = 'joined'
+    this.#rendered = new Rendered(html)
+    this.#version = 0
+    this.log.info({ view: entry.name, route: match.pattern }, 'live view joined')
+    if (renderHash(html) === claims.renderHash) this.#transport.send(`[${ref},"${OP_OK}",0]`)
+    else this.#transport.send(`[${ref},"${OP_HTML}",0,${JSON.stringify(html)}]`)
+  }
+
+  #refuseJoin (ref: number, err: CodedError): void {
+    const code = err.code
+    const reload = code === 'FST_LIVEVIEW_TOKEN_EXPIRED' || code === 'FST_LIVEVIEW_PROTOCOL_MISMATCH'
+    this.log.warn({ code, ref }, `live view join refused: ${err.message}`)
+    this.#sendError(ref, err, reload)
+    this.#transport.close(CLOSE_JOIN_REFUSED, code)
+  }
+
+  async #event (ref: number, name: string, params: Record<string, unknown>): Promise<void> {
+    if (this.#state !== 'joined') return this.#sendError(ref, new errors.JOIN_REQUIRED())
+    const entry = this.#entry!
+    const view = this.#view!
+    const event = entry.events.get(name)
+    if (event === undefined) return this.#refuse(ref, new errors.EVENT_UNKNOWN(entry.name, name))
+    if (event.validate !== undefined && !event.validate(params)) {
+      const detail = (event.validate.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.message ?? 'is invalid'}`).join('; ')
+      return this.#refuse(ref, new errors.PARAMS_INVALID(name, detail))
+    }
+    const snap = snapshot(view)
+    try {
+      const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
+      await this.#timed(name, () => handler.call(view, params))
+    } catch (err) {
+      restore(view, snap)
+      this.log.error({ err, view: entry.name, event: name }, 'live view handler failed')
+      return this.#sendError(ref, new errors.HANDLER_FAILED(name, entry.name, this.#detail(err)))
+    }
+    await this.#update(ref, snap)
+  }
+
+  async #info (msg: unknown): Promise<void> {
+    if (this.#state !== 'joined') return
+    const entry = this.#entry!
+    const view = this.#view!
+    if (view.handleInfo === undefined) {
+      this.log.warn({ view: entry.name }, 'live view got a server message but has no handleInfo')
+      return
+    }
+    const snap = snapshot(view)
+    try {
+      await this.#timed('handleInfo', () => view.handleInfo!(msg))
+    } catch (err) {
+      restore(view, snap)
+      this.log.error({ err, view: entry.name, code: 'FST_LIVEVIEW_INFO_FAILED' }, 'live view handleInfo failed')
+      return
+    }
+    if (this.#transport.backlog() > this.#rt.options.limits.coalesceBytes) {
+      // The client is behind: keep only the latest state and send it once it catches up.
+      this.#markDirty()
+      return
+    }
+    await this.#update(0, snap)
+  }
+
+  async #flush (): Promise<void> {
+    if (!this.#dirty || this.#state !== 'joined') return
+    await this.#update(0, snapshot(this.#view!))
+  }
+
+  async #sync (ref: number): Promise<void> {
+    if (this.#state !== 'joined') return this.#sendError(ref, new errors.JOIN_REQUIRED())
+    let html: string
+    try {
+      html = await renderView(this.#rt.templates, this.#entry!, this.#view!)
+    } catch (err) {
+      return this.#sendError(ref, isCoded(err) ? err : new errors.RENDER_FAILED(this.#entry!.name, describe(err)))
+    }
+    this.#rendered = new Rendered(html)
+    this.#dirty = false
+    this.#transport.send(`[${ref},"${OP_HTML}",${++this.#version},${JSON.stringify(html)}]`)
+  }
+
+  /** Re-renders and sends the change: a patch, full HTML when smaller, or an ack. */
+  async #update (ref: number, snap: ReturnType<typeof snapshot>): Promise<void> {
+    const entry = this.#entry!
+    let html: string
+    try {
+      html = await renderView(this.#rt.templates, entry, this.#view!)
+    } catch (err) {
+      restore(this.#view!, snap)
+      const coded = isCoded(err) ? err : new errors.RENDER_FAILED(entry.name, describe(err))
+      this.log.error({ err, view: entry.name }, 'live view render failed')
+      if (ref !== 0) this.#sendError(ref, coded)
+      return
+    }
+    if (this.#state === 'closed') return
+    this.#dirty = false
+    const prev = this.#rendered!
+    const next = new Rendered(html)
+    const patch = diffRendered(prev, next)
+    this.#rendered = next
+    if (patch === undefined || patch.length === 0) {
+      if (ref !== 0) this.#transport.send(`[${ref},"${OP_OK}",${this.#version}]`)
+      return
+    }
+    const version = ++this.#version
+    const patchJson = JSON.stringify(patch)
+    if (patchJson.length >= html.length) this.#transport.send(`[${ref},"${OP_HTML}",${version},${JSON.stringify(html)}]`)
+    else this.#transport.send(`[${ref},"${OP_PATCH}",${version},${patchJson}]`)
+  }
+
+  #markDirty (): void {
+    this.#dirty = true
+    if (this.#flushTimer !== undefined) return
+    const poll = (): void => {
+      this.#flushTimer = undefined
+      if (this.#state !== 'joined' || !this.#dirty) return
+      if (this.#transport.backlog() <= this.#rt.options.limits.coalesceBytes) this.#mailbox.push({ kind: 'flush' })
+      else this.#flushTimer = setTimeout(poll, FLUSH_POLL_MS)
+    }
+    this.#flushTimer = setTimeout(poll, FLUSH_POLL_MS)
+  }
+
+  /** Runs a view callback; logs it when it runs longer than `slowHandlerMs`. */
+  async #timed (what: string, fn: () => unknown): Promise<void> {
+    const limit = this.#rt.options.limits.slowHandlerMs
+    const start = performance.now()
+    const result = fn()
+    if (result instanceof Promise) {
+      const timer = setTimeout(() => {
+        this.log.warn({ view: this.viewName, event: what, limitMs: limit }, 'live view handler is slow')
+      }, limit)
+      try { await result } finally { clearTimeout(timer) }
+    } else {
+      const ms = performance.now() - start
+      if (ms > limit) this.log.warn({ view: this.viewName, event: what, ms }, 'live view handler is slow')
+    }
+  }
+
+  /** Error details go to the client in development only; the log always has them. */
+  #detail (err: unknown): string {
+    return this.#rt.options.production ? 'see the server log' : describe(err)
+  }
+}

@@ -1,0 +1,118 @@
+import type { FastifyRequest } from 'fastify'
+
+/** Route params merged with the query string, as a view's `mount` gets them. */
+export type Params = Record<string, string | string[] | undefined>
+
+/** JSON Schema of an event's params, checked with Fastify's validator (ajv) before the handler runs. */
+export type EventSchema = Record<string, unknown>
+
+/** How one event is declared: `true`, or with a params schema. */
+export type EventSpec = true | { schema?: EventSchema }
+
+/** Names of the methods a view declares itself (not those of LiveView). */
+export type HandlerName<V> = {
+  [K in keyof V]: K extends keyof LiveView ? never : V[K] extends (...args: any[]) => unknown ? K : never
+}[keyof V] & string
+
+/** The events of a view: each key a handler method of the view. */
+export type EventDeclarations<V> = { [K in HandlerName<V>]?: EventSpec }
+
+/** The params a handler of view V takes for event E. */
+export type EventParams<V, E extends HandlerName<V>> =
+  V[E] extends (params: infer P, ...rest: any[]) => unknown ? (unknown extends P ? Record<string, unknown> : P) : never
+
+/** What `context()` of view V returns (awaited). */
+export type ContextOf<V> = V extends { context (): infer C } ? Awaited<C> : never
+
+/**
+ * Declares a view's event handlers, type-checked against the view's own methods.
+ *
+ * @example
+ * class Counter extends LiveView {
+ *   static events = defineEvents<Counter>({ inc: true, set: { schema: { type: 'object', required: ['n'] } } })
+ *   inc () { this.count++ }
+ *   set (params: { n: number }) { this.count = params.n }
+ * }
+ */
+export function defineEvents<V> (events: EventDeclarations<V>): EventDeclarations<V> {
+  return events
+}
+
+/** Why a session ended, as `terminate(reason)` gets it. */
+export type TerminateReason = 'closed' | 'shutdown' | 'error'
+
+/** @internal Per-instance runtime data, kept off the view's own fields (so rollback never touches it). */
+export const kLive = Symbol('fastify-liveview.live')
+
+/** @internal */
+export interface LiveInternals {
+  connected: boolean
+  sessionId: string
+  request: FastifyRequest
+  /** Queues a message for handleInfo; false when the session is closed or its mailbox full. */
+  post: (msg: unknown) => boolean
+}
+
+/**
+ * Base class of every live view. A subclass names its template, declares its events,
+ * and returns its template data from `context()`.
+ *
+ * @example
+ * class Counter extends LiveView {
+ *   static template = 'counter'          // views/counter.eta
+ *   static events = defineEvents<Counter>({ inc: true })
+ *   count = 0
+ *   mount (params: Params) { this.count = Number(params.start ?? 0) }
+ *   inc () { this.count++ }
+ *   context () { return { count: this.count } }
+ * }
+ */
+export abstract class LiveView {
+  /** Template name under the plugin's `root`, without `.eta`. Required. */
+  static template: string
+  /** Page title for the layout. Default: the class name. */
+  static title?: string
+  /** Declared event handlers; nothing else is callable from the client. Default: none */
+  static events?: Record<string, EventSpec>
+
+  /** @internal */
+  declare [kLive]: LiveInternals
+
+  /** False during the HTTP render, true once the page's socket has joined. */
+  get connected (): boolean { return this[kLive].connected }
+
+  /** Id of this session (also in the logs); on the HTTP render, that request's id. */
+  get sessionId (): string { return this[kLive].sessionId }
+
+  /** The page's HTTP request, or once connected the WebSocket upgrade request (its cookies and headers). */
+  get request (): FastifyRequest { return this[kLive].request }
+
+  /**
+   * Sends this view a server-originated message: it reaches `handleInfo(msg)` through the
+   * session's mailbox, one at a time with events, and any change it makes is sent to the
+   * page as a diff. Returns false (and drops the message) when the session is not
+   * connected, is closed, or its mailbox is full.
+   */
+  sendInfo (msg: unknown): boolean { return this[kLive].post(msg) }
+
+  /** Called on the HTTP render (`connected` false) and again when the socket joins. */
+  mount? (params: Params, session: any): void | Promise<void>
+
+  /** The data the template renders, as `it`. Must return an object. */
+  abstract context (): object | Promise<object>
+
+  /** Receives what `sendInfo` sent. */
+  handleInfo? (msg: any): void | Promise<void>
+
+  /** Called once when the session ends: the socket closed, the server shut down, or mount failed. */
+  terminate? (reason: TerminateReason): void | Promise<void>
+}
+
+/** A concrete view class, as `app.liveView(path, View)` takes it. */
+export interface LiveViewClass<V extends LiveView = LiveView> {
+  new (): V
+  readonly name: string
+  template: string
+  title?: string
+  events?: Record<string, EventSpec>
+}

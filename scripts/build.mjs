@@ -1,0 +1,30 @@
+// Builds the package: the server with tsc, the browser client with esbuild.
+// The client is bundled here, at build time, never at request time.
+import { build } from 'esbuild'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true })
+execFileSync(process.execPath, [new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, '-p', 'tsconfig.json'], {
+  cwd: root,
+  stdio: 'inherit'
+})
+
+await build({
+  entryPoints: [`${root}client/index.ts`],
+  outfile: `${root}dist/client/client.js`,
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020'],
+  sourcemap: 'linked',
+  legalComments: 'none',
+  banner: {
+    js: `/*! fastify-liveview ${pkg.version} client | MIT. Bundles the apply code of diff-dom 5.2.1, LGPL-3.0-only (npm package diff-dom; its source is in the source map). */`
+  },
+  logLevel: 'warning'
+})

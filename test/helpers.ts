@@ -1,0 +1,98 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Test } from 'tap'
+import type { WebSocket } from 'ws'
+import liveview, { type LiveViewOptions } from '../plugin.js'
+
+export const viewsRoot = new URL('./fixtures/views/', import.meta.url)
+export const SECRET = 'test-secret-that-is-long-enough-0123456789'
+
+/** Builds an app with the plugin registered, closed when the test ends. */
+export async function buildApp (t: Test, options: LiveViewOptions = {}, setup?: (app: FastifyInstance) => void | Promise<void>): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET, ...options })
+  await setup?.(app)
+  await app.ready()
+  return app
+}
+
+/** The token on a rendered page's live root. */
+export function tokenOf (html: string): string {
+  const m = /data-lv-token="([^"]+)"/.exec(html)
+  if (m === null) throw new Error('no token in page')
+  return m[1] as string
+}
+
+/** Inner HTML of the live root of a rendered page. */
+export function rootHtml (html: string): string {
+  const m = /<div data-lv-root[^>]*>([\s\S]*)<\/div>\s*<\/body>/.exec(html)
+  if (m === null) throw new Error('no live root in page')
+  return m[1] as string
+}
+
+export type Frame = [number, string, ...unknown[]]
+
+/** A raw protocol client over injectWS: sends frames, collects replies. */
+export class WireClient {
+  readonly ws: WebSocket
+  readonly frames: Frame[] = []
+  #waiters: Array<() => void> = []
+  #ref = 0
+  closed: Promise<{ code: number, reason: string }>
+
+  constructor (ws: WebSocket) {
+    this.ws = ws
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as Frame)
+      for (const w of this.#waiters.splice(0)) w()
+    })
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => { resolve({ code, reason: reason.toString() }) })
+    })
+  }
+
+  nextRef (): number { return ++this.#ref }
+
+  send (frame: unknown): void { this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame)) }
+
+  /** Waits for the first frame (received or to come) matching `pred`. */
+  async waitFor (pred: (f: Frame) => boolean, timeoutMs = 2000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const found = this.frames.find(pred)
+      if (found !== undefined) return found
+      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50)
+        this.#waiters.push(() => { clearTimeout(timer); resolve() })
+      })
+    }
+  }
+
+  reply (ref: number): Promise<Frame> { return this.waitFor((f) => f[0] === ref) }
+
+  async join (token: string, url: string, v = 1): Promise<Frame> {
+    const ref = this.nextRef()
+    this.send([ref, 'join', { v, token, url }])
+    return await this.reply(ref)
+  }
+
+  async event (name: string, params: Record<string, unknown> = {}): Promise<Frame> {
+    const ref = this.nextRef()
+    this.send([ref, 'e', name, params])
+    return await this.reply(ref)
+  }
+
+  close (): void { this.ws.terminate() }
+}
+
+/** GETs a live page, opens its socket and joins it. */
+export async function connect (t: Test, app: FastifyInstance, path: string, headers: Record<string, string> = {}): Promise<{ client: WireClient, html: string, join: Frame }> {
+  const res = await app.inject({ url: path })
+  if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode} ${res.body}`)
+  const ws = await app.injectWS('/_live/ws', { headers })
+  const client = new WireClient(ws)
+  t.teardown(() => { client.close() })
+  const join = await client.join(tokenOf(res.body), `http://localhost${path}`)
+  return { client, html: res.body, join }
+}

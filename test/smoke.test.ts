@@ -1,0 +1,14 @@
+import t from 'tap'
+import { Counter } from './fixtures/views.js'
+import { buildApp, connect } from './helpers.js'
+
+t.test('counter: render, join, click', async (t) => {
+  const app = await buildApp(t, {}, (app) => { app.liveView('/counter', Counter) })
+  const { client, html, join } = await connect(t, app, '/counter?start=3')
+  t.match(html, /<strong id="count">3<\/strong>/)
+  t.same(join, [1, 'ok', 0])
+  const reply = await client.event('inc')
+  t.equal(reply[1], 'p')
+  t.equal(reply[2], 1)
+  console.log(JSON.stringify(reply))
+})
