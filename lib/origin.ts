@@ -12,7 +12,13 @@ export function checkOrigin (request: FastifyRequest, allowed: Set<string>): voi
   if (origin === undefined) return
   let parsed: URL
   try { parsed = new URL(origin) } catch { throw new errors.ORIGIN_FORBIDDEN(origin) }
-  if (parsed.host === request.host || allowed.has(parsed.origin)) return
+  if (sameHost(parsed, request.host) || allowed.has(parsed.origin)) return
   request.log.warn({ code: 'FST_LIVEVIEW_ORIGIN_FORBIDDEN', origin }, 'live view socket refused: foreign Origin')
   throw new errors.ORIGIN_FORBIDDEN(origin)
+}
+
+// An Origin omits its scheme's default port; a Host header may carry it.
+function sameHost (origin: URL, host: string): boolean {
+  if (origin.host === host) return true
+  return origin.port === '' && host === `${origin.hostname}:${origin.protocol === 'https:' ? '443' : '80'}`
 }

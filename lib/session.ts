@@ -208,7 +208,8 @@ export class Session {
       this.log.error({ err, view: entry.name }, 'live view mount failed')
       const coded = isCoded(err) ? err : new errors.MOUNT_FAILED(entry.name, this.#detail(err))
       this.#refuseJoin(ref, coded)
-      await this.close('error')
+      // Not awaited: close() waits for the mailbox to be idle, and this message is running in it.
+      void this.close('error')
       return
     }
     if ((this.#state as State) === 'closed') return
