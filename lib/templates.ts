@@ -51,7 +51,8 @@ export class Templates {
     try {
       source = this.eta.readFile!(path)
     } catch (err) {
-      throw new errors.TEMPLATE_INVALID(owner, name, `cannot be read: ${describe(err)}`)
+      const missing = (err as { code?: string }).code === 'ENOENT' || /Could not read/.test(describe(err))
+      throw new errors.TEMPLATE_INVALID(owner, name, missing ? `cannot be found at ${path}` : `cannot be read: ${describe(err)}`)
     }
     try {
       this.eta.compile(source)
