@@ -1,4 +1,4 @@
-import { Eta, type TemplateFunction } from 'eta'
+import { Eta, EtaFileResolutionError, type TemplateFunction } from 'eta'
 import { errors, describe } from './errors.js'
 
 /** The built-in layout: a complete page around the live root. */
@@ -51,7 +51,7 @@ export class Templates {
     try {
       source = this.eta.readFile!(path)
     } catch (err) {
-      const missing = (err as { code?: string }).code === 'ENOENT' || /Could not read/.test(describe(err))
+      const missing = (err as { code?: string }).code === 'ENOENT' || err instanceof EtaFileResolutionError
       throw new errors.TEMPLATE_INVALID(owner, name, missing ? `cannot be found at ${path}` : `cannot be read: ${describe(err)}`)
     }
     try {
