@@ -1,14 +1,14 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import liveview, { DEFAULT_LIMITS, LiveView, defineEvents, type LiveViewClass, type LiveViewOptions } from '../plugin.js'
 import { resolveOptions } from '../lib/options.js'
 import { Counter } from './fixtures/views.js'
 import { SECRET, buildApp, viewsRoot } from './helpers.js'
 
-async function registerFails (t: Parameters<Parameters<typeof t.test>[1]>[0], options: unknown, code: string, what: string): Promise<void> {
+async function registerFails (t: Test, options: unknown, code: string, what: string): Promise<void> {
   const app = Fastify()
   t.teardown(() => app.close())
-  await t.rejects(app.register(liveview, options as LiveViewOptions).ready(), { code }, what)
+  await t.rejects(async () => { await app.register(liveview, options as LiveViewOptions) }, { code }, what)
 }
 
 t.test('defaults', async (t) => {
@@ -135,5 +135,5 @@ t.test('the plugin registers @fastify/websocket only when the app has not', asyn
   await app.register(websocket)
   await app.register(liveview, { root: viewsRoot, secret: SECRET })
   app.liveView('/counter', Counter)
-  await t.resolves(app.ready(), 'no FST_ERR_DEC_ALREADY_PRESENT')
+  await t.resolves(async () => { await app.ready() }, 'no FST_ERR_DEC_ALREADY_PRESENT')
 })

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import { WebSocket } from 'ws'
@@ -20,7 +20,7 @@ class Big extends LiveView {
   context () { return { n: this.n, text: String(this.n % 10).repeat(100000) } }
 }
 
-async function listen (t: Parameters<typeof t.test>[1] extends (t: infer T) => unknown ? T : never, options: LiveViewOptions = {}, before?: (app: FastifyInstance) => Promise<void>): Promise<{ app: FastifyInstance, base: string }> {
+async function listen (t: Test, options: LiveViewOptions = {}, before?: (app: FastifyInstance) => Promise<void>): Promise<{ app: FastifyInstance, base: string }> {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
   await before?.(app)
