@@ -56,7 +56,8 @@ function formState (tag: string, node: VNode): void {
     else node.value = attrs?.value ?? ''
   } else if (tag === 'textarea') {
     node.value = node.childNodes?.map((c) => c.data ?? '').join('') ?? ''
-  } else if (tag === 'option') {
-    node.selected = attrs !== undefined && 'selected' in attrs
+  } else if (tag === 'option' && attrs !== undefined && 'selected' in attrs) {
+    // Only when present: diff-dom's own bookkeeping deletes the field when the attribute goes.
+    node.selected = true
   }
 }
