@@ -1,0 +1,62 @@
+import { LiveView, defineEvents } from '../../plugin.js'
+
+export interface Todo {
+  id: number
+  text: string
+  done: boolean
+}
+
+// `lv-value-id` arrives as a string; ajv (coerceTypes) makes it an integer or refuses it.
+const ID_SCHEMA = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] }
+
+/** `/todos`: add, toggle and delete items, each keyed by `id="todo-N"`. */
+export class Todos extends LiveView {
+  static template = 'todos'
+  static title = 'Todos'
+  static events = defineEvents<Todos>({
+    add: { schema: { type: 'object', properties: { text: { type: 'string', maxLength: 200 } }, required: ['text'] } },
+    edit: true,
+    toggle: { schema: ID_SCHEMA },
+    remove: { schema: ID_SCHEMA }
+  })
+
+  todos: Todo[] = [
+    { id: 1, text: 'Read the README', done: true },
+    { id: 2, text: 'Try the counter', done: false }
+  ]
+
+  nextId = 3
+  /** What the add field holds, so that clearing it after an add is a change the diff sends. */
+  draft = ''
+  error = ''
+
+  /** `lv-change` on the add form: keeps `draft` in step with the field. */
+  edit (params: Record<string, unknown>): void {
+    this.draft = typeof params.text === 'string' ? params.text : ''
+    if (this.draft.trim() !== '') this.error = ''
+  }
+
+  add (params: { text: string }): void {
+    const text = params.text.trim()
+    if (text === '') {
+      this.error = 'Please type what there is to do.'
+      return
+    }
+    this.todos.push({ id: this.nextId++, text, done: false })
+    this.draft = ''
+    this.error = ''
+  }
+
+  toggle (params: { id: number }): void {
+    const todo = this.todos.find((t) => t.id === params.id)
+    if (todo !== undefined) todo.done = !todo.done
+  }
+
+  remove (params: { id: number }): void {
+    this.todos = this.todos.filter((t) => t.id !== params.id)
+  }
+
+  context (): { todos: Todo[], open: number, draft: string, error: string } {
+    return { todos: this.todos, open: this.todos.filter((t) => !t.done).length, draft: this.draft, error: this.error }
+  }
+}
