@@ -36,7 +36,6 @@ export const errors = {
   RENDER_FAILED: createError('FST_LIVEVIEW_RENDER_FAILED', 'Template of view %s failed: %s', 500),
   RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many events: the limit is %s per second', 429),
   MAILBOX_FULL: createError('FST_LIVEVIEW_MAILBOX_FULL', 'The session has %s messages waiting already', 503),
-  SESSION_CLOSED: createError('FST_LIVEVIEW_SESSION_CLOSED', 'The session is closed', 410),
   SLOW_CLIENT: createError('FST_LIVEVIEW_SLOW_CLIENT', 'The client stopped reading: %s bytes waiting to be sent', 503),
   HEARTBEAT_TIMEOUT: createError('FST_LIVEVIEW_HEARTBEAT_TIMEOUT', 'The client did not answer the heartbeat', 408)
 } as const
