@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS } from '../lib/options.js'
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
 
 t.test('every error code is documented in the README', async (t) => {
-  const codes = Object.values(errors).map((E) => new E('a', 'b', 'c').code)
+  const codes: string[] = Object.values(errors).map((E) => new E('a', 'b', 'c').code)
   t.ok(codes.length >= 25)
   for (const code of codes) t.match(readme, new RegExp(`\`${code}\``), code)
   const documented = [...readme.matchAll(/`(FST_LIVEVIEW_[A-Z_]+)`/g)].map((m) => m[1])

@@ -1,0 +1,77 @@
+import t, { type Test } from 'tap'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { buildDemo } from '../examples/demo/server.js'
+
+// Real Chromium (Debian's package; `npm test` installs it when missing). Never skipped.
+const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'
+]
+
+t.setTimeout(120000)
+
+let browser: Browser
+let base: string
+const app = await buildDemo({ logger: false, secret: 'browser-test-secret-that-is-long-enough-01' })
+t.teardown(async () => { await browser?.close(); await app.close() })
+base = await app.listen({ host: '127.0.0.1', port: 0 })
+browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+
+async function open (t: Test, path: string): Promise<{ page: Page, errors: string[] }> {
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+  page.on('pageerror', (e) => { errors.push(String(e)) })
+  await page.goto(base + path)
+  await page.waitForSelector('[data-lv-root].lv-connected')
+  return { page, errors }
+}
+
+t.test('the demo counter: click, and the count changes in place', async (t) => {
+  const { page, errors } = await open(t, '/counter?start=5')
+  t.equal(await page.textContent('#count'), '5')
+  // Mark the element: a patch keeps it, a page reload or innerHTML swap would not.
+  await page.evaluate(() => { (document.getElementById('count') as HTMLElement & { mark?: number }).mark = 1 })
+  await page.click('button[aria-label="Increase by one"]')
+  await page.waitForFunction(() => document.getElementById('count')?.textContent === '6')
+  await page.click('button[aria-label="Increase by one"]')
+  await page.click('button[aria-label="Decrease by one"]')
+  await page.click('button[aria-label="Increase by one"]')
+  await page.waitForFunction(() => document.getElementById('count')?.textContent === '7')
+  t.equal(await page.evaluate(() => (document.getElementById('count') as HTMLElement & { mark?: number }).mark), 1, 'the same element, patched in place')
+  t.notOk(await page.evaluate(() => document.querySelector('[data-lv-root]')!.classList.contains('lv-loading')), 'no loading class once replies are in')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('the demo form: live validation on change, success on submit', async (t) => {
+  const { page, errors } = await open(t, '/form')
+  await page.fill('input[name="email"]', 'not-an-email')
+  await page.press('input[name="email"]', 'Tab')
+  await page.waitForSelector('#email-error:not(:empty)')
+  t.match(await page.textContent('#email-error'), /email/i)
+  await page.fill('input[name="name"]', 'Ada')
+  await page.fill('input[name="email"]', 'ada@example.com')
+  await page.fill('input[name="age"]', '36')
+  await page.check('input[name="terms"]')
+  await page.click('button[type="submit"]')
+  await page.waitForSelector('.success')
+  t.match(await page.textContent('.success'), /Ada/)
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('the demo todos: add, toggle, delete', async (t) => {
+  const { page, errors } = await open(t, '/todos')
+  const before = await page.locator('li[id^="todo-"]').count()
+  await page.fill('input[name="text"]', 'Write the tests')
+  await page.click('form[lv-submit] button[type="submit"]')
+  await page.waitForFunction((n) => document.querySelectorAll('li[id^="todo-"]').length === n + 1, before)
+  const item = page.locator('li[id^="todo-"]', { hasText: 'Write the tests' })
+  await item.locator('button.toggle').click()
+  await page.waitForFunction(() => [...document.querySelectorAll('li[id^="todo-"]')].some((li) => li.textContent!.includes('Write the tests') && li.querySelector('[aria-pressed="true"]')))
+  await item.locator('button.delete').click()
+  await page.waitForFunction((n) => document.querySelectorAll('li[id^="todo-"]').length === n, before)
+  t.same(errors, [], 'no console errors')
+})
