@@ -1,0 +1,55 @@
+import { applyDOM } from './diff-dom-apply.js'
+import { DIFF_CONST_NAMES, type Patch } from '../lib/protocol.js'
+import { isField, keep, read, write, type Field, type FieldState } from './fields.js'
+import { ignored } from './morph.js'
+
+// The server diffs with `compress: true`: every key and action name is its index here.
+const _const: Record<string, number> = {}
+DIFF_CONST_NAMES.forEach((name, i) => { _const[name] = i })
+const { action: ACTION, route: ROUTE } = _const
+const named = (...names: string[]): Set<number | undefined> => new Set(names.map(n => _const[n]))
+// Actions on an element itself rather than its removal or replacement: skipped on an
+// lv-update="ignore" element.
+const OWN = named('addAttribute', 'modifyAttribute', 'removeAttribute', 'relocateGroup',
+  'modifyValue', 'modifyChecked', 'modifySelected')
+// Actions that only set what a field shows: skipped on a field to keep.
+const SHOWN = named('modifyValue', 'modifyChecked')
+
+const valid = (a: unknown): boolean => Number.isInteger(a) && (a as number) >= 0 && (a as number) < ACTION
+
+/**
+ * Applies a diff-dom patch whose routes are relative to `root` (route [] is `root`).
+ * Returns false when the patch does not fit the DOM: the page is out of sync.
+ */
+export function applyPatch (root: Element, patch: Patch): boolean {
+  // A field to keep whose attributes change: what it showed before, restored after.
+  let saved: [Field, FieldState] | undefined
+  try {
+    // An unknown action would reach diff-dom's console.log branch: treat it as out of sync.
+    return patch.every(d => valid(d[ACTION])) && applyDOM(root, patch, {
+      _const,
+      document: root.ownerDocument,
+      valueDiffing: true,
+      simplifiedElementCheck: false,
+      textDiff (node, _current, _expected, value) { node.data = value },
+      preDiffApply ({ diff }) {
+        const a = diff[ACTION] as number
+        let n: Node = root
+        for (const i of diff[ROUTE] as number[]) {
+          if (ignored(n)) return true
+          n = n.childNodes[i] as Node
+        }
+        if (ignored(n)) return OWN.has(a)
+        // The field itself, or the one around a changed option or textarea text.
+        const f = [n, n?.parentNode].find(x => x && isField(x)) as Field | undefined
+        saved = f && keep(f) ? [f, read(f)] : undefined
+        return f === n && !!saved && SHOWN.has(a)
+      },
+      postDiffApply () {
+        if (saved) write(...saved)
+      }
+    })
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,26 @@
+// What the user sees in a form field, and when an update from the server must leave it alone.
+
+export type Field = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement
+export type FieldState = string | boolean | string[]
+
+const isSelect = (f: Field): f is HTMLSelectElement => f.nodeName === 'SELECT'
+const isCheck = (f: Field): f is HTMLInputElement => f.type === 'checkbox' || f.type === 'radio'
+
+export const isField = (n: Node): n is Field => /^(INPUT|TEXTAREA|SELECT)$/.test(n.nodeName)
+
+/**
+ * True for a field the user is in, or has changed from what the server last rendered
+ * (typing before the socket connected, say): its value must survive the update.
+ */
+export const keep = (f: Field): boolean =>
+  f === f.ownerDocument.activeElement ||
+  (!isSelect(f) && (isCheck(f) ? f.checked !== f.defaultChecked : f.value !== f.defaultValue))
+
+export const read = (f: Field): FieldState =>
+  isSelect(f) ? [...f.options].filter(o => o.selected).map(o => o.value) : isCheck(f) ? f.checked : f.value
+
+export function write (f: Field, v: FieldState): void {
+  if (isSelect(f)) for (const o of f.options) o.selected = (v as string[]).includes(o.value)
+  else if (isCheck(f)) f.checked = v as boolean
+  else if (f.value !== v) f.value = v as string
+}
