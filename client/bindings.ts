@@ -1,8 +1,9 @@
 import { PREFIX } from '../lib/protocol.js'
+import { reset } from './fields.js'
 
 export type Params = Record<string, unknown>
-/** Sends an event; `el` is the element that caused it. */
-export type Push = (el: Element, event: string, params: Params) => void
+/** Sends an event; `el` is the element that caused it; `after` runs once its reply is applied. */
+export type Push = (el: Element, event: string, params: Params, after?: () => void) => void
 
 const VALUE = PREFIX + 'value-'
 const CLICK = PREFIX + 'click'
@@ -51,7 +52,9 @@ export function bind (root: Element, push: Push): void {
     const name = form.getAttribute(SUBMIT)
     if (name === null) return
     e.preventDefault()
-    push(form, name, values(form, fields(form as HTMLFormElement, (e as SubmitEvent).submitter)))
+    // Once the reply is in, the form shows what the server rendered: a view clears a field
+    // (a chat input, say) by rendering it empty, focused or not.
+    push(form, name, values(form, fields(form as HTMLFormElement, (e as SubmitEvent).submitter)), () => { reset(form as HTMLFormElement) })
   })
 
   on('change', t => {

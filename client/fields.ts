@@ -24,3 +24,13 @@ export function write (f: Field, v: FieldState): void {
   else if (isCheck(f)) f.checked = v as boolean
   else if (f.value !== v) f.value = v as string
 }
+
+/** Makes every field of `form` show what the server last rendered (its default state). */
+export function reset (form: HTMLFormElement): void {
+  for (const f of form.elements) {
+    if (!isField(f)) continue
+    if (isSelect(f)) for (const o of f.options) o.selected = o.defaultSelected
+    else if (isCheck(f)) f.checked = f.defaultChecked
+    else f.value = f.defaultValue
+  }
+}

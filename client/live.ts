@@ -20,7 +20,7 @@ export function connect (root: Element): Push {
   const cls = root.classList
   const token = root.getAttribute(TOKEN_ATTR) as string
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + root.getAttribute(SOCKET_ATTR)
-  const pending = new Map<number, Element>()
+  const pending = new Map<number, [Element, (() => void) | undefined]>()
   let ws: WebSocket
   let ref = 0
   let joinRef = 0
@@ -41,12 +41,15 @@ export function connect (root: Element): Push {
     cls.toggle('lv-disconnected', !up)
     fire(up ? 'lv:connected' : 'lv:disconnected')
   }
-  const done = (r: number): void => {
-    const el = pending.get(r)
-    if (!el) return
+  /** Ends a pending event; returns what to run once its reply is applied. */
+  const done = (r: number): (() => void) | undefined => {
+    const entry = pending.get(r)
+    if (!entry) return
     pending.delete(r)
-    if (![...pending.values()].includes(el)) el.classList.remove(LOADING)
+    const [el, after] = entry
+    if (![...pending.values()].some(p => p[0] === el)) el.classList.remove(LOADING)
     if (!pending.size) cls.remove(LOADING)
+    return after
   }
   const sync = (): void => {
     if (!syncRef) send([syncRef = ++ref, OP_SYNC])
@@ -54,7 +57,7 @@ export function connect (root: Element): Push {
 
   const receive = (frame: ServerFrame): void => {
     const [r, op] = frame
-    done(r)
+    const after = done(r)
     if (r && r === syncRef) syncRef = 0
     if (op === OP_ERROR) {
       cls.add(ERROR)
@@ -83,6 +86,7 @@ export function connect (root: Element): Push {
     } else if (op === OP_OK && frame[2] !== version) {
       sync()
     }
+    after?.()
   }
 
   const open = (): void => {
@@ -103,12 +107,12 @@ export function connect (root: Element): Push {
   }
   open()
 
-  return (el, event, params) => {
+  return (el, event, params, after) => {
     if (!joined) {
       fire('lv:error', { code: 'FST_LIVEVIEW_DISCONNECTED', message: `not connected: '${event}' dropped`, ref: 0 })
       return
     }
-    pending.set(++ref, el)
+    pending.set(++ref, [el, after])
     el.classList.add(LOADING)
     cls.add(LOADING)
     send([ref, OP_EVENT, event, params])

@@ -73,5 +73,12 @@ t.test('the demo todos: add, toggle, delete', async (t) => {
   await page.waitForFunction(() => [...document.querySelectorAll('li[id^="todo-"]')].some((li) => li.textContent!.includes('Write the tests') && li.querySelector('[aria-pressed="true"]')))
   await item.locator('button.delete').click()
   await page.waitForFunction((n) => document.querySelectorAll('li[id^="todo-"]').length === n, before)
+
+  // Enter submits before any change event: the field still clears, as the view renders it empty.
+  await page.fill('input[name="text"]', 'Typed and entered')
+  await page.press('input[name="text"]', 'Enter')
+  await page.waitForFunction((n) => document.querySelectorAll('li[id^="todo-"]').length === n + 1, before)
+  t.equal(await page.inputValue('input[name="text"]'), '', 'the submitted field is cleared')
+  t.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'text', 'and keeps focus')
   t.same(errors, [], 'no console errors')
 })
