@@ -21,6 +21,8 @@ declare module 'fastify' {
      * app.liveView('/counter', Counter)
      */
     liveView: <V extends LiveView>(path: string, View: LiveViewClass<V>, options?: Omit<RouteShorthandOptions, 'websocket'>) => FastifyInstance
+    /** Live sessions open now (one per connected page), for metrics and health checks. */
+    readonly liveViewSessions: number
   }
   interface FastifyContextConfig {
     [kLiveRoute]?: ViewEntry
@@ -74,6 +76,8 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     const entry = route.config?.[kLiveRoute]
     if (entry !== undefined && route.method === 'GET') rt.registry.add(route.url ?? route.path, entry)
   })
+
+  fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
 
   fastify.decorate('liveView', function liveView (this: FastifyInstance, path: string, View: LiveViewClass, routeOptions = {}) {
     if (typeof path !== 'string' || !path.startsWith('/')) throw new errors.ROUTE_INVALID(String(path), 'the path must start with /')

@@ -69,6 +69,21 @@ t.test('the heartbeat ends a half-open connection', async (t) => {
   t.same(Big.ended, ['closed'], 'the session ended')
 })
 
+t.test('a session is released when its socket closes', async (t) => {
+  Big.ended.length = 0
+  const { app, base } = await listen(t)
+  t.equal(app.liveViewSessions, 0)
+  const client = await openJoined(t, base, '/big')
+  const other = await openJoined(t, base, '/counter')
+  t.equal(app.liveViewSessions, 2, 'one session per connected page')
+  client.ws.close()
+  await client.closed
+  for (let i = 0; i < 100 && app.liveViewSessions > 1; i++) await sleep(10)
+  t.equal(app.liveViewSessions, 1, 'the closed one is gone')
+  t.same(Big.ended, ['closed'], 'its view was terminated')
+  t.equal((await other.event('inc'))[1], 'p', 'the other session is unaffected')
+})
+
 t.test('a frame over the size limit closes the socket with 1009', async (t) => {
   const { base } = await listen(t, { limits: { maxFrameBytes: 1024 } })
   const client = await openJoined(t, base, '/counter')
