@@ -6,7 +6,7 @@ import { errors } from './lib/errors.js'
 import { checkOrigin } from './lib/origin.js'
 import { resolveOptions, type LiveViewOptions } from './lib/options.js'
 import { checkView, type ViewEntry } from './lib/registry.js'
-import { Runtime } from './lib/runtime.js'
+import { Runtime, kRuntime } from './lib/runtime.js'
 import { attachSocket, closeAll, startHeartbeat } from './lib/socket.js'
 import type { LiveView, LiveViewClass } from './lib/view.js'
 
@@ -78,6 +78,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   })
 
   fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
+  fastify.decorate(kRuntime, rt)
 
   fastify.decorate('liveView', function liveView (this: FastifyInstance, path: string, View: LiveViewClass, routeOptions = {}) {
     if (typeof path !== 'string' || !path.startsWith('/')) throw new errors.ROUTE_INVALID(String(path), 'the path must start with /')

@@ -10,6 +10,9 @@ import { Templates } from './templates.js'
 import { Tokens } from './tokens.js'
 import { kLive, type LiveView, type Params } from './view.js'
 
+/** Where the plugin keeps its runtime on the Fastify instance (the testing API reads it). */
+export const kRuntime = Symbol.for('fastify-liveview.runtime')
+
 /** Everything the plugin shares between its routes, the socket and the sessions. */
 export class Runtime {
   readonly options: ResolvedOptions

@@ -77,6 +77,8 @@ export class Session {
   get version (): number { return this.#version }
   /** The mounted view, once joined. */
   get view (): LiveView | undefined { return this.#view }
+  /** The live root's HTML as last sent to the client, once joined. */
+  get html (): string | undefined { return this.#rendered?.html }
   /** Name of the mounted view class, once joined. */
   get viewName (): string | undefined { return this.#entry?.name }
 

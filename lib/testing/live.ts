@@ -1,0 +1,299 @@
+import { AssertionError } from 'node:assert'
+import { randomBytes } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import liveview from '../../plugin.js'
+import type { LiveViewOptions } from '../options.js'
+import { OP_ERROR, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, PROTOCOL_VERSION, TOKEN_ATTR, type ErrorPayload } from '../protocol.js'
+import { kRuntime, type Runtime } from '../runtime.js'
+import { Session, type Transport } from '../session.js'
+import type { LiveView, LiveViewClass } from '../view.js'
+import { Dom, closestWith, describeElement, formOf, formParams, readText, valueParams, type Element, type Params } from './dom.js'
+
+/** What a test may pass when it opens a page. */
+export interface LiveOptions {
+  /** Request headers of the page and of its socket (cookies, auth). */
+  headers?: Record<string, string>
+}
+
+/** A mistake in a test: a selector that matches nothing, an element with no binding, a refused join. */
+export class LiveTestError extends Error {
+  /** The coded error of a refused join, or the status of a page that was not a live page. */
+  readonly code?: string
+  readonly statusCode?: number
+  /** Where a redirecting page pointed. */
+  readonly location?: string
+
+  constructor (message: string, extra: { code?: string, statusCode?: number, location?: string } = {}) {
+    super(message)
+    this.name = 'LiveTestError'
+    Object.assign(this, extra)
+  }
+}
+
+/** The server's answer to one message, as the client would receive it. */
+export class Reply {
+  /** `patch` (a diff), `html` (full HTML), `ok` (nothing changed) or `error`. */
+  readonly kind: 'patch' | 'html' | 'ok' | 'error'
+  /** Version of the page after this reply (absent on errors). */
+  readonly version: number | undefined
+  /** The coded error, when `kind` is `error`. */
+  readonly error: ErrorPayload | undefined
+  /** The frame as sent on the wire. */
+  readonly frame: string
+
+  constructor (frame: string) {
+    this.frame = frame
+    const parsed = JSON.parse(frame) as [number, string, unknown, unknown?]
+    const op = parsed[1]
+    this.kind = op === OP_PATCH ? 'patch' : op === OP_HTML ? 'html' : op === OP_OK ? 'ok' : 'error'
+    this.version = op === OP_ERROR ? undefined : parsed[2] as number
+    this.error = op === OP_ERROR ? parsed[2] as ErrorPayload : undefined
+  }
+
+  /** Size of the frame in bytes (UTF-8). */
+  get bytes (): number { return Buffer.byteLength(this.frame) }
+
+  /** True when the page changed (a patch or full HTML). */
+  get changed (): boolean { return this.kind === 'patch' || this.kind === 'html' }
+
+  /** Throws unless the message was refused with `code`. */
+  assertError (code: string): this {
+    if (this.error?.code !== code) {
+      throw new AssertionError({ message: `expected an error ${code}, got ${this.error?.code ?? `a '${this.kind}' reply`}`, actual: this.error?.code ?? this.kind, expected: code, operator: 'assertError' })
+    }
+    return this
+  }
+
+  /** Throws unless the page changed. */
+  assertChanged (): this {
+    if (!this.changed) {
+      throw new AssertionError({ message: `expected the page to change, got ${this.error !== undefined ? `error ${this.error.code}: ${this.error.message}` : `'${this.kind}'`}`, actual: this.kind, expected: 'patch or html', operator: 'assertChanged' })
+    }
+    return this
+  }
+}
+
+class TestTransport implements Transport {
+  readonly waiting = new Map<number, (frame: string) => void>()
+  readonly updates: Reply[] = []
+  closed: { code: number, reason: string } | undefined
+
+  send (frame: string): void {
+    const ref = Number(frame.slice(1, frame.indexOf(',')))
+    const resolve = this.waiting.get(ref)
+    if (resolve !== undefined) {
+      this.waiting.delete(ref)
+      resolve(frame)
+    } else {
+      this.updates.push(new Reply(frame))
+    }
+  }
+
+  backlog (): number { return 0 }
+
+  close (code: number, reason: string): void { this.closed ??= { code, reason } }
+}
+
+/**
+ * A live page in a test: the real session runtime of the app, joined with the token of the
+ * real HTTP render, driven in-process (no socket, no port).
+ */
+export class LivePage {
+  readonly #session: Session
+  readonly #transport: TestTransport
+  readonly #onClose: (() => Promise<void>) | undefined
+  #ref = 1
+  #dom: { html: string, dom: Dom } | undefined
+
+  /** @internal Use `live()` or `mountView()`. */
+  constructor (session: Session, transport: TestTransport, onClose?: () => Promise<void>) {
+    this.#session = session
+    this.#transport = transport
+    this.#onClose = onClose
+  }
+
+  /** The live root's inner HTML, as the browser has it now. */
+  get html (): string { return this.#session.html ?? '' }
+
+  /** The page version (updates since join). */
+  get version (): number { return this.#session.version }
+
+  /** The view instance behind the page, for white-box checks. */
+  get view (): LiveView { return this.#session.view! }
+
+  /** The session id the view sees as `this.sessionId`. */
+  get sessionId (): string { return this.#session.id }
+
+  /** Server-initiated updates received so far (from `sendInfo`, timers, …), oldest first. */
+  get updates (): readonly Reply[] { return this.#transport.updates }
+
+  /** Every element matching a CSS selector, in document order. */
+  all (selector: string): Element[] {
+    if (this.#dom?.html !== this.html) this.#dom = { html: this.html, dom: new Dom(this.html) }
+    return this.#dom.dom.all(selector)
+  }
+
+  /** True when some element matches. */
+  has (selector: string): boolean { return this.all(selector).length > 0 }
+
+  /** The text of the first element matching `selector` (white space folded); throws when none does. */
+  text (selector: string): string { return readText(this.#one(selector)) }
+
+  /** Throws unless the text of `selector` is `expected` (or matches it). */
+  assertText (selector: string, expected: string | RegExp): this {
+    const actual = this.text(selector)
+    if (typeof expected === 'string' ? actual !== expected : !expected.test(actual)) {
+      throw new AssertionError({ message: `text of '${selector}' is ${JSON.stringify(actual)}, expected ${String(typeof expected === 'string' ? JSON.stringify(expected) : expected)}`, actual, expected, operator: 'assertText' })
+    }
+    return this
+  }
+
+  /** Sends an event by name, as a binding would; resolves with its reply. */
+  event (name: string, params: Params = {}): Promise<Reply> {
+    const ref = ++this.#ref
+    const reply = new Promise<Reply>((resolve) => { this.#transport.waiting.set(ref, (frame) => { resolve(new Reply(frame)) }) })
+    this.#session.receive(JSON.stringify([ref, 'e', name, params]))
+    return reply
+  }
+
+  /** Clicks the element matching `selector`: sends the `lv-click` of it (or of its nearest ancestor that has one) with its `lv-value-*`. */
+  click (selector: string): Promise<Reply> {
+    const el = this.#one(selector)
+    const bound = closestWith(el, 'lv-click')
+    if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click binding, nor has any element around it`)
+    return this.event(bound.attribs['lv-click'] as string, valueParams(bound))
+  }
+
+  /**
+   * Changes fields of a form, as typing then leaving a field would: sends the `lv-change` of
+   * the field or its form with the form's fields, `values` typed over them, and `_target`
+   * (the first name in `values`, or the field's own name).
+   */
+  change (selector: string, values: Params = {}): Promise<Reply> {
+    const el = this.#one(selector)
+    const form = formOf(el)
+    const bound = el.attribs['lv-change'] !== undefined ? el : form?.attribs['lv-change'] !== undefined ? form : undefined
+    if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-change binding, nor has its form`)
+    const target = Object.keys(values)[0] ?? el.attribs.name
+    const params = bound === el && el.name !== 'form'
+      ? { [el.attribs.name ?? '']: values[el.attribs.name ?? ''] ?? el.attribs.value ?? '' }
+      : formParams(bound, values)
+    if (target !== undefined) params._target = target
+    return this.event(bound.attribs['lv-change'] as string, valueParams(bound, params))
+  }
+
+  /** Submits the form matching `selector` (or around it): sends its `lv-submit` with its fields and `values` typed over them. */
+  submit (selector: string, values: Params = {}): Promise<Reply> {
+    const el = this.#one(selector)
+    const form = formOf(el)
+    if (form === undefined || form.attribs['lv-submit'] === undefined) {
+      throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') is not in a form with an lv-submit binding`)
+    }
+    return this.event(form.attribs['lv-submit'] as string, valueParams(form, formParams(form, values)))
+  }
+
+  /**
+   * Sends the view a server-originated message (its `handleInfo`), waits until the session
+   * has handled it, and returns the update it sent, if any.
+   */
+  async info (msg: unknown): Promise<Reply | undefined> {
+    const before = this.#transport.updates.length
+    if (!this.#session.info(msg)) throw new LiveTestError('the session did not take the message (closed, or its mailbox is full)')
+    await this.#session.idle()
+    return this.#transport.updates.length > before ? this.#transport.updates.at(-1) : undefined
+  }
+
+  /** Ends the session (the view's `terminate('closed')` runs). */
+  async close (): Promise<void> {
+    await this.#session.close('closed')
+    await this.#onClose?.()
+  }
+
+  #one (selector: string): Element {
+    const found = this.all(selector)
+    if (found.length === 0) {
+      const excerpt = this.html.length > 300 ? `${this.html.slice(0, 300)}…` : this.html
+      throw new LiveTestError(`no element matches '${selector}' in the page: ${excerpt.replace(/\s+/g, ' ').trim()}`)
+    }
+    return found[0] as Element
+  }
+}
+
+/**
+ * Opens a live page of a real app in-process: GETs `url` through the app (its hooks, its
+ * route), then joins the page's session with the token that render signed.
+ *
+ * @example
+ * const page = await live(app, '/counter?start=3')
+ * await page.click('button[lv-click=inc]')
+ * page.assertText('#count', '4')
+ */
+export async function live (app: FastifyInstance, url: string, options: LiveOptions = {}): Promise<LivePage> {
+  return await open(app, url, options, undefined)
+}
+
+async function open (app: FastifyInstance, url: string, options: LiveOptions, onClose: (() => Promise<void>) | undefined): Promise<LivePage> {
+  const rt = (app as unknown as Record<symbol, Runtime | undefined>)[kRuntime]
+  if (rt === undefined) throw new LiveTestError('fastify-liveview is not registered on this app (await app.register(liveview, …) first)')
+  const headers = options.headers ?? {}
+  const res = await app.inject({ method: 'GET', url, headers })
+  if (res.statusCode !== 200) {
+    const location = res.headers.location as string | undefined
+    throw new LiveTestError(`GET ${url} answered ${res.statusCode}${location !== undefined ? ` (redirect to ${location})` : ''}, not a live page`, { statusCode: res.statusCode, location })
+  }
+  const token = new RegExp(`${TOKEN_ATTR}="([^"]+)"`).exec(res.body)?.[1]
+  if (token === undefined) throw new LiveTestError(`GET ${url} is not a live page (no live root in its HTML)`, { statusCode: res.statusCode })
+  const transport = new TestTransport()
+  const session = new Session(rt, transport, standInRequest(app, url, headers))
+  const joined = new Promise<string>((resolve) => { transport.waiting.set(1, resolve) })
+  session.receive(JSON.stringify([1, OP_JOIN, { v: PROTOCOL_VERSION, token, url: new URL(url, 'http://localhost').href }]))
+  const reply = new Reply(await joined)
+  if (reply.error !== undefined) throw new LiveTestError(`join of ${url} refused: ${reply.error.code}: ${reply.error.message}`, { code: reply.error.code })
+  return new LivePage(session, transport, onClose)
+}
+
+/** Options of `mountView`: the plugin's options plus the route to declare the view on. */
+export interface MountOptions extends LiveViewOptions, LiveOptions {
+  /** Route pattern of the view. Default: `/` */
+  path?: string
+  /** URL to open (params and query). Default: `path` */
+  url?: string
+}
+
+/**
+ * Mounts a view class in isolation: a throwaway app with the plugin and this one route,
+ * closed with the page.
+ *
+ * @example
+ * const page = await mountView(Counter, { root: new URL('../views', import.meta.url), url: '/?start=2' })
+ */
+export async function mountView (View: LiveViewClass, options: MountOptions = {}): Promise<LivePage> {
+  const { path = '/', url, headers, ...pluginOptions } = options
+  const app = Fastify({ logger: false })
+  try {
+    await app.register(liveview, { secret: randomBytes(32).toString('base64url'), ...pluginOptions })
+    app.liveView(path, View)
+    return await open(app, url ?? path, { headers }, async () => { await app.close() })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+}
+
+// A connected session's `request` in tests: what a view reads of an upgrade request.
+function standInRequest (app: FastifyInstance, url: string, headers: Record<string, string>): FastifyRequest {
+  const parsed = new URL(url, 'http://localhost')
+  return {
+    id: 'live-test',
+    log: app.log,
+    method: 'GET',
+    url: parsed.pathname + parsed.search,
+    headers: { host: 'localhost', ...headers },
+    query: Object.fromEntries(parsed.searchParams),
+    params: {},
+    host: 'localhost',
+    hostname: 'localhost',
+    protocol: 'http',
+    ip: '127.0.0.1'
+  } as unknown as FastifyRequest
+}

@@ -1,0 +1,150 @@
+import t, { type Test } from 'tap'
+import Fastify from 'fastify'
+import liveview, { LiveView, defineEvents, type Params } from '../plugin.js'
+import { LiveTestError, live, mountView } from '../testing.js'
+import { Counter } from './fixtures/views.js'
+import { SECRET, viewsRoot } from './helpers.js'
+
+class Signup extends LiveView {
+  static template = 'signup'
+  static events = defineEvents<Signup>({ validate: true, save: true })
+  values: Params = {}
+  error = ''
+  saved = ''
+  validate (params: Params): void {
+    this.values = params
+    this.error = String(params.email ?? '').includes('@') ? '' : `bad ${String(params._target)}`
+  }
+
+  save (params: Params): void {
+    this.values = params
+    this.saved = JSON.stringify(params)
+  }
+
+  context () { return { values: this.values, error: this.error, saved: this.saved } }
+}
+
+async function app (t: Test) {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  app.liveView('/counter', Counter)
+  app.liveView('/signup', Signup)
+  app.get('/private', async (_req, reply) => reply.redirect('/login'))
+  app.get('/plain', async () => 'hello')
+  return app
+}
+
+t.test('live(app, url): the real route, then click and read the page', async (t) => {
+  const page = await live(await app(t), '/counter?start=3')
+  t.teardown(() => page.close())
+  t.equal(page.text('#count'), '3')
+  const reply = await page.click('button[lv-click=inc]')
+  t.equal(reply.kind, 'patch')
+  t.equal(reply.version, 1)
+  t.ok(reply.bytes < 100, `a small patch: ${reply.bytes} bytes`)
+  page.assertText('#count', '4')
+  t.equal(page.version, 1)
+  t.match(page.html, /<strong id="count">4<\/strong>/)
+  t.equal((page.view as Counter).count, 4, 'the view instance is there for white-box checks')
+
+  const byValue = await page.click('button[lv-value-by]')
+  byValue.assertChanged()
+  page.assertText('#count', /^9$/)
+  t.equal((await page.event('add', { by: 2 })).kind, 'patch', 'events by name')
+  t.equal(page.text('#count'), '11')
+})
+
+t.test('refused events read as their code; the page goes on', async (t) => {
+  const page = await live(await app(t), '/counter')
+  t.teardown(() => page.close())
+  const refused = await page.event('nope')
+  t.equal(refused.kind, 'error')
+  t.equal(refused.error?.code, 'FST_LIVEVIEW_EVENT_UNKNOWN')
+  refused.assertError('FST_LIVEVIEW_EVENT_UNKNOWN')
+  t.throws(() => refused.assertError('FST_LIVEVIEW_RATE_LIMITED'), /expected an error FST_LIVEVIEW_RATE_LIMITED, got FST_LIVEVIEW_EVENT_UNKNOWN/)
+  t.throws(() => refused.assertChanged(), /expected the page to change, got error FST_LIVEVIEW_EVENT_UNKNOWN/)
+  ;(await page.event('boom')).assertError('FST_LIVEVIEW_HANDLER_FAILED')
+  ;(await page.event('add', { by: 'x' })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
+  t.equal((await page.click('button[lv-click=inc]')).kind, 'patch')
+  t.throws(() => page.assertText('#count', '7'), { name: 'AssertionError', message: /text of '#count' is "1", expected "7"/ })
+})
+
+t.test('forms: change and submit send the rendered fields with the typed values', async (t) => {
+  const page = await live(await app(t), '/signup')
+  t.teardown(() => page.close())
+  const changed = await page.change('form', { email: 'nope' })
+  changed.assertChanged()
+  page.assertText('.error', 'bad email')
+  t.same((page.view as Signup).values, { name: 'Ada', email: 'nope', plan: 'pro', _target: 'email' }, 'the rendered fields, the typed value and _target')
+  await page.change('input[name=email]', { email: 'ada@example.com' })
+  t.equal(page.text('.error'), '')
+  await page.submit('form', { terms: 'yes', tags: ['a', 'b'] })
+  t.same(JSON.parse(page.text('#saved')), { name: 'Ada', email: 'ada@example.com', plan: 'pro', terms: 'yes', tags: ['a', 'b'] })
+  await page.submit('button[type=submit]', { terms: false, name: undefined })
+  t.same(JSON.parse(page.text('#saved')), { email: 'ada@example.com', plan: 'pro' }, 'false and undefined leave a field out')
+})
+
+t.test('server-originated messages: info() runs handleInfo and returns the update', async (t) => {
+  const page = await live(await app(t), '/counter')
+  t.teardown(() => page.close())
+  const update = await page.info({ set: 42 })
+  t.equal(update?.kind, 'patch')
+  t.equal(page.text('#count'), '42')
+  t.equal(await page.info({ nothing: true }), undefined, 'no change, no update')
+  t.equal(page.updates.length, 1)
+  ;(page.view as Counter).sendInfo({ set: 7 })
+  await page.info({ set: 8 })
+  t.same(page.updates.map((u) => u.kind), ['patch', 'patch', 'patch'], 'updates the view sends itself are recorded too')
+  t.equal(page.text('#count'), '8')
+})
+
+t.test('mountView: a view class in isolation, closed with the page', async (t) => {
+  const ended: string[] = []
+  class Greeter extends LiveView {
+    static template = 'counter'
+    who = ''
+    mount (params: Params, session: unknown): void {
+      this.who = `${String(params.name)} ${JSON.stringify(session)} ${String(this.request.headers.cookie)}`
+    }
+
+    terminate (reason: string): void { ended.push(reason) }
+    context () { return { count: this.who } }
+  }
+  const page = await mountView(Greeter, {
+    root: viewsRoot,
+    path: '/hello/:name',
+    url: '/hello/ada',
+    headers: { cookie: 'sid=1' },
+    session: (request) => ({ user: request.headers.cookie })
+  })
+  t.equal(page.text('#count'), 'ada {"user":"sid=1"} sid=1', 'params, session and the upgrade request\'s cookies')
+  t.match(page.sessionId, /^[\w-]{12}$/)
+  await page.close()
+  t.same(ended, ['closed'])
+  await t.rejects(mountView(Greeter, { root: viewsRoot, prefix: 'bad' }), { code: 'FST_LIVEVIEW_OPTIONS_INVALID' })
+})
+
+t.test('mistakes in a test get clear errors', async (t) => {
+  const a = await app(t)
+  const page = await live(a, '/counter')
+  t.teardown(() => page.close())
+  t.throws(() => page.click('#nowhere'), { name: 'LiveTestError', message: /no element matches '#nowhere' in the page: <main class="counter">/ })
+  t.throws(() => page.click('#count'), { message: /<strong id="count"> \(matched by '#count'\) has no lv-click binding/ })
+  t.throws(() => page.change('button[lv-click=inc]'), { message: /has no lv-change binding, nor has its form/ })
+  t.throws(() => page.submit('#count'), { message: /is not in a form with an lv-submit binding/ })
+  t.throws(() => page.text('table'), LiveTestError)
+  t.notOk(page.has('table'))
+  await t.rejects(live(a, '/private'), { name: 'LiveTestError', statusCode: 302, location: '/login' })
+  await t.rejects(live(a, '/plain'), { message: /not a live page/, statusCode: 200 })
+  const bare = Fastify()
+  t.teardown(() => bare.close())
+  await t.rejects(live(bare, '/x'), { message: /not registered/ })
+
+  class Flaky extends LiveView {
+    static template = 'counter'
+    mount (): void { if (this.connected) throw new Error('db down') }
+    context () { return { count: 0 } }
+  }
+  await t.rejects(mountView(Flaky, { root: viewsRoot }), { code: 'FST_LIVEVIEW_MOUNT_FAILED', message: /join of \/ refused/ })
+})
