@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildDemo } from '../examples/demo/server.js'
-import { SECRET, connect, type Frame, type WireClient } from './helpers.js'
+import { live, type LivePage } from '../testing.js'
+import { SECRET } from './helpers.js'
 
 async function demo (t: Test): Promise<FastifyInstance> {
   const app = await buildDemo({ logger: false, secret: SECRET })
@@ -13,21 +14,16 @@ async function demo (t: Test): Promise<FastifyInstance> {
   return app
 }
 
-/** The view's whole HTML as the server holds it now (a `sync` answers with full HTML). */
-async function current (client: WireClient): Promise<string> {
-  const ref = client.nextRef()
-  client.send([ref, 'sync'])
-  const reply = await client.reply(ref)
-  if (reply[1] !== 'h') throw new Error(`sync answered ${JSON.stringify(reply)}`)
-  return reply[3] as string
+/** True when `selector` matches one element with nothing at all inside (CSS `.error:empty` hides it). */
+function emptyAt (page: LivePage, selector: string): boolean {
+  const found = page.all(selector)
+  return found.length === 1 && found[0]?.children.length === 0
 }
 
-/** Error code of an `err` reply. */
-function codeOf (reply: Frame): string | undefined {
-  return reply[1] === 'err' ? (reply[2] as { code: string }).code : undefined
+/** The todo list as a person reads it: each item's id, state and text, in order. */
+function todoList (page: LivePage): string[] {
+  return page.all('ul.todo-list > li').map((li) => `${li.attribs.id} ${li.attribs.class}: ${page.text(`#${li.attribs.id}-text`)}`)
 }
-
-const changed = (reply: Frame): boolean => reply[1] === 'p' || reply[1] === 'h'
 
 t.test('every page is complete HTML, never cached', async (t) => {
   const app = await demo(t)
@@ -62,104 +58,125 @@ t.test('every page is complete HTML, never cached', async (t) => {
 
 t.test('counter: starts from ?start, +, − and reset', async (t) => {
   const app = await demo(t)
-  const { client, html, join } = await connect(t, app, '/counter?start=7')
-  t.match(html, /<strong id="count">7<\/strong>/)
-  t.same(join, [1, 'ok', 0], 'the connected render matches the page')
+  const page = await live(app, '/counter?start=5')
+  t.teardown(() => page.close())
+  t.equal(page.joined.kind, 'ok', 'the connected render matches the page: the join is a bare ack')
+  page.assertText('#count', '5')
+  page.assertText('button[lv-click=reset]', 'Reset to 5')
 
-  t.ok(changed(await client.event('add', { by: '1' })))
-  t.match(await current(client), /<strong id="count">8<\/strong>/)
-  await client.event('add', { by: '-1' })
-  await client.event('add', { by: '-1' })
-  t.match(await current(client), /<strong id="count">6<\/strong>/)
-  t.ok(changed(await client.event('reset')))
-  t.match(await current(client), /<strong id="count">7<\/strong>/)
+  ;(await page.click('button[aria-label="Increase by one"]')).assertChanged()
+  page.assertText('#count', '6')
+  await page.click('button[aria-label="Decrease by one"]')
+  await page.click('button[aria-label="Decrease by one"]')
+  page.assertText('#count', '4')
+  ;(await page.click('button[lv-click=reset]')).assertChanged()
+  page.assertText('#count', '5')
 
-  t.equal(codeOf(await client.event('add', { by: 'lots' })), 'FST_LIVEVIEW_PARAMS_INVALID')
-  t.equal(codeOf(await client.event('add', { by: '1000' })), 'FST_LIVEVIEW_PARAMS_INVALID')
-  t.match(await current(client), /<strong id="count">7<\/strong>/, 'refused events change nothing')
+  const version = page.version
+  ;(await page.event('add', { by: 'lots' })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
+  ;(await page.event('add', { by: '1000' })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
+  page.assertText('#count', '5')
+  t.equal(page.version, version, 'refused events change nothing')
 
-  const bad = await app.inject({ url: '/counter?start=abc' })
-  t.match(bad.body, /<strong id="count">0<\/strong>/, 'a start that is not a number counts from 0')
+  const bad = await live(app, '/counter?start=abc')
+  t.teardown(() => bad.close())
+  t.equal(bad.text('#count'), '0', 'a start that is not a number counts from 0')
 })
 
 t.test('form: validates on change, succeeds on a valid submit', async (t) => {
   const app = await demo(t)
-  const { client, html, join } = await connect(t, app, '/form')
-  t.same(join, [1, 'ok', 0])
+  const page = await live(app, '/form')
+  t.teardown(() => page.close())
+  t.equal(page.joined.kind, 'ok', 'the connected render matches the page: the join is a bare ack')
   for (const field of ['name', 'email', 'age', 'terms']) {
-    t.match(html, new RegExp(`<label for="${field}">`), `${field} has a label`)
-    t.match(html, new RegExp(`<p class="error" id="${field}-error"></p>`), `${field} has no error yet`)
+    t.ok(page.has(`label[for="${field}"]`), `${field} has a label`)
+    t.ok(emptyAt(page, `p.error#${field}-error`), `${field} has no error yet`)
   }
 
-  t.ok(changed(await client.event('validate', { name: 'Ada', email: 'ada-at-example', age: '', _target: 'email' })))
-  let page = await current(client)
-  t.match(page, /<p class="error" id="email-error">Please enter an email address/)
-  t.match(page, /id="email"[^>]*aria-invalid="true"/)
-  t.match(page, /id="email"[^>]*value="ada-at-example"/, 'the typed value is kept')
-  t.match(page, /<p class="error" id="age-error"><\/p>/, 'an untouched field shows no error')
+  await page.change('form', { name: 'Ada' })
+  ;(await page.change('form', { email: 'ada-at-example' })).assertChanged()
+  page.assertText('p.error#email-error', 'Please enter an email address like ada@example.com.')
+  t.ok(page.has('#email[aria-invalid="true"]'))
+  t.ok(page.has('#email[value="ada-at-example"]'), 'the typed value is kept')
+  t.ok(emptyAt(page, 'p.error#name-error'), 'a touched field that is fine shows no error')
+  t.ok(emptyAt(page, 'p.error#age-error'), 'an untouched field shows no error')
+  t.ok(emptyAt(page, 'p.error#terms-error'), 'an untouched box shows no error')
 
-  await client.event('validate', { name: 'Ada', email: 'ada@example.com', age: '', _target: 'email' })
-  page = await current(client)
-  t.match(page, /<p class="error" id="email-error"><\/p>/, 'the error goes once the email is fixed')
-  t.match(page, /id="email"[^>]*aria-invalid="false"/)
+  await page.change('form', { email: 'ada@example.com' })
+  t.ok(emptyAt(page, 'p.error#email-error'), 'the error goes once the email is fixed')
+  t.ok(page.has('#email[aria-invalid="false"]'))
 
-  await client.event('save', { name: 'Ada', email: 'ada@example.com', age: '9' })
-  page = await current(client)
-  t.match(page, /id="age-error">You must be at least 13/)
-  t.match(page, /id="terms-error">Please accept the terms/, 'an unticked box is absent from the params')
-  t.notMatch(page, /Thanks/)
+  ;(await page.submit('form', { name: ' ', email: 'nope', age: 'old' })).assertChanged()
+  page.assertText('#name-error', 'Please enter your name.')
+  page.assertText('#email-error', 'Please enter an email address like ada@example.com.')
+  page.assertText('#age-error', 'Age must be a whole number.')
+  page.assertText('#terms-error', 'Please accept the terms to sign up.')
+  t.equal(page.all('input[aria-invalid="true"]').length, 4, 'a bad submit marks every field')
 
-  t.ok(changed(await client.event('save', { name: ' Ada <Lovelace> ', email: 'ada@example.com', age: '36', terms: 'yes' })))
-  page = await current(client)
-  t.match(page, /role="status"/)
-  t.match(page, /Thanks, <strong>Ada &lt;Lovelace&gt;<\/strong>! You are signed up as ada@example.com\./)
-  t.notMatch(page, /<form/)
+  await page.submit('form', { name: 'Ada', email: 'ada@example.com', age: '9' })
+  page.assertText('#age-error', 'You must be at least 13 to sign up.')
+  t.equal(page.text('#terms-error'), 'Please accept the terms to sign up.', 'an unticked box is absent from the params')
+  t.ok(emptyAt(page, 'p.error#name-error'))
+  t.ok(emptyAt(page, 'p.error#email-error'))
+  t.notOk(page.has('[role=status]'))
+  t.notMatch(page.html, /Thanks/)
 
-  await client.event('restart')
-  page = await current(client)
-  t.match(page, /<form lv-change="validate" lv-submit="save"/)
-  t.match(page, /id="name"[^>]*value=""/)
+  ;(await page.submit('form', { name: ' Ada <Lovelace> ', email: 'ada@example.com', age: '36', terms: 'yes' })).assertChanged()
+  page.assertText('.success[role=status] p', 'Thanks, Ada <Lovelace>! You are signed up as ada@example.com.')
+  page.assertText('.success strong', 'Ada <Lovelace>')
+  t.match(page.html, /Thanks, <strong>Ada &lt;Lovelace&gt;<\/strong>! You are signed up as ada@example.com\./, 'the name is escaped')
+  t.notOk(page.has('form'))
+
+  ;(await page.click('button[lv-click=restart]')).assertChanged()
+  t.ok(page.has('form[lv-change=validate][lv-submit=save]'))
+  t.ok(page.has('#name[value=""]'))
+  t.notOk(page.has('[role=status]'))
 })
 
 t.test('todos: add, toggle, delete', async (t) => {
   const app = await demo(t)
-  const { client, html, join } = await connect(t, app, '/todos')
-  t.same(join, [1, 'ok', 0])
-  t.match(html, /<li id="todo-1" class="done">/)
-  t.match(html, /<li id="todo-2" class="open">/)
-  t.match(html, /<strong id="open-count">1<\/strong> open of 2/)
+  const page = await live(app, '/todos')
+  t.teardown(() => page.close())
+  t.equal(page.joined.kind, 'ok', 'the connected render matches the page: the join is a bare ack')
+  t.same(todoList(page), ['todo-1 done: Read the README', 'todo-2 open: Try the counter'])
+  page.assertText('#open-count', '1')
+  page.assertText('p[aria-live]', '1 open of 2')
 
-  await client.event('edit', { text: 'Buy milk', _target: 'text' })
-  t.match(await current(client), /id="new-todo"[^>]*value="Buy milk"/)
-  t.ok(changed(await client.event('add', { text: 'Buy milk' })))
-  let page = await current(client)
-  t.match(page, /<li id="todo-3" class="open">[\s\S]*?<span class="text" id="todo-3-text">Buy milk<\/span>/)
-  t.match(page, /<strong id="open-count">2<\/strong> open of 3/)
-  t.match(page, /id="new-todo"[^>]*value=""/, 'the field is cleared after an add')
+  await page.change('#new-todo', { text: 'Buy milk' })
+  t.ok(page.has('#new-todo[value="Buy milk"]'))
+  ;(await page.submit('form.add')).assertChanged()
+  t.same(todoList(page), ['todo-1 done: Read the README', 'todo-2 open: Try the counter', 'todo-3 open: Buy milk'])
+  page.assertText('#open-count', '2')
+  page.assertText('p[aria-live]', '2 open of 3')
+  t.ok(page.has('#new-todo[value=""]'), 'the field is cleared after an add')
 
-  t.ok(changed(await client.event('toggle', { id: '3' })))
-  page = await current(client)
-  t.match(page, /<li id="todo-3" class="done">[\s\S]*?aria-pressed="true"/)
-  t.match(page, /<strong id="open-count">1<\/strong> open of 3/)
-  await client.event('toggle', { id: '3' })
-  t.match(await current(client), /<li id="todo-3" class="open">/)
+  ;(await page.click('#todo-3 button.toggle')).assertChanged()
+  t.same(todoList(page), ['todo-1 done: Read the README', 'todo-2 open: Try the counter', 'todo-3 done: Buy milk'])
+  t.ok(page.has('#todo-3 button.toggle[aria-pressed="true"]'))
+  page.assertText('#open-count', '1')
+  page.assertText('p[aria-live]', '1 open of 3')
+  await page.click('#todo-3 button.toggle')
+  t.ok(page.has('li#todo-3[class="open"]'))
+  t.ok(page.has('#todo-3 button.toggle[aria-pressed="false"]'))
 
-  t.ok(changed(await client.event('remove', { id: '1' })))
-  page = await current(client)
-  t.notMatch(page, /id="todo-1"/)
-  t.match(page, /id="todo-2"[\s\S]*id="todo-3"/)
-  t.match(page, /<strong id="open-count">2<\/strong> open of 2/)
+  ;(await page.click('#todo-1 button.delete')).assertChanged()
+  t.notOk(page.has('#todo-1'))
+  t.same(todoList(page), ['todo-2 open: Try the counter', 'todo-3 open: Buy milk'])
+  page.assertText('#open-count', '2')
+  page.assertText('p[aria-live]', '2 open of 2')
 
-  await client.event('add', { text: '   ' })
-  t.match(await current(client), /<p class="error" id="new-todo-error">Please type/)
-  t.equal(codeOf(await client.event('toggle', { id: 'three' })), 'FST_LIVEVIEW_PARAMS_INVALID')
-  t.equal(codeOf(await client.event('add', { text: 'x'.repeat(201) })), 'FST_LIVEVIEW_PARAMS_INVALID')
+  await page.submit('form.add', { text: '   ' })
+  page.assertText('#new-todo-error', 'Please type what there is to do.')
+  t.equal(todoList(page).length, 2, 'a blank todo is not added')
+  ;(await page.event('toggle', { id: 'three' })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
+  ;(await page.submit('form.add', { text: 'x'.repeat(201) })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
+  t.equal(todoList(page).length, 2)
 
-  await client.event('remove', { id: '2' })
-  await client.event('remove', { id: '3' })
-  page = await current(client)
-  t.notMatch(page, /<li /)
-  t.match(page, /Nothing to do/)
+  await page.click('#todo-2 button.delete')
+  await page.click('#todo-3 button.delete')
+  t.notOk(page.has('li'))
+  page.assertText('p.muted', /Nothing to do/)
+  page.assertText('p[aria-live]', '0 open of 0')
 })
 
 /** Runs the demo's source as `npm start` runs its build: as the main module, with tap's loaders. */

@@ -38,6 +38,7 @@ async function app (t: Test) {
 t.test('live(app, url): the real route, then click and read the page', async (t) => {
   const page = await live(await app(t), '/counter?start=3')
   t.teardown(() => page.close())
+  t.equal(page.joined.kind, 'ok', 'the connected render equals the served page')
   t.equal(page.text('#count'), '3')
   const reply = await page.click('button[lv-click=inc]')
   t.equal(reply.kind, 'patch')
@@ -68,6 +69,7 @@ t.test('refused events read as their code; the page goes on', async (t) => {
   ;(await page.event('add', { by: 'x' })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
   t.equal((await page.click('button[lv-click=inc]')).kind, 'patch')
   t.throws(() => page.assertText('#count', '7'), { name: 'AssertionError', message: /text of '#count' is "1", expected "7"/ })
+  t.throws(() => page.assertText('#count', '7', 'after one click'), { message: /^after one click: text of '#count'/ })
 })
 
 t.test('forms: change and submit send the rendered fields with the typed values', async (t) => {

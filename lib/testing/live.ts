@@ -104,11 +104,14 @@ export class LivePage {
   readonly #onClose: (() => Promise<void>) | undefined
   #ref = 1
   #dom: { html: string, dom: Dom } | undefined
+  /** The join's reply: `ok` when the connected render equals the served page, `html` when not. */
+  readonly joined: Reply
 
   /** @internal Use `live()` or `mountView()`. */
-  constructor (session: Session, transport: TestTransport, onClose?: () => Promise<void>) {
+  constructor (session: Session, transport: TestTransport, joined: Reply, onClose?: () => Promise<void>) {
     this.#session = session
     this.#transport = transport
+    this.joined = joined
     this.#onClose = onClose
   }
 
@@ -139,11 +142,12 @@ export class LivePage {
   /** The text of the first element matching `selector` (white space folded); throws when none does. */
   text (selector: string): string { return readText(this.#one(selector)) }
 
-  /** Throws unless the text of `selector` is `expected` (or matches it). */
-  assertText (selector: string, expected: string | RegExp): this {
+  /** Throws unless the text of `selector` is `expected` (or matches it); `message` prefixes the error. */
+  assertText (selector: string, expected: string | RegExp, message?: string): this {
     const actual = this.text(selector)
     if (typeof expected === 'string' ? actual !== expected : !expected.test(actual)) {
-      throw new AssertionError({ message: `text of '${selector}' is ${JSON.stringify(actual)}, expected ${String(typeof expected === 'string' ? JSON.stringify(expected) : expected)}`, actual, expected, operator: 'assertText' })
+      const detail = `text of '${selector}' is ${JSON.stringify(actual)}, expected ${String(typeof expected === 'string' ? JSON.stringify(expected) : expected)}`
+      throw new AssertionError({ message: message === undefined ? detail : `${message}: ${detail}`, actual, expected, operator: 'assertText' })
     }
     return this
   }
@@ -249,7 +253,7 @@ async function open (app: FastifyInstance, url: string, options: LiveOptions, on
   session.receive(JSON.stringify([1, OP_JOIN, { v: PROTOCOL_VERSION, token, url: new URL(url, 'http://localhost').href }]))
   const reply = new Reply(await joined)
   if (reply.error !== undefined) throw new LiveTestError(`join of ${url} refused: ${reply.error.code}: ${reply.error.message}`, { code: reply.error.code })
-  return new LivePage(session, transport, onClose)
+  return new LivePage(session, transport, reply, onClose)
 }
 
 /** Options of `mountView`: the plugin's options plus the route to declare the view on. */
