@@ -1,60 +1,163 @@
 import { DiffDOM } from 'diff-dom'
-import { DIFF_CONST_NAMES, type Patch } from './protocol.js'
-import { parseTree, type VNode } from './html-tree.js'
+import { DIFF_CONST_NAMES, type Patch, type PatchAction } from './protocol.js'
+import { parseChildren, parseTree, type VNode } from './html-tree.js'
+import { scan, type ChangeSite } from './scan.js'
 
 // Compressed keys (numbers) keep patches small on the wire; the client maps them back.
 const differ = new DiffDOM({ compress: true, valueDiffing: true })
+
 const key = (name: typeof DIFF_CONST_NAMES[number]): string => String(DIFF_CONST_NAMES.indexOf(name))
 const K = {
-  action: key('action'), route: key('route'), name: key('name'), value: key('value'),
-  oldValue: key('oldValue'), newValue: key('newValue')
+  action: key('action'), route: key('route'), name: key('name'), value: key('value'), element: key('element'),
+  oldValue: key('oldValue'), newValue: key('newValue'), from: key('from'), to: key('to')
 }
-const ADD_ATTR = DIFF_CONST_NAMES.indexOf('addAttribute')
-const MODIFY_ATTR = DIFF_CONST_NAMES.indexOf('modifyAttribute')
-const REMOVE_ATTR = DIFF_CONST_NAMES.indexOf('removeAttribute')
+const A = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i])) as Record<typeof DIFF_CONST_NAMES[number], number>
 // Attributes that only set a form field's default: once the field is dirty (the user, or an
 // earlier patch, changed it) the browser ignores them, so the live property follows too.
-const PROPERTY_OF: Record<string, number> = {
-  checked: DIFF_CONST_NAMES.indexOf('modifyChecked'),
-  selected: DIFF_CONST_NAMES.indexOf('modifySelected'),
-  value: DIFF_CONST_NAMES.indexOf('modifyValue')
-}
+const PROPERTY_OF: Record<string, number> = { checked: A.modifyChecked, selected: A.modifySelected, value: A.modifyValue }
 
-/** A rendered page: its HTML and, parsed lazily, its tree. */
+/** A rendered page: its HTML and, computed when needed, its tree and whether the scan understands it. */
 export class Rendered {
   readonly html: string
   #tree: VNode | undefined
+  #scannable: boolean | undefined
 
-  constructor (html: string, tree?: VNode) {
+  constructor (html: string) {
     this.html = html
-    this.#tree = tree
   }
 
   get tree (): VNode {
     this.#tree ??= parseTree(this.html)
     return this.#tree
   }
+
+  /** True when the structural scan understands this markup (see scan.ts). */
+  get scannable (): boolean {
+    this.#scannable ??= scan(this.html, -1, -1) !== undefined
+    return this.#scannable
+  }
+
+  set scannable (value: boolean) { this.#scannable = value }
+}
+
+/** How many diffs took each path, for tests and the benchmark. */
+export const diffPaths = { scan: 0, whole: 0 }
+
+/** Returned by `diffRendered` when only full HTML can update the page (see there). */
+export const FULL_HTML = Symbol('full-html')
+
+/**
+ * The diff-dom patch that turns `prev` into `next`, routes relative to the live root:
+ * undefined when nothing changed, FULL_HTML when a patch must not be used (it would
+ * replace an `lv-update="ignore"` region the client owns).
+ *
+ * The cost follows the change, not the page: the two renders' common start and end tell
+ * where they differ; a scan locates that span's element and children, and only those are
+ * parsed (in their element's context, as the browser parsed them) and diffed. Markup the
+ * scan does not understand falls back to parsing and diffing the whole trees.
+ */
+export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined | typeof FULL_HTML {
+  const a = prev.html
+  const b = next.html
+  if (a === b) return undefined
+  const [head, tail] = commonEnds(a, b)
+  if (prev.scannable) {
+    const inNext = scan(b, head, b.length - tail)
+    next.scannable = inNext !== undefined
+    const inPrev = inNext === undefined ? undefined : scan(a, head, a.length - tail)
+    if (inNext !== undefined && inPrev !== undefined) {
+      // The innermost element that holds the change in both renders (its start tag comes
+      // before the change, so it is at the same offset and route in both).
+      const site = inNext.find((s) => inPrev.some((p) => p.tagStart === s.tagStart)) as ChangeSite
+      const old = inPrev.find((p) => p.tagStart === site.tagStart) as ChangeSite
+      if (site.ignored) return []
+      const before = parseChildren(a.slice(old.start, old.end), site.name || 'div', site.ns)
+      const after = parseChildren(b.slice(site.start, site.end), site.name || 'div', site.ns)
+      if (before.some(ignores) || after.some(ignores)) return FULL_HTML
+      if (old.before === site.before && old.start === site.start) {
+        diffPaths.scan++
+        return finish(diffChildren(before, after), site.route, site.before, before, after)
+      }
+    }
+  }
+  diffPaths.whole++
+  const before = prev.tree.childNodes ?? []
+  const after = next.tree.childNodes ?? []
+  return finish(diffChildren(before, after), [], 0, before, after)
+}
+
+/** Lengths of the common start and the common end of two strings (not overlapping). */
+export function commonEnds (a: string, b: string): [number, number] {
+  const max = Math.min(a.length, b.length)
+  let head = 0
+  // Gallop with native substring comparison, then narrow down.
+  let step = 64
+  while (head < max) {
+    const n = Math.min(step, max - head)
+    if (a.substring(head, head + n) === b.substring(head, head + n)) {
+      head += n
+      step *= 2
+    } else if (n > 1) {
+      step = Math.max(1, n >> 1)
+    } else {
+      break
+    }
+  }
+  let tail = 0
+  const room = max - head
+  step = 64
+  while (tail < room) {
+    const n = Math.min(step, room - tail)
+    if (a.substring(a.length - tail - n, a.length - tail) === b.substring(b.length - tail - n, b.length - tail)) {
+      tail += n
+      step *= 2
+    } else if (n > 1) {
+      step = Math.max(1, n >> 1)
+    } else {
+      break
+    }
+  }
+  return [head, tail]
+}
+
+function diffChildren (before: VNode[], after: VNode[]): PatchAction[] {
+  return differ.diff({ nodeName: 'DIV', childNodes: before } as never, { nodeName: 'DIV', childNodes: after } as never) as unknown as PatchAction[]
+}
+
+function ignores (node: VNode): boolean {
+  if (node.attributes?.['lv-update'] === 'ignore') return true
+  return node.childNodes?.some(ignores) ?? false
 }
 
 /**
- * The diff-dom patch that turns `prev` into `next`, with routes relative to the live root,
- * or undefined when the HTML did not change.
+ * Moves actions diffed under a stand-in parent to the real element (`route`, whose first
+ * `offset` children were left out), drops what the browser never reads, and adds the
+ * property updates attributes of form fields need.
  */
-export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined {
-  if (prev.html === next.html) return undefined
-  const actions = differ.diff(prev.tree as never, next.tree as never) as unknown as Array<Record<string, unknown>>
+function finish (actions: PatchAction[], route: number[], offset: number, before: VNode[], after: VNode[]): Patch {
   const patch: Patch = []
   for (const action of actions) {
-    const plain: Record<string, unknown> = {}
-    // The value before the change: the browser never reads it.
+    const kind = action[K.action] as number
+    const at = action[K.route] as number[]
+    if (at.length === 0 && kind === A.replaceElement) {
+      // diff-dom gave up on the children as a whole: replace them one by one, never the parent.
+      for (let i = before.length - 1; i >= 0; i--) patch.push({ [K.action]: A.removeElement, [K.route]: [...route, offset + i] })
+      after.forEach((node, i) => { patch.push({ [K.action]: A.addElement, [K.route]: [...route, offset + i], [K.element]: node }) })
+      continue
+    }
+    const plain: PatchAction = {}
     for (const k of Object.keys(action)) if (k !== K.oldValue) plain[k] = action[k]
+    plain[K.route] = at.length === 0 ? route : [...route, (at[0] as number) + offset, ...at.slice(1)]
+    if (kind === A.relocateGroup && at.length === 0) {
+      plain[K.from] = (plain[K.from] as number) + offset
+      plain[K.to] = (plain[K.to] as number) + offset
+    }
     patch.push(plain)
-    const kind = plain[K.action]
-    if (kind !== ADD_ATTR && kind !== MODIFY_ATTR && kind !== REMOVE_ATTR) continue
+    if (kind !== A.addAttribute && kind !== A.modifyAttribute && kind !== A.removeAttribute) continue
     const name = plain[K.name] as string
     const property = PROPERTY_OF[name]
     if (property === undefined) continue
-    const present = kind !== REMOVE_ATTR
+    const present = kind !== A.removeAttribute
     const value = name === 'value' ? (present ? (plain[K.value] ?? plain[K.newValue]) : '') : present
     patch.push({ [K.action]: property, [K.route]: plain[K.route], [K.newValue]: value })
   }

@@ -20,12 +20,26 @@ export interface VNode {
   selected?: boolean
 }
 
-const context = defaultTreeAdapter.createElement('div', parse5Html.NS.HTML, [])
+const NAMESPACES = [parse5Html.NS.HTML, parse5Html.NS.SVG, parse5Html.NS.MATHML] as const
+const contexts = new Map<string, P5Element>()
 
 /** Parses the inner HTML of the live root into a virtual `DIV` holding its children. */
 export function parseTree (html: string): VNode {
-  const fragment = parseFragment(context, html, {})
-  return { nodeName: 'DIV', childNodes: fragment.childNodes.map(convert) }
+  return { nodeName: 'DIV', childNodes: parseChildren(html, 'div', 0) }
+}
+
+/**
+ * Parses HTML as the content of an element named `name` (namespace 0 HTML, 1 SVG, 2 MathML),
+ * as the browser parses what sits inside that element.
+ */
+export function parseChildren (html: string, name: string, ns: number): VNode[] {
+  const key = `${ns}:${name}`
+  let context = contexts.get(key)
+  if (context === undefined) {
+    context = defaultTreeAdapter.createElement(name, NAMESPACES[ns] ?? parse5Html.NS.HTML, [])
+    contexts.set(key, context)
+  }
+  return parseFragment(context, html, {}).childNodes.map(convert)
 }
 
 function convert (node: P5Node): VNode {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
-import { Rendered, diffRendered } from './diff.js'
+import { FULL_HTML, Rendered, diffRendered } from './diff.js'
 import { errors, describe, isCoded, type CodedError } from './errors.js'
 import { Mailbox } from './mailbox.js'
 import {
@@ -314,13 +314,13 @@ export class Session {
     const next = new Rendered(html)
     const patch = diffRendered(prev, next)
     this.#rendered = next
-    if (patch === undefined || patch.length === 0) {
+    if (patch === undefined || (patch !== FULL_HTML && patch.length === 0)) {
       if (ref !== 0) this.#transport.send(`[${ref},"${OP_OK}",${this.#version}]`)
       return
     }
     const version = ++this.#version
-    const patchJson = JSON.stringify(patch)
-    if (patchJson.length >= html.length) this.#transport.send(`[${ref},"${OP_HTML}",${version},${JSON.stringify(html)}]`)
+    const patchJson = patch === FULL_HTML ? '' : JSON.stringify(patch)
+    if (patch === FULL_HTML || patchJson.length >= html.length) this.#transport.send(`[${ref},"${OP_HTML}",${version},${JSON.stringify(html)}]`)
     else this.#transport.send(`[${ref},"${OP_PATCH}",${version},${patchJson}]`)
   }
 
