@@ -1,7 +1,7 @@
 import { DiffDOM } from 'diff-dom'
 import { DIFF_CONST_NAMES, type Patch, type PatchAction } from './protocol.js'
 import { parseChildren, parseTree, type VNode } from './html-tree.js'
-import { scan, type ChangeSite } from './scan.js'
+import { Scanner, scan, type ChangeSite } from './scan.js'
 
 // Compressed keys (numbers) keep patches small on the wire; the client maps them back.
 const differ = new DiffDOM({ compress: true, valueDiffing: true })
@@ -21,6 +21,7 @@ export class Rendered {
   readonly html: string
   #tree: VNode | undefined
   #scannable: boolean | undefined
+  #ignorable: boolean | undefined
 
   constructor (html: string) {
     this.html = html
@@ -38,6 +39,14 @@ export class Rendered {
   }
 
   set scannable (value: boolean) { this.#scannable = value }
+
+  /** False when the render has no `lv-update` attribute anywhere. */
+  get ignorable (): boolean {
+    this.#ignorable ??= this.html.includes('lv-update')
+    return this.#ignorable
+  }
+
+  set ignorable (value: boolean) { this.#ignorable = value }
 }
 
 /** How many diffs took each path, for tests and the benchmark. */
@@ -62,21 +71,31 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
   if (a === b) return undefined
   const [head, tail] = commonEnds(a, b)
   if (prev.scannable) {
-    const inNext = scan(b, head, b.length - tail)
-    next.scannable = inNext !== undefined
-    const inPrev = inNext === undefined ? undefined : scan(a, head, a.length - tail)
-    if (inNext !== undefined && inPrev !== undefined) {
-      // The innermost element that holds the change in both renders (its start tag comes
-      // before the change, so it is at the same offset and route in both).
-      const site = inNext.find((s) => inPrev.some((p) => p.tagStart === s.tagStart)) as ChangeSite
-      const old = inPrev.find((p) => p.tagStart === site.tagStart) as ChangeSite
-      if (site.ignored) return []
-      const before = parseChildren(a.slice(old.start, old.end), site.name || 'div', site.ns)
-      const after = parseChildren(b.slice(site.start, site.end), site.name || 'div', site.ns)
-      if (before.some(ignores) || after.some(ignores)) return FULL_HTML
-      if (old.before === site.before && old.start === site.start) {
-        diffPaths.scan++
-        return finish(diffChildren(before, after), site.route, site.before, before, after)
+    // Scan the new render, pausing where the change starts: the old render shares all the
+    // text before it, so its scan takes over from there instead of starting again.
+    // Without lv-update in the old render nor around the change, the new one has none either.
+    if (!prev.ignorable && !b.slice(Math.max(0, head - 9), b.length - tail + 9).includes('lv-update')) next.ignorable = false
+    const inNext = new Scanner(b, head, b.length - tail, undefined, next.ignorable)
+    const pauseAt = b.lastIndexOf('<', head)
+    let status = inNext.run(pauseAt === -1 ? 0 : pauseAt)
+    const resume = status === 'paused' ? inNext.checkpoint() : undefined
+    if (status === 'paused') status = inNext.run()
+    next.scannable = status === 'done'
+    if (status === 'done') {
+      const inPrev = new Scanner(a, head, a.length - tail, resume, prev.ignorable)
+      if (inPrev.run() === 'done') {
+        // The innermost element that holds the change in both renders (its start tag comes
+        // before the change, so it is at the same offset and route in both).
+        const site = inNext.sites.find((s) => inPrev.sites.some((p) => p.tagStart === s.tagStart)) as ChangeSite
+        const old = inPrev.sites.find((p) => p.tagStart === site.tagStart) as ChangeSite
+        if (site.ignored) return []
+        const before = parseChildren(a.slice(old.start, old.end), site.name || 'div', site.ns)
+        const after = parseChildren(b.slice(site.start, site.end), site.name || 'div', site.ns)
+        if (before.some(ignores) || after.some(ignores)) return FULL_HTML
+        if (old.before === site.before && old.start === site.start) {
+          diffPaths.scan++
+          return finish(diffChildren(before, after), site.route, site.before, before, after)
+        }
       }
     }
   }

@@ -40,7 +40,7 @@ const CLOSES_P = new Set(['address', 'article', 'aside', 'blockquote', 'center',
 const SCOPE = new Set(['applet', 'caption', 'html', 'table', 'td', 'th', 'marquee', 'object', 'template', 'button', 'svg'])
 const HEADING = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
 // What may stand directly in table parts; anything else is foster-parented.
-const TABLE_CHILDREN: Record<string, Set<string>> = {
+const TABLE_CHILDREN = new Map<string, Set<string>>(Object.entries({
   table: new Set(['caption', 'colgroup', 'thead', 'tbody', 'tfoot', 'script', 'style']),
   thead: new Set(['tr', 'script', 'style']),
   tbody: new Set(['tr', 'script', 'style']),
@@ -49,9 +49,9 @@ const TABLE_CHILDREN: Record<string, Set<string>> = {
   colgroup: new Set(['col']),
   select: new Set(['option', 'optgroup', 'hr']),
   optgroup: new Set(['option']),
-  option: new Set([])
-}
-const NEEDS_PARENT: Record<string, Set<string>> = {
+  option: new Set<string>([])
+}))
+const NEEDS_PARENT = new Map<string, Set<string>>(Object.entries({
   tr: new Set(['thead', 'tbody', 'tfoot']),
   td: new Set(['tr']),
   th: new Set(['tr']),
@@ -61,13 +61,80 @@ const NEEDS_PARENT: Record<string, Set<string>> = {
   caption: new Set(['table']),
   colgroup: new Set(['table']),
   col: new Set(['colgroup'])
-}
+}))
 // HTML tags that end SVG content when met inside it.
 const BREAKS_SVG = new Set(['b', 'big', 'blockquote', 'body', 'br', 'center', 'code', 'dd', 'div', 'dl', 'dt', 'em', 'embed', 'h1', 'h2',
   'h3', 'h4', 'h5', 'h6', 'head', 'hr', 'i', 'img', 'li', 'listing', 'menu', 'meta', 'nobr', 'ol', 'p', 'pre', 'ruby', 's', 'small',
   'span', 'strong', 'strike', 'sub', 'sup', 'table', 'tt', 'u', 'ul', 'var', 'font'])
 
-interface Frame {
+// The parser's "special" elements: an implied end of li/dd/dt stops at them.
+const SPECIAL = new Set(['address', 'applet', 'area', 'article', 'aside', 'base', 'blockquote', 'body', 'br', 'button', 'caption',
+  'center', 'col', 'colgroup', 'dd', 'details', 'dir', 'div', 'dl', 'dt', 'embed', 'fieldset', 'figcaption', 'figure', 'footer', 'form',
+  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hgroup', 'hr', 'html', 'iframe', 'img', 'input', 'li', 'link', 'listing', 'main',
+  'marquee', 'menu', 'meta', 'nav', 'noembed', 'noframes', 'noscript', 'object', 'ol', 'p', 'param', 'plaintext', 'pre', 'script',
+  'search', 'section', 'select', 'source', 'style', 'summary', 'table', 'tbody', 'td', 'template', 'textarea', 'tfoot', 'th', 'thead',
+  'title', 'tr', 'track', 'ul', 'wbr', 'xmp', 'svg'])
+
+// Every tag name the scan knows, interned, with its rules as bits: a start tag is
+// recognised by a hash of its name computed while reading it, with no string made.
+const F_VOID = 1
+const F_RAW = 2
+const F_REFUSED = 4
+const F_CLOSES_P = 8
+const F_HEADING = 16
+const F_SPECIAL = 32
+const F_SCOPE = 64
+const F_BREAKS_SVG = 128
+
+interface TagInfo { name: string, flags: number, children?: Set<string>, parents?: Set<string> }
+
+const TAGS = new Map<number, TagInfo>()
+function hashName (name: string): number {
+  let h = 0
+  for (let k = 0; k < name.length; k++) h = (Math.imul(h, 31) + name.charCodeAt(k)) | 0
+  return h
+}
+for (const [set, flag] of [[VOID, F_VOID], [RAW, F_RAW], [REFUSED, F_REFUSED], [CLOSES_P, F_CLOSES_P], [HEADING, F_HEADING],
+  [SCOPE, F_SCOPE], [BREAKS_SVG, F_BREAKS_SVG]] as Array<[Set<string>, number]>) {
+  for (const name of set) {
+    const h = hashName(name)
+    const info = TAGS.get(h) ?? { name, flags: 0 }
+    if (info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
+    info.flags |= flag
+    TAGS.set(h, info)
+  }
+}
+for (const name of ['span', 'a', 'b', 'i', 'em', 'strong', 'small', 'label', 'input', 'button', 'select', 'option', 'optgroup',
+  'textarea', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot', 'caption', 'colgroup', 'col', 'img', 'svg', 'g', 'path', 'circle', 'rect',
+  'line', 'text', 'code', 'time', 'abbr', 'mark', 'sup', 'sub', 'output', 'progress', 'meter', 'picture', 'video', 'audio',
+  'canvas', 'slot', 'data', 'q', 'cite', 'kbd', 'samp', 'var', 'u', 's', 'del', 'ins', 'dfn', 'bdi', 'bdo', 'ruby', 'rb', 'rt',
+  'rp', 'rtc', 'legend', 'datalist', 'map', 'object', 'applet', 'marquee', 'iframe']) {
+  const h = hashName(name)
+  const info = TAGS.get(h)
+  if (info !== undefined && info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
+  if (info === undefined) TAGS.set(h, { name, flags: 0 })
+}
+for (const [name, children] of TABLE_CHILDREN) {
+  const h = hashName(name)
+  const info = TAGS.get(h) ?? { name, flags: 0 }
+  info.children = children
+  TAGS.set(h, info)
+}
+for (const [name, parents] of NEEDS_PARENT) {
+  const h = hashName(name)
+  const info = TAGS.get(h) ?? { name, flags: 0 }
+  info.parents = parents
+  TAGS.set(h, info)
+}
+for (const name of SPECIAL) {
+  const h = hashName(name)
+  const info = TAGS.get(h) ?? { name, flags: 0 }
+  if (info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
+  info.flags |= F_SPECIAL
+  TAGS.set(h, info)
+}
+
+export interface Frame {
   name: string
   ns: number
   /** Child index of this element in its parent. */
@@ -82,6 +149,8 @@ interface Frame {
   /** Where the first child wholly after the change starts (-1: none yet). */
   end: number
   ignored: boolean
+  /** Children the parser keeps in place here (table parts, select), when it is that strict. */
+  allowed?: Set<string> | undefined
 }
 
 function isWhitespace (html: string, from: number, to: number): boolean {
@@ -92,61 +161,125 @@ function isWhitespace (html: string, from: number, to: number): boolean {
   return true
 }
 
+function hasUpper (s: string): boolean {
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k)
+    if (c >= 65 && c <= 90) return true
+  }
+  return false
+}
+
 const isLetter = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
 
-/** End of a start tag (the offset after its `>`), minding quoted attribute values. */
-function tagEnd (html: string, from: number): number {
-  let quote = 0
-  for (let i = from; i < html.length; i++) {
-    const c = html.charCodeAt(i)
-    if (quote !== 0) {
-      if (c === quote) quote = 0
-    } else if (c === 62) {
-      return i + 1
-    } else if ((c === 34 || c === 39) && html.charCodeAt(i - 1) === 61) {
-      quote = c
-    } else if ((c === 34 || c === 39)) {
-      // a quote after `=` and spaces
-      let j = i - 1
-      while (j > from && (html.charCodeAt(j) === 32 || html.charCodeAt(j) === 10 || html.charCodeAt(j) === 9)) j--
-      if (html.charCodeAt(j) === 61) quote = c
+/**
+ * Finds the ends of start tags (the offset after `>`), minding quoted attribute values, with
+ * native searches only. The next quote of each kind is remembered, so the whole render
+ * costs one pass however few quotes it has.
+ */
+class TagEnds {
+  readonly #html: string
+  #dq = -2
+  #sq = -2
+
+  constructor (html: string) { this.#html = html }
+
+  #next (quote: 34 | 39, from: number): number {
+    if (quote === 34) {
+      if (this.#dq !== -1 && this.#dq < from) this.#dq = this.#html.indexOf('"', from)
+      return this.#dq
+    }
+    if (this.#sq !== -1 && this.#sq < from) this.#sq = this.#html.indexOf("'", from)
+    return this.#sq
+  }
+
+  end (from: number): number {
+    const html = this.#html
+    let at = from
+    for (;;) {
+      const gt = html.indexOf('>', at)
+      if (gt === -1) return -1
+      const dq = this.#next(34, at)
+      const sq = this.#next(39, at)
+      const q = dq === -1 ? sq : sq === -1 ? dq : Math.min(dq, sq)
+      if (q === -1 || q > gt) return gt + 1
+      // A quoted value holds the '>': skip past its closing quote.
+      const close = html.indexOf(q === dq ? '"' : "'", q + 1)
+      if (close === -1) return -1
+      at = close + 1
     }
   }
-  return -1
+}
+
+/** Where a scan stopped, to go on over another render that shares the text before it. */
+export interface Checkpoint {
+  i: number
+  textStart: number
+  stack: Frame[]
 }
 
 /**
- * Scans `html` (the inner HTML of the live root). With `changeStart`/`changeEnd` (the
- * changed span, as offsets in `html`), returns the elements that hold the change,
- * innermost first, the root last; with -1, only checks that the markup is one the scan
- * understands (an empty list). Undefined when it is not.
+ * Scans `html` (the inner HTML of the live root) from the start, or from a checkpoint of
+ * a render with the same text up to there. With `changeStart`/`changeEnd` (the changed span,
+ * as offsets in `html`), `sites` lists the elements that hold the change, innermost first,
+ * the root last; with -1, the scan only checks that the markup is one it understands.
  */
-export function scan (html: string, changeStart: number, changeEnd: number): ChangeSite[] | undefined {
-  const len = html.length
-  const ignoreAt: number[] = []
-  for (let i = html.indexOf('lv-update'); i !== -1; i = html.indexOf('lv-update', i + 9)) ignoreAt.push(i)
-  let ignoreNext = 0
-  const root: Frame = { name: '', ns: 0, index: 0, tagStart: 0, contentStart: 0, children: 0, before: 0, start: 0, end: -1, ignored: false }
-  const stack: Frame[] = [root]
-  let top = root
-  // Elements holding the change, innermost first.
-  const sites: ChangeSite[] = []
+export class Scanner {
+  readonly sites: ChangeSite[] = []
+  readonly #html: string
+  readonly #len: number
+  readonly #changeStart: number
+  readonly #changeEnd: number
+  readonly #ignoreAt: number[] = []
+  #ignoreNext = 0
+  readonly #tags: TagEnds
+  #stack: Frame[]
+  #top: Frame
+  #i = 0
+  #textStart = -1
+
+  /** `ignorable`: false when the render has no `lv-update` at all (saves a search). */
+  constructor (html: string, changeStart: number, changeEnd: number, from?: Checkpoint, ignorable = true) {
+    this.#html = html
+    this.#len = html.length
+    this.#changeStart = changeStart
+    this.#changeEnd = changeEnd
+    if (ignorable) for (let k = html.indexOf('lv-update'); k !== -1; k = html.indexOf('lv-update', k + 9)) this.#ignoreAt.push(k)
+    this.#tags = new TagEnds(html)
+    if (from === undefined) {
+      this.#stack = [{ name: '', ns: 0, index: 0, tagStart: 0, contentStart: 0, children: 0, before: 0, start: 0, end: -1, ignored: false }]
+    } else {
+      this.#stack = from.stack.map((f) => ({ ...f }))
+      this.#i = from.i
+      this.#textStart = from.textStart
+    }
+    this.#top = this.#stack[this.#stack.length - 1] as Frame
+  }
+
+  /** The state before the first tag at or after `pauseAt`, if the scan has not passed `changeStart` yet. */
+  checkpoint (): Checkpoint | undefined {
+    if (this.#i > this.#changeStart) return undefined
+    return { i: this.#i, textStart: this.#textStart, stack: this.#stack.map((f) => ({ ...f })) }
+  }
 
   // A child of `top` spanning [s, e) is complete. A text node only counts as unchanged when
-  // a tag bounds it inside the unchanged part: at the edge, the old render's text may run on.
-  const child = (s: number, e: number, text = false): void => {
+  // a tag bounds it inside the unchanged part: at the edge, the other render's text may run on.
+  #child (s: number, e: number, text = false): void {
+    const top = this.#top
     top.children++
+    const changeStart = this.#changeStart
     if (changeStart < 0) return
     if (text ? e < changeStart : e <= changeStart) {
       top.before = top.children
       top.start = e
-    } else if ((text ? s > changeEnd : s >= changeEnd) && top.end === -1) {
+    } else if ((text ? s > this.#changeEnd : s >= this.#changeEnd) && top.end === -1) {
       top.end = s
     }
   }
-  const close = (frame: Frame, closeStart: number, closeEnd: number): void => {
-    if (changeStart >= 0 && frame.contentStart <= changeStart && closeStart >= changeEnd) {
-      sites.push({
+
+  #close (frame: Frame, closeStart: number, closeEnd: number): void {
+    const stack = this.#stack
+    if (this.#changeStart >= 0 && frame.contentStart <= this.#changeStart && closeStart >= this.#changeEnd) {
+      this.sites.push({
         tagStart: frame.tagStart,
         route: stack.slice(1).map((f) => f.index),
         name: frame.name,
@@ -158,130 +291,167 @@ export function scan (html: string, changeStart: number, changeEnd: number): Cha
       })
     }
     stack.pop()
-    top = stack[stack.length - 1] as Frame
-    child(frame.tagStart, closeEnd)
+    this.#top = stack[stack.length - 1] as Frame
+    this.#child(frame.tagStart, closeEnd)
   }
 
-  let i = 0
-  let textStart = -1
-  while (i < len) {
-    const lt = html.indexOf('<', i)
-    const stop = lt === -1 ? len : lt
-    if (stop > i && textStart === -1) textStart = i
-    if (lt === -1) break
-    const c = html.charCodeAt(lt + 1)
-    if (!(isLetter(c) || c === 47 || c === 33 || c === 63)) {
-      // a lone '<' is text
-      if (textStart === -1) textStart = lt
-      i = lt + 1
-      continue
-    }
-    if (textStart !== -1) {
-      if (top.ns === 0 && TABLE_CHILDREN[top.name] !== undefined && !isWhitespace(html, textStart, lt) && top.name !== 'option') return undefined
-      child(textStart, lt, true)
-      textStart = -1
-    }
-    if (c === 33) {
-      if (!html.startsWith('<!--', lt) || html.startsWith('<!-->', lt) || html.startsWith('<!--->', lt)) return undefined
-      const endComment = html.indexOf('-->', lt + 4)
-      if (endComment === -1) return undefined
-      child(lt, endComment + 3)
-      i = endComment + 3
-      continue
-    }
-    if (c === 63) return undefined
-    if (c === 47) {
-      // an end tag
-      const gt = html.indexOf('>', lt)
-      if (gt === -1) return undefined
-      let j = lt + 2
-      while (j < gt) {
-        const d = html.charCodeAt(j)
-        if (d === 32 || d === 47 || d === 10 || d === 9 || d === 13 || d === 12) break
+  /**
+   * Scans on; stops before the first tag at or after `pauseAt`. Returns 'paused', 'done'
+   * (the end of the render, with `sites` filled in) or 'refused' (markup the scan does not
+   * understand: diff whole trees instead).
+   */
+  run (pauseAt = Infinity): 'paused' | 'done' | 'refused' {
+    const html = this.#html
+    const len = this.#len
+    const stack = this.#stack
+    let i = this.#i
+    let textStart = this.#textStart
+    while (i < len) {
+      const lt = html.indexOf('<', i)
+      if (lt !== -1 && lt >= pauseAt) {
+        this.#i = i
+        this.#textStart = textStart
+        return 'paused'
+      }
+      const stop = lt === -1 ? len : lt
+      if (stop > i && textStart === -1) textStart = i
+      if (lt === -1) break
+      const c = html.charCodeAt(lt + 1)
+      if (!(isLetter(c) || c === 47 || c === 33 || c === 63)) {
+        // a lone '<' is text
+        if (textStart === -1) textStart = lt
+        i = lt + 1
+        continue
+      }
+      let top = this.#top
+      if (textStart !== -1) {
+        if (top.allowed !== undefined && top.name !== 'option' && !isWhitespace(html, textStart, lt)) return 'refused'
+        this.#child(textStart, lt, true)
+        textStart = -1
+      }
+      if (c === 33) {
+        if (!html.startsWith('<!--', lt) || html.startsWith('<!-->', lt) || html.startsWith('<!--->', lt)) return 'refused'
+        const endComment = html.indexOf('-->', lt + 4)
+        if (endComment === -1) return 'refused'
+        this.#child(lt, endComment + 3)
+        i = endComment + 3
+        continue
+      }
+      if (c === 63) return 'refused'
+      if (c === 47) {
+        // an end tag
+        const gt = html.indexOf('>', lt)
+        if (gt === -1) return 'refused'
+        // The end tag must close the current element: compare in place, no new string.
+        const n = top.name.length
+        const after = html.charCodeAt(lt + 2 + n)
+        if (stack.length === 1 || !(after === 62 || after === 32 || after === 10 || after === 9 || after === 13 || after === 12 || after === 47)) return 'refused'
+        if (!html.startsWith(top.name, lt + 2) && html.slice(lt + 2, lt + 2 + n).toLowerCase() !== top.name) return 'refused'
+        this.#close(top, lt, gt + 1)
+        i = gt + 1
+        continue
+      }
+      // a start tag
+      let j = lt + 1
+      let h = 0
+      let upper = false
+      while (j < len) {
+        let d = html.charCodeAt(j)
+        if (d === 32 || d === 62 || d === 47 || d === 10 || d === 9 || d === 13 || d === 12) break
+        if (d >= 65 && d <= 90) { upper = true; d += 32 }
+        h = (Math.imul(h, 31) + d) | 0
         j++
       }
-      const closing = html.slice(lt + 2, j)
-      const name = top.ns === 0 ? closing.toLowerCase() : closing
-      if (name === '' || name !== top.name || stack.length === 1) return undefined
-      close(top, lt, gt + 1)
-      i = gt + 1
-      continue
-    }
-    // a start tag
-    let j = lt + 1
-    while (j < len) {
-      const d = html.charCodeAt(j)
-      if (d === 32 || d === 62 || d === 47 || d === 10 || d === 9 || d === 13 || d === 12) break
-      j++
-    }
-    const rawName = html.slice(lt + 1, j)
-    const name = top.ns === 0 ? rawName.toLowerCase() : rawName
-    const gt = tagEnd(html, j)
-    if (gt === -1) return undefined
-    let ns = top.ns
-    if (ns === 0) {
-      if (REFUSED.has(name)) return undefined
-      const allowed = TABLE_CHILDREN[top.name]
-      if (allowed !== undefined && !allowed.has(name)) return undefined
-      const parents = NEEDS_PARENT[name]
-      if (parents !== undefined && !parents.has(top.name)) return undefined
-      if (HEADING.has(name) && HEADING.has(top.name)) return undefined
-      if (top.name === 'p' && CLOSES_P.has(name)) return undefined
-      if (!nestingOk(stack, name)) return undefined
-      if (name === 'svg') ns = 1
-    } else if (ns === 1) {
-      const lower = name.toLowerCase()
-      if (BREAKS_SVG.has(lower) || lower === 'font') return undefined
-      if (top.name === 'foreignObject' || top.name === 'desc' || top.name === 'title') return undefined
-    }
-    let ignored = false
-    while (ignoreNext < ignoreAt.length && (ignoreAt[ignoreNext] as number) < lt) ignoreNext++
-    if (ignoreNext < ignoreAt.length && (ignoreAt[ignoreNext] as number) < gt) {
-      ignored = /\slv-update\s*=\s*["']?ignore\b/.test(html.slice(lt, gt))
-    }
-    const selfClosing = html.charCodeAt(gt - 2) === 47
-    if ((ns === 0 && VOID.has(name)) || (ns !== 0 && selfClosing)) {
-      child(lt, gt)
-      i = gt
-      continue
-    }
-    const frame: Frame = { name, ns, index: top.children, tagStart: lt, contentStart: gt, children: 0, before: 0, start: gt, end: -1, ignored }
-    if (ns === 0 && RAW.has(name)) {
-      // Raw text up to the end tag: one text child at most.
-      const endTag = findEndTag(html, gt, name)
-      if (endTag === -1) return undefined
+      const known = TAGS.get(h)
+      let name: string
+      let flags = 0
+      let info: TagInfo | undefined
+      if (known !== undefined && j - lt - 1 === known.name.length && (upper || html.startsWith(known.name, lt + 1)) &&
+        (!upper || html.slice(lt + 1, j).toLowerCase() === known.name)) {
+        name = known.name
+        flags = known.flags
+        info = known
+      } else {
+        name = html.slice(lt + 1, j)
+        if (top.ns === 0 && upper) name = name.toLowerCase()
+      }
+      if (top.ns !== 0 && upper) name = html.slice(lt + 1, j)
+      const gt = this.#tags.end(j)
+      if (gt === -1) return 'refused'
+      let ns = top.ns
+      if (ns === 0) {
+        if ((flags & F_REFUSED) !== 0) return 'refused'
+        if (top.allowed !== undefined && !top.allowed.has(name)) return 'refused'
+        if (info?.parents !== undefined && !info.parents.has(top.name)) return 'refused'
+        if ((flags & F_HEADING) !== 0 && HEADING.has(top.name)) return 'refused'
+        if (top.name === 'p' && (flags & F_CLOSES_P) !== 0) return 'refused'
+        if (!nestingOk(stack, name, flags)) return 'refused'
+        if (name === 'svg') ns = 1
+      } else if (ns === 1) {
+        if ((flags & F_BREAKS_SVG) !== 0) return 'refused'
+        if (top.name === 'foreignObject' || top.name === 'desc' || top.name === 'title') return 'refused'
+      }
+      let ignored = false
+      const ignoreAt = this.#ignoreAt
+      while (this.#ignoreNext < ignoreAt.length && (ignoreAt[this.#ignoreNext] as number) < lt) this.#ignoreNext++
+      if (this.#ignoreNext < ignoreAt.length && (ignoreAt[this.#ignoreNext] as number) < gt) {
+        ignored = /\slv-update\s*=\s*["']?ignore\b/.test(html.slice(lt, gt))
+      }
+      const selfClosing = html.charCodeAt(gt - 2) === 47
+      if ((ns === 0 && (flags & F_VOID) !== 0) || (ns !== 0 && selfClosing)) {
+        this.#child(lt, gt)
+        i = gt
+        continue
+      }
+      const frame: Frame = { name, ns, index: top.children, tagStart: lt, contentStart: gt, children: 0, before: 0, start: gt, end: -1, ignored, allowed: ns === 0 ? info?.children : undefined }
+      if (ns === 0 && (flags & F_RAW) !== 0) {
+        // Raw text up to the end tag: one text child at most.
+        const endTag = findEndTag(html, gt, name)
+        if (endTag === -1) return 'refused'
+        stack.push(frame)
+        this.#top = frame
+        let textFrom = gt
+        if (name === 'textarea' && html.charCodeAt(gt) === 10) textFrom++
+        if (endTag > textFrom) this.#child(textFrom, endTag, true)
+        const endGt = html.indexOf('>', endTag)
+        this.#close(frame, endTag, endGt + 1)
+        i = endGt + 1
+        continue
+      }
       stack.push(frame)
-      top = frame
-      let textFrom = gt
-      if (name === 'textarea' && html.charCodeAt(gt) === 10) textFrom++
-      if (endTag > textFrom) child(textFrom, endTag, true)
-      const endGt = html.indexOf('>', endTag)
-      close(frame, endTag, endGt + 1)
-      i = endGt + 1
-      continue
+      this.#top = top = frame
+      i = gt
+      if ((name === 'pre' || name === 'listing') && html.charCodeAt(gt) === 10) {
+        // The parser drops a newline right after <pre>: if that was all the text, no text node.
+        const next = html.indexOf('<', gt)
+        if (next === gt + 1) i = gt + 1
+      }
     }
-    stack.push(frame)
-    top = frame
-    i = gt
-    if ((name === 'pre' || name === 'listing') && html.charCodeAt(gt) === 10) {
-      // The parser drops a newline right after <pre>: if that was all the text, no text node.
-      const next = html.indexOf('<', gt)
-      if (next === gt + 1) i = gt + 1
+    this.#i = len
+    if (textStart !== -1) this.#child(textStart, len, true)
+    this.#textStart = -1
+    if (stack.length !== 1) return 'refused'
+    const root = stack[0] as Frame
+    if (this.#changeStart >= 0) {
+      this.sites.push({
+        tagStart: -1,
+        route: [],
+        name: '',
+        ns: 0,
+        before: root.before,
+        start: root.before === 0 ? 0 : root.start,
+        end: root.end === -1 ? len : root.end,
+        ignored: false
+      })
     }
+    return 'done'
   }
-  if (textStart !== -1) child(textStart, len, true)
-  if (stack.length !== 1) return undefined
-  if (changeStart >= 0) sites.push({
-    tagStart: -1,
-    route: [],
-    name: '',
-    ns: 0,
-    before: root.before,
-    start: root.before === 0 ? 0 : root.start,
-    end: root.end === -1 ? len : root.end,
-    ignored: false
-  })
-  return sites
+}
+
+/** Scans a whole render: its change sites, or undefined when the scan does not understand it. */
+export function scan (html: string, changeStart: number, changeEnd: number): ChangeSite[] | undefined {
+  const scanner = new Scanner(html, changeStart, changeEnd)
+  return scanner.run() === 'done' ? scanner.sites : undefined
 }
 
 function findEndTag (html: string, from: number, name: string): number {
@@ -293,16 +463,8 @@ function findEndTag (html: string, from: number, name: string): number {
   return -1
 }
 
-// The parser's "special" elements: an implied end of li/dd/dt stops at them.
-const SPECIAL = new Set(['address', 'applet', 'area', 'article', 'aside', 'base', 'blockquote', 'body', 'br', 'button', 'caption',
-  'center', 'col', 'colgroup', 'dd', 'details', 'dir', 'div', 'dl', 'dt', 'embed', 'fieldset', 'figcaption', 'figure', 'footer', 'form',
-  'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hgroup', 'hr', 'html', 'iframe', 'img', 'input', 'li', 'link', 'listing', 'main',
-  'marquee', 'menu', 'meta', 'nav', 'noembed', 'noframes', 'noscript', 'object', 'ol', 'p', 'param', 'plaintext', 'pre', 'script',
-  'search', 'section', 'select', 'source', 'style', 'summary', 'table', 'tbody', 'td', 'template', 'textarea', 'tfoot', 'th', 'thead',
-  'title', 'tr', 'track', 'ul', 'wbr', 'xmp', 'svg'])
-
 // Nesting the parser undoes: a, form, button, li, dd/dt, option and ruby parts in their like.
-function nestingOk (stack: Frame[], name: string): boolean {
+function nestingOk (stack: Frame[], name: string, flags: number): boolean {
   const top = stack[stack.length - 1] as Frame
   if (name === 'a' || name === 'form') return !stack.some((f) => f.name === name)
   if (name === 'button') return !inScope(stack, 'button')
@@ -310,7 +472,7 @@ function nestingOk (stack: Frame[], name: string): boolean {
   if (name === 'dd' || name === 'dt') return !impliedEnd(stack, ['dd', 'dt'])
   if (name === 'option' || name === 'optgroup') return top.name !== 'option'
   if (name === 'rb' || name === 'rt' || name === 'rp' || name === 'rtc') return !['rb', 'rt', 'rp', 'rtc'].includes(top.name)
-  if (CLOSES_P.has(name)) return !inScope(stack, 'p')
+  if ((flags & F_CLOSES_P) !== 0) return !inScope(stack, 'p')
   return true
 }
 
