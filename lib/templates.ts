@@ -1,6 +1,16 @@
 import { Eta, EtaFileResolutionError, type TemplateFunction } from 'eta'
 import { errors, describe } from './errors.js'
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const SPECIAL = /[&<>"']/
+
+/** Eta's escaping, with fast paths for numbers and for strings with nothing to escape. */
+function escapeHtml (value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  const text = String(value)
+  return SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string) : text
+}
+
 /** The built-in layout: a complete page around the live root. */
 const DEFAULT_LAYOUT = `<!DOCTYPE html>
 <html lang="<%= it.lang %>">
@@ -34,7 +44,7 @@ export class Templates {
   readonly #layout: string | TemplateFunction
 
   constructor (root: string, production: boolean, layout: string | false) {
-    this.eta = new Eta({ views: root, cache: production, debug: !production, autoTrim: false })
+    this.eta = new Eta({ views: root, cache: production, debug: !production, autoTrim: false, escapeFunction: escapeHtml })
     this.#layout = layout === false ? this.eta.compile(DEFAULT_LAYOUT) : `./${layout}`
     if (layout !== false) this.check('layout', layout)
   }
