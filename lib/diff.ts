@@ -1,7 +1,8 @@
 import { DiffDOM } from 'diff-dom'
 import { DIFF_CONST_NAMES, type Patch, type PatchAction } from './protocol.js'
 import { parseChildren, parseTree, type VNode } from './html-tree.js'
-import { Scanner, scan, type ChangeSite } from './scan.js'
+import { DomIndex } from './dom-index.js'
+import { Scanner, frameOf, scan, type Frame } from './scan.js'
 
 // Compressed keys (numbers) keep patches small on the wire; the client maps them back.
 const differ = new DiffDOM({ compress: true, valueDiffing: true })
@@ -16,10 +17,14 @@ const A = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i])) as Record<t
 // earlier patch, changed it) the browser ignores them, so the live property follows too.
 const PROPERTY_OF: Record<string, number> = { checked: A.modifyChecked, selected: A.modifySelected, value: A.modifyValue }
 
-/** A rendered page: its HTML and, computed when needed, its tree and whether the scan understands it. */
+/**
+ * A rendered page: its HTML and, computed when first needed, its tree (for whole-tree
+ * diffs) or its index (for the next diff, which then needs not read the unchanged text).
+ */
 export class Rendered {
   readonly html: string
   #tree: VNode | undefined
+  #index: DomIndex | undefined
   #scannable: boolean | undefined
   #ignorable: boolean | undefined
 
@@ -34,11 +39,9 @@ export class Rendered {
 
   /** True when the structural scan understands this markup (see scan.ts). */
   get scannable (): boolean {
-    this.#scannable ??= scan(this.html, -1, -1) !== undefined
-    return this.#scannable
+    if (this.#scannable === undefined) this.#buildIndex()
+    return this.#scannable as boolean
   }
-
-  set scannable (value: boolean) { this.#scannable = value }
 
   /** False when the render has no `lv-update` attribute anywhere. */
   get ignorable (): boolean {
@@ -47,6 +50,25 @@ export class Rendered {
   }
 
   set ignorable (value: boolean) { this.#ignorable = value }
+
+  /** Hands over the index (built by a full scan if need be): the next render's diff updates it in place. */
+  takeIndex (): DomIndex | undefined {
+    if (this.#scannable === undefined) this.#buildIndex()
+    const index = this.#index
+    this.#index = undefined
+    return index
+  }
+
+  giveIndex (index: DomIndex): void {
+    this.#index = index
+    this.#scannable = true
+  }
+
+  #buildIndex (): void {
+    const index = new DomIndex()
+    this.#scannable = scan(this.html, -1, -1, index) !== undefined
+    this.#index = this.#scannable ? index : undefined
+  }
 }
 
 /** How many diffs took each path, for tests and the benchmark. */
@@ -68,35 +90,42 @@ export const FULL_HTML = Symbol('full-html')
 export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined | typeof FULL_HTML {
   const a = prev.html
   const b = next.html
-  if (a === b) return undefined
+  if (a === b) {
+    const index = prev.takeIndex()
+    if (index !== undefined) next.giveIndex(index)
+    return undefined
+  }
   const [head, tail] = commonEnds(a, b)
-  if (prev.scannable) {
-    // Scan the new render, pausing where the change starts: the old render shares all the
-    // text before it, so its scan takes over from there instead of starting again.
+  const index = prev.takeIndex()
+  if (index !== undefined) {
     // Without lv-update in the old render nor around the change, the new one has none either.
     if (!prev.ignorable && !b.slice(Math.max(0, head - 9), b.length - tail + 9).includes('lv-update')) next.ignorable = false
-    const inNext = new Scanner(b, head, b.length - tail, undefined, next.ignorable)
-    const pauseAt = b.lastIndexOf('<', head)
-    let status = inNext.run(pauseAt === -1 ? 0 : pauseAt)
-    const resume = status === 'paused' ? inNext.checkpoint() : undefined
-    if (status === 'paused') status = inNext.run()
-    next.scannable = status === 'done'
-    if (status === 'done') {
-      const inPrev = new Scanner(a, head, a.length - tail, resume, prev.ignorable)
-      if (inPrev.run() === 'done') {
-        // The innermost element that holds the change in both renders (its start tag comes
-        // before the change, so it is at the same offset and route in both).
-        const site = inNext.sites.find((s) => inPrev.sites.some((p) => p.tagStart === s.tagStart)) as ChangeSite
-        const old = inPrev.sites.find((p) => p.tagStart === site.tagStart) as ChangeSite
-        if (site.ignored) return []
-        const before = parseChildren(a.slice(old.start, old.end), site.name || 'div', site.ns)
-        const after = parseChildren(b.slice(site.start, site.end), site.name || 'div', site.ns)
+    const shift = b.length - a.length
+    // The innermost element holding the change in the old render; when the new text does not
+    // fit in it (the common ends can cut across elements), the element around it, and so on.
+    for (let site = index.site(head, a.length - tail); ; site = index.siteAt(index.parent[site.node] as number, head, a.length - tail)) {
+      const node = site.node
+      // The changed children of the new render, read in the context of the elements around them.
+      const stack = [frameOf('', 0, false), ...index.path(node).map((n) => frameOf(index.names[n] as string, index.ns[n] as number, index.ignored[n] === 1))]
+      const holder = stack[stack.length - 1] as Frame
+      holder.children = site.before
+      const part = new DomIndex()
+      const scanner = new Scanner(b, -1, -1, { index: part, ignorable: next.ignorable, fragment: { stack, start: site.start, end: site.end + shift } })
+      if (scanner.run() === 'done') {
+        const name = node === 0 ? 'div' : index.names[node] as string
+        const ns = index.ns[node] as number
+        const route = index.route(node)
+        const ignored = index.ignoredAt(node)
+        index.splice(site, part, shift, holder.children - site.before)
+        next.giveIndex(index)
+        if (ignored) return []
+        const before = parseChildren(a.slice(site.start, site.end), name, ns)
+        const after = parseChildren(b.slice(site.start, site.end + shift), name, ns)
         if (before.some(ignores) || after.some(ignores)) return FULL_HTML
-        if (old.before === site.before && old.start === site.start) {
-          diffPaths.scan++
-          return finish(diffChildren(before, after), site.route, site.before, before, after)
-        }
+        diffPaths.scan++
+        return finish(diffChildren(before, after), route, site.before, before, after)
       }
+      if (node === 0) break
     }
   }
   diffPaths.whole++

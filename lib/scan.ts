@@ -1,3 +1,5 @@
+import { COMMENT, ELEMENT, TEXT, type DomIndex } from './dom-index.js'
+
 /**
  * A structural scan of rendered HTML: it hops from tag to tag (native `indexOf`), keeps the
  * stack of open elements and counts child nodes as the HTML parser would build them, so
@@ -151,6 +153,27 @@ export interface Frame {
   ignored: boolean
   /** Children the parser keeps in place here (table parts, select), when it is that strict. */
   allowed?: Set<string> | undefined
+  /** Its node in the index being built (-1: none, or the element a fragment is the content of). */
+  slot: number
+}
+
+/** A frame for an element already open where a scan starts (the ancestors of a fragment). */
+export function frameOf (name: string, ns: number, ignored: boolean, children = 0): Frame {
+  const info = TAGS.get(hashName(name))
+  const allowed = ns === 0 && info?.name === name ? info.children : undefined
+  return { name, ns, index: 0, tagStart: 0, contentStart: 0, children, before: 0, start: 0, end: -1, ignored, allowed, slot: -1 }
+}
+
+/** How a scan runs (all optional). */
+export interface ScanOptions {
+  /** Go on from a checkpoint of a render with the same text up to there. */
+  from?: Checkpoint | undefined
+  /** False when the render has no `lv-update` at all (saves a search). Default: true */
+  ignorable?: boolean
+  /** Record every node into this index. */
+  index?: DomIndex | undefined
+  /** Scan only [start, end) as the content of the elements `stack` (outermost first). */
+  fragment?: { stack: Frame[], start: number, end: number } | undefined
 }
 
 function isWhitespace (html: string, from: number, to: number): boolean {
@@ -227,6 +250,9 @@ export class Scanner {
   readonly sites: ChangeSite[] = []
   readonly #html: string
   readonly #len: number
+  readonly #index: DomIndex | undefined
+  readonly #baseDepth: number
+  readonly #fragment: boolean
   readonly #changeStart: number
   readonly #changeEnd: number
   readonly #ignoreAt: number[] = []
@@ -237,21 +263,31 @@ export class Scanner {
   #i = 0
   #textStart = -1
 
-  /** `ignorable`: false when the render has no `lv-update` at all (saves a search). */
-  constructor (html: string, changeStart: number, changeEnd: number, from?: Checkpoint, ignorable = true) {
+  constructor (html: string, changeStart: number, changeEnd: number, options: ScanOptions = {}) {
+    const { from, ignorable = true, index, fragment } = options
     this.#html = html
-    this.#len = html.length
+    this.#len = fragment?.end ?? html.length
     this.#changeStart = changeStart
     this.#changeEnd = changeEnd
-    if (ignorable) for (let k = html.indexOf('lv-update'); k !== -1; k = html.indexOf('lv-update', k + 9)) this.#ignoreAt.push(k)
+    this.#index = index
+    const searchFrom = fragment?.start ?? 0
+    if (ignorable) {
+      for (let k = html.indexOf('lv-update', searchFrom); k !== -1 && k < this.#len; k = html.indexOf('lv-update', k + 9)) this.#ignoreAt.push(k)
+    }
     this.#tags = new TagEnds(html)
-    if (from === undefined) {
-      this.#stack = [{ name: '', ns: 0, index: 0, tagStart: 0, contentStart: 0, children: 0, before: 0, start: 0, end: -1, ignored: false }]
+    if (fragment !== undefined) {
+      this.#stack = fragment.stack
+      this.#i = fragment.start
+    } else if (from === undefined) {
+      this.#stack = [frameOf('', 0, false)]
+      this.#stack[0]!.slot = index?.add(ELEMENT, 0, 0, html.length, -1, 0, '', 0, false) ?? -1
     } else {
       this.#stack = from.stack.map((f) => ({ ...f }))
       this.#i = from.i
       this.#textStart = from.textStart
     }
+    this.#baseDepth = fragment?.stack.length ?? 1
+    this.#fragment = fragment !== undefined
     this.#top = this.#stack[this.#stack.length - 1] as Frame
   }
 
@@ -276,7 +312,15 @@ export class Scanner {
     }
   }
 
+  /** A node with no children of its own: text, a comment, a void element. */
+  #leaf (kind: number, s: number, contentStart: number, e: number, name = '', ns = 0, ignored = false): void {
+    const top = this.#top
+    this.#index?.add(kind, s, contentStart, e, top.slot, top.children, name, ns, ignored)
+    this.#child(s, e, kind === TEXT)
+  }
+
   #close (frame: Frame, closeStart: number, closeEnd: number): void {
+    if (this.#index !== undefined) this.#index.close(frame.slot, closeStart, closeEnd)
     const stack = this.#stack
     if (this.#changeStart >= 0 && frame.contentStart <= this.#changeStart && closeStart >= this.#changeEnd) {
       this.sites.push({
@@ -307,7 +351,8 @@ export class Scanner {
     let i = this.#i
     let textStart = this.#textStart
     while (i < len) {
-      const lt = html.indexOf('<', i)
+      let lt = html.indexOf('<', i)
+      if (lt >= len) lt = -1
       if (lt !== -1 && lt >= pauseAt) {
         this.#i = i
         this.#textStart = textStart
@@ -326,14 +371,15 @@ export class Scanner {
       let top = this.#top
       if (textStart !== -1) {
         if (top.allowed !== undefined && top.name !== 'option' && !isWhitespace(html, textStart, lt)) return 'refused'
-        this.#child(textStart, lt, true)
+        this.#leaf(TEXT, textStart, textStart, lt)
         textStart = -1
       }
       if (c === 33) {
         if (!html.startsWith('<!--', lt) || html.startsWith('<!-->', lt) || html.startsWith('<!--->', lt)) return 'refused'
         const endComment = html.indexOf('-->', lt + 4)
         if (endComment === -1) return 'refused'
-        this.#child(lt, endComment + 3)
+        if (endComment + 3 > len) return 'refused'
+        this.#leaf(COMMENT, lt, lt, endComment + 3)
         i = endComment + 3
         continue
       }
@@ -345,7 +391,7 @@ export class Scanner {
         // The end tag must close the current element: compare in place, no new string.
         const n = top.name.length
         const after = html.charCodeAt(lt + 2 + n)
-        if (stack.length === 1 || !(after === 62 || after === 32 || after === 10 || after === 9 || after === 13 || after === 12 || after === 47)) return 'refused'
+        if (stack.length === this.#baseDepth || !(after === 62 || after === 32 || after === 10 || after === 9 || after === 13 || after === 12 || after === 47)) return 'refused'
         if (!html.startsWith(top.name, lt + 2) && html.slice(lt + 2, lt + 2 + n).toLowerCase() !== top.name) return 'refused'
         this.#close(top, lt, gt + 1)
         i = gt + 1
@@ -377,7 +423,7 @@ export class Scanner {
       }
       if (top.ns !== 0 && upper) name = html.slice(lt + 1, j)
       const gt = this.#tags.end(j)
-      if (gt === -1) return 'refused'
+      if (gt === -1 || gt > len) return 'refused'
       let ns = top.ns
       if (ns === 0) {
         if ((flags & F_REFUSED) !== 0) return 'refused'
@@ -399,11 +445,12 @@ export class Scanner {
       }
       const selfClosing = html.charCodeAt(gt - 2) === 47
       if ((ns === 0 && (flags & F_VOID) !== 0) || (ns !== 0 && selfClosing)) {
-        this.#child(lt, gt)
+        this.#leaf(ELEMENT, lt, gt, gt, name, ns, ignored)
         i = gt
         continue
       }
-      const frame: Frame = { name, ns, index: top.children, tagStart: lt, contentStart: gt, children: 0, before: 0, start: gt, end: -1, ignored, allowed: ns === 0 ? info?.children : undefined }
+      const slot = this.#index?.add(ELEMENT, lt, gt, gt, top.slot, top.children, name, ns, ignored) ?? -1
+      const frame: Frame = { name, ns, index: top.children, tagStart: lt, contentStart: gt, children: 0, before: 0, start: gt, end: -1, ignored, allowed: ns === 0 ? info?.children : undefined, slot }
       if (ns === 0 && (flags & F_RAW) !== 0) {
         // Raw text up to the end tag: one text child at most.
         const endTag = findEndTag(html, gt, name)
@@ -412,8 +459,9 @@ export class Scanner {
         this.#top = frame
         let textFrom = gt
         if (name === 'textarea' && html.charCodeAt(gt) === 10) textFrom++
-        if (endTag > textFrom) this.#child(textFrom, endTag, true)
+        if (endTag > textFrom) this.#leaf(TEXT, textFrom, textFrom, endTag)
         const endGt = html.indexOf('>', endTag)
+        if (endGt === -1 || endGt >= len) return 'refused'
         this.#close(frame, endTag, endGt + 1)
         i = endGt + 1
         continue
@@ -428,11 +476,12 @@ export class Scanner {
       }
     }
     this.#i = len
-    if (textStart !== -1) this.#child(textStart, len, true)
+    if (textStart !== -1) this.#leaf(TEXT, textStart, textStart, len)
     this.#textStart = -1
-    if (stack.length !== 1) return 'refused'
+    if (stack.length !== this.#baseDepth) return 'refused'
+    if (!this.#fragment && this.#index !== undefined) this.#index.close(0, len, len)
     const root = stack[0] as Frame
-    if (this.#changeStart >= 0) {
+    if (this.#changeStart >= 0 && !this.#fragment) {
       this.sites.push({
         tagStart: -1,
         route: [],
@@ -449,8 +498,8 @@ export class Scanner {
 }
 
 /** Scans a whole render: its change sites, or undefined when the scan does not understand it. */
-export function scan (html: string, changeStart: number, changeEnd: number): ChangeSite[] | undefined {
-  const scanner = new Scanner(html, changeStart, changeEnd)
+export function scan (html: string, changeStart: number, changeEnd: number, index?: DomIndex): ChangeSite[] | undefined {
+  const scanner = new Scanner(html, changeStart, changeEnd, { index })
   return scanner.run() === 'done' ? scanner.sites : undefined
 }
 

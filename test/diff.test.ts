@@ -3,6 +3,8 @@ import { Window } from 'happy-dom'
 import { DiffDOM } from 'diff-dom'
 import { FULL_HTML, Rendered, diffPaths, diffRendered } from '../lib/diff.js'
 import { parseTree } from '../lib/html-tree.js'
+import { DomIndex } from '../lib/dom-index.js'
+import { scan } from '../lib/scan.js'
 import { mutate, randomModel, render, rng } from './fixtures/pages.js'
 import { defaultTreeAdapter, html as parse5Html, parseFragment, serialize } from 'parse5'
 
@@ -20,6 +22,7 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
   const CASES = 500
   const STEPS = 4
   let failures = 0
+  let indexFailures = 0
   let fast = 0
   let clean = 0
   for (let seed = 1; seed <= CASES; seed++) {
@@ -50,12 +53,29 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
         failures++
         if (failures <= 3) t.fail(`seed ${seed} step ${step}`, { found: root.innerHTML, wanted: expected.innerHTML, patch: JSON.stringify(patch) })
       }
+      // The index the diff left for the next one must equal a fresh scan of the new render.
+      const kept = next.takeIndex()
+      if (kept !== undefined) {
+        const fresh = new DomIndex()
+        scan(html, -1, -1, fresh)
+        if (dumpIndex(kept) !== dumpIndex(fresh)) indexFailures++
+        next.giveIndex(kept)
+      }
       prev = next
     }
   }
+  t.equal(indexFailures, 0, 'the index updated in place always equals a fresh scan')
   t.equal(failures, 0, `${CASES * STEPS} patches applied exactly`)
   t.equal(fast, clean, `every well-formed page took the scan's path (${fast} of ${clean})`)
 })
+
+function dumpIndex (ix: DomIndex): string {
+  const rows: string[] = []
+  for (let n = 0; n < ix.count; n++) {
+    rows.push([ix.kind[n], ix.start[n], ix.contentStart[n], ix.contentEnd[n], ix.end[n], ix.parent[n], ix.next[n], ix.index[n], ix.names[n], ix.ns[n], ix.ignored[n]].join(','))
+  }
+  return rows.join('\n')
+}
 
 // Options are left out: happy-dom 21 parses `<option selected>` as selecting the option
 // before it. Their `selected` attribute is compared through innerHTML.
