@@ -1,6 +1,6 @@
 import { applyDOM } from './diff-dom-apply.js'
 import { DIFF_CONST_NAMES, type Patch } from '../lib/protocol.js'
-import { isField, keep, read, write, type Field, type FieldState } from './fields.js'
+import { isField, read, write, type Field, type FieldState } from './fields.js'
 import { ignored } from './morph.js'
 
 // The server diffs with `compress: true`: every key and action name is its index here.
@@ -12,8 +12,23 @@ const named = (...names: string[]): Set<number | undefined> => new Set(names.map
 // lv-update="ignore" element.
 const OWN = named('addAttribute', 'modifyAttribute', 'removeAttribute', 'relocateGroup',
   'modifyValue', 'modifyChecked', 'modifySelected')
-// Actions that only set what a field shows: skipped on a field to keep.
+// Actions that only set what a field shows: skipped on the focused field.
 const SHOWN = named('modifyValue', 'modifyChecked')
+const SET_ATTR = named('addAttribute', 'modifyAttribute')
+const ADDS = named('addElement', 'replaceElement')
+const XLINK = 'http://www.w3.org/1999/xlink'
+
+/** diff-dom sets `xlink:` attributes without their namespace: put them in it. */
+function xlink (el: Element): void {
+  for (const e of [el, ...el.querySelectorAll('*')]) {
+    for (const { name, value, namespaceURI } of [...e.attributes]) {
+      if (namespaceURI === null && name.startsWith('xlink:')) {
+        e.removeAttribute(name)
+        e.setAttributeNS(XLINK, name, value)
+      }
+    }
+  }
+}
 
 const valid = (a: unknown): boolean => Number.isInteger(a) && (a as number) >= 0 && (a as number) < ACTION
 
@@ -22,8 +37,10 @@ const valid = (a: unknown): boolean => Number.isInteger(a) && (a as number) >= 0
  * Returns false when the patch does not fit the DOM: the page is out of sync.
  */
 export function applyPatch (root: Element, patch: Patch): boolean {
-  // A field to keep whose attributes change: what it showed before, restored after.
+  // The focused field whose attributes change: what it showed before, restored after. As in
+  // Phoenix, the field the user is in keeps its value; every other field follows the server.
   let saved: [Field, FieldState] | undefined
+  const { action: A_NAME, newValue: NEW_VALUE, value: VALUE } = _const as Record<string, number>
   try {
     // An unknown action would reach diff-dom's console.log branch: treat it as out of sync.
     return patch.every(d => valid(d[ACTION])) && applyDOM(root, patch, {
@@ -40,13 +57,24 @@ export function applyPatch (root: Element, patch: Patch): boolean {
           n = n.childNodes[i] as Node
         }
         if (ignored(n)) return OWN.has(a)
+        const name = diff[_const.name as number]
+        if (SET_ATTR.has(a) && typeof name === 'string' && name.startsWith('xlink:')) {
+          (n as Element).setAttributeNS(XLINK, name, diff[a === _const.addAttribute ? VALUE as number : NEW_VALUE as number] as string)
+          return true
+        }
         // The field itself, or the one around a changed option or textarea text.
         const f = [n, n?.parentNode].find(x => x && isField(x)) as Field | undefined
-        saved = f && keep(f) ? [f, read(f)] : undefined
+        saved = f && f === f.ownerDocument.activeElement ? [f, read(f)] : undefined
         return f === n && !!saved && SHOWN.has(a)
       },
-      postDiffApply () {
+      postDiffApply ({ diff }) {
         if (saved) write(...saved)
+        if (ADDS.has(diff[A_NAME as number] as number)) {
+          const route = diff[ROUTE] as number[]
+          let n: Node = root
+          for (const i of route) n = n.childNodes[i] as Node
+          if ((n as Element | undefined)?.namespaceURI === 'http://www.w3.org/2000/svg') xlink(n as Element)
+        }
       }
     })
   } catch {
