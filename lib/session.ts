@@ -44,7 +44,6 @@ const FLUSH_POLL_MS = 25
  */
 export class Session {
   readonly id = randomBytes(9).toString('base64url')
-  readonly log: FastifyBaseLogger
   readonly #rt: Runtime
   readonly #transport: Transport
   readonly #request: FastifyRequest
@@ -63,7 +62,6 @@ export class Session {
     this.#rt = runtime
     this.#transport = transport
     this.#request = request
-    this.log = request.log.child({ lvSession: this.id })
     const { limits } = runtime.options
     this.#mailbox = new Mailbox<Message>(limits.mailbox, (m) => this.#handle(m), (err) => {
       this.log.error({ err }, 'live view session failed a message')
@@ -71,6 +69,12 @@ export class Session {
     this.#bucket = new TokenBucket(limits.eventsPerSecond, limits.eventBurst)
     runtime.sessions.add(this)
   }
+
+  /**
+   * The session's logger: the request's, with `lvSession` on every line. Made when used (logs
+   * are rare), so an idle session keeps no logger of its own.
+   */
+  get log (): FastifyBaseLogger { return this.#request.log.child({ lvSession: this.id }) }
 
   get joined (): boolean { return this.#state === 'joined' }
   get closed (): boolean { return this.#state === 'closed' }
