@@ -1,7 +1,7 @@
 import { DiffDOM } from 'diff-dom'
 import { DIFF_CONST_NAMES, type Patch, type PatchAction } from './protocol.js'
 import { parseChildren, parseTree, type VNode } from './html-tree.js'
-import { DomIndex } from './dom-index.js'
+import { DomIndex, TEXT } from './dom-index.js'
 import { Scanner, frameOf, scan, type Frame } from './scan.js'
 
 // Compressed keys (numbers) keep patches small on the wire; the client maps them back.
@@ -116,9 +116,18 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
         const ns = index.ns[node] as number
         const route = index.route(node)
         const ignored = index.ignoredAt(node)
+        // One text node became another: the common case (a counter, a cell) needs no parser.
+        const textOnly = site.count === 1 && index.kind[site.from] === TEXT && part.count === 1 && part.kind[0] === TEXT
         index.splice(site, part, shift, holder.children - site.before)
         next.giveIndex(index)
         if (ignored) return []
+        if (textOnly) {
+          const text = b.slice(site.start, site.end + shift)
+          if (!text.includes('&') && !text.includes('\r') && !text.includes('\0')) {
+            diffPaths.scan++
+            return [{ [K.action]: A.modifyTextElement, [K.route]: [...route, site.before], [K.newValue]: text }]
+          }
+        }
         const before = parseChildren(a.slice(site.start, site.end), name, ns)
         const after = parseChildren(b.slice(site.start, site.end + shift), name, ns)
         if (before.some(ignores) || after.some(ignores)) return FULL_HTML

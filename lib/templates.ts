@@ -42,8 +42,11 @@ export interface LayoutData {
 export class Templates {
   readonly eta: Eta
   readonly #layout: string | TemplateFunction
+  readonly #production: boolean
+  readonly #compiled = new Map<string, { fn: TemplateFunction, meta: { filepath: string } }>()
 
   constructor (root: string, production: boolean, layout: string | false) {
+    this.#production = production
     this.eta = new Eta({ views: root, cache: production, debug: !production, autoTrim: false, escapeFunction: escapeHtml })
     this.#layout = layout === false ? this.eta.compile(DEFAULT_LAYOUT) : `./${layout}`
     if (layout !== false) this.check('layout', layout)
@@ -72,7 +75,15 @@ export class Templates {
   }
 
   render (name: string, data: object): string {
-    return this.eta.render(`./${name}`, data)
+    if (!this.#production) return this.eta.render(`./${name}`, data)
+    // In production, resolve and compile once: Eta resolves the path on every render otherwise.
+    let compiled = this.#compiled.get(name)
+    if (compiled === undefined) {
+      const filepath = this.eta.resolvePath!(`./${name}`)
+      compiled = { fn: this.eta.compile(this.eta.readFile!(filepath), { filepath }), meta: { filepath } }
+      this.#compiled.set(name, compiled)
+    }
+    return this.eta.render(compiled.fn, data, compiled.meta)
   }
 
   layout (data: LayoutData): string {
