@@ -62,6 +62,9 @@ export class Mailbox<T> {
           this.#onError(err)
         }
       }
+      // Drained: let the array go back to empty rather than keep its used slots.
+      this.#queue.length = 0
+      this.#head = 0
     } finally {
       this.#running = false
       const waiters = this.#idle

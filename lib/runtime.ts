@@ -38,10 +38,10 @@ export class Runtime {
   }
 
   /** Creates a view instance wired to a session (or to an HTTP request when not connected). */
-  instantiate (entry: ViewEntry, request: FastifyRequest, sessionId: string, post: ((msg: unknown) => boolean) | undefined): LiveView {
+  instantiate (entry: ViewEntry, request: FastifyRequest, sessionId: string, session: Session | undefined): LiveView {
     const view = new entry.View()
     Object.defineProperty(view, kLive, {
-      value: { connected: post !== undefined, sessionId, request, post: post ?? (() => false) },
+      value: { connected: session !== undefined, sessionId, request, session },
       enumerable: false
     })
     return view

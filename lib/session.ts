@@ -25,6 +25,8 @@ export interface Transport {
   backlog (): number
   /** Ends the connection with a WebSocket close code and a reason (an error code). */
   close (code: number, reason: string): void
+  /** Told once the session has joined. */
+  joined? (): void
 }
 
 type Message =
@@ -203,7 +205,7 @@ export class Session {
     }
     const { entry, params } = match
     this.#entry = entry
-    const view = rt.instantiate(entry, this.#request, this.id, (msg) => this.info(msg))
+    const view = rt.instantiate(entry, this.#request, this.id, this)
     this.#view = view
     let html: string
     try {
@@ -220,6 +222,7 @@ export class Session {
     }
     if ((this.#state as State) === 'closed') return
     this.#state = 'joined'
+    this.#transport.joined?.()
     this.#rendered = new Rendered(html)
     this.#version = 0
     this.log.info({ view: entry.name, route: match.pattern }, 'live view joined')

@@ -49,8 +49,8 @@ export interface LiveInternals {
   connected: boolean
   sessionId: string
   request: FastifyRequest
-  /** Queues a message for handleInfo; false when the session is closed or its mailbox full. */
-  post: (msg: unknown) => boolean
+  /** The session of a connected view. */
+  session: { info: (msg: unknown) => boolean } | undefined
 }
 
 /**
@@ -93,7 +93,7 @@ export abstract class LiveView {
    * page as a diff. Returns false (and drops the message) when the session is not
    * connected, is closed, or its mailbox is full.
    */
-  sendInfo (msg: unknown): boolean { return this[kLive].post(msg) }
+  sendInfo (msg: unknown): boolean { return this[kLive].session?.info(msg) ?? false }
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>
