@@ -140,6 +140,9 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
   diffPaths.whole++
   const before = prev.tree.childNodes ?? []
   const after = next.tree.childNodes ?? []
+  // A whole-tree patch may reach into a region the client owns: full HTML, which the client
+  // morphs in around it, is safe.
+  if ((prev.ignorable && before.some(ignores)) || (next.ignorable && after.some(ignores))) return FULL_HTML
   return finish(diffChildren(before, after), [], 0, before, after)
 }
 

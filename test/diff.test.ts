@@ -106,3 +106,16 @@ t.test('no change, no patch; patches carry no old values', async (t) => {
   const patch = diffRendered(new Rendered('<p>' + 'old'.repeat(50) + '</p>'), new Rendered('<div>new</div>'))!
   t.notMatch(JSON.stringify(patch), 'oldold', 'replaced subtrees are not sent back')
 })
+
+t.test('lv-update="ignore": never patched inside, never replaced from around', async (t) => {
+  const page = (chart: string, note: string, wrap = 'section') =>
+    `<${wrap} class="w"><div id="chart" lv-update="ignore"><canvas data-v="${chart}"></canvas></div><p>${note}</p></${wrap}>`
+  const step = (a: string, b: string) => diffRendered(new Rendered(a), new Rendered(b))
+  t.same(step(page('1', 'x'), page('2', 'x')), [], 'a change inside the region sends nothing')
+  const beside = step(page('1', 'x'), page('1', 'y')) as Array<Record<string, unknown>>
+  t.ok(Array.isArray(beside) && beside.length > 0, 'a change beside it is patched')
+  t.notMatch(JSON.stringify(beside), 'canvas', 'without touching the region')
+  t.equal(step(page('1', 'x'), page('1', 'x', 'article')), FULL_HTML, 'replacing an element around it takes full HTML')
+  t.equal(step(`<table><tr><td>${page('1', 'x', 'div')}</td></tr></table>`, `<table><tr><td>${page('1', 'y', 'div')}</td></tr></table>`), FULL_HTML,
+    'markup the scan leaves to whole trees: full HTML when a region is there')
+})
