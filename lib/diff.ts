@@ -66,7 +66,7 @@ export class Rendered {
 
   #buildIndex (): void {
     const index = new DomIndex()
-    this.#scannable = scan(this.html, -1, -1, index) !== undefined
+    this.#scannable = scan(this.html, index)
     this.#index = this.#scannable ? index : undefined
   }
 }
@@ -110,7 +110,7 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
       const holder = stack[stack.length - 1] as Frame
       holder.children = site.before
       const part = new DomIndex()
-      const scanner = new Scanner(b, -1, -1, { index: part, ignorable: next.ignorable, fragment: { stack, start: site.start, end: site.end + shift } })
+      const scanner = new Scanner(b, { index: part, ignorable: next.ignorable, fragment: { stack, start: site.start, end: site.end + shift } })
       if (scanner.run() === 'done') {
         const name = node === 0 ? 'div' : index.names[node] as string
         const ns = index.ns[node] as number

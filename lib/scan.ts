@@ -11,26 +11,6 @@ import { COMMENT, ELEMENT, TEXT, type DomIndex } from './dom-index.js'
  * undefined, and the caller diffs whole trees instead. Giving up is always safe.
  */
 
-/** An element whose content holds a change. */
-export interface ChangeSite {
-  /** Offset of its start tag (-1 for the root): the same element in two renders that share the text before the change. */
-  tagStart: number
-  /** Child-index route from the live root to the element ([] for the root itself). */
-  route: number[]
-  /** Tag name (lower case); '' for the root. */
-  name: string
-  /** 0 HTML, 1 SVG, 2 MathML. */
-  ns: number
-  /** Children of the element wholly before the change. */
-  before: number
-  /** Offset where the changed children start (the end of the last child before). */
-  start: number
-  /** Offset (in the scanned render) where the changed children end. */
-  end: number
-  /** The element or one around it has `lv-update="ignore"`: the client owns it. */
-  ignored: boolean
-}
-
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr', 'keygen'])
 const RAW = new Set(['script', 'style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'textarea', 'title'])
 // Tags whose mere presence means the parser rewrites something.
@@ -96,60 +76,31 @@ function hashName (name: string): number {
   for (let k = 0; k < name.length; k++) h = (Math.imul(h, 31) + name.charCodeAt(k)) | 0
   return h
 }
+/** The entry of `name`, made if need be (a hash collision between known names fails at load). */
+function tag (name: string): TagInfo {
+  const h = hashName(name)
+  const info = TAGS.get(h) ?? { name, flags: 0 }
+  if (info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
+  TAGS.set(h, info)
+  return info
+}
 for (const [set, flag] of [[VOID, F_VOID], [RAW, F_RAW], [REFUSED, F_REFUSED], [CLOSES_P, F_CLOSES_P], [HEADING, F_HEADING],
-  [SCOPE, F_SCOPE], [BREAKS_SVG, F_BREAKS_SVG]] as Array<[Set<string>, number]>) {
-  for (const name of set) {
-    const h = hashName(name)
-    const info = TAGS.get(h) ?? { name, flags: 0 }
-    if (info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
-    info.flags |= flag
-    TAGS.set(h, info)
-  }
+  [SCOPE, F_SCOPE], [BREAKS_SVG, F_BREAKS_SVG], [SPECIAL, F_SPECIAL]] as Array<[Set<string>, number]>) {
+  for (const name of set) tag(name).flags |= flag
 }
 for (const name of ['span', 'a', 'b', 'i', 'em', 'strong', 'small', 'label', 'input', 'button', 'select', 'option', 'optgroup',
   'textarea', 'tr', 'td', 'th', 'thead', 'tbody', 'tfoot', 'caption', 'colgroup', 'col', 'img', 'svg', 'g', 'path', 'circle', 'rect',
   'line', 'text', 'code', 'time', 'abbr', 'mark', 'sup', 'sub', 'output', 'progress', 'meter', 'picture', 'video', 'audio',
   'canvas', 'slot', 'data', 'q', 'cite', 'kbd', 'samp', 'var', 'u', 's', 'del', 'ins', 'dfn', 'bdi', 'bdo', 'ruby', 'rb', 'rt',
-  'rp', 'rtc', 'legend', 'datalist', 'map', 'object', 'applet', 'marquee', 'iframe']) {
-  const h = hashName(name)
-  const info = TAGS.get(h)
-  if (info !== undefined && info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
-  if (info === undefined) TAGS.set(h, { name, flags: 0 })
-}
-for (const [name, children] of TABLE_CHILDREN) {
-  const h = hashName(name)
-  const info = TAGS.get(h) ?? { name, flags: 0 }
-  info.children = children
-  TAGS.set(h, info)
-}
-for (const [name, parents] of NEEDS_PARENT) {
-  const h = hashName(name)
-  const info = TAGS.get(h) ?? { name, flags: 0 }
-  info.parents = parents
-  TAGS.set(h, info)
-}
-for (const name of SPECIAL) {
-  const h = hashName(name)
-  const info = TAGS.get(h) ?? { name, flags: 0 }
-  if (info.name !== name) throw new Error(`tag hash collision: ${name} ${info.name}`)
-  info.flags |= F_SPECIAL
-  TAGS.set(h, info)
-}
+  'rp', 'rtc', 'legend', 'datalist', 'map', 'object', 'applet', 'marquee', 'iframe']) tag(name)
+for (const [name, children] of TABLE_CHILDREN) tag(name).children = children
+for (const [name, parents] of NEEDS_PARENT) tag(name).parents = parents
 
 export interface Frame {
   name: string
   ns: number
-  /** Child index of this element in its parent. */
-  index: number
-  /** Offset of its start tag's `<`, and after its `>`. */
-  tagStart: number
-  contentStart: number
+  /** Children read so far. */
   children: number
-  /** Children wholly before the change, and where the changed ones start. */
-  before: number
-  start: number
-  /** Where the first child wholly after the change starts (-1: none yet). */
-  end: number
   ignored: boolean
   /** Children the parser keeps in place here (table parts, select), when it is that strict. */
   allowed?: Set<string> | undefined
@@ -161,13 +112,11 @@ export interface Frame {
 export function frameOf (name: string, ns: number, ignored: boolean, children = 0): Frame {
   const info = TAGS.get(hashName(name))
   const allowed = ns === 0 && info?.name === name ? info.children : undefined
-  return { name, ns, index: 0, tagStart: 0, contentStart: 0, children, before: 0, start: 0, end: -1, ignored, allowed, slot: -1 }
+  return { name, ns, children, ignored, allowed, slot: -1 }
 }
 
 /** How a scan runs (all optional). */
 export interface ScanOptions {
-  /** Go on from a checkpoint of a render with the same text up to there. */
-  from?: Checkpoint | undefined
   /** False when the render has no `lv-update` at all (saves a search). Default: true */
   ignorable?: boolean
   /** Record every node into this index. */
@@ -233,42 +182,28 @@ class TagEnds {
   }
 }
 
-/** Where a scan stopped, to go on over another render that shares the text before it. */
-export interface Checkpoint {
-  i: number
-  textStart: number
-  stack: Frame[]
-}
-
 /**
- * Scans `html` (the inner HTML of the live root) from the start, or from a checkpoint of
- * a render with the same text up to there. With `changeStart`/`changeEnd` (the changed span,
- * as offsets in `html`), `sites` lists the elements that hold the change, innermost first,
- * the root last; with -1, the scan only checks that the markup is one it understands.
+ * Scans `html` (the inner HTML of the live root), or a fragment of it in the context of the
+ * elements around it, checking the markup is one the scan understands and recording every
+ * node into an index (see dom-index.ts) when given one.
  */
 export class Scanner {
-  readonly sites: ChangeSite[] = []
   readonly #html: string
   readonly #len: number
   readonly #index: DomIndex | undefined
   readonly #baseDepth: number
   readonly #fragment: boolean
-  readonly #changeStart: number
-  readonly #changeEnd: number
   readonly #ignoreAt: number[] = []
   #ignoreNext = 0
   readonly #tags: TagEnds
   #stack: Frame[]
   #top: Frame
-  #i = 0
-  #textStart = -1
+  readonly #from: number
 
-  constructor (html: string, changeStart: number, changeEnd: number, options: ScanOptions = {}) {
-    const { from, ignorable = true, index, fragment } = options
+  constructor (html: string, options: ScanOptions = {}) {
+    const { ignorable = true, index, fragment } = options
     this.#html = html
     this.#len = fragment?.end ?? html.length
-    this.#changeStart = changeStart
-    this.#changeEnd = changeEnd
     this.#index = index
     const searchFrom = fragment?.start ?? 0
     if (ignorable) {
@@ -277,87 +212,46 @@ export class Scanner {
     this.#tags = new TagEnds(html)
     if (fragment !== undefined) {
       this.#stack = fragment.stack
-      this.#i = fragment.start
-    } else if (from === undefined) {
+    } else {
       this.#stack = [frameOf('', 0, false)]
       this.#stack[0]!.slot = index?.add(ELEMENT, 0, 0, html.length, -1, 0, '', 0, false) ?? -1
-    } else {
-      this.#stack = from.stack.map((f) => ({ ...f }))
-      this.#i = from.i
-      this.#textStart = from.textStart
     }
+    this.#from = fragment?.start ?? 0
     this.#baseDepth = fragment?.stack.length ?? 1
     this.#fragment = fragment !== undefined
     this.#top = this.#stack[this.#stack.length - 1] as Frame
   }
 
-  /** The state before the first tag at or after `pauseAt`, if the scan has not passed `changeStart` yet. */
-  checkpoint (): Checkpoint | undefined {
-    if (this.#i > this.#changeStart) return undefined
-    return { i: this.#i, textStart: this.#textStart, stack: this.#stack.map((f) => ({ ...f })) }
-  }
-
-  // A child of `top` spanning [s, e) is complete. A text node only counts as unchanged when
-  // a tag bounds it inside the unchanged part: at the edge, the other render's text may run on.
-  #child (s: number, e: number, text = false): void {
-    const top = this.#top
-    top.children++
-    const changeStart = this.#changeStart
-    if (changeStart < 0) return
-    if (text ? e < changeStart : e <= changeStart) {
-      top.before = top.children
-      top.start = e
-    } else if ((text ? s > this.#changeEnd : s >= this.#changeEnd) && top.end === -1) {
-      top.end = s
-    }
+  /** A child of the current element is complete. */
+  #child (): void {
+    this.#top.children++
   }
 
   /** A node with no children of its own: text, a comment, a void element. */
   #leaf (kind: number, s: number, contentStart: number, e: number, name = '', ns = 0, ignored = false): void {
     const top = this.#top
     this.#index?.add(kind, s, contentStart, e, top.slot, top.children, name, ns, ignored)
-    this.#child(s, e, kind === TEXT)
+    this.#child()
   }
 
   #close (frame: Frame, closeStart: number, closeEnd: number): void {
     if (this.#index !== undefined) this.#index.close(frame.slot, closeStart, closeEnd)
     const stack = this.#stack
-    if (this.#changeStart >= 0 && frame.contentStart <= this.#changeStart && closeStart >= this.#changeEnd) {
-      this.sites.push({
-        tagStart: frame.tagStart,
-        route: stack.slice(1).map((f) => f.index),
-        name: frame.name,
-        ns: frame.ns,
-        before: frame.before,
-        start: frame.before === 0 ? frame.contentStart : frame.start,
-        end: frame.end === -1 ? closeStart : frame.end,
-        ignored: stack.some((f) => f.ignored)
-      })
-    }
     stack.pop()
     this.#top = stack[stack.length - 1] as Frame
-    this.#child(frame.tagStart, closeEnd)
+    this.#child()
   }
 
-  /**
-   * Scans on; stops before the first tag at or after `pauseAt`. Returns 'paused', 'done'
-   * (the end of the render, with `sites` filled in) or 'refused' (markup the scan does not
-   * understand: diff whole trees instead).
-   */
-  run (pauseAt = Infinity): 'paused' | 'done' | 'refused' {
+  /** Scans to the end: 'done', or 'refused' for markup the scan does not understand (diff whole trees instead). */
+  run (): 'done' | 'refused' {
     const html = this.#html
     const len = this.#len
     const stack = this.#stack
-    let i = this.#i
-    let textStart = this.#textStart
+    let i = this.#from
+    let textStart = -1
     while (i < len) {
       let lt = html.indexOf('<', i)
       if (lt >= len) lt = -1
-      if (lt !== -1 && lt >= pauseAt) {
-        this.#i = i
-        this.#textStart = textStart
-        return 'paused'
-      }
       const stop = lt === -1 ? len : lt
       if (stop > i && textStart === -1) textStart = i
       if (lt === -1) break
@@ -450,7 +344,7 @@ export class Scanner {
         continue
       }
       const slot = this.#index?.add(ELEMENT, lt, gt, gt, top.slot, top.children, name, ns, ignored) ?? -1
-      const frame: Frame = { name, ns, index: top.children, tagStart: lt, contentStart: gt, children: 0, before: 0, start: gt, end: -1, ignored, allowed: ns === 0 ? info?.children : undefined, slot }
+      const frame: Frame = { name, ns, children: 0, ignored, allowed: ns === 0 ? info?.children : undefined, slot }
       if (ns === 0 && (flags & F_RAW) !== 0) {
         // Raw text up to the end tag: one text child at most.
         const endTag = findEndTag(html, gt, name)
@@ -475,32 +369,16 @@ export class Scanner {
         if (next === gt + 1) i = gt + 1
       }
     }
-    this.#i = len
     if (textStart !== -1) this.#leaf(TEXT, textStart, textStart, len)
-    this.#textStart = -1
     if (stack.length !== this.#baseDepth) return 'refused'
     if (!this.#fragment && this.#index !== undefined) this.#index.close(0, len, len)
-    const root = stack[0] as Frame
-    if (this.#changeStart >= 0 && !this.#fragment) {
-      this.sites.push({
-        tagStart: -1,
-        route: [],
-        name: '',
-        ns: 0,
-        before: root.before,
-        start: root.before === 0 ? 0 : root.start,
-        end: root.end === -1 ? len : root.end,
-        ignored: false
-      })
-    }
     return 'done'
   }
 }
 
-/** Scans a whole render: its change sites, or undefined when the scan does not understand it. */
-export function scan (html: string, changeStart: number, changeEnd: number, index?: DomIndex): ChangeSite[] | undefined {
-  const scanner = new Scanner(html, changeStart, changeEnd, { index })
-  return scanner.run() === 'done' ? scanner.sites : undefined
+/** Scans a whole render into `index`; false when the scan does not understand it. */
+export function scan (html: string, index?: DomIndex): boolean {
+  return new Scanner(html, { index }).run() === 'done'
 }
 
 function findEndTag (html: string, from: number, name: string): number {

@@ -57,7 +57,7 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
       const kept = next.takeIndex()
       if (kept !== undefined) {
         const fresh = new DomIndex()
-        scan(html, -1, -1, fresh)
+        scan(html, fresh)
         if (dumpIndex(kept) !== dumpIndex(fresh)) indexFailures++
         next.giveIndex(kept)
       }
