@@ -3,4 +3,4 @@
  * through the real session runtime, in-process. Works with any test runner.
  */
 export { LivePage, LiveTestError, Reply, live, mountView } from './lib/testing/live.js'
-export type { LiveOptions, MountOptions } from './lib/testing/live.js'
+export type { LiveOptions, MountOptions, PushedEvent } from './lib/testing/live.js'

@@ -1,5 +1,5 @@
 import {
-  OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_SYNC,
+  OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, OP_SYNC,
   PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
   type ClientFrame, type ServerFrame
 } from '../lib/protocol.js'
@@ -57,6 +57,11 @@ export function connect (root: Element): Push {
 
   const receive = (frame: ServerFrame): void => {
     const [r, op] = frame
+    if (op === OP_PUSH) {
+      // An event the view pushed: hooks come later; the page can listen for it now.
+      fire('lv:event', { event: frame[2], payload: frame[3] })
+      return
+    }
     const after = done(r)
     if (r && r === syncRef) syncRef = 0
     if (op === OP_ERROR) {

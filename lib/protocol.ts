@@ -16,6 +16,10 @@
  * - `[ref, "p", version, patch]`            diff-dom patch (compressed keys)
  * - `[ref, "h", version, html]`             full inner HTML of the root
  * - `[ref, "err", { code, message, reload? }]`  the message failed; the session goes on
+ * - `[0, "ev", event, payload]`             an event the view pushed (`pushEvent`), for hooks
+ *
+ * When an event's handler returns a value (other than undefined), its reply carries it last:
+ * `[ref, "ok", version, value]`, `[ref, "p", version, patch, value]`, `[ref, "h", version, html, value]`.
  *
  * `version` counts the updates a session has sent since join (join reply = 0).
  * A client that sees a patch whose version is not its own + 1 asks for `sync`.
@@ -42,6 +46,7 @@ export const OP_OK = 'ok'
 export const OP_PATCH = 'p'
 export const OP_HTML = 'h'
 export const OP_ERROR = 'err'
+export const OP_PUSH = 'ev'
 
 /** WebSocket close codes the server uses (4000–4999 are the application's). */
 export const CLOSE_GOING_AWAY = 1001
@@ -93,7 +98,8 @@ export type ClientFrame =
   | [ref: number, op: typeof OP_SYNC]
 
 export type ServerFrame =
-  | [ref: number, op: typeof OP_OK, version: number]
-  | [ref: number, op: typeof OP_PATCH, version: number, patch: Patch]
-  | [ref: number, op: typeof OP_HTML, version: number, html: string]
+  | [ref: number, op: typeof OP_OK, version: number, value?: unknown]
+  | [ref: number, op: typeof OP_PATCH, version: number, patch: Patch, value?: unknown]
+  | [ref: number, op: typeof OP_HTML, version: number, html: string, value?: unknown]
   | [ref: number, op: typeof OP_ERROR, error: ErrorPayload]
+  | [ref: 0, op: typeof OP_PUSH, event: string, payload: unknown]

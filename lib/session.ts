@@ -4,7 +4,7 @@ import { FULL_HTML, Rendered, diffRendered } from './diff.js'
 import { errors, describe, isCoded, type CodedError } from './errors.js'
 import { Mailbox } from './mailbox.js'
 import {
-  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_SYNC, PROTOCOL_VERSION,
+  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, OP_SYNC, PROTOCOL_VERSION,
   type ErrorPayload, type JoinPayload
 } from './protocol.js'
 import { TokenBucket } from './rate-limit.js'
@@ -59,6 +59,9 @@ export class Session {
   /** A server-initiated change is waiting for the client to catch up. */
   #dirty = false
   #flushTimer: NodeJS.Timeout | undefined
+  /** Events the view pushed while a message runs: sent after its reply or update. */
+  #pushes: string[] | undefined
+  #busy = false
 
   constructor (runtime: Runtime, transport: Transport, request: FastifyRequest) {
     this.#rt = runtime
@@ -175,8 +178,42 @@ export class Session {
     this.#transport.send(JSON.stringify([ref, OP_ERROR, payload]))
   }
 
+  /**
+   * Sends the client an event for its hooks (`[0, "ev", event, payload]`). During a message it
+   * goes after that message's reply or update, and is dropped if the message fails.
+   */
+  push (event: string, payload: unknown): boolean {
+    if (this.#state !== 'joined' || typeof event !== 'string' || event === '') return false
+    let frame: string
+    try {
+      frame = `[0,"${OP_PUSH}",${JSON.stringify(event)},${JSON.stringify(payload ?? null)}]`
+    } catch (err) {
+      this.log.error({ err, view: this.viewName, event }, 'live view pushEvent payload is not JSON')
+      return false
+    }
+    if (!this.#busy) this.#transport.send(frame)
+    else (this.#pushes ??= []).push(frame)
+    return true
+  }
+
   #handle (m: Message): void | Promise<void> {
     if (this.#state === 'closed') return
+    this.#busy = true
+    const result = this.#dispatch(m)
+    if (result === undefined) return this.#done()
+    return result.finally(() => { this.#done() })
+  }
+
+  #done (): void {
+    this.#busy = false
+    const pushes = this.#pushes
+    if (pushes === undefined) return
+    this.#pushes = undefined
+    if (this.#state === 'closed') return
+    for (const frame of pushes) this.#transport.send(frame)
+  }
+
+  #dispatch (m: Message): void | Promise<void> {
     switch (m.kind) {
       case 'event': return this.#event(m.ref, m.name, m.params)
       case 'info': return this.#info(m.msg)
@@ -249,15 +286,19 @@ export class Session {
       return this.#refuse(ref, new errors.PARAMS_INVALID(name, detail))
     }
     const snap = snapshot(view)
+    let value: string | undefined
     try {
       const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
-      await this.#timed(name, () => handler.call(view, params))
+      const returned = await this.#timed(name, () => handler.call(view, params))
+      // The handler's value goes back with the reply (hooks' pushEvent resolves with it).
+      if (returned !== undefined) value = JSON.stringify(returned)
     } catch (err) {
       restore(view, snap)
+      this.#pushes = undefined
       this.log.error({ err, view: entry.name, event: name }, 'live view handler failed')
       return this.#sendError(ref, new errors.HANDLER_FAILED(name, entry.name, this.#detail(err)))
     }
-    await this.#update(ref, snap)
+    await this.#update(ref, snap, value)
   }
 
   async #info (msg: unknown): Promise<void> {
@@ -303,13 +344,14 @@ export class Session {
   }
 
   /** Re-renders and sends the change: a patch, full HTML when smaller, or an ack. */
-  async #update (ref: number, snap: ReturnType<typeof snapshot>): Promise<void> {
+  async #update (ref: number, snap: ReturnType<typeof snapshot>, value?: string): Promise<void> {
     const entry = this.#entry!
     let html: string
     try {
       html = await renderView(this.#rt.templates, entry, this.#view!)
     } catch (err) {
       restore(this.#view!, snap)
+      this.#pushes = undefined
       const coded = isCoded(err) ? err : new errors.RENDER_FAILED(entry.name, describe(err))
       this.log.error({ err, view: entry.name }, 'live view render failed')
       if (ref !== 0) this.#sendError(ref, coded)
@@ -322,13 +364,14 @@ export class Session {
     const patch = diffRendered(prev, next)
     this.#rendered = next
     if (patch === undefined || (patch !== FULL_HTML && patch.length === 0)) {
-      if (ref !== 0) this.#transport.send(`[${ref},"${OP_OK}",${this.#version}]`)
+      if (ref !== 0) this.#transport.send(`[${ref},"${OP_OK}",${this.#version}${value === undefined ? '' : `,${value}`}]`)
       return
     }
     const version = ++this.#version
     const patchJson = patch === FULL_HTML ? '' : JSON.stringify(patch)
-    if (patch === FULL_HTML || patchJson.length >= html.length) this.#transport.send(`[${ref},"${OP_HTML}",${version},${JSON.stringify(html)}]`)
-    else this.#transport.send(`[${ref},"${OP_PATCH}",${version},${patchJson}]`)
+    const tail = value === undefined ? ']' : `,${value}]`
+    if (patch === FULL_HTML || patchJson.length >= html.length) this.#transport.send(`[${ref},"${OP_HTML}",${version},${JSON.stringify(html)}${tail}`)
+    else this.#transport.send(`[${ref},"${OP_PATCH}",${version},${patchJson}${tail}`)
   }
 
   #markDirty (): void {
@@ -343,8 +386,8 @@ export class Session {
     this.#flushTimer = setTimeout(poll, FLUSH_POLL_MS)
   }
 
-  /** Runs a view callback; logs it when it runs longer than `slowHandlerMs`. */
-  async #timed (what: string, fn: () => unknown): Promise<void> {
+  /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`. */
+  async #timed (what: string, fn: () => unknown): Promise<unknown> {
     const limit = this.#rt.options.limits.slowHandlerMs
     const start = performance.now()
     const result = fn()
@@ -352,11 +395,11 @@ export class Session {
       const timer = setTimeout(() => {
         this.log.warn({ view: this.viewName, event: what, limitMs: limit }, 'live view handler is slow')
       }, limit)
-      try { await result } finally { clearTimeout(timer) }
-    } else {
-      const ms = performance.now() - start
-      if (ms > limit) this.log.warn({ view: this.viewName, event: what, ms }, 'live view handler is slow')
+      try { return await result } finally { clearTimeout(timer) }
     }
+    const ms = performance.now() - start
+    if (ms > limit) this.log.warn({ view: this.viewName, event: what, ms }, 'live view handler is slow')
+    return result
   }
 
   /** Error details go to the client in development only; the log always has them. */

@@ -50,7 +50,7 @@ export interface LiveInternals {
   sessionId: string
   request: FastifyRequest
   /** The session of a connected view. */
-  session: { info: (msg: unknown) => boolean } | undefined
+  session: { info: (msg: unknown) => boolean, push: (event: string, payload: unknown) => boolean } | undefined
 }
 
 /**
@@ -94,6 +94,13 @@ export abstract class LiveView {
    * connected, is closed, or its mailbox is full.
    */
   sendInfo (msg: unknown): boolean { return this[kLive].session?.info(msg) ?? false }
+
+  /**
+   * Pushes an event to the page's hooks (their `handleEvent(event, callback)`), with a
+   * JSON-serialisable payload. Pushed from a handler, it reaches the page after that event's
+   * update, and is dropped if the handler fails. Returns false when not connected.
+   */
+  pushEvent (event: string, payload?: unknown): boolean { return this[kLive].session?.push(event, payload) ?? false }
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>

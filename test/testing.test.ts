@@ -150,3 +150,43 @@ t.test('mistakes in a test get clear errors', async (t) => {
   }
   await t.rejects(mountView(Flaky, { root: viewsRoot }), { code: 'FST_LIVEVIEW_MOUNT_FAILED', message: /join of \/ refused/ })
 })
+
+t.test('handler values and pushed events: reply.value, page.pushed', async (t) => {
+  const outside: boolean[] = []
+  class Chat extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Chat>({ send: true, fail: true, bare: true })
+    count = 0
+    mount (): void { outside.push(this.pushEvent('early', {})) }
+    send (params: { text?: string }): { id: number } {
+      this.count++
+      this.pushEvent('scroll', { to: this.count })
+      return { id: this.count }
+    }
+
+    bare (): void {}
+    fail (): void {
+      this.pushEvent('never', {})
+      throw new Error('no')
+    }
+
+    context () { return { count: this.count } }
+  }
+  const page = await mountView(Chat, { root: viewsRoot })
+  t.teardown(() => page.close())
+  t.same(outside, [false, false], 'not connected (the HTTP render, then mount before join): nothing to push to')
+  const sent = await page.event('send', { text: 'hi' })
+  t.same(sent.value, { id: 1 }, "the handler's value comes back with its reply")
+  t.equal(sent.kind, 'patch')
+  t.same(page.pushed, [{ event: 'scroll', payload: { to: 1 } }], 'pushed after the update')
+  t.equal((await page.event('bare')).value, undefined, 'no value, nothing extra in the reply')
+  ;(await page.event('fail')).assertError('FST_LIVEVIEW_HANDLER_FAILED')
+  t.equal(page.pushed.length, 1, "a failed handler's pushes are dropped")
+  const view = page.view as Chat
+  t.ok(view.pushEvent('tick', { n: 1 }), 'outside a message (a timer, say) it goes at once')
+  t.same(page.pushed.at(-1), { event: 'tick', payload: { n: 1 } })
+  const cyclic: Record<string, unknown> = {}
+  cyclic.self = cyclic
+  t.notOk(view.pushEvent('bad', cyclic), 'a payload that is not JSON is refused, not thrown')
+  t.notOk(view.pushEvent('', {}), 'an empty event name is refused')
+})

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import liveview from '../../plugin.js'
 import type { LiveViewOptions } from '../options.js'
-import { OP_ERROR, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, PROTOCOL_VERSION, TOKEN_ATTR, type ErrorPayload } from '../protocol.js'
+import { OP_ERROR, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, PROTOCOL_VERSION, TOKEN_ATTR, type ErrorPayload } from '../protocol.js'
 import { kRuntime, type Runtime } from '../runtime.js'
 import { Session, type Transport } from '../session.js'
 import type { LiveView, LiveViewClass } from '../view.js'
@@ -40,6 +40,8 @@ export class Reply {
   readonly error: ErrorPayload | undefined
   /** The frame as sent on the wire. */
   readonly frame: string
+  /** What the handler returned (undefined when nothing): what a hook's pushEvent resolves with. */
+  readonly value: unknown
 
   constructor (frame: string) {
     this.frame = frame
@@ -48,6 +50,7 @@ export class Reply {
     this.kind = op === OP_PATCH ? 'patch' : op === OP_HTML ? 'html' : op === OP_OK ? 'ok' : 'error'
     this.version = op === OP_ERROR ? undefined : parsed[2] as number
     this.error = op === OP_ERROR ? parsed[2] as ErrorPayload : undefined
+    this.value = op === OP_OK ? parsed[3] : op === OP_ERROR ? undefined : (parsed as unknown[])[4]
   }
 
   /** Size of the frame in bytes (UTF-8). */
@@ -73,12 +76,21 @@ export class Reply {
   }
 }
 
+/** An event the view pushed to the page's hooks. */
+export interface PushedEvent { event: string, payload: unknown }
+
 class TestTransport implements Transport {
   readonly waiting = new Map<number, (frame: string) => void>()
   readonly updates: Reply[] = []
+  readonly pushed: PushedEvent[] = []
   closed: { code: number, reason: string } | undefined
 
   send (frame: string): void {
+    if (frame.startsWith(`[0,"${OP_PUSH}"`)) {
+      const [, , event, payload] = JSON.parse(frame) as [0, string, string, unknown]
+      this.pushed.push({ event, payload })
+      return
+    }
     const ref = Number(frame.slice(1, frame.indexOf(',')))
     const resolve = this.waiting.get(ref)
     if (resolve !== undefined) {
@@ -130,6 +142,9 @@ export class LivePage {
   /** Server-initiated updates received so far (from `sendInfo`, timers, …), oldest first. */
   get updates (): readonly Reply[] { return this.#transport.updates }
 
+  /** Events the view pushed to the page's hooks (`pushEvent`), oldest first. */
+  get pushed (): readonly PushedEvent[] { return this.#transport.pushed }
+
   /** Every element matching a CSS selector, in document order. */
   all (selector: string): Element[] {
     if (this.#dom?.html !== this.html) this.#dom = { html: this.html, dom: new Dom(this.html) }
@@ -153,11 +168,14 @@ export class LivePage {
   }
 
   /** Sends an event by name, as a binding would; resolves with its reply. */
-  event (name: string, params: Params = {}): Promise<Reply> {
+  async event (name: string, params: Params = {}): Promise<Reply> {
     const ref = ++this.#ref
     const reply = new Promise<Reply>((resolve) => { this.#transport.waiting.set(ref, (frame) => { resolve(new Reply(frame)) }) })
     this.#session.receive(JSON.stringify([ref, 'e', name, params]))
-    return reply
+    const answered = await reply
+    // What the message pushed (pushEvent) follows its reply: wait for the message to finish.
+    await this.#session.idle()
+    return answered
   }
 
   /** Clicks the element matching `selector`: sends the `lv-click` of it (or of its nearest ancestor that has one) with its `lv-value-*`. */
