@@ -1,14 +1,22 @@
 import { PREFIX } from '../lib/protocol.js'
-import { reset } from './fields.js'
+import { isField, reset } from './fields.js'
 
 export type Params = Record<string, unknown>
-/** Sends an event; `el` is the element that caused it; `after` runs once its reply is applied. */
-export type Push = (el: Element, event: string, params: Params, after?: () => void) => void
+/**
+ * Sends an event; `el` is the element that caused it; `after` runs once its reply is
+ * applied; `restore` runs when it ends in any way (reply, error, disconnect), before the
+ * reply is applied.
+ */
+export type Push = (el: Element, event: string, params: Params, after?: () => void, restore?: () => void) => void
 
 const VALUE = PREFIX + 'value-'
 const CLICK = PREFIX + 'click'
 const SUBMIT = PREFIX + 'submit'
-const CHANGE = PREFIX + 'change'
+const KEY = PREFIX + 'key'
+const DEBOUNCE = PREFIX + 'debounce'
+const THROTTLE = PREFIX + 'throttle'
+const CONFIRM = PREFIX + 'confirm'
+const DISABLE = PREFIX + 'disable-with'
 
 /** `lv-value-foo-bar="x"` → `{ "foo-bar": "x" }`, added to `into`. */
 function values (el: Element, into: Params): Params {
@@ -35,35 +43,152 @@ const fieldValue = (f: Field): unknown =>
     ? f.checked ? f.value : undefined
     : f.type === 'select-multiple' ? [...(f as unknown as HTMLSelectElement).selectedOptions].map(o => o.value) : f.value
 
-/** Delegates `lv-click`, `lv-submit` and `lv-change` inside `root` to `push`. */
+/** `{ value }` for a field, `{}` for anything else. */
+const own = (el: Element): Params => isField(el) ? { value: fieldValue(el as Field) } : {}
+
+/** An event held back by `lv-debounce` / `lv-throttle`: its timer and the send it holds. */
+interface Held { t?: ReturnType<typeof setTimeout>, run?: () => void }
+const held = new WeakMap<Element, Record<string, Held>>()
+
+/** Sends what `h` holds now, and ends its wait. */
+function release (h: Held): void {
+  clearTimeout(h.t)
+  h.t = undefined
+  const run = h.run
+  h.run = undefined
+  run?.()
+}
+
+/** Sends every event held for `el` (a field that lost focus, a form being submitted). */
+const flush = (el: Element | null | undefined): void => { for (const h of Object.values((el && held.get(el)) ?? {})) release(h) }
+
+/**
+ * Runs `send` now or later, as the first of `from` with `lv-debounce` or `lv-throttle`
+ * says. A debounced event sends the last params it was given, so no keystroke is lost. A
+ * throttled one sends at once, then at most once per period: `last` keeps the latest
+ * send of the period for its end (a field's value), where a click or a key is dropped.
+ */
+function rate (from: Element[], kind: string, send: () => void, last?: boolean): void {
+  const el = from.find(e => e.hasAttribute(DEBOUNCE) || e.hasAttribute(THROTTLE))
+  if (!el) return send()
+  const all = held.get(el) ?? {}
+  held.set(el, all)
+  const h = all[kind] ??= {}
+  const debounce = el.getAttribute(DEBOUNCE)
+  if (debounce !== null) {
+    clearTimeout(h.t)
+    h.run = send
+    // `blur`: held until the field loses focus (or its form is submitted).
+    if (debounce !== 'blur') h.t = setTimeout(() => { release(h) }, +debounce)
+  } else if (h.t) {
+    if (last) h.run = send
+  } else {
+    send()
+    const period = +(el.getAttribute(THROTTLE) as string)
+    const tick = (): void => {
+      const had = h.run
+      release(h)
+      if (had) h.t = setTimeout(tick, period)
+    }
+    h.t = setTimeout(tick, period)
+  }
+}
+
+/** Sets `lv-disable-with` on `el` while its event is pending; returns what undoes it. */
+function disable (el: Element): (() => void) | undefined {
+  const text = el.getAttribute(DISABLE)
+  if (text === null) return
+  const kids = [...el.childNodes]
+  const was = el.hasAttribute('disabled')
+  el.textContent = text
+  el.setAttribute('disabled', '')
+  return () => {
+    el.replaceChildren(...kids)
+    el.toggleAttribute('disabled', was)
+  }
+}
+
+/**
+ * Delegates every `lv-` binding inside `root` to `push`: one listener per DOM event type
+ * on the document (and the window for `lv-window-*`), so patched-in elements need no setup.
+ */
 export function bind (root: Element, push: Push): void {
+  const doc = root.ownerDocument
+  const win = doc.defaultView as Window
   const on = (type: string, handle: (target: Element, e: Event) => void): void =>
-    root.ownerDocument.addEventListener(type, e => {
+    doc.addEventListener(type, e => {
       const t = e.target as Element
       if (root.contains(t)) handle(t, e)
     })
+  const inside = (el: Element | null): el is Element => !!el && root.contains(el)
+  /** Asks `lv-confirm` (of `by`, else `el`), then sends with `by`'s (else `el`'s) `lv-disable-with`. */
+  const send = (el: Element, event: string, params: Params, after?: () => void, by = el): void => {
+    const ask = by.getAttribute(CONFIRM) ?? el.getAttribute(CONFIRM)
+    if (ask !== null && !win.confirm(ask)) return
+    push(el, event, values(el, params), after, disable(by.hasAttribute(DISABLE) ? by : el))
+  }
 
   on('click', t => {
     const el = t.closest(`[${CLICK}]`)
-    if (el && root.contains(el)) push(el, el.getAttribute(CLICK) as string, values(el, {}))
+    if (inside(el) && !el.hasAttribute('disabled')) rate([el], CLICK, () => { send(el, el.getAttribute(CLICK) as string, {}) })
+  })
+  // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.
+  doc.addEventListener('click', e => {
+    for (const el of root.querySelectorAll(`[${PREFIX}click-away]`)) {
+      if (!el.contains(e.target as Node)) send(el, el.getAttribute(`${PREFIX}click-away`) as string, {})
+    }
   })
 
   on('submit', (form, e) => {
     const name = form.getAttribute(SUBMIT)
     if (name === null) return
     e.preventDefault()
+    // Held changes go first: the server sees every keystroke before the submit.
+    for (const el of [form, ...(form as HTMLFormElement).elements]) flush(el)
+    const by = (e as SubmitEvent).submitter
     // Once the reply is in, the form shows what the server rendered: a view clears a field
     // (a chat input, say) by rendering it empty, focused or not.
-    push(form, name, values(form, fields(form as HTMLFormElement, (e as SubmitEvent).submitter)), () => { reset(form as HTMLFormElement) })
+    send(form, name, fields(form as HTMLFormElement, by), () => { reset(form as HTMLFormElement) }, by ?? form)
   })
 
-  on('change', t => {
-    const f = t as Field
-    const form = f.form
-    const el = f.hasAttribute(CHANGE) ? f : form?.hasAttribute(CHANGE) ? form : null
-    if (!el || !root.contains(el)) return
-    const params = el === f ? { [f.name]: fieldValue(f) } : fields(form as HTMLFormElement)
-    params._target = f.name
-    push(el, el.getAttribute(CHANGE) as string, values(el, params))
-  })
+  for (const type of ['change', 'input']) {
+    const attr = PREFIX + type
+    on(type, t => {
+      const f = t as Field
+      const form = f.form
+      const el = f.hasAttribute(attr) ? f : form?.hasAttribute(attr) ? form : null
+      if (!inside(el)) return
+      const params = el === f ? { [f.name]: fieldValue(f) } : fields(form as HTMLFormElement)
+      params._target = f.name
+      rate([f, el], type, () => { send(el, el.getAttribute(attr) as string, params) }, true)
+    })
+  }
+
+  for (const type of ['focus', 'blur']) {
+    on(type === 'blur' ? 'focusout' : 'focusin', t => {
+      if (type === 'blur') {
+        flush(t)
+        flush((t as Field).form)
+      }
+      const name = t.getAttribute(PREFIX + type)
+      if (name !== null) send(t, name, own(t))
+    })
+  }
+
+  for (const type of ['keydown', 'keyup']) {
+    const attr = PREFIX + type
+    const global = `${PREFIX}window-${type}`
+    const key = (el: Element, e: KeyboardEvent, name: string | null): void => {
+      const want = el.getAttribute(KEY)
+      if (name === null || (want !== null && want.toLowerCase() !== e.key?.toLowerCase())) return
+      rate([el], type, () => { send(el, name, { ...own(el), key: e.key }) })
+    }
+    on(type, (t, e) => {
+      const el = t.closest(`[${attr}]`)
+      if (inside(el)) key(el, e as KeyboardEvent, el.getAttribute(attr))
+    })
+    win.addEventListener(type, e => {
+      for (const el of root.querySelectorAll(`[${global}]`)) key(el, e as KeyboardEvent, el.getAttribute(global))
+    })
+  }
 }

@@ -20,7 +20,7 @@ export function connect (root: Element): Push {
   const cls = root.classList
   const token = root.getAttribute(TOKEN_ATTR) as string
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + root.getAttribute(SOCKET_ATTR)
-  const pending = new Map<number, [Element, (() => void) | undefined]>()
+  const pending = new Map<number, [Element, (() => void) | undefined, (() => void) | undefined]>()
   let ws: WebSocket
   let ref = 0
   let joinRef = 0
@@ -41,12 +41,13 @@ export function connect (root: Element): Push {
     cls.toggle('lv-disconnected', !up)
     fire(up ? 'lv:connected' : 'lv:disconnected')
   }
-  /** Ends a pending event; returns what to run once its reply is applied. */
+  /** Ends a pending event (undoing its `lv-disable-with`); returns what to run once its reply is applied. */
   const done = (r: number): (() => void) | undefined => {
     const entry = pending.get(r)
     if (!entry) return
     pending.delete(r)
-    const [el, after] = entry
+    const [el, after, restore] = entry
+    restore?.()
     if (![...pending.values()].some(p => p[0] === el)) el.classList.remove(LOADING)
     if (!pending.size) cls.remove(LOADING)
     return after
@@ -112,12 +113,13 @@ export function connect (root: Element): Push {
   }
   open()
 
-  return (el, event, params, after) => {
+  return (el, event, params, after, restore) => {
     if (!joined) {
+      restore?.()
       fire('lv:error', { code: 'FST_LIVEVIEW_DISCONNECTED', message: `not connected: '${event}' dropped`, ref: 0 })
       return
     }
-    pending.set(++ref, [el, after])
+    pending.set(++ref, [el, after, restore])
     el.classList.add(LOADING)
     cls.add(LOADING)
     send([ref, OP_EVENT, event, params])

@@ -1,0 +1,240 @@
+import t, { type Test } from 'tap'
+import Fastify from 'fastify'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import liveview from '../plugin.js'
+import { SECRET, viewsRoot } from './helpers.js'
+import { Bindings } from './fixtures/bindings.js'
+
+// The binding vocabulary in real Chromium, driven as a person would: typing, keys, Tab,
+// clicks, confirm dialogs. The view logs every event it runs; the page shows that log.
+const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'
+]
+
+t.setTimeout(120000)
+
+const app = Fastify({ logger: false })
+await app.register(liveview, { root: viewsRoot, secret: SECRET })
+app.liveView('/b', Bindings)
+// Chromium asks for one; a 404 would be a console error.
+app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
+let browser: Browser | undefined
+t.teardown(async () => { await browser?.close(); await app.close() })
+const base = await app.listen({ host: '127.0.0.1', port: 0 })
+browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+
+interface Logged { name: string, params: Record<string, unknown> }
+
+async function open (t: Test, show: string): Promise<{ page: Page, errors: string[], log: () => Promise<Logged[]>, until: (n: number, name?: string) => Promise<Logged[]> }> {
+  const context = await browser!.newContext()
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+  page.on('pageerror', (e) => { errors.push(String(e)) })
+  await page.goto(`${base}/b?show=${show}`)
+  await page.waitForSelector('[data-lv-root].lv-connected')
+  const log = async (): Promise<Logged[]> => (await page.locator('#log li').allTextContents()).map((s) => {
+    const at = s.indexOf(' ')
+    return { name: s.slice(0, at), params: JSON.parse(s.slice(at + 1)) as Record<string, unknown> }
+  })
+  /** The log once it holds `n` entries (named `name`, if given). */
+  const until = async (n: number, name?: string): Promise<Logged[]> => {
+    await page.waitForFunction(([n, name]) => [...document.querySelectorAll('#log li')]
+      .filter((li) => name === undefined || li.textContent!.startsWith(name + ' ')).length >= (n as number), [n, name] as const)
+    return await log()
+  }
+  return { page, errors, log, until }
+}
+
+const named = (log: Logged[], name: string): Array<Record<string, unknown>> => log.filter((e) => e.name === name).map((e) => e.params)
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+t.test('lv-input with lv-debounce: typing fast never loses a character', async (t) => {
+  const { page, errors, log } = await open(t, 'input')
+  const text = 'The quick brown fox jumps over the lazy dog, 0123456789!'
+  await page.locator('#q').pressSequentially(text, { delay: 5 })
+  await page.waitForFunction((text) => document.getElementById('value')!.textContent === text, text)
+  const typed = named(await log(), 'typed')
+  t.equal(typed.at(-1)!.q, text, 'the last event carries everything typed')
+  t.equal(typed.at(-1)!._target, 'q', 'and names the field')
+  t.ok(typed.length < text.length / 2, `debounced: ${typed.length} events for ${text.length} keystrokes`)
+  t.equal(await page.inputValue('#q'), text, 'the field shows what was typed')
+  // Keep typing while replies (which re-render the value attribute) come in.
+  // Pauses around the debounce period (150 ms): some keystrokes land while a reply is in flight.
+  for (const [i, ch] of [...' and more'].entries()) {
+    await page.keyboard.type(ch)
+    await sleep(40 + (i * 73) % 200)
+  }
+  await page.waitForFunction((text) => document.getElementById('value')!.textContent === text, text + ' and more')
+  t.equal(await page.inputValue('#q'), text + ' and more')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-input on a form: every keystroke sends the form with _target; lv-debounce="blur" waits for Tab', async (t) => {
+  const { page, errors, log, until } = await open(t, 'input')
+  await page.locator('#a').pressSequentially('hi')
+  let entries = await until(2, 'formTyped')
+  t.same(named(entries, 'formTyped'), [{ a: 'h', b: '', _target: 'a' }, { a: 'hi', b: '', _target: 'a' }])
+
+  await page.locator('#b').pressSequentially('later')
+  await sleep(300)
+  t.equal(named(await log(), 'formTyped').length, 2, 'nothing sent while the field has focus')
+  await page.keyboard.press('Tab')
+  entries = await until(3, 'formTyped')
+  t.same(named(entries, 'formTyped')[2], { a: 'hi', b: 'later', _target: 'b' }, 'one event on blur, with the last value')
+
+  // A held event is sent before the submit of its form.
+  await page.focus('#b')
+  await page.keyboard.press('End')
+  await page.keyboard.type('!')
+  await page.keyboard.press('Enter')
+  entries = await until(1, 'save')
+  t.same(entries.slice(-2), [
+    { name: 'formTyped', params: { a: 'hi', b: 'later!', _target: 'b' } },
+    { name: 'save', params: { a: 'hi', b: 'later!' } }
+  ], 'the held input first, then the submit')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-change with a long lv-debounce: sent when the field loses focus', async (t) => {
+  const { page, errors, until } = await open(t, 'input')
+  await page.fill('#c', 'done')
+  const started = Date.now()
+  await page.keyboard.press('Tab')
+  const entries = await until(1, 'changed')
+  t.ok(Date.now() - started < 2000, 'well before the 5 s debounce')
+  t.same(named(entries, 'changed'), [{ c: 'done', _target: 'c' }])
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-throttle on lv-input: few events, and the last value still arrives', async (t) => {
+  const { page, errors, log } = await open(t, 'input')
+  const text = 'throttled typing here'
+  const started = Date.now()
+  await page.locator('#th').pressSequentially(text, { delay: 20 })
+  const elapsed = Date.now() - started
+  await page.waitForFunction((text) => [...document.querySelectorAll('#log li')].some((li) => li.textContent!.includes(`"th":"${text}"`)), text)
+  const typed = named(await log(), 'typed')
+  t.ok(typed.length <= Math.ceil(elapsed / 300) + 2, `${typed.length} events in ${elapsed} ms at one per 300 ms`)
+  t.ok(typed.length < text.length / 2, 'far fewer events than keystrokes')
+  t.equal(typed.at(-1)!.th, text, 'the trailing event has the final value')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-focus, lv-blur, lv-keydown with lv-key, lv-keyup', async (t) => {
+  const { page, errors, log, until } = await open(t, 'keys')
+  await page.click('#k')
+  let entries = await until(1, 'focused')
+  t.same(named(entries, 'focused'), [{ value: '', x: '1' }], 'focus: the value and lv-value-*')
+  await page.keyboard.type('ab')
+  await page.keyboard.press('Enter')
+  entries = await until(1, 'down')
+  t.same(named(entries, 'down'), [{ value: 'ab', x: '1', key: 'Enter' }], 'keydown: only Enter (lv-key), with the key and value')
+  await page.keyboard.press('Tab')
+  entries = await until(1, 'blurred')
+  t.same(named(entries, 'blurred'), [{ value: 'ab', x: '1' }], 'blur on Tab')
+  t.equal(await page.evaluate(() => document.activeElement?.id), 'u')
+  await page.keyboard.type('z')
+  entries = await until(2, 'up')
+  // The Tab that moved focus here is released here.
+  t.same(named(entries, 'up'), [{ value: '', key: 'Tab' }, { value: 'z', key: 'z' }], 'keyup without lv-key: every key')
+  await page.keyboard.press('Enter')
+  entries = await until(3, 'up')
+  t.same(named(entries, 'up')[2], { value: 'z', key: 'Enter' })
+  t.equal(named(await log(), 'down').length, 1, 'keys in another field do not reach lv-keydown')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-window-keydown / lv-window-keyup: keys anywhere, filtered by lv-key (any case)', async (t) => {
+  const { page, errors, log, until } = await open(t, 'keys')
+  await page.click('#other')
+  await page.keyboard.press('a')
+  await page.keyboard.press('Escape')
+  let entries = await until(1, 'winDown')
+  t.same(named(entries, 'winDown'), [{ key: 'Escape' }])
+  // Focus outside any field: the body.
+  await page.evaluate(() => { (document.activeElement as HTMLElement).blur() })
+  await page.keyboard.press('Shift+K')
+  entries = await until(1, 'winUp')
+  t.same(named(entries, 'winUp'), [{ w: 'yes', key: 'K' }], 'lv-key="k" matches K')
+  await page.keyboard.press('Escape')
+  await until(2, 'winDown')
+  t.equal(named(await log(), 'winUp').length, 1, 'other keys are filtered out')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-click-away: clicks outside the element fire it, clicks inside do not', async (t) => {
+  const { page, errors, log, until } = await open(t, 'clicks')
+  await page.click('#inside')
+  await until(1, 'clicked')
+  t.equal(named(await log(), 'away').length, 0, 'a click inside is not away')
+  await page.click('#outside')
+  let entries = await until(1, 'away')
+  t.same(named(entries, 'away'), [{}])
+  // Outside the live root too.
+  await page.mouse.click(2, 2)
+  entries = await until(2, 'away')
+  t.equal(named(entries, 'away').length, 2)
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-throttle on lv-click: one event per period', async (t) => {
+  const { page, errors, log, until } = await open(t, 'clicks')
+  const started = Date.now()
+  for (let i = 0; i < 10; i++) await page.click('#throttled', { delay: 0 })
+  const elapsed = Date.now() - started
+  await until(1, 'clicked')
+  await sleep(700)
+  const clicked = named(await log(), 'clicked')
+  t.ok(clicked.length >= 1 && clicked.length <= 1 + Math.floor(elapsed / 500), `${clicked.length} events for 10 clicks in ${elapsed} ms`)
+  t.same(clicked[0], { n: 't' })
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-disable-with: disabled with its text while pending, restored on reply and on error', async (t) => {
+  const { page, errors, until } = await open(t, 'clicks')
+  await page.click('#slow')
+  t.ok(await page.isDisabled('#slow'), 'disabled while pending')
+  t.equal(await page.textContent('#slow'), 'Saving…')
+  t.ok(await page.evaluate(() => document.getElementById('slow')!.classList.contains('lv-loading')), 'and loading')
+  await until(1, 'slow')
+  await page.waitForFunction(() => !(document.getElementById('slow') as HTMLButtonElement).disabled)
+  t.equal(await page.innerHTML('#slow'), 'Save <b>now</b>', 'its content is back')
+
+  // A submit button.
+  await page.fill('input[name="s"]', 'x')
+  await page.click('#sb')
+  t.ok(await page.isDisabled('#sb'), 'the submit button is disabled while pending')
+  t.equal(await page.textContent('#sb'), 'Sending…')
+  const entries = await until(2, 'slow')
+  t.same(entries.at(-1), { name: 'slow', params: { s: 'x' } }, 'the form was sent')
+  await page.waitForFunction(() => !(document.getElementById('sb') as HTMLButtonElement).disabled)
+  t.equal(await page.textContent('#sb'), 'Send')
+
+  // An error reply restores it too.
+  await page.click('#fail')
+  await page.waitForSelector('[data-lv-root].lv-error')
+  await page.waitForFunction(() => !(document.getElementById('fail') as HTMLButtonElement).disabled)
+  t.equal(await page.textContent('#fail'), 'Try')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('lv-confirm: dismissed sends nothing, accepted sends', async (t) => {
+  const { page, errors, log, until } = await open(t, 'clicks')
+  const asked: string[] = []
+  page.once('dialog', (d) => { asked.push(d.message()); void d.dismiss() })
+  await page.click('#sure')
+  // An event after it: once its reply is in, a sent confirm event would be too.
+  await page.click('#inside')
+  await until(1, 'clicked')
+  t.same(named(await log(), 'clicked'), [{ n: 'in' }], 'nothing sent on cancel')
+  page.once('dialog', (d) => { asked.push(d.message()); void d.accept() })
+  await page.click('#sure')
+  const entries = await until(2, 'clicked')
+  t.same(named(entries, 'clicked')[1], { n: 'c' }, 'sent on OK')
+  t.same(asked, ['Sure?', 'Sure?'])
+  t.same(errors, [], 'no console errors')
+})
