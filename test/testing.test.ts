@@ -190,3 +190,46 @@ t.test('handler values and pushed events: reply.value, page.pushed', async (t) =
   t.notOk(view.pushEvent('bad', cyclic), 'a payload that is not JSON is refused, not thrown')
   t.notOk(view.pushEvent('', {}), 'an empty event name is refused')
 })
+
+t.test('key, focus, input and click-away bindings, as the client sends them', async (t) => {
+  class Keys extends LiveView {
+    static template = 'keys'
+    static events = defineEvents<Keys>({ search: true, submitKey: true, focused: true, left: true, shortcut: true, released: true, navigate: true, closeMenu: true })
+    q = 'x'
+    log: string[] = []
+    #note (name: string, params: Params): void { this.log.push(`${name} ${JSON.stringify(params)}`) }
+    search (p: Params): void { this.#note('search', p) }
+    submitKey (p: Params): void { this.#note('submitKey', p) }
+    focused (p: Params): void { this.#note('focused', p) }
+    left (p: Params): void { this.#note('left', p) }
+    shortcut (p: Params): void { this.#note('shortcut', p) }
+    released (p: Params): void { this.#note('released', p) }
+    navigate (p: Params): void { this.#note('navigate', p) }
+    closeMenu (p: Params): void { this.#note('closeMenu', p) }
+    context () { return { q: this.q, log: this.log } }
+  }
+  const page = await mountView(Keys, { root: viewsRoot })
+  t.teardown(() => page.close())
+  ;(await page.input('input[name=q]', { q: 'fish' })).assertChanged()
+  await page.keydown('input[name=q]', 'Enter')
+  t.throws(() => page.keydown('input[name=q]', 'a'), { message: /listens for lv-key="Enter" only, not 'a'/ })
+  await page.focus('input[name=q]')
+  await page.blur('input[name=q]')
+  t.same((await page.windowKeydown('K')).length, 1, 'lv-key ignores case')
+  t.same((await page.windowKeydown('j')).length, 0, 'other keys: nothing sent')
+  await page.windowKeyup('Escape')
+  await page.keyup('#item', 'ArrowDown')
+  await page.clickAway('#menu')
+  t.same(page.texts('#log li'), [
+    'search {"q":"fish","_target":"q","scope":"all"}',
+    'submitKey {"value":"x","key":"Enter","scope":"all"}',
+    'focused {"value":"x","scope":"all"}',
+    'left {"value":"x","scope":"all"}',
+    'shortcut {"key":"K"}',
+    'released {"key":"Escape"}',
+    'navigate {"key":"ArrowDown"}',
+    'closeMenu {"menu":"main"}'
+  ])
+  t.throws(() => page.focus('#menu'), { message: /has no lv-focus binding/ })
+  t.throws(() => page.clickAway('#item'), { message: /has no lv-click-away binding/ })
+})

@@ -93,3 +93,16 @@ export function formParams (form: Element, values: Params = {}): Params {
   }
   return params
 }
+
+/** `{ value }` of a field as rendered (what the client adds for focus, blur and key events), `{}` for anything else. */
+export function fieldOwn (el: Element): Params {
+  if (el.name === 'textarea') return { value: textContent(el) }
+  if (el.name === 'select') {
+    const selected = selectAll<AnyNode, Element>('option[selected]', el)[0] ?? selectAll<AnyNode, Element>('option', el)[0]
+    return { value: selected === undefined ? '' : selected.attribs.value ?? readText(selected) }
+  }
+  if (el.name !== 'input') return {}
+  const type = (el.attribs.type ?? 'text').toLowerCase()
+  if (type === 'checkbox' || type === 'radio') return el.attribs.checked !== undefined ? { value: el.attribs.value ?? 'on' } : { value: undefined }
+  return { value: el.attribs.value ?? '' }
+}

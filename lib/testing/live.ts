@@ -7,7 +7,7 @@ import { OP_ERROR, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, PROTOCOL_VERSION,
 import { kRuntime, type Runtime } from '../runtime.js'
 import { Session, type Transport } from '../session.js'
 import type { LiveView, LiveViewClass } from '../view.js'
-import { Dom, closestWith, describeElement, formOf, formParams, readText, valueParams, type Element, type Params } from './dom.js'
+import { Dom, closestWith, describeElement, fieldOwn, formOf, formParams, readText, valueParams, type Element, type Params } from './dom.js'
 
 /** What a test may pass when it opens a page. */
 export interface LiveOptions {
@@ -157,6 +157,9 @@ export class LivePage {
   /** The text of the first element matching `selector` (white space folded); throws when none does. */
   text (selector: string): string { return readText(this.#one(selector)) }
 
+  /** The texts of every element matching `selector`, in document order. */
+  texts (selector: string): string[] { return this.all(selector).map((el) => readText(el)) }
+
   /** Throws unless the text of `selector` is `expected` (or matches it); `message` prefixes the error. */
   assertText (selector: string, expected: string | RegExp, message?: string): this {
     const actual = this.text(selector)
@@ -192,16 +195,84 @@ export class LivePage {
    * (the first name in `values`, or the field's own name).
    */
   change (selector: string, values: Params = {}): Promise<Reply> {
+    return this.#fieldEvent('change', selector, values)
+  }
+
+  /**
+   * Types into a field, as `input` events would: sends the `lv-input` of the field or its form,
+   * like `change` does for `lv-change` (rate limits such as lv-debounce are the browser's and
+   * do not apply here: every call sends).
+   */
+  input (selector: string, values: Params = {}): Promise<Reply> {
+    return this.#fieldEvent('input', selector, values)
+  }
+
+  /** Focuses an element: sends its `lv-focus` with its `lv-value-*` (and `value`, for a field). */
+  focus (selector: string): Promise<Reply> { return this.#own('focus', selector) }
+
+  /** Leaves an element: sends its `lv-blur` with its `lv-value-*` (and `value`, for a field). */
+  blur (selector: string): Promise<Reply> { return this.#own('blur', selector) }
+
+  /** Presses a key in an element: sends the `lv-keydown` of it or around it, if its `lv-key` (if any) matches. */
+  keydown (selector: string, key: string): Promise<Reply> { return this.#key('keydown', selector, key) }
+
+  /** Releases a key in an element: sends the `lv-keyup` of it or around it, if its `lv-key` (if any) matches. */
+  keyup (selector: string, key: string): Promise<Reply> { return this.#key('keyup', selector, key) }
+
+  /** Presses a key anywhere: sends every `lv-window-keydown` of the page whose `lv-key` (if any) matches, in page order. */
+  windowKeydown (key: string): Promise<Reply[]> { return this.#windowKey('keydown', key) }
+
+  /** Releases a key anywhere: sends every matching `lv-window-keyup`. */
+  windowKeyup (key: string): Promise<Reply[]> { return this.#windowKey('keyup', key) }
+
+  /** Clicks outside the element matching `selector`: sends its `lv-click-away`. */
+  clickAway (selector: string): Promise<Reply> {
+    const el = this.#one(selector)
+    const name = el.attribs['lv-click-away']
+    if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click-away binding`)
+    return this.event(name, valueParams(el))
+  }
+
+  #fieldEvent (type: 'input' | 'change', selector: string, values: Params): Promise<Reply> {
+    const attr = `lv-${type}`
     const el = this.#one(selector)
     const form = formOf(el)
-    const bound = el.attribs['lv-change'] !== undefined ? el : form?.attribs['lv-change'] !== undefined ? form : undefined
-    if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-change binding, nor has its form`)
+    const bound = el.attribs[attr] !== undefined ? el : form?.attribs[attr] !== undefined ? form : undefined
+    if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no ${attr} binding, nor has its form`)
     const target = Object.keys(values)[0] ?? el.attribs.name
     const params = bound === el && el.name !== 'form'
       ? { [el.attribs.name ?? '']: values[el.attribs.name ?? ''] ?? el.attribs.value ?? '' }
       : formParams(bound, values)
     if (target !== undefined) params._target = target
-    return this.event(bound.attribs['lv-change'] as string, valueParams(bound, params))
+    return this.event(bound.attribs[attr] as string, valueParams(bound, params))
+  }
+
+  #own (type: 'focus' | 'blur', selector: string): Promise<Reply> {
+    const el = this.#one(selector)
+    const name = el.attribs[`lv-${type}`]
+    if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${type} binding`)
+    return this.event(name, valueParams(el, fieldOwn(el)))
+  }
+
+  #key (type: 'keydown' | 'keyup', selector: string, key: string): Promise<Reply> {
+    const el = this.#one(selector)
+    const bound = closestWith(el, `lv-${type}`)
+    if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${type} binding, nor has any element around it`)
+    const want = bound.attribs['lv-key']
+    if (want !== undefined && want.toLowerCase() !== key.toLowerCase()) {
+      throw new LiveTestError(`${describeElement(bound)} listens for lv-key="${want}" only, not '${key}'`)
+    }
+    return this.event(bound.attribs[`lv-${type}`] as string, valueParams(bound, { ...fieldOwn(bound), key }))
+  }
+
+  async #windowKey (type: 'keydown' | 'keyup', key: string): Promise<Reply[]> {
+    const replies: Reply[] = []
+    for (const el of this.all(`[lv-window-${type}]`)) {
+      const want = el.attribs['lv-key']
+      if (want !== undefined && want.toLowerCase() !== key.toLowerCase()) continue
+      replies.push(await this.event(el.attribs[`lv-window-${type}`] as string, valueParams(el, { ...fieldOwn(el), key })))
+    }
+    return replies
   }
 
   /** Submits the form matching `selector` (or around it): sends its `lv-submit` with its fields and `values` typed over them. */
