@@ -43,6 +43,8 @@ t.test('the demo counter: click, and the count changes in place', async (t) => {
   await page.waitForFunction(() => document.getElementById('count')?.textContent === '7')
   t.equal(await page.evaluate(() => (document.getElementById('count') as HTMLElement & { mark?: number }).mark), 1, 'the same element, patched in place')
   t.notOk(await page.evaluate(() => document.querySelector('[data-lv-root]')!.classList.contains('lv-loading')), 'no loading class once replies are in')
+  await page.keyboard.press('ArrowUp')
+  await page.waitForFunction(() => document.getElementById('count')?.textContent === '8')
   t.same(errors, [], 'no console errors')
 })
 
@@ -80,5 +82,10 @@ t.test('the demo todos: add, toggle, delete', async (t) => {
   await page.waitForFunction((n) => document.querySelectorAll('li[id^="todo-"]').length === n + 1, before)
   t.equal(await page.inputValue('input[name="text"]'), '', 'the submitted field is cleared')
   t.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'text', 'and keeps focus')
+
+  // The filter narrows the list as one types (lv-input, debounced).
+  await page.fill('#filter', 'readme')
+  await page.waitForFunction(() => document.querySelectorAll('ul.todo-list > li').length === 1)
+  t.equal(await page.inputValue('#filter'), 'readme', 'nothing typed is lost')
   t.same(errors, [], 'no console errors')
 })

@@ -180,6 +180,28 @@ t.test('todos: add, toggle, delete', async (t) => {
 })
 
 /** Runs the demo's source as `npm start` runs its build: as the main module, with tap's loaders. */
+t.test('keys and filters: ↑/↓ on the counter, the todo filter as one types', async (t) => {
+  const app = await demo(t)
+  const counter = await live(app, '/counter?start=5')
+  t.teardown(() => counter.close())
+  t.equal((await counter.windowKeydown('ArrowUp')).length, 1)
+  counter.assertText('#count', '6')
+  await counter.windowKeydown('ArrowDown')
+  await counter.windowKeydown('ArrowDown')
+  counter.assertText('#count', '4')
+  t.same(await counter.windowKeydown('x'), [], 'other keys do nothing')
+
+  const todos = await live(app, '/todos')
+  t.teardown(() => todos.close())
+  ;(await todos.input('#filter', { query: 'READ' })).assertChanged()
+  t.same(todos.texts('ul.todo-list .text'), ['Read the README'], 'case-insensitive')
+  todos.assertText('#open-count', '1', 'the count is of all items, not the shown ones')
+  await todos.input('#filter', { query: 'nothing like it' })
+  t.match(todos.text('.todos'), /No item contains “nothing like it”/)
+  await todos.submit('form.filter', { query: '' })
+  t.equal(todos.all('ul.todo-list > li').length, 2, 'an empty filter shows everything')
+})
+
 function startDemo (t: Test, env: Record<string, string>) {
   const server = fileURLToPath(new URL('../examples/demo/server.ts', import.meta.url))
   // tap's TypeScript loader only: tap's coverage hooks into spawned children by itself

@@ -16,6 +16,7 @@ export class Todos extends LiveView {
   static events = defineEvents<Todos>({
     add: { schema: { type: 'object', properties: { text: { type: 'string', maxLength: 200 } }, required: ['text'] } },
     edit: true,
+    filter: true,
     toggle: { schema: ID_SCHEMA },
     remove: { schema: ID_SCHEMA }
   })
@@ -26,6 +27,8 @@ export class Todos extends LiveView {
   ]
 
   nextId = 3
+  /** The filter field's text: the list shows the items that contain it. */
+  query = ''
   /** What the add field holds, so that clearing it after an add is a change the diff sends. */
   draft = ''
   error = ''
@@ -34,6 +37,11 @@ export class Todos extends LiveView {
   edit (params: Record<string, unknown>): void {
     this.draft = typeof params.text === 'string' ? params.text : ''
     if (this.draft.trim() !== '') this.error = ''
+  }
+
+  /** `lv-input` with `lv-debounce` on the filter field: narrows the list as the user types. */
+  filter (params: Record<string, unknown>): void {
+    this.query = typeof params.query === 'string' ? params.query : ''
   }
 
   add (params: { text: string }): void {
@@ -56,7 +64,9 @@ export class Todos extends LiveView {
     this.todos = this.todos.filter((t) => t.id !== params.id)
   }
 
-  context (): { todos: Todo[], open: number, draft: string, error: string } {
-    return { todos: this.todos, open: this.todos.filter((t) => !t.done).length, draft: this.draft, error: this.error }
+  context (): { todos: Todo[], open: number, draft: string, error: string, query: string, total: number } {
+    const q = this.query.trim().toLowerCase()
+    const shown = q === '' ? this.todos : this.todos.filter((t) => t.text.toLowerCase().includes(q))
+    return { todos: shown, open: this.todos.filter((t) => !t.done).length, draft: this.draft, error: this.error, query: this.query, total: this.todos.length }
   }
 }
