@@ -1,13 +1,14 @@
 import { PREFIX } from '../lib/protocol.js'
 import { isField, reset } from './fields.js'
+import type { Reply } from './hooks.js'
 
 export type Params = Record<string, unknown>
 /**
  * Sends an event; `el` is the element that caused it; `after` runs once its reply is
  * applied; `restore` runs when it ends in any way (reply, error, disconnect), before the
- * reply is applied.
+ * reply is applied; `reply` gets the handler's return value, or the error that ended it.
  */
-export type Push = (el: Element, event: string, params: Params, after?: () => void, restore?: () => void) => void
+export type Push = (el: Element, event: string, params: Params, after?: () => void, restore?: () => void, reply?: Reply) => void
 
 const VALUE = PREFIX + 'value-'
 const CLICK = PREFIX + 'click'
@@ -149,6 +150,19 @@ export function bind (root: Element, push: Push): void {
     // Once the reply is in, the form shows what the server rendered: a view clears a field
     // (a chat input, say) by rendering it empty, focused or not.
     send(form, name, fields(form as HTMLFormElement, by), () => { reset(form as HTMLFormElement) }, by ?? form)
+  })
+
+  // As Phoenix does: after a rejoin (a new server session), each form with `lv-change`
+  // sends what it shows, so a half-filled form survives a server restart.
+  let joins = 0
+  root.addEventListener('lv:connected', () => {
+    if (joins++) {
+      for (const form of root.querySelectorAll<HTMLFormElement>(`form[${PREFIX}change]`)) {
+        const params = fields(form)
+        params._target = ([...form.elements] as Field[]).find(f => f.name)?.name
+        push(form, form.getAttribute(PREFIX + 'change') as string, values(form, params))
+      }
+    }
   })
 
   for (const type of ['change', 'input']) {

@@ -1,10 +1,11 @@
 import {
   OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, OP_SYNC,
   PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
-  type ClientFrame, type ServerFrame
+  type ClientFrame, type ErrorPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import type { Push } from './bindings.js'
+import type { Reply } from './hooks.js'
 import { morph } from './morph.js'
 
 const LOADING = 'lv-loading'
@@ -12,21 +13,26 @@ const ERROR = 'lv-error'
 const MIN_DELAY = 200
 const MAX_DELAY = 10_000
 
+/** A sent event awaiting its reply: the element that caused it, `after`, `restore`, `reply`, its name. */
+type Pending = [Element, (() => void) | undefined, (() => void) | undefined, Reply | undefined, string]
+
 /**
  * Opens the connection of one live root (join, replies, versions, reconnects) and
- * returns the function that sends an event over it.
+ * returns the function that sends an event over it. Every DOM update from the server runs
+ * inside `watch`.
  */
-export function connect (root: Element): Push {
+export function connect (root: Element, watch: <T>(update: () => T) => T): Push {
   const cls = root.classList
   const token = root.getAttribute(TOKEN_ATTR) as string
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + root.getAttribute(SOCKET_ATTR)
-  const pending = new Map<number, [Element, (() => void) | undefined, (() => void) | undefined]>()
+  const pending = new Map<number, Pending>()
   let ws: WebSocket
   let ref = 0
   let joinRef = 0
   let syncRef = 0
   let version = 0
   let joined = false
+  let joins = 0
   let connected: boolean | undefined
   let reloading = false
   let delay = MIN_DELAY
@@ -41,16 +47,17 @@ export function connect (root: Element): Push {
     cls.toggle('lv-disconnected', !up)
     fire(up ? 'lv:connected' : 'lv:disconnected')
   }
-  /** Ends a pending event (undoing its `lv-disable-with`); returns what to run once its reply is applied. */
-  const done = (r: number): (() => void) | undefined => {
+  const gone = (event: string): ErrorPayload => ({ code: 'FST_LIVEVIEW_DISCONNECTED', message: `not connected: '${event}' dropped` })
+  /** Ends a pending event (undoing its `lv-disable-with`); returns its entry. */
+  const done = (r: number): Pending | undefined => {
     const entry = pending.get(r)
     if (!entry) return
     pending.delete(r)
-    const [el, after, restore] = entry
+    const [el, , restore] = entry
     restore?.()
     if (![...pending.values()].some(p => p[0] === el)) el.classList.remove(LOADING)
     if (!pending.size) cls.remove(LOADING)
-    return after
+    return entry
   }
   const sync = (): void => {
     if (!syncRef) send([syncRef = ++ref, OP_SYNC])
@@ -59,13 +66,14 @@ export function connect (root: Element): Push {
   const receive = (frame: ServerFrame): void => {
     const [r, op] = frame
     if (op === OP_PUSH) {
-      // An event the view pushed: hooks come later; the page can listen for it now.
+      // An event the view pushed, for hooks' handleEvent and the page.
       fire('lv:event', { event: frame[2], payload: frame[3] })
       return
     }
-    const after = done(r)
+    const entry = done(r)
     if (r && r === syncRef) syncRef = 0
     if (op === OP_ERROR) {
+      entry?.[3]?.(undefined, frame[2])
       cls.add(ERROR)
       fire('lv:error', { ...frame[2], ref: r })
       if (frame[2].reload) {
@@ -74,25 +82,30 @@ export function connect (root: Element): Push {
       }
       return
     }
-    if (r && r === joinRef) {
+    const join = r && r === joinRef
+    if (join) {
       joinRef = 0
       version = frame[2]
       cls.remove(ERROR)
       delay = MIN_DELAY
-      state(true)
+      // A rejoin is connected before its render: forms recover (send what they show) before
+      // the new session's HTML replaces it. A first join is connected after: hooks mount on it.
+      if (joins++) state(true)
     }
     if (op === OP_HTML) {
       version = frame[2]
-      morph(root, frame[3])
+      watch(() => { morph(root, frame[3]) })
     } else if (syncRef) {
       // A full HTML reply is on its way: it supersedes whatever arrives before it.
     } else if (op === OP_PATCH) {
-      if (frame[2] === version + 1 && applyPatch(root, frame[3])) version++
+      if (frame[2] === version + 1 && watch(() => applyPatch(root, frame[3]))) version++
       else sync()
     } else if (op === OP_OK && frame[2] !== version) {
       sync()
     }
-    after?.()
+    if (join) state(true)
+    entry?.[1]?.()
+    entry?.[3]?.(frame[op === OP_OK ? 3 : 4])
   }
 
   const open = (): void => {
@@ -103,7 +116,7 @@ export function connect (root: Element): Push {
     }
     ws.onmessage = m => receive(JSON.parse(m.data as string) as ServerFrame)
     ws.onclose = () => {
-      for (const r of [...pending.keys()]) done(r)
+      for (const [r, [, , , , event]] of [...pending]) done(r)?.[3]?.(undefined, gone(event))
       state(false)
       if (reloading) return
       // A refused join (4001) says in the error frame before it whether to reload.
@@ -113,13 +126,14 @@ export function connect (root: Element): Push {
   }
   open()
 
-  return (el, event, params, after, restore) => {
+  return (el, event, params, after, restore, reply) => {
     if (!joined) {
       restore?.()
-      fire('lv:error', { code: 'FST_LIVEVIEW_DISCONNECTED', message: `not connected: '${event}' dropped`, ref: 0 })
+      reply?.(undefined, gone(event))
+      fire('lv:error', { ...gone(event), ref: 0 })
       return
     }
-    pending.set(++ref, [el, after, restore])
+    pending.set(++ref, [el, after, restore, reply, event])
     el.classList.add(LOADING)
     cls.add(LOADING)
     send([ref, OP_EVENT, event, params])

@@ -1,0 +1,118 @@
+import { PREFIX, type ErrorPayload } from '../lib/protocol.js'
+import type { Params, Push } from './bindings.js'
+
+const HOOK = PREFIX + 'hook'
+
+/** What a hook's callbacks see as `this`: the user's hook object, plus these. */
+export interface Hook {
+  /** The element with `lv-hook`. */
+  el: Element
+  /** Sends an event to the view; resolves with its handler's return value, rejects with `{ code, message }`. */
+  pushEvent: (event: string, params?: Params) => Promise<unknown>
+  /** Calls `callback` with the payload of every `event` the view pushes; returns what stops it. */
+  handleEvent: (event: string, callback: (payload: unknown) => void) => () => void
+  mounted?: () => void
+  updated?: () => void
+  destroyed?: () => void
+  disconnected?: () => void
+  reconnected?: () => void
+}
+
+type Callback = 'mounted' | 'updated' | 'destroyed' | 'disconnected' | 'reconnected'
+/** A hook instance: its name, itself, its `handleEvent` listeners. */
+type Live = [string, Hook, Array<[string, (payload: unknown) => void]>]
+
+declare global {
+  interface Window {
+    /** The page's hooks, by the name `lv-hook` gives; read when an element needs its hook. */
+    lvHooks?: Record<string, Partial<Hook> & ThisType<Hook>>
+  }
+}
+
+// A throwing hook must not stop the others, nor the update that called it.
+const call = ([, h]: Live, name: Callback): void => {
+  try {
+    h[name]?.()
+  } catch (e) {
+    setTimeout(() => { throw e })
+  }
+}
+
+/**
+ * Runs the `lv-hook` elements of `root`: mounts them once the page has joined, tells them
+ * of server updates and connection changes, destroys them when they leave. Returns what
+ * wraps every DOM update from the server, so only those count as `updated`, never the
+ * client's own loading classes nor what a hook does to its element.
+ */
+export function hooks (root: Element, push: Push): <T>(update: () => T) => T {
+  const win = root.ownerDocument.defaultView as Window
+  const live = new Map<Element, Live>()
+  let started = false
+  let observer: MutationObserver
+  const each = (name: Callback): void => { for (const h of live.values()) call(h, name) }
+
+  /** Destroys the hooks whose element left (or changed its hook), mounts the new ones; returns those. */
+  const scan = (): Set<Live> => {
+    const fresh = new Set<Live>()
+    for (const [el, h] of live) {
+      if (!root.contains(el) || el.getAttribute(HOOK) !== h[0]) {
+        live.delete(el)
+        call(h, 'destroyed')
+      }
+    }
+    for (const el of root.querySelectorAll(`[${HOOK}]`)) {
+      const name = el.getAttribute(HOOK) as string
+      const def = win.lvHooks?.[name]
+      if (live.has(el) || !def) continue
+      const on: Live[2] = []
+      const h: Live = [name, Object.assign(Object.create(def) as Hook, {
+        el,
+        pushEvent: (event: string, params: Params = {}) => new Promise((resolve, reject) => {
+          push(el, event, params, undefined, undefined, (value, error) => { error ? reject(error) : resolve(value) })
+        }),
+        handleEvent: (event: string, cb: (payload: unknown) => void) => {
+          const l: Live[2][number] = [event, cb]
+          on.push(l)
+          return () => { on.splice(on.indexOf(l) >>> 0, 1) }
+        }
+      }), on]
+      live.set(el, h)
+      fresh.add(h)
+      call(h, 'mounted')
+    }
+    return fresh
+  }
+
+  root.addEventListener('lv:connected', () => {
+    if (started) each('reconnected')
+    else scan()
+    started = true
+  })
+  root.addEventListener('lv:disconnected', () => { each('disconnected') })
+  root.addEventListener('lv:event', e => {
+    const { event, payload } = (e as CustomEvent<{ event: string, payload: unknown }>).detail
+    for (const [, , on] of [...live.values()]) for (const [name, cb] of [...on]) if (name === event) cb(payload)
+  })
+
+  return update => {
+    if (!started) return update()
+    // The page's own constructor (a test DOM may not put it on globalThis).
+    observer ||= new (win as unknown as typeof globalThis).MutationObserver(() => {})
+    observer.observe(root, { subtree: true, childList: true, attributes: true, characterData: true })
+    const r = update()
+    const records = observer.takeRecords()
+    observer.disconnect()
+    const fresh = scan()
+    const changed = new Set<Live>()
+    for (const { target } of records) {
+      for (let n: Node | null = target; n && n !== root; n = n.parentNode) {
+        const h = live.get(n as Element)
+        if (h && !fresh.has(h)) changed.add(h)
+      }
+    }
+    for (const h of changed) call(h, 'updated')
+    return r
+  }
+}
+
+export type Reply = (value: unknown, error?: ErrorPayload) => void
