@@ -37,7 +37,9 @@ export const errors = {
   RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many events: the limit is %s per second', 429),
   MAILBOX_FULL: createError('FST_LIVEVIEW_MAILBOX_FULL', 'The session has %s messages waiting already', 503),
   SLOW_CLIENT: createError('FST_LIVEVIEW_SLOW_CLIENT', 'The client stopped reading: %s bytes waiting to be sent', 503),
-  HEARTBEAT_TIMEOUT: createError('FST_LIVEVIEW_HEARTBEAT_TIMEOUT', 'The client did not answer the heartbeat', 408)
+  HEARTBEAT_TIMEOUT: createError('FST_LIVEVIEW_HEARTBEAT_TIMEOUT', 'The client did not answer the heartbeat', 408),
+  // Raised by the browser client only (an event while the socket is down); listed so it is documented.
+  DISCONNECTED: createError('FST_LIVEVIEW_DISCONNECTED', 'Not connected: the event was dropped', 503)
 } as const
 
 export type LiveViewErrorCode = ReturnType<typeof errors[keyof typeof errors]>['code']
