@@ -205,4 +205,18 @@ export function bind (root: Element, push: Push): void {
       for (const el of root.querySelectorAll(`[${global}]`)) key(el, e as KeyboardEvent, el.getAttribute(global))
     })
   }
+
+  // Other window events: `lv-window-resize` and `-scroll` send the viewport's size and scroll
+  // position (use lv-throttle or lv-debounce on them); focus, blur, online, offline send nothing.
+  for (const type of ['resize', 'scroll', 'focus', 'blur', 'online', 'offline']) {
+    const attr = `${PREFIX}window-${type}`
+    win.addEventListener(type, () => {
+      for (const el of root.querySelectorAll(`[${attr}]`)) {
+        const params = type === 'resize' || type === 'scroll'
+          ? { width: win.innerWidth, height: win.innerHeight, scrollX: win.scrollX, scrollY: win.scrollY }
+          : {}
+        rate([el], attr, () => { send(el, el.getAttribute(attr) as string, params) })
+      }
+    }, { passive: true })
+  }
 }

@@ -166,6 +166,18 @@ t.test('lv-window-keydown / lv-window-keyup: keys anywhere, filtered by lv-key (
   t.same(errors, [], 'no console errors')
 })
 
+t.test('lv-window-resize (debounced): one event with the new viewport size', async (t) => {
+  const { page, errors, log, until } = await open(t, 'keys')
+  await page.setViewportSize({ width: 700, height: 500 })
+  await page.setViewportSize({ width: 640, height: 480 })
+  await until(1, 'resized')
+  await sleep(200)
+  const resized = named(await log(), 'resized')
+  t.equal(resized.length, 1, 'debounced: the two resizes make one event')
+  t.match(resized[0], { width: 640, height: 480 })
+  t.same(errors, [], 'no console errors')
+})
+
 t.test('lv-click-away: clicks outside the element fire it, clicks inside do not', async (t) => {
   const { page, errors, log, until } = await open(t, 'clicks')
   await page.click('#inside')
