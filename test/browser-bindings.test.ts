@@ -73,6 +73,26 @@ t.test('lv-input with lv-debounce: typing fast never loses a character', async (
   t.same(errors, [], 'no console errors')
 })
 
+t.test('the focused field keeps its value, caret and selection while the server patches it', async (t) => {
+  const { page, errors, until } = await open(t, 'input')
+  await page.click('#q')
+  await page.keyboard.type('hello world')
+  await page.evaluate(() => { (document.getElementById('q') as HTMLInputElement).setSelectionRange(2, 5) })
+  // The debounced input reaches the server, which renders value="hello world" back: a patch
+  // to the attribute of the field the user is in.
+  await until(1, 'typed')
+  await page.waitForFunction(() => document.getElementById('value')?.textContent === 'hello world')
+  t.equal(await page.getAttribute('#q', 'value'), 'hello world', 'the attribute follows the server')
+  const state = await page.evaluate(() => {
+    const q = document.getElementById('q') as HTMLInputElement
+    return { focused: document.activeElement === q, value: q.value, start: q.selectionStart, end: q.selectionEnd }
+  })
+  t.same(state, { focused: true, value: 'hello world', start: 2, end: 5 }, 'focus, value, caret and selection kept')
+  await page.keyboard.type('XY')
+  t.equal(await page.inputValue('#q'), 'heXY world', 'typing replaces the selection, as it was')
+  t.same(errors, [], 'no console errors')
+})
+
 t.test('lv-input on a form: every keystroke sends the form with _target; lv-debounce="blur" waits for Tab', async (t) => {
   const { page, errors, log, until } = await open(t, 'input')
   await page.locator('#a').pressSequentially('hi')
