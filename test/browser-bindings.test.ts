@@ -93,6 +93,24 @@ t.test('the focused field keeps its value, caret and selection while the server 
   t.same(errors, [], 'no console errors')
 })
 
+t.test('the focused field keeps its value, caret and selection through a full-HTML resync', async (t) => {
+  const { page, errors } = await open(t, 'input')
+  await page.click('#q')
+  await page.keyboard.type('full html')
+  await page.evaluate(() => {
+    (document.getElementById('q') as HTMLInputElement).setSelectionRange(1, 4)
+    // The patch for the echo will not fit: the client resyncs with full HTML and morphs it in.
+    document.getElementById('value')!.remove()
+  })
+  await page.waitForFunction(() => document.getElementById('value')?.textContent === 'full html')
+  const state = await page.evaluate(() => {
+    const q = document.getElementById('q') as HTMLInputElement
+    return { focused: document.activeElement === q, value: q.value, start: q.selectionStart, end: q.selectionEnd }
+  })
+  t.same(state, { focused: true, value: 'full html', start: 1, end: 4 }, 'focus, value, caret and selection kept')
+  t.same(errors, [], 'no console errors')
+})
+
 t.test('lv-input on a form: every keystroke sends the form with _target; lv-debounce="blur" waits for Tab', async (t) => {
   const { page, errors, log, until } = await open(t, 'input')
   await page.locator('#a').pressSequentially('hi')
