@@ -1,17 +1,11 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './chromium.js'
 import liveview from '../plugin.js'
 import { SECRET, viewsRoot } from './helpers.js'
 import { Bindings } from './fixtures/bindings.js'
 
-// The binding vocabulary in real Chromium, driven as a person would: typing, keys, Tab,
-// clicks, confirm dialogs. The view logs every event it runs; the page shows that log.
-const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'
-]
 
 t.setTimeout(120000)
 
@@ -23,7 +17,7 @@ app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
 let browser: Browser | undefined
 t.teardown(async () => { await browser?.close(); await app.close() })
 const base = await app.listen({ host: '127.0.0.1', port: 0 })
-browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+browser = await launchChromium()
 
 interface Logged { name: string, params: Record<string, unknown> }
 

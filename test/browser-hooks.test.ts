@@ -1,18 +1,11 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './chromium.js'
 import liveview from '../plugin.js'
 import { SECRET, viewsRoot } from './helpers.js'
 import { Hooks } from './fixtures/hooks.js'
 
-// Hooks (`lv-hook`), their pushEvent / handleEvent, error replies, and a server restart
-// with form recovery, in real Chromium. The page's hook writes every callback to a log on
-// `window`; the tests read that log.
-const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'
-]
 
 t.setTimeout(120000)
 
@@ -29,7 +22,7 @@ let browser: Browser | undefined
 let app = await buildApp()
 t.teardown(async () => { await browser?.close(); await app.close() })
 const base = await app.listen({ host: '127.0.0.1', port: 0 })
-browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+browser = await launchChromium()
 
 /** What a hook's callbacks get as `this` (client/hooks.ts), as this page uses it. */
 interface Hook {

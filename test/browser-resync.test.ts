@@ -1,21 +1,16 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './chromium.js'
 import liveview from '../plugin.js'
 import { Counter } from './fixtures/views.js'
 import { SECRET, viewsRoot } from './helpers.js'
 
-// Real Chromium: a page that falls out of sync resyncs; an expired token reloads the page.
-const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'
-]
 
 t.setTimeout(120000)
 let browser: Browser | undefined
 t.teardown(async () => { await browser?.close() })
-browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+browser = await launchChromium()
 
 async function serve (port = 0, tokenMaxAgeMs?: number): Promise<{ app: FastifyInstance, base: string }> {
   const app = Fastify({ logger: false })

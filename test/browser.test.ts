@@ -1,13 +1,8 @@
 import t, { type Test } from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium } from './chromium.js'
 import { buildDemo } from '../examples/demo/server.js'
 
-// Real Chromium (Debian's package; `npm test` installs it when missing). Never skipped.
-const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'
-]
 
 t.setTimeout(120000)
 
@@ -16,7 +11,7 @@ let base: string
 const app = await buildDemo({ logger: false, secret: 'browser-test-secret-that-is-long-enough-01' })
 t.teardown(async () => { await browser?.close(); await app.close() })
 base = await app.listen({ host: '127.0.0.1', port: 0 })
-browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+browser = await launchChromium()
 
 async function open (t: Test, path: string): Promise<{ page: Page, errors: string[] }> {
   const context = await browser.newContext()

@@ -9,18 +9,13 @@
 // leading newline are checked here as they are, which happy-dom cannot do (diff.test.ts).
 import t, { type Test } from 'tap'
 import { build } from 'esbuild'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium } from './chromium.js'
 import { fileURLToPath } from 'node:url'
 import { FULL_HTML, Rendered, diffPaths, diffRendered } from '../lib/diff.js'
 import type { Patch } from '../lib/protocol.js'
 import { mutate, randomModel, render, rng } from './fixtures/pages.js'
 
-// Real Chromium (Debian's package; `npm test` installs it when missing). Never skipped.
-const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'
-]
 
 t.setTimeout(60000)
 
@@ -78,7 +73,7 @@ const bundle = await build({
 
 let browser: Browser | undefined
 t.teardown(async () => { await browser?.close() })
-browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+browser = await launchChromium()
 const page = await (await browser.newContext()).newPage()
 const pageErrors: string[] = []
 page.on('pageerror', (e) => { pageErrors.push(String(e)) })
