@@ -23,6 +23,14 @@ declare module 'fastify' {
     liveView: <V extends LiveView>(path: string, View: LiveViewClass<V>, options?: Omit<RouteShorthandOptions, 'websocket'>) => FastifyInstance
     /** Live sessions open now (one per connected page), for metrics and health checks. */
     readonly liveViewSessions: number
+    /**
+     * Broadcasts `msg` on a PubSub topic from anywhere (a route, a job): every live session
+     * subscribed to it gets it in its view's `handleInfo`.
+     *
+     * @example
+     * app.post('/news', async (request) => { await app.liveViewBroadcast('news', request.body) })
+     */
+    liveViewBroadcast: (topic: string, msg: unknown) => Promise<void>
   }
   interface FastifyContextConfig {
     [kLiveRoute]?: ViewEntry
@@ -55,7 +63,10 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   })
   let heartbeat: NodeJS.Timeout | undefined
   fastify.addHook('onReady', async () => { heartbeat = startHeartbeat(rt) })
-  fastify.addHook('onClose', async () => { clearInterval(heartbeat) })
+  fastify.addHook('onClose', async () => {
+    clearInterval(heartbeat)
+    await rt.pubsub.close?.()
+  })
 
   fastify.get(rt.socketPath, {
     websocket: true,
@@ -78,6 +89,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   })
 
   fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
+  fastify.decorate('liveViewBroadcast', async (topic: string, msg: unknown) => { await rt.pubsub.broadcast(topic, msg) })
   fastify.decorate(kRuntime, rt)
 
   fastify.decorate('liveView', function liveView (this: FastifyInstance, path: string, View: LiveViewClass, routeOptions = {}) {
@@ -113,3 +125,5 @@ export { errors } from './lib/errors.js'
 export type { CodedError, LiveViewErrorCode } from './lib/errors.js'
 export { PROTOCOL_VERSION } from './lib/protocol.js'
 export type { Transport } from './lib/session.js'
+export { MemoryPubSub } from './lib/pubsub.js'
+export type { PubSub } from './lib/pubsub.js'

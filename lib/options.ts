@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyRequest } from 'fastify'
 import { errors } from './errors.js'
+import type { PubSub } from './pubsub.js'
 
 /** Limits of one connection. Every field is optional; defaults below. */
 export interface LiveViewLimits {
@@ -55,6 +56,8 @@ export interface LiveViewOptions {
   tokenMaxAgeMs?: number
   /** Per-connection limits. */
   limits?: LiveViewLimits
+  /** Where broadcasts go between sessions (`subscribe`, `broadcast`). Default: an in-memory adapter (this process only) */
+  pubsub?: PubSub
 }
 
 export interface ResolvedLimits extends Required<LiveViewLimits> {}
@@ -70,6 +73,7 @@ export interface ResolvedOptions {
   session: (request: FastifyRequest) => unknown
   tokenMaxAgeMs: number
   limits: ResolvedLimits
+  pubsub: PubSub | undefined
 }
 
 export const DEFAULT_LIMITS: ResolvedLimits = {
@@ -84,7 +88,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   slowHandlerMs: 1000
 }
 
-const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits'])
+const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -164,5 +168,10 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
   }
   if (limits.coalesceBytes > limits.sendBufferBytes) fail('limits.coalesceBytes', 'must not be larger than limits.sendBufferBytes')
 
-  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, tokenMaxAgeMs, limits }
+  const pubsub = opts.pubsub
+  if (pubsub !== undefined && (pubsub === null || typeof pubsub.subscribe !== 'function' || typeof pubsub.broadcast !== 'function')) {
+    fail('pubsub', 'expected an adapter with subscribe(topic, handler) and broadcast(topic, msg)')
+  }
+
+  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, tokenMaxAgeMs, limits, pubsub }
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { ClientAsset } from './client-asset.js'
 import type { ResolvedOptions } from './options.js'
+import { MemoryPubSub, type PubSub } from './pubsub.js'
 import { ROOT_ATTR, SOCKET_ATTR, TOKEN_ATTR } from './protocol.js'
 import { Registry, type ViewEntry } from './registry.js'
 import { escapeAttr, renderHash, renderView } from './render.js'
@@ -27,6 +28,7 @@ export class Runtime {
   readonly client: ClientAsset
   readonly socketPath: string
   readonly log: FastifyBaseLogger
+  readonly pubsub: PubSub
 
   constructor (options: ResolvedOptions, client: ClientAsset, log: FastifyBaseLogger) {
     this.options = options
@@ -35,13 +37,14 @@ export class Runtime {
     this.client = client
     this.socketPath = `${options.prefix}/ws`
     this.log = log
+    this.pubsub = options.pubsub ?? new MemoryPubSub((err, topic) => { log.error({ err, topic }, 'live view broadcast subscriber failed') })
   }
 
   /** Creates a view instance wired to a session (or to an HTTP request when not connected). */
   instantiate (entry: ViewEntry, request: FastifyRequest, sessionId: string, session: Session | undefined): LiveView {
     const view = new entry.View()
     Object.defineProperty(view, kLive, {
-      value: { connected: session !== undefined, sessionId, request, session },
+      value: { connected: session !== undefined, sessionId, request, session, pubsub: this.pubsub },
       enumerable: false
     })
     return view

@@ -33,10 +33,13 @@ type Message =
   | { kind: 'join', ref: number, payload: unknown }
   | { kind: 'event', ref: number, name: string, params: Record<string, unknown> }
   | { kind: 'sync', ref: number }
-  | { kind: 'info', msg: unknown }
+  | { kind: 'info', msg: unknown, timer?: Timer }
   | { kind: 'flush' }
 
 type State = 'new' | 'joining' | 'joined' | 'closed'
+
+/** A timer a view started (`every`, `after`): its message waits in the mailbox at most once. */
+interface Timer { handle: NodeJS.Timeout, msg: unknown, repeat: boolean, waiting: boolean }
 
 const FLUSH_POLL_MS = 25
 
@@ -62,6 +65,9 @@ export class Session {
   /** Events the view pushed while a message runs: sent after its reply or update. */
   #pushes: string[] | undefined
   #busy = false
+  /** Timers and subscriptions the view started: they end with the session. */
+  #timers: Set<Timer> | undefined
+  #subscriptions: Map<string, () => void> | undefined
 
   constructor (runtime: Runtime, transport: Transport, request: FastifyRequest) {
     this.#rt = runtime
@@ -140,12 +146,72 @@ export class Session {
   /** Resolves when the mailbox has nothing running or waiting. */
   idle (): Promise<void> { return this.#mailbox.idle() }
 
+  /** Subscribes the session to a PubSub topic (see LiveView#subscribe). */
+  subscribe (topic: string): boolean {
+    if (this.#state !== 'joined' && this.#state !== 'joining') return false
+    if (typeof topic !== 'string' || topic === '') return false
+    this.#subscriptions ??= new Map()
+    if (this.#subscriptions.has(topic)) return true
+    this.#subscriptions.set(topic, this.#rt.pubsub.subscribe(topic, (msg) => { this.info(msg) }))
+    return true
+  }
+
+  unsubscribe (topic: string): boolean {
+    const off = this.#subscriptions?.get(topic)
+    if (off === undefined) return false
+    this.#subscriptions!.delete(topic)
+    off()
+    return true
+  }
+
+  /** Starts a timer whose message reaches handleInfo (see LiveView#every and #after). */
+  timer (ms: number, msg: unknown, repeat: boolean): () => void {
+    if ((this.#state !== 'joined' && this.#state !== 'joining') || !(ms >= 0)) return () => {}
+    const timers = this.#timers ??= new Set()
+    const timer: Timer = { handle: undefined as unknown as NodeJS.Timeout, msg, repeat, waiting: false }
+    const fire = (): void => {
+      if (!repeat) timers.delete(timer)
+      this.#fire(timer)
+    }
+    timer.handle = repeat ? setInterval(fire, ms) : setTimeout(fire, ms)
+    timers.add(timer)
+    return () => {
+      clearTimeout(timer.handle)
+      timers.delete(timer)
+    }
+  }
+
+  /** Runs every timer of the session once now (the testing API's way to move time). */
+  fireTimers (): number {
+    const timers = [...(this.#timers ?? [])]
+    for (const timer of timers) {
+      if (!timer.repeat) {
+        clearTimeout(timer.handle)
+        this.#timers!.delete(timer)
+      }
+      this.#fire(timer)
+    }
+    return timers.length
+  }
+
+  #fire (timer: Timer): void {
+    // A tick that finds the last one still waiting is skipped: ticks never pile up.
+    if (timer.waiting || this.#state !== 'joined') return
+    // Set before the push: the mailbox may run the message at once.
+    timer.waiting = true
+    if (!this.#mailbox.push({ kind: 'info', msg: timer.msg, timer })) timer.waiting = false
+  }
+
   /** Ends the session: drops waiting messages, stops timers, calls the view's `terminate` once. */
   async close (reason: TerminateReason = 'closed'): Promise<void> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     this.#mailbox.close()
     clearTimeout(this.#flushTimer)
+    for (const timer of this.#timers ?? []) clearTimeout(timer.handle)
+    this.#timers = undefined
+    for (const off of this.#subscriptions?.values() ?? []) off()
+    this.#subscriptions = undefined
     this.#rt.sessions.delete(this)
     await this.#mailbox.idle()
     const view = this.#view
@@ -216,7 +282,9 @@ export class Session {
   #dispatch (m: Message): void | Promise<void> {
     switch (m.kind) {
       case 'event': return this.#event(m.ref, m.name, m.params)
-      case 'info': return this.#info(m.msg)
+      case 'info':
+        if (m.timer !== undefined) m.timer.waiting = false
+        return this.#info(m.msg)
       case 'join': return this.#join(m.ref, m.payload)
       case 'sync': return this.#sync(m.ref)
       case 'flush': return this.#flush()

@@ -50,8 +50,20 @@ export interface LiveInternals {
   sessionId: string
   request: FastifyRequest
   /** The session of a connected view. */
-  session: { info: (msg: unknown) => boolean, push: (event: string, payload: unknown) => boolean } | undefined
+  session: SessionApi | undefined
+  pubsub: { broadcast: (topic: string, msg: unknown) => void | Promise<void> }
 }
+
+/** @internal What a view asks of its session. */
+export interface SessionApi {
+  info: (msg: unknown) => boolean
+  push: (event: string, payload: unknown) => boolean
+  subscribe: (topic: string) => boolean
+  unsubscribe: (topic: string) => boolean
+  timer: (ms: number, msg: unknown, repeat: boolean) => () => void
+}
+
+const noop = (): void => {}
 
 /**
  * Base class of every live view. A subclass names its template, declares its events,
@@ -101,6 +113,32 @@ export abstract class LiveView {
    * update, and is dropped if the handler fails. Returns false when not connected.
    */
   pushEvent (event: string, payload?: unknown): boolean { return this[kLive].session?.push(event, payload) ?? false }
+
+  /**
+   * Subscribes this session to a PubSub topic: every message broadcast on it reaches
+   * `handleInfo(msg)` through the mailbox. Unsubscribed when the session ends. Returns false
+   * when not connected (the HTTP render): subscribe in `mount` when `this.connected`.
+   */
+  subscribe (topic: string): boolean { return this[kLive].session?.subscribe(topic) ?? false }
+
+  /** Ends a subscription. Returns false when there was none. */
+  unsubscribe (topic: string): boolean { return this[kLive].session?.unsubscribe(topic) ?? false }
+
+  /**
+   * Broadcasts `msg` on a topic: every subscribed session (of every process, with a shared
+   * adapter) gets it in `handleInfo`, this one too if subscribed. Works connected or not.
+   */
+  broadcast (topic: string, msg: unknown): void | Promise<void> { return this[kLive].pubsub.broadcast(topic, msg) }
+
+  /**
+   * Sends `msg` to this view's `handleInfo` every `ms` milliseconds while the session lives.
+   * A tick that finds the previous one still waiting is skipped: ticks never pile up.
+   * Returns what cancels it (a no-op when not connected).
+   */
+  every (ms: number, msg: unknown): () => void { return this[kLive].session?.timer(ms, msg, true) ?? noop }
+
+  /** Sends `msg` to this view's `handleInfo` once, after `ms` milliseconds. Returns what cancels it. */
+  after (ms: number, msg: unknown): () => void { return this[kLive].session?.timer(ms, msg, false) ?? noop }
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>

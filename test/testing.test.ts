@@ -233,3 +233,96 @@ t.test('key, focus, input and click-away bindings, as the client sends them', as
   t.throws(() => page.focus('#menu'), { message: /has no lv-focus binding/ })
   t.throws(() => page.clickAway('#item'), { message: /has no lv-click-away binding/ })
 })
+
+t.test('server push: timers owned by the session, broadcasts through PubSub', async (t) => {
+  class Clock extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Clock>({ stop: true })
+    count = 0
+    cancel: () => void = () => {}
+    mount (): void {
+      if (!this.connected) {
+        t.notOk(this.subscribe('room'), 'not connected: no subscription')
+        return
+      }
+      this.subscribe('room')
+      this.cancel = this.every(60000, { tick: 1 })
+      this.after(60000, { tick: 100 })
+    }
+
+    stop (): void { this.cancel() }
+    handleInfo (msg: { tick?: number, said?: string }): void {
+      if (typeof msg.tick === 'number') this.count += msg.tick
+      if (typeof msg.said === 'string') this.count = msg.said.length
+    }
+
+    context () { return { count: this.count } }
+  }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  app.liveView('/clock', Clock)
+  const a = await live(app, '/clock')
+  const b = await live(app, '/clock')
+  t.teardown(() => a.close())
+  t.teardown(() => b.close())
+
+  const ticks = await a.fireTimers()
+  t.equal(ticks.length, 2, 'both timers fired, each message its update')
+  a.assertText('#count', '101')
+  await a.fireTimers()
+  a.assertText('#count', '102', 'the one-shot timer is gone, the interval goes on')
+  await a.event('stop')
+  t.same(await a.fireTimers(), [], 'a cancelled timer fires no more')
+
+  await app.liveViewBroadcast('room', { said: 'hello' })
+  t.equal((await a.settle()).length, 1)
+  t.equal((await b.settle()).length, 1, 'every subscriber gets it')
+  a.assertText('#count', '5')
+  b.assertText('#count', '5')
+  ;(a.view as Clock).broadcast('room', { said: 'from a view' })
+  await b.settle()
+  b.assertText('#count', '11', 'a view can broadcast too')
+
+  await a.close()
+  await app.liveViewBroadcast('room', { said: 'after a left' })
+  await b.settle()
+  b.assertText('#count', '12', 'a broadcast to a closed session reaches the others, nothing breaks')
+})
+
+t.test('a subscriber that throws does not stop the others; the adapter is an option', async (t) => {
+  const { MemoryPubSub } = await import('../plugin.js')
+  const errors: string[] = []
+  const pubsub = new MemoryPubSub((err) => { errors.push(String(err)) })
+  const got: unknown[] = []
+  const offBad = pubsub.subscribe('x', () => { throw new Error('bad subscriber') })
+  pubsub.subscribe('x', (msg) => { got.push(msg) })
+  pubsub.broadcast('x', 1)
+  t.same(got, [1])
+  t.match(errors[0], /bad subscriber/)
+  offBad()
+  t.equal(pubsub.subscribers('x'), 1)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.register(liveview, { root: viewsRoot, secret: SECRET, pubsub: {} as never }) }, { code: 'FST_LIVEVIEW_OPTIONS_INVALID' })
+})
+
+t.test('real timers tick through the mailbox and stop when the session ends', async (t) => {
+  let ticks = 0
+  class Ticker extends LiveView {
+    static template = 'counter'
+    count = 0
+    mount (): void { if (this.connected) this.every(5, 'tick') }
+    handleInfo (): void { ticks++; this.count++ }
+    context () { return { count: this.count } }
+  }
+  const page = await mountView(Ticker, { root: viewsRoot })
+  for (let i = 0; i < 100 && ticks < 3; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.ok(ticks >= 3, `ticked ${ticks} times`)
+  await page.settle()
+  t.ok(Number(page.text('#count')) >= 3, 'each tick re-rendered the page')
+  await page.close()
+  const after = ticks
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(ticks, after, 'no tick after the session ended')
+})

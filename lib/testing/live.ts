@@ -115,6 +115,7 @@ export class LivePage {
   readonly #transport: TestTransport
   readonly #onClose: (() => Promise<void>) | undefined
   #ref = 1
+  #settled = 0
   #dom: { html: string, dom: Dom } | undefined
   /** The join's reply: `ok` when the connected render equals the served page, `html` when not. */
   readonly joined: Reply
@@ -294,6 +295,28 @@ export class LivePage {
     if (!this.#session.info(msg)) throw new LiveTestError('the session did not take the message (closed, or its mailbox is full)')
     await this.#session.idle()
     return this.#transport.updates.length > before ? this.#transport.updates.at(-1) : undefined
+  }
+
+  /**
+   * Runs every timer the view started (`every`, `after`) once now, waits until the session
+   * has handled their messages, and returns the updates they caused.
+   */
+  async fireTimers (): Promise<Reply[]> {
+    this.#session.fireTimers()
+    return await this.settle()
+  }
+
+  /**
+   * Waits until the session has handled everything sent to it so far (a broadcast from
+   * `app.liveViewBroadcast`, a message from a job), and returns the server-initiated updates
+   * received since the last `settle` or `fireTimers`.
+   */
+  async settle (): Promise<Reply[]> {
+    await new Promise((resolve) => setImmediate(resolve))
+    await this.#session.idle()
+    const fresh = this.#transport.updates.slice(this.#settled)
+    this.#settled = this.#transport.updates.length
+    return fresh
   }
 
   /** Ends the session (the view's `terminate('closed')` runs). */
