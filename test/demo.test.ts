@@ -202,6 +202,32 @@ t.test('keys and filters: ↑/↓ on the counter, the todo filter as one types',
   t.equal(todos.all('ul.todo-list > li').length, 2, 'an empty filter shows everything')
 })
 
+t.test('chat: a message sent in one page appears in the other; the clock ticks', async (t) => {
+  const app = await demo(t)
+  const a = await live(app, '/chat')
+  const b = await live(app, '/chat')
+  t.teardown(() => a.close())
+  t.teardown(() => b.close())
+  ;(await a.submit('form.send', { name: 'Ada', text: 'Hello, Bob' })).assertChanged()
+  t.same(a.texts('.messages .text'), ['Hello, Bob'])
+  t.equal((await b.settle()).length, 1, 'the other page got one update')
+  t.same(b.texts('.messages strong'), ['Ada'])
+  t.same(b.texts('.messages .text'), ['Hello, Bob'])
+  t.equal(a.all('#text')[0]?.attribs.value, '', 'the message field is rendered empty again')
+  t.equal(a.all('#name')[0]?.attribs.value, 'Ada', 'the name stays')
+  ;(await a.submit('form.send', { text: 'x'.repeat(501) })).assertError('FST_LIVEVIEW_PARAMS_INVALID')
+  const late = await live(app, '/chat')
+  t.teardown(() => late.close())
+  t.same(late.texts('.messages .text'), ['Hello, Bob'], 'a new page shows the history')
+
+  const clock = await live(app, '/clock')
+  t.teardown(() => clock.close())
+  t.match(clock.text('#time'), /^\d\d:\d\d:\d\d$/)
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  const ticks = await clock.fireTimers()
+  t.ok(ticks.length >= 1, 'a tick a second later changes the time')
+})
+
 function startDemo (t: Test, env: Record<string, string>) {
   const server = fileURLToPath(new URL('../examples/demo/server.ts', import.meta.url))
   // tap's TypeScript loader only: tap's coverage hooks into spawned children by itself

@@ -7,6 +7,7 @@ import liveview from '../../plugin.js'
 import { Counter } from './counter.js'
 import { Signup } from './signup.js'
 import { Todos } from './todos.js'
+import { Chat, Clock } from './chat.js'
 
 /**
  * The repository root: the nearest folder above this file that holds package.json.
@@ -45,6 +46,8 @@ export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInst
   app.liveView('/counter', Counter)
   app.liveView('/form', Signup)
   app.liveView('/todos', Todos)
+  app.liveView('/chat', Chat)
+  app.liveView('/clock', Clock)
   return app
 }
 
