@@ -1,0 +1,91 @@
+import t from 'tap'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { live } from '../testing.js'
+import { roomApp } from './fixtures/redis-room.js'
+
+// A real redis-server (Debian's package; `npm test` installs it when missing) on a free
+// loopback port, and a second Fastify process: a broadcast in one process re-renders a
+// session held by the other.
+t.setTimeout(60000)
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+  })
+}
+
+async function startRedis (port: number): Promise<ChildProcess> {
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error('redis-server did not start')) }, 10000)
+    redis.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) { clearTimeout(timer); resolve() }
+    })
+    redis.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited (${String(code)})`)) })
+  })
+  return redis
+}
+
+async function stopRedis (redis: ChildProcess): Promise<void> {
+  if (redis.exitCode !== null) return
+  const exited = new Promise((resolve) => redis.once('exit', resolve))
+  redis.kill('SIGTERM')
+  await exited
+}
+
+const port = await freePort()
+let redis = await startRedis(port)
+t.teardown(() => stopRedis(redis))
+
+const child = fork(new URL('./fixtures/redis-child.ts', import.meta.url), [String(port)], { execArgv: process.execArgv, stdio: 'inherit' })
+t.teardown(() => { if (child.exitCode === null) child.kill() })
+const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once('message', (m) => { resolve(m as Record<string, unknown>) }))
+await next()
+const app = await roomApp(port)
+t.teardown(() => app.close())
+
+t.test('a broadcast in this process re-renders a session held by another process', async (t) => {
+  const local = await live(app, '/room')
+  t.teardown(() => local.close())
+  await new Promise((resolve) => setTimeout(resolve, 200)) // both sides subscribed in Redis
+  const asked = next()
+  await app.liveViewBroadcast('room', { said: 'hello' })
+  child.send({ cmd: 'count', want: '5' })
+  t.equal((await asked).count, '5', 'the other process rendered it')
+  await local.settle()
+  local.assertText('#count', '5', 'this process too, once')
+})
+
+t.test('Redis going away: sessions keep working locally; cross-process delivery resumes when it is back', async (t) => {
+  const local = await live(app, '/room')
+  t.teardown(() => local.close())
+  await stopRedis(redis)
+  await app.liveViewBroadcast('room', { said: 'while down' })
+  await local.settle()
+  local.assertText('#count', '10', 'local subscribers still get broadcasts')
+  redis = await startRedis(port)
+  // ioredis reconnects and resubscribes by itself.
+  const deadline = Date.now() + 10000
+  let count: unknown
+  while (Date.now() < deadline) {
+    await app.liveViewBroadcast('room', { said: 'back again' })
+    const asked = next()
+    child.send({ cmd: 'count', want: '10' })
+    count = (await asked).count
+    if (count === '10') break
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  t.equal(count, '10', 'the other process gets broadcasts again')
+})
+
+t.test('the other process stops cleanly', async (t) => {
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.send({ cmd: 'exit' })
+  t.equal(await exited, 0)
+})
