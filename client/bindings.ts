@@ -1,6 +1,7 @@
 import { PREFIX } from '../lib/protocol.js'
 import { isField, reset } from './fields.js'
 import type { Reply } from './hooks.js'
+import type { Patch } from './live.js'
 
 export type Params = Record<string, unknown>
 /**
@@ -18,6 +19,7 @@ const DEBOUNCE = PREFIX + 'debounce'
 const THROTTLE = PREFIX + 'throttle'
 const CONFIRM = PREFIX + 'confirm'
 const DISABLE = PREFIX + 'disable-with'
+const PATCH = PREFIX + 'patch'
 
 /** `lv-value-foo-bar="x"` → `{ "foo-bar": "x" }`, added to `into`. */
 function values (el: Element, into: Params): Params {
@@ -112,8 +114,9 @@ function disable (el: Element): (() => void) | undefined {
 /**
  * Delegates every `lv-` binding inside `root` to `push`: one listener per DOM event type
  * on the document (and the window for `lv-window-*`), so patched-in elements need no setup.
+ * `patch` follows `lv-patch` links.
  */
-export function bind (root: Element, push: Push): void {
+export function bind (root: Element, push: Push, patch: Patch): void {
   const doc = root.ownerDocument
   const win = doc.defaultView as Window
   const on = (type: string, handle: (target: Element, e: Event) => void): void =>
@@ -132,6 +135,14 @@ export function bind (root: Element, push: Push): void {
   on('click', t => {
     const el = t.closest(`[${CLICK}]`)
     if (inside(el) && !el.hasAttribute('disabled')) rate([el], CLICK, () => { send(el, el.getAttribute(CLICK) as string, {}) })
+  })
+  // A plain left click on an `lv-patch` link to this origin patches the view instead of
+  // loading the page; a new tab or window (modifier keys, `target`) is the browser's.
+  on('click', (t, e) => {
+    const a = t.closest(`a[${PATCH}]`) as HTMLAnchorElement | null
+    const m = e as MouseEvent
+    if (inside(a) && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
+      (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()
   })
   // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.
   doc.addEventListener('click', e => {

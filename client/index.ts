@@ -2,14 +2,14 @@
 import { ROOT_ATTR } from '../lib/protocol.js'
 import { bind, type Push } from './bindings.js'
 import { hooks } from './hooks.js'
-import { connect } from './live.js'
+import { connect, type Patch } from './live.js'
 
 const boot = (): void => {
   const root = document.querySelector(`[${ROOT_ATTR}]`)
   if (!root) return
   // Hooks push through the connection they watch: a late-bound `push`.
-  const push: Push = connect(root, hooks(root, (...a) => { push(...a) }))
-  bind(root, push)
+  const [push, patch]: [Push, Patch] = connect(root, hooks(root, (...a) => { push(...a) }))
+  bind(root, push, patch)
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot)

@@ -1,6 +1,6 @@
 import {
-  OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, OP_SYNC,
-  PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
+  OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC,
+  OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
   type ClientFrame, type ErrorPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
@@ -12,16 +12,25 @@ const LOADING = 'lv-loading'
 const ERROR = 'lv-error'
 const MIN_DELAY = 200
 const MAX_DELAY = 10_000
+/** The error a patch gets when its URL is another route's: that URL needs a full load. */
+const REFUSED = 'FST_LIVEVIEW_PATCH_REFUSED'
+
+/**
+ * Tells the view the page's URL changed (`el` shows `lv-loading` until the reply), after
+ * pushing `url` to the history when given. False when not connected: nothing is sent, and
+ * the caller loads the URL in full.
+ */
+export type Patch = (el: Element, url?: string) => boolean
 
 /** A sent event awaiting its reply: the element that caused it, `after`, `restore`, `reply`, its name. */
 type Pending = [Element, (() => void) | undefined, (() => void) | undefined, Reply | undefined, string]
 
 /**
  * Opens the connection of one live root (join, replies, versions, reconnects) and
- * returns the function that sends an event over it. Every DOM update from the server runs
- * inside `watch`.
+ * returns the functions that send an event and a URL change (a patch) over it; follows back
+ * and forward itself. Every DOM update from the server runs inside `watch`.
  */
-export function connect (root: Element, watch: <T>(update: () => T) => T): Push {
+export function connect (root: Element, watch: <T>(update: () => T) => T): [Push, Patch] {
   const cls = root.classList
   const token = root.getAttribute(TOKEN_ATTR) as string
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + root.getAttribute(SOCKET_ATTR)
@@ -62,6 +71,39 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): Push 
   const sync = (): void => {
     if (!syncRef) send([syncRef = ++ref, OP_SYNC])
   }
+  const reload = (): void => {
+    if (!reloading) location.reload()
+    reloading = true
+  }
+  /** The page's URL without its fragment: what the view's params come from. */
+  const here = (): string => location.href.split('#')[0] as string
+  let at = here()
+  /** Pushes `url` to the history, unless the page is there already. */
+  const go = (url: string): void => {
+    if (new URL(url, location.href).href !== location.href) history.pushState({}, '', url)
+    at = here()
+  }
+  /** Sends an event or a patch (the frame `op(ref)`) and tracks it until its reply. */
+  const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, restore?: () => void, reply?: Reply): void => {
+    pending.set(++ref, [el, after, restore, reply, name])
+    el.classList.add(LOADING)
+    cls.add(LOADING)
+    send(op(ref))
+  }
+  const patch: Patch = (el, url) => {
+    if (!joined) return false
+    if (url) go(url)
+    // A URL of another route needs a full load; the history already has it.
+    request(el, r => [r, OP_PATCH_URL, location.href], OP_PATCH_URL, undefined, undefined, (_, e) => { if (e?.code === REFUSED) reload() })
+    return true
+  }
+  // Back and forward: the view follows the URL, or the page loads it in full. A change of
+  // fragment alone is no patch.
+  ;(root.ownerDocument.defaultView as Window).addEventListener('popstate', () => {
+    if (here() === at) return
+    at = here()
+    if (!patch(root)) reload()
+  })
 
   const receive = (frame: ServerFrame): void => {
     const [r, op] = frame
@@ -70,22 +112,28 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): Push 
       fire('lv:event', { event: frame[2], payload: frame[3] })
       return
     }
+    if (op === OP_URL) return go(frame[2])
+    if (op === OP_TITLE) {
+      document.title = frame[2]
+      return
+    }
+    if (op === OP_REDIRECT) {
+      reloading = true
+      return location.assign(frame[2])
+    }
     const entry = done(r)
     if (r && r === syncRef) syncRef = 0
     if (op === OP_ERROR) {
       entry?.[3]?.(undefined, frame[2])
       cls.add(ERROR)
       fire('lv:error', { ...frame[2], ref: r })
-      if (frame[2].reload) {
-        reloading = true
-        location.reload()
-      }
+      if (frame[2].reload) reload()
       return
     }
     const join = r && r === joinRef
     if (join) {
       joinRef = 0
-      version = frame[2]
+      version = frame[2] as number
       cls.remove(ERROR)
       delay = MIN_DELAY
       // A rejoin is connected before its render: forms recover (send what they show) before
@@ -126,16 +174,13 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): Push 
   }
   open()
 
-  return (el, event, params, after, restore, reply) => {
+  return [(el, event, params, after, restore, reply) => {
     if (!joined) {
       restore?.()
       reply?.(undefined, gone(event))
       fire('lv:error', { ...gone(event), ref: 0 })
       return
     }
-    pending.set(++ref, [el, after, restore, reply, event])
-    el.classList.add(LOADING)
-    cls.add(LOADING)
-    send([ref, OP_EVENT, event, params])
-  }
+    request(el, r => [r, OP_EVENT, event, params], event, after, restore, reply)
+  }, patch]
 }

@@ -28,6 +28,7 @@ export const errors = {
   // Frames and events
   FRAME_MALFORMED: createError('FST_LIVEVIEW_FRAME_MALFORMED', 'Malformed frame: %s', 400),
   FRAME_TOO_LARGE: createError('FST_LIVEVIEW_FRAME_TOO_LARGE', 'Frame of %s bytes is over the limit of %s bytes', 413),
+  PATCH_REFUSED: createError('FST_LIVEVIEW_PATCH_REFUSED', "'%s' is not a URL of this view's route '%s': navigate there with a full load", 400),
   EVENT_UNKNOWN: createError('FST_LIVEVIEW_EVENT_UNKNOWN', "View %s has no event handler '%s'", 404),
   PARAMS_INVALID: createError('FST_LIVEVIEW_PARAMS_INVALID', "Invalid params for event '%s': %s", 400),
   HANDLER_FAILED: createError('FST_LIVEVIEW_HANDLER_FAILED', "Handler '%s' of view %s failed: %s", 500),

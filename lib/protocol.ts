@@ -10,6 +10,9 @@
  * - `[ref, "join", { v, token, url }]`      first frame of a socket
  * - `[ref, "e", event, params]`            run a declared event handler
  * - `[ref, "sync"]`                        client is out of sync: send full HTML
+ * - `[ref, "patch", url]`                  the page's URL changed (an lv-patch link, back or
+ *                                          forward): the view's handleParams runs; refused with
+ *                                          FST_LIVEVIEW_PATCH_REFUSED when the URL is another route's
  *
  * Server → client (replies carry the ref of what they answer):
  * - `[ref, "ok", version]`                  nothing changed
@@ -17,6 +20,9 @@
  * - `[ref, "h", version, html]`             full inner HTML of the root
  * - `[ref, "err", { code, message, reload? }]`  the message failed; the session goes on
  * - `[0, "ev", event, payload]`             an event the view pushed (`pushEvent`), for hooks
+ * - `[0, "url", url]`                       the view patched the URL (`pushPatch`): push it to history
+ * - `[0, "title", title]`                   the page title changed
+ * - `[0, "redirect", url]`                  load that URL (`redirect`)
  *
  * When an event's handler returns a value (other than undefined), its reply carries it last:
  * `[ref, "ok", version, value]`, `[ref, "p", version, patch, value]`, `[ref, "h", version, html, value]`.
@@ -40,6 +46,7 @@ export const SOCKET_ATTR = 'data-lv-socket'
 export const OP_JOIN = 'join'
 export const OP_EVENT = 'e'
 export const OP_SYNC = 'sync'
+export const OP_PATCH_URL = 'patch'
 
 /** Server → client ops. */
 export const OP_OK = 'ok'
@@ -47,6 +54,9 @@ export const OP_PATCH = 'p'
 export const OP_HTML = 'h'
 export const OP_ERROR = 'err'
 export const OP_PUSH = 'ev'
+export const OP_URL = 'url'
+export const OP_TITLE = 'title'
+export const OP_REDIRECT = 'redirect'
 
 /** WebSocket close codes the server uses (4000–4999 are the application's). */
 export const CLOSE_GOING_AWAY = 1001
@@ -96,6 +106,7 @@ export type ClientFrame =
   | [ref: number, op: typeof OP_JOIN, payload: JoinPayload]
   | [ref: number, op: typeof OP_EVENT, event: string, params: Record<string, unknown>]
   | [ref: number, op: typeof OP_SYNC]
+  | [ref: number, op: typeof OP_PATCH_URL, url: string]
 
 export type ServerFrame =
   | [ref: number, op: typeof OP_OK, version: number, value?: unknown]
@@ -103,3 +114,4 @@ export type ServerFrame =
   | [ref: number, op: typeof OP_HTML, version: number, html: string, value?: unknown]
   | [ref: number, op: typeof OP_ERROR, error: ErrorPayload]
   | [ref: 0, op: typeof OP_PUSH, event: string, payload: unknown]
+  | [ref: 0, op: typeof OP_URL | typeof OP_TITLE | typeof OP_REDIRECT, value: string]

@@ -16,21 +16,23 @@ export function renderView (templates: Templates, entry: ViewEntry, view: LiveVi
   } catch (err) {
     throw new errors.CONTEXT_INVALID(entry.name, `threw: ${describe(err)}`)
   }
+  const flash = view.flash
   if (ctx instanceof Promise) {
     return ctx.then(
-      (value) => renderContext(templates, entry, value),
+      (value) => renderContext(templates, entry, value, flash),
       (err: unknown) => { throw new errors.CONTEXT_INVALID(entry.name, `rejected: ${describe(err)}`) }
     )
   }
-  return renderContext(templates, entry, ctx)
+  return renderContext(templates, entry, ctx, flash)
 }
 
-function renderContext (templates: Templates, entry: ViewEntry, ctx: unknown): string {
+function renderContext (templates: Templates, entry: ViewEntry, ctx: unknown, flash: Readonly<Record<string, string>>): string {
   if (ctx === null || typeof ctx !== 'object' || Array.isArray(ctx)) {
     throw new errors.CONTEXT_INVALID(entry.name, `must return an object, got ${Array.isArray(ctx) ? 'an array' : ctx === null ? 'null' : typeof ctx}`)
   }
   try {
-    return templates.render(entry.template, ctx)
+    // Templates get the flash as `it.flash`, unless the context has its own.
+    return templates.render(entry.template, 'flash' in ctx ? ctx : { flash, ...ctx })
   } catch (err) {
     throw new errors.RENDER_FAILED(entry.name, describe(err))
   }

@@ -44,7 +44,7 @@ export class Runtime {
   instantiate (entry: ViewEntry, request: FastifyRequest, sessionId: string, session: Session | undefined): LiveView {
     const view = new entry.View()
     Object.defineProperty(view, kLive, {
-      value: { connected: session !== undefined, sessionId, request, session, pubsub: this.pubsub },
+      value: { connected: session !== undefined, sessionId, request, session, pubsub: this.pubsub, title: undefined, flash: {} },
       enumerable: false
     })
     return view
@@ -56,11 +56,12 @@ export class Runtime {
     const session = await this.options.session(request)
     const view = this.instantiate(entry, request, request.id, undefined)
     if (view.mount !== undefined) await view.mount(params, session)
+    if (view.handleParams !== undefined) await view.handleParams(params, new URL(request.url, `${request.protocol}://${request.host}`))
     const inner = await renderView(this.templates, entry, view)
     const token = this.tokens.sign(pattern, session, renderHash(inner))
     const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(this.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
     const head = `<script src="${escapeAttr(this.client.url)}" defer></script>`
     reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
-    return this.templates.layout({ title: entry.title, head, body, lang: 'en' })
+    return this.templates.layout({ title: view.pageTitle ?? entry.title, head, body, lang: 'en' })
   }
 }

@@ -4,7 +4,7 @@ import { FULL_HTML, Rendered, diffRendered } from './diff.js'
 import { errors, describe, isCoded, type CodedError } from './errors.js'
 import { Mailbox } from './mailbox.js'
 import {
-  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, OP_SYNC, PROTOCOL_VERSION,
+  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION,
   type ErrorPayload, type JoinPayload
 } from './protocol.js'
 import { TokenBucket } from './rate-limit.js'
@@ -12,7 +12,7 @@ import type { ViewEntry } from './registry.js'
 import { renderHash, renderView } from './render.js'
 import type { Runtime } from './runtime.js'
 import { restore, snapshot } from './snapshot.js'
-import type { LiveView, TerminateReason } from './view.js'
+import { kLive, type LiveView, type Params, type TerminateReason } from './view.js'
 
 /**
  * What carries a session's frames. The session knows nothing else of its connection:
@@ -33,6 +33,7 @@ type Message =
   | { kind: 'join', ref: number, payload: unknown }
   | { kind: 'event', ref: number, name: string, params: Record<string, unknown> }
   | { kind: 'sync', ref: number }
+  | { kind: 'patch', ref: number, url: string }
   | { kind: 'info', msg: unknown, timer?: Timer }
   | { kind: 'flush' }
 
@@ -68,6 +69,13 @@ export class Session {
   /** Timers and subscriptions the view started: they end with the session. */
   #timers: Set<Timer> | undefined
   #subscriptions: Map<string, () => void> | undefined
+  /** The route pattern of the mounted view, and the page's URL now. */
+  #pattern = ''
+  #url: URL | undefined
+  /** A URL the view patched to during the current message (pushPatch). */
+  #pendingPatch: { url: URL, params: Params } | undefined
+  /** The title the page shows. */
+  #title: string | undefined
 
   constructor (runtime: Runtime, transport: Transport, request: FastifyRequest) {
     this.#rt = runtime
@@ -128,6 +136,13 @@ export class Session {
     if (op === OP_SYNC) {
       if (this.#state !== 'joined' && this.#state !== 'joining') return this.#refuse(ref, new errors.JOIN_REQUIRED())
       return this.#enqueue(ref, { kind: 'sync', ref })
+    }
+    if (op === OP_PATCH_URL) {
+      const url = frame[2] as unknown
+      if (typeof url !== 'string' || url.length > 8192) return this.#refuse(ref, new errors.FRAME_MALFORMED('expected [ref, "patch", url]'))
+      if (this.#state !== 'joined' && this.#state !== 'joining') return this.#refuse(ref, new errors.JOIN_REQUIRED())
+      if (!this.#bucket.take()) return this.#refuse(ref, new errors.RATE_LIMITED(this.#rt.options.limits.eventsPerSecond))
+      return this.#enqueue(ref, { kind: 'patch', ref, url })
     }
     return this.#refuse(ref, new errors.FRAME_MALFORMED(`unknown op ${JSON.stringify(op)}`))
   }
@@ -257,9 +272,35 @@ export class Session {
       this.log.error({ err, view: this.viewName, event }, 'live view pushEvent payload is not JSON')
       return false
     }
+    this.#queue(frame)
+    return true
+  }
+
+  /** The view patched the URL (see LiveView#pushPatch): handled when its message is done. */
+  patchUrl (url: string): void {
+    if (this.#state !== 'joined') return
+    const target = this.#resolve(url)
+    const match = target === undefined ? undefined : this.#rt.registry.match(target)
+    if (target === undefined || match === undefined || match.pattern !== this.#pattern) {
+      throw new errors.PATCH_REFUSED(url, this.#pattern)
+    }
+    if (this.#busy) this.#pendingPatch = { url: target, params: match.params }
+    else this.#mailbox.push({ kind: 'patch', ref: 0, url: target.href })
+  }
+
+  /** The view sends the browser elsewhere (see LiveView#redirect). */
+  redirect (url: string): void {
+    if (this.#state !== 'joined') return
+    this.#queue(`[0,"${OP_REDIRECT}",${JSON.stringify(String(url))}]`)
+  }
+
+  #queue (frame: string): void {
     if (!this.#busy) this.#transport.send(frame)
     else (this.#pushes ??= []).push(frame)
-    return true
+  }
+
+  #resolve (url: string): URL | undefined {
+    try { return new URL(url, this.#url) } catch { return undefined }
   }
 
   #handle (m: Message): void | Promise<void> {
@@ -272,6 +313,11 @@ export class Session {
 
   #done (): void {
     this.#busy = false
+    const title = this.#view?.pageTitle ?? this.#entry?.title
+    if (this.#state === 'joined' && title !== this.#title) {
+      this.#title = title
+      ;(this.#pushes ??= []).push(`[0,"${OP_TITLE}",${JSON.stringify(title)}]`)
+    }
     const pushes = this.#pushes
     if (pushes === undefined) return
     this.#pushes = undefined
@@ -287,6 +333,7 @@ export class Session {
         return this.#info(m.msg)
       case 'join': return this.#join(m.ref, m.payload)
       case 'sync': return this.#sync(m.ref)
+      case 'patch': return this.#patch(m.ref, m.url)
       case 'flush': return this.#flush()
     }
   }
@@ -310,11 +357,14 @@ export class Session {
     }
     const { entry, params } = match
     this.#entry = entry
+    this.#pattern = match.pattern
+    this.#url = new URL(String((payload as JoinPayload).url))
     const view = rt.instantiate(entry, this.#request, this.id, this)
     this.#view = view
     let html: string
     try {
       if (view.mount !== undefined) await this.#timed('mount', () => view.mount!(params, claims.session))
+      if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(params, this.#url!))
       if (this.#state === 'closed') return
       html = await renderView(rt.templates, entry, view)
     } catch (err) {
@@ -327,6 +377,7 @@ export class Session {
     }
     if ((this.#state as State) === 'closed') return
     this.#state = 'joined'
+    this.#title = view.pageTitle ?? entry.title
     this.#transport.joined?.()
     this.#rendered = new Rendered(html)
     this.#version = 0
@@ -354,14 +405,20 @@ export class Session {
       return this.#refuse(ref, new errors.PARAMS_INVALID(name, detail))
     }
     const snap = snapshot(view)
+    const flash = view[kLive].flash
     let value: string | undefined
     try {
+      // Flash messages are shown by one render: the next event starts without them.
+      view[kLive].flash = {}
       const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
       const returned = await this.#timed(name, () => handler.call(view, params))
       // The handler's value goes back with the reply (hooks' pushEvent resolves with it).
       if (returned !== undefined) value = JSON.stringify(returned)
+      await this.#applyPatch()
     } catch (err) {
       restore(view, snap)
+      view[kLive].flash = flash
+      this.#pendingPatch = undefined
       this.#pushes = undefined
       this.log.error({ err, view: entry.name, event: name }, 'live view handler failed')
       return this.#sendError(ref, new errors.HANDLER_FAILED(name, entry.name, this.#detail(err)))
@@ -380,8 +437,11 @@ export class Session {
     const snap = snapshot(view)
     try {
       await this.#timed('handleInfo', () => view.handleInfo!(msg))
+      await this.#applyPatch()
     } catch (err) {
       restore(view, snap)
+      this.#pendingPatch = undefined
+      this.#pushes = undefined
       this.log.error({ err, view: entry.name, code: 'FST_LIVEVIEW_INFO_FAILED' }, 'live view handleInfo failed')
       return
     }
@@ -396,6 +456,44 @@ export class Session {
   async #flush (): Promise<void> {
     if (!this.#dirty || this.#state !== 'joined') return
     await this.#update(0, snapshot(this.#view!))
+  }
+
+  /** The client's URL changed (an lv-patch link, back, forward), or the view patched it. */
+  async #patch (ref: number, url: string): Promise<void> {
+    if (this.#state !== 'joined') return this.#sendError(ref, new errors.JOIN_REQUIRED())
+    const view = this.#view!
+    const target = this.#resolve(url)
+    const match = target === undefined ? undefined : this.#rt.registry.match(target)
+    if (target === undefined || match === undefined || match.pattern !== this.#pattern) {
+      if (ref === 0) return
+      return this.#refuse(ref, new errors.PATCH_REFUSED(url, this.#pattern))
+    }
+    const snap = snapshot(view)
+    const flash = view[kLive].flash
+    if (ref !== 0) view[kLive].flash = {}
+    try {
+      this.#url = target
+      if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(match.params, target))
+    } catch (err) {
+      restore(view, snap)
+      view[kLive].flash = flash
+      this.log.error({ err, view: this.viewName }, 'live view handleParams failed')
+      if (ref !== 0) this.#sendError(ref, new errors.HANDLER_FAILED('handleParams', this.viewName ?? '', this.#detail(err)))
+      return
+    }
+    if (ref === 0) (this.#pushes ??= []).unshift(`[0,"${OP_URL}",${JSON.stringify(target.href)}]`)
+    await this.#update(ref, snap)
+  }
+
+  /** Runs handleParams for a URL the view patched to during this message. */
+  async #applyPatch (): Promise<void> {
+    const pending = this.#pendingPatch
+    if (pending === undefined) return
+    this.#pendingPatch = undefined
+    this.#url = pending.url
+    const view = this.#view!
+    if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(pending.params, pending.url))
+    ;(this.#pushes ??= []).unshift(`[0,"${OP_URL}",${JSON.stringify(pending.url.href)}]`)
   }
 
   async #sync (ref: number): Promise<void> {

@@ -52,6 +52,10 @@ export interface LiveInternals {
   /** The session of a connected view. */
   session: SessionApi | undefined
   pubsub: { broadcast: (topic: string, msg: unknown) => void | Promise<void> }
+  /** The page title set by the view (undefined: the class's). */
+  title: string | undefined
+  /** Flash messages shown by the next render, cleared before the next event. */
+  flash: Record<string, string>
 }
 
 /** @internal What a view asks of its session. */
@@ -61,6 +65,8 @@ export interface SessionApi {
   subscribe: (topic: string) => boolean
   unsubscribe: (topic: string) => boolean
   timer: (ms: number, msg: unknown, repeat: boolean) => () => void
+  patchUrl: (url: string) => void
+  redirect: (url: string) => void
 }
 
 const noop = (): void => {}
@@ -140,11 +146,46 @@ export abstract class LiveView {
   /** Sends `msg` to this view's `handleInfo` once, after `ms` milliseconds. Returns what cancels it. */
   after (ms: number, msg: unknown): () => void { return this[kLive].session?.timer(ms, msg, false) ?? noop }
 
+  /**
+   * The page title. Set it (in mount, a handler, handleInfo) and the layout's `<title>` and
+   * the browser's title follow. Default: the class's `static title`, else its name.
+   */
+  get pageTitle (): string | undefined { return this[kLive].title }
+  set pageTitle (title: string | undefined) { this[kLive].title = title === undefined ? undefined : String(title) }
+
+  /**
+   * Flash messages: `putFlash('info', 'Saved')` shows it in the next render (templates get
+   * `it.flash`, unless `context()` returns its own `flash`), and it is gone after the user's
+   * next event or URL change.
+   */
+  putFlash (kind: string, message: string): void { this[kLive].flash[kind] = message }
+
+  /** The flash messages to show now, by kind. */
+  get flash (): Readonly<Record<string, string>> { return this[kLive].flash }
+
+  /**
+   * Changes the page's URL within this view's route (a filter, a page number) without a
+   * remount: once the current handler is done, `handleParams(params, url)` runs with the new
+   * URL's params and the browser's history gets the URL. A URL of another route throws
+   * FST_LIVEVIEW_PATCH_REFUSED. Ignored when not connected.
+   */
+  pushPatch (url: string): void { this[kLive].session?.patchUrl(url) }
+
+  /** Makes the browser load `url` (a full page load), e.g. after a sign-out. Ignored when not connected. */
+  redirect (url: string): void { this[kLive].session?.redirect(url) }
+
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>
 
   /** The data the template renders, as `it`. Must return an object. */
   abstract context (): object | Promise<object>
+
+  /**
+   * Called after `mount` (on the HTTP render and on join) and whenever the URL changes within
+   * the route: an `lv-patch` link, back or forward, or `pushPatch`. Gets the URL's params
+   * (route params over the query string) and the URL.
+   */
+  handleParams? (params: Params, url: URL): void | Promise<void>
 
   /** Receives what `sendInfo` sent. */
   handleInfo? (msg: any): void | Promise<void>

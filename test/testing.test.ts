@@ -326,3 +326,55 @@ t.test('real timers tick through the mailbox and stop when the session ends', as
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(ticks, after, 'no tick after the session ended')
 })
+
+t.test('navigation within a route: handleParams, lv-patch links, pushPatch; title, flash, redirect', async (t) => {
+  const seen: string[] = []
+  class Items extends LiveView {
+    static template = 'items'
+    static events = defineEvents<Items>({ save: true, jump: true, leave: true })
+    page = 1
+    handleParams (params: Params, url: URL): void {
+      this.page = Number(params.page ?? 1)
+      this.pageTitle = `Items, page ${this.page}`
+      seen.push(`${this.connected ? 'connected' : 'http'} ${url.pathname}${url.search}`)
+    }
+
+    save (): void { this.putFlash('info', 'Saved!') }
+    jump (): void { this.pushPatch('/items?page=5') }
+    leave (): void { this.redirect('/goodbye') }
+    context () { return { page: this.page, items: [1, 2, 3].map((n) => `item ${(this.page - 1) * 3 + n}`) } }
+  }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  app.liveView('/items', Items)
+  app.liveView('/elsewhere', Counter)
+  const page = await live(app, '/items?page=2')
+  t.teardown(() => page.close())
+  t.same(seen, ['http /items?page=2', 'connected /items?page=2'], 'handleParams after mount, on the HTTP render and on join')
+  t.equal(page.title, 'Items, page 2', 'the layout has the title the view set')
+  page.assertText('#page', '2')
+
+  ;(await page.click('#next')).assertChanged()
+  page.assertText('#page', '3')
+  t.equal(page.url, 'http://localhost/items?page=3', 'following an lv-patch link changes the URL')
+  t.equal(page.title, 'Items, page 3', 'and the title follows')
+  t.equal(seen.length, 3, 'no remount: handleParams only')
+
+  ;(await page.patch('/elsewhere')).assertError('FST_LIVEVIEW_PATCH_REFUSED')
+  t.equal(page.url, 'http://localhost/items?page=3', 'a refused patch leaves the URL')
+
+  await page.click('#jump')
+  page.assertText('#page', '5')
+  t.equal(page.url, 'http://localhost/items?page=5', 'pushPatch from a handler patches the URL')
+
+  await page.click('#save')
+  page.assertText('.flash', 'Saved!')
+  t.same(page.flash, { info: 'Saved!' })
+  await page.click('#next')
+  t.notOk(page.has('.flash'), 'the flash is shown once')
+
+  await page.click('#leave')
+  t.equal(page.redirectedTo, '/goodbye')
+  page.assertText('#page', '6', 'the page still works')
+})

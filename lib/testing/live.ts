@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import liveview from '../../plugin.js'
 import type { LiveViewOptions } from '../options.js'
-import { OP_ERROR, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, PROTOCOL_VERSION, TOKEN_ATTR, type ErrorPayload } from '../protocol.js'
+import { OP_ERROR, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PUSH, OP_REDIRECT, OP_TITLE, OP_URL, PROTOCOL_VERSION, TOKEN_ATTR, type ErrorPayload } from '../protocol.js'
 import { kRuntime, type Runtime } from '../runtime.js'
 import { Session, type Transport } from '../session.js'
 import type { LiveView, LiveViewClass } from '../view.js'
@@ -84,11 +84,17 @@ class TestTransport implements Transport {
   readonly updates: Reply[] = []
   readonly pushed: PushedEvent[] = []
   closed: { code: number, reason: string } | undefined
+  url = ''
+  title: string | undefined
+  redirectedTo: string | undefined
 
   send (frame: string): void {
-    if (frame.startsWith(`[0,"${OP_PUSH}"`)) {
-      const [, , event, payload] = JSON.parse(frame) as [0, string, string, unknown]
-      this.pushed.push({ event, payload })
+    if (frame.startsWith('[0,"') && !frame.startsWith(`[0,"${OP_PATCH}"`) && !frame.startsWith(`[0,"${OP_HTML}"`) && !frame.startsWith(`[0,"${OP_ERROR}"`)) {
+      const [, op, a, b] = JSON.parse(frame) as [0, string, string, unknown]
+      if (op === OP_PUSH) this.pushed.push({ event: a, payload: b })
+      else if (op === OP_URL) this.url = a
+      else if (op === OP_TITLE) this.title = a
+      else if (op === OP_REDIRECT) this.redirectedTo = a
       return
     }
     const ref = Number(frame.slice(1, frame.indexOf(',')))
@@ -143,6 +149,34 @@ export class LivePage {
   /** Server-initiated updates received so far (from `sendInfo`, timers, …), oldest first. */
   get updates (): readonly Reply[] { return this.#transport.updates }
 
+  /** The page's URL now: where it was opened, then every patch (lv-patch links, pushPatch). */
+  get url (): string { return this.#transport.url }
+
+  /** The page title now (the layout's `<title>`, then what the view set). */
+  get title (): string | undefined { return this.#transport.title }
+
+  /** The view's flash messages now, by kind. */
+  get flash (): Readonly<Record<string, string>> { return this.#session.view!.flash }
+
+  /** Where the view sent the browser with `redirect(url)`, if it did. */
+  get redirectedTo (): string | undefined { return this.#transport.redirectedTo }
+
+  /**
+   * Changes the URL within the page's route, as an `lv-patch` link, back or forward would:
+   * the view's `handleParams` runs. A URL of another route is refused with
+   * FST_LIVEVIEW_PATCH_REFUSED (a browser would do a full load).
+   */
+  async patch (url: string): Promise<Reply> {
+    const absolute = new URL(url, this.url).href
+    const ref = ++this.#ref
+    const reply = new Promise<Reply>((resolve) => { this.#transport.waiting.set(ref, (frame) => { resolve(new Reply(frame)) }) })
+    this.#session.receive(JSON.stringify([ref, 'patch', absolute]))
+    const answered = await reply
+    await this.#session.idle()
+    if (answered.error === undefined) this.#transport.url = absolute
+    return answered
+  }
+
   /** Events the view pushed to the page's hooks (`pushEvent`), oldest first. */
   get pushed (): readonly PushedEvent[] { return this.#transport.pushed }
 
@@ -182,9 +216,14 @@ export class LivePage {
     return answered
   }
 
-  /** Clicks the element matching `selector`: sends the `lv-click` of it (or of its nearest ancestor that has one) with its `lv-value-*`. */
+  /**
+   * Clicks the element matching `selector`: follows an `lv-patch` link (see `patch`), or
+   * sends the `lv-click` of it (or of its nearest ancestor that has one) with its `lv-value-*`.
+   */
   click (selector: string): Promise<Reply> {
     const el = this.#one(selector)
+    const link = closestWith(el, 'lv-patch')
+    if (link !== undefined && link.name === 'a' && link.attribs.href !== undefined) return this.patch(link.attribs.href)
     const bound = closestWith(el, 'lv-click')
     if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click binding, nor has any element around it`)
     return this.event(bound.attribs['lv-click'] as string, valueParams(bound))
@@ -360,6 +399,8 @@ async function open (app: FastifyInstance, url: string, options: LiveOptions, on
   const token = new RegExp(`${TOKEN_ATTR}="([^"]+)"`).exec(res.body)?.[1]
   if (token === undefined) throw new LiveTestError(`GET ${url} is not a live page (no live root in its HTML)`, { statusCode: res.statusCode })
   const transport = new TestTransport()
+  transport.url = new URL(url, 'http://localhost').href
+  transport.title = /<title>([^<]*)<\/title>/.exec(res.body)?.[1]
   const session = new Session(rt, transport, standInRequest(app, url, headers))
   const joined = new Promise<string>((resolve) => { transport.waiting.set(1, resolve) })
   session.receive(JSON.stringify([1, OP_JOIN, { v: PROTOCOL_VERSION, token, url: new URL(url, 'http://localhost').href }]))
