@@ -136,10 +136,11 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     const el = t.closest(`[${CLICK}]`)
     if (inside(el) && !el.hasAttribute('disabled')) rate([el], CLICK, () => { send(el, el.getAttribute(CLICK) as string, {}) })
   })
-  // A plain left click on an `lv-patch` link to this origin patches the view instead of
-  // loading the page; a new tab or window (modifier keys, `target`) is the browser's.
+  // A plain left click on an `lv-patch` or `lv-navigate` link to this origin tells the server
+  // the URL instead of loading the page (the server patches the view, or mounts the other
+  // route's); a new tab or window (modifier keys, `target`) is the browser's.
   on('click', (t, e) => {
-    const a = t.closest(`a[${PATCH}]`) as HTMLAnchorElement | null
+    const a = t.closest(`a[${PATCH}],a[${PREFIX}navigate]`) as HTMLAnchorElement | null
     const m = e as MouseEvent
     if (inside(a) && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
       (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()

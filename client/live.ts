@@ -1,6 +1,6 @@
 import {
   OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC,
-  OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
+  OP_TITLE, OP_TOKEN, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
   type ClientFrame, type ErrorPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
@@ -32,7 +32,8 @@ type Pending = [Element, (() => void) | undefined, (() => void) | undefined, Rep
  */
 export function connect (root: Element, watch: <T>(update: () => T) => T): [Push, Patch] {
   const cls = root.classList
-  const token = root.getAttribute(TOKEN_ATTR) as string
+  // The page token: the view's now, which a navigation replaces (see the "token" frame).
+  let token = root.getAttribute(TOKEN_ATTR) as string
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + root.getAttribute(SOCKET_ATTR)
   const pending = new Map<number, Pending>()
   let ws: WebSocket
@@ -113,6 +114,11 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       return
     }
     if (op === OP_URL) return go(frame[2])
+    if (op === OP_TOKEN) {
+      token = frame[2]
+      root.setAttribute(TOKEN_ATTR, token)
+      return
+    }
     if (op === OP_TITLE) {
       document.title = frame[2]
       return

@@ -10,9 +10,13 @@
  * - `[ref, "join", { v, token, url }]`      first frame of a socket
  * - `[ref, "e", event, params]`            run a declared event handler
  * - `[ref, "sync"]`                        client is out of sync: send full HTML
- * - `[ref, "patch", url]`                  the page's URL changed (an lv-patch link, back or
- *                                          forward): the view's handleParams runs; refused with
- *                                          FST_LIVEVIEW_PATCH_REFUSED when the URL is another route's
+ * - `[ref, "patch", url]`                  the page's URL changed (an lv-patch or lv-navigate
+ *                                          link, back or forward): within the route, the view's
+ *                                          handleParams runs; on another live route, the server
+ *                                          mounts that route's view on this socket and answers
+ *                                          with full HTML (version 0) and a "token" frame; a URL
+ *                                          that is no live route is refused with
+ *                                          FST_LIVEVIEW_PATCH_REFUSED (the client loads it)
  *
  * Server → client (replies carry the ref of what they answer):
  * - `[ref, "ok", version]`                  nothing changed
@@ -23,6 +27,7 @@
  * - `[0, "url", url]`                       the view patched the URL (`pushPatch`): push it to history
  * - `[0, "title", title]`                   the page title changed
  * - `[0, "redirect", url]`                  load that URL (`redirect`)
+ * - `[0, "token", token]`                   the page token of the view now mounted (after a navigation)
  *
  * When an event's handler returns a value (other than undefined), its reply carries it last:
  * `[ref, "ok", version, value]`, `[ref, "p", version, patch, value]`, `[ref, "h", version, html, value]`.
@@ -57,6 +62,7 @@ export const OP_PUSH = 'ev'
 export const OP_URL = 'url'
 export const OP_TITLE = 'title'
 export const OP_REDIRECT = 'redirect'
+export const OP_TOKEN = 'token'
 
 /** WebSocket close codes the server uses (4000–4999 are the application's). */
 export const CLOSE_GOING_AWAY = 1001
@@ -114,4 +120,4 @@ export type ServerFrame =
   | [ref: number, op: typeof OP_HTML, version: number, html: string, value?: unknown]
   | [ref: number, op: typeof OP_ERROR, error: ErrorPayload]
   | [ref: 0, op: typeof OP_PUSH, event: string, payload: unknown]
-  | [ref: 0, op: typeof OP_URL | typeof OP_TITLE | typeof OP_REDIRECT, value: string]
+  | [ref: 0, op: typeof OP_URL | typeof OP_TITLE | typeof OP_REDIRECT | typeof OP_TOKEN, value: string]

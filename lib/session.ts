@@ -4,7 +4,7 @@ import { FULL_HTML, Rendered, diffRendered } from './diff.js'
 import { errors, describe, isCoded, type CodedError } from './errors.js'
 import { Mailbox } from './mailbox.js'
 import {
-  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION,
+  CLOSE_JOIN_REFUSED, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_TOKEN, OP_URL, PROTOCOL_VERSION,
   type ErrorPayload, type JoinPayload
 } from './protocol.js'
 import { TokenBucket } from './rate-limit.js'
@@ -76,6 +76,8 @@ export class Session {
   #pendingPatch: { url: URL, params: Params } | undefined
   /** The title the page shows. */
   #title: string | undefined
+  /** The app's session data from the page token: a navigation mounts the next view with it. */
+  #sessionData: unknown
 
   constructor (runtime: Runtime, transport: Transport, request: FastifyRequest) {
     this.#rt = runtime
@@ -288,6 +290,15 @@ export class Session {
     else this.#mailbox.push({ kind: 'patch', ref: 0, url: target.href })
   }
 
+  /** The view navigates to another live route (see LiveView#pushNavigate). */
+  navigate (url: string): void {
+    if (this.#state !== 'joined') return
+    const target = this.#resolve(url)
+    if (target === undefined || this.#rt.registry.match(target) === undefined) throw new errors.PATCH_REFUSED(url, this.#pattern)
+    // After the current message: a message of its own.
+    if (!this.#mailbox.push({ kind: 'patch', ref: 0, url: target.href })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view navigation dropped')
+  }
+
   /** The view sends the browser elsewhere (see LiveView#redirect). */
   redirect (url: string): void {
     if (this.#state !== 'joined') return
@@ -359,6 +370,7 @@ export class Session {
     this.#entry = entry
     this.#pattern = match.pattern
     this.#url = new URL(String((payload as JoinPayload).url))
+    this.#sessionData = claims.session
     const view = rt.instantiate(entry, this.#request, this.id, this)
     this.#view = view
     let html: string
@@ -464,10 +476,11 @@ export class Session {
     const view = this.#view!
     const target = this.#resolve(url)
     const match = target === undefined ? undefined : this.#rt.registry.match(target)
-    if (target === undefined || match === undefined || match.pattern !== this.#pattern) {
+    if (target === undefined || match === undefined) {
       if (ref === 0) return
       return this.#refuse(ref, new errors.PATCH_REFUSED(url, this.#pattern))
     }
+    if (match !== undefined && match.pattern !== this.#pattern) return await this.#navigate(ref, target!, match)
     const snap = snapshot(view)
     const flash = view[kLive].flash
     if (ref !== 0) view[kLive].flash = {}
@@ -483,6 +496,50 @@ export class Session {
     }
     if (ref === 0) (this.#pushes ??= []).unshift(`[0,"${OP_URL}",${JSON.stringify(target.href)}]`)
     await this.#update(ref, snap)
+  }
+
+  /**
+   * Mounts another live route's view on this socket: the old view ends (its timers and
+   * subscriptions with it), the new one mounts with the same session data, and the page gets
+   * its full HTML (version 0), its token (for reconnects) and its title.
+   */
+  async #navigate (ref: number, target: URL, match: NonNullable<ReturnType<Runtime['registry']['match']>>): Promise<void> {
+    const rt = this.#rt
+    const old = this.#view
+    for (const timer of this.#timers ?? []) clearTimeout(timer.handle)
+    this.#timers = undefined
+    for (const off of this.#subscriptions?.values() ?? []) off()
+    this.#subscriptions = undefined
+    if (old?.terminate !== undefined) {
+      try { await old.terminate('closed') } catch (err) { this.log.error({ err, view: this.viewName }, 'live view terminate failed') }
+    }
+    const { entry, params, pattern } = match
+    const view = rt.instantiate(entry, this.#request, this.id, this)
+    this.#entry = entry
+    this.#view = view
+    this.#pattern = pattern
+    this.#url = target
+    let html: string
+    try {
+      if (view.mount !== undefined) await this.#timed('mount', () => view.mount!(params, this.#sessionData))
+      if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(params, target))
+      html = await renderView(rt.templates, entry, view)
+    } catch (err) {
+      this.log.error({ err, view: entry.name }, 'live view mount failed on navigation')
+      // The page cannot show this view live: load it in full.
+      this.#queue(`[0,"${OP_REDIRECT}",${JSON.stringify(target.href)}]`)
+      if (ref !== 0) this.#sendError(ref, isCoded(err) ? err : new errors.MOUNT_FAILED(entry.name, this.#detail(err)))
+      return
+    }
+    this.#rendered = new Rendered(html)
+    this.#version = 0
+    this.#dirty = false
+    const token = rt.tokens.sign(pattern, this.#sessionData, renderHash(html))
+    this.log.info({ view: entry.name, route: pattern }, 'live view navigated')
+    this.#transport.send(`[${ref},"${OP_HTML}",0,${JSON.stringify(html)}]`)
+    const pushes = (this.#pushes ??= [])
+    if (ref === 0) pushes.unshift(`[0,"${OP_URL}",${JSON.stringify(target.href)}]`)
+    pushes.unshift(`[0,"${OP_TOKEN}",${JSON.stringify(token)}]`)
   }
 
   /** Runs handleParams for a URL the view patched to during this message. */

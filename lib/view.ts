@@ -66,6 +66,7 @@ export interface SessionApi {
   unsubscribe: (topic: string) => boolean
   timer: (ms: number, msg: unknown, repeat: boolean) => () => void
   patchUrl: (url: string) => void
+  navigate: (url: string) => void
   redirect: (url: string) => void
 }
 
@@ -170,6 +171,14 @@ export abstract class LiveView {
    * FST_LIVEVIEW_PATCH_REFUSED. Ignored when not connected.
    */
   pushPatch (url: string): void { this[kLive].session?.patchUrl(url) }
+
+  /**
+   * Goes to another live route without a page load: after the current handler, this view
+   * ends and the route's view mounts on the same socket (same session data), and the browser's
+   * history gets the URL. A URL that is no live route throws FST_LIVEVIEW_PATCH_REFUSED: use
+   * `redirect` for those. Ignored when not connected.
+   */
+  pushNavigate (url: string): void { this[kLive].session?.navigate(url) }
 
   /** Makes the browser load `url` (a full page load), e.g. after a sign-out. Ignored when not connected. */
   redirect (url: string): void { this[kLive].session?.redirect(url) }

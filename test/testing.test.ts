@@ -361,8 +361,8 @@ t.test('navigation within a route: handleParams, lv-patch links, pushPatch; titl
   t.equal(page.title, 'Items, page 3', 'and the title follows')
   t.equal(seen.length, 3, 'no remount: handleParams only')
 
-  ;(await page.patch('/elsewhere')).assertError('FST_LIVEVIEW_PATCH_REFUSED')
-  t.equal(page.url, 'http://localhost/items?page=3', 'a refused patch leaves the URL')
+  ;(await page.patch('/nowhere')).assertError('FST_LIVEVIEW_PATCH_REFUSED')
+  t.equal(page.url, 'http://localhost/items?page=3', 'a URL that is no live route is refused and leaves the URL')
 
   await page.click('#jump')
   page.assertText('#page', '5')
@@ -377,4 +377,43 @@ t.test('navigation within a route: handleParams, lv-patch links, pushPatch; titl
   await page.click('#leave')
   t.equal(page.redirectedTo, '/goodbye')
   page.assertText('#page', '6', 'the page still works')
+
+  // Another live route: the server mounts its view on the same socket.
+  const ended: string[] = []
+  const items = page.view as Items & { terminate?: (r: string) => void }
+  items.terminate = (reason: string) => { ended.push(reason) }
+  const nav = await page.click('#other')
+  t.equal(nav.kind, 'html', 'navigating answers with the new view\'s full HTML')
+  t.equal(nav.version, 0, 'at version 0')
+  t.ok(page.view instanceof Counter, 'the other route\'s view is mounted')
+  t.same(ended, ['closed'], 'the old view ended')
+  t.equal(page.url, 'http://localhost/elsewhere')
+  t.equal(page.title, 'Counter')
+  ;(await page.click('button[lv-click=inc]')).assertChanged()
+  page.assertText('#count', '1', 'the new view is live')
+  ;(await page.patch('/items?page=9')).assertChanged()
+  page.assertText('#page', '9', 'and back: a fresh Items view at page 9')
+})
+
+t.test('pushNavigate from a handler; a navigation refused for a URL that is no live route', async (t) => {
+  class Start extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Start>({ go: true, bad: true })
+    go (): void { this.pushNavigate('/counter?start=7') }
+    bad (): void { this.pushNavigate('/not-live') }
+    context () { return { count: 0 } }
+  }
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  app.liveView('/start', Start)
+  app.liveView('/counter', Counter)
+  const page = await live(app, '/start')
+  t.teardown(() => page.close())
+  ;(await page.event('bad')).assertError('FST_LIVEVIEW_HANDLER_FAILED')
+  await page.event('go')
+  await page.settle()
+  t.ok(page.view instanceof Counter)
+  page.assertText('#count', '7', 'mounted with the URL\'s params')
+  t.equal(page.url, 'http://localhost/counter?start=7', 'the browser gets the URL')
 })
