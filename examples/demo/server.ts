@@ -8,6 +8,7 @@ import { Counter } from './counter.js'
 import { Signup } from './signup.js'
 import { Todos } from './todos.js'
 import { Chat, Clock } from './chat.js'
+import { Catalog } from './catalog.js'
 
 /**
  * The repository root: the nearest folder above this file that holds package.json.
@@ -48,6 +49,7 @@ export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInst
   app.liveView('/todos', Todos)
   app.liveView('/chat', Chat)
   app.liveView('/clock', Clock)
+  app.liveView('/catalog', Catalog)
   return app
 }
 

@@ -217,12 +217,12 @@ export class LivePage {
   }
 
   /**
-   * Clicks the element matching `selector`: follows an `lv-patch` link (see `patch`), or
+   * Clicks the element matching `selector`: follows an `lv-patch` or `lv-navigate` link (see `patch`), or
    * sends the `lv-click` of it (or of its nearest ancestor that has one) with its `lv-value-*`.
    */
   click (selector: string): Promise<Reply> {
     const el = this.#one(selector)
-    const link = closestWith(el, 'lv-patch')
+    const link = closestWith(el, 'lv-patch') ?? closestWith(el, 'lv-navigate')
     if (link !== undefined && link.name === 'a' && link.attribs.href !== undefined) return this.patch(link.attribs.href)
     const bound = closestWith(el, 'lv-click')
     if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click binding, nor has any element around it`)
