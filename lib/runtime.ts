@@ -9,7 +9,7 @@ import { escapeAttr, renderHash, renderView } from './render.js'
 import type { Session } from './session.js'
 import { Templates } from './templates.js'
 import { Tokens } from './tokens.js'
-import { kLive, type LiveView, type Params } from './view.js'
+import { NO_FLASH, kLive, type LiveView, type Params } from './view.js'
 
 /** Where the plugin keeps its runtime on the Fastify instance (the testing API reads it). */
 export const kRuntime = Symbol.for('fastify-liveview.runtime')
@@ -44,7 +44,7 @@ export class Runtime {
   instantiate (entry: ViewEntry, request: FastifyRequest, sessionId: string, session: Session | undefined): LiveView {
     const view = new entry.View()
     Object.defineProperty(view, kLive, {
-      value: { connected: session !== undefined, sessionId, request, session, pubsub: this.pubsub, title: undefined, flash: {} },
+      value: { connected: session !== undefined, sessionId, request, session, pubsub: this.pubsub, title: undefined, flash: NO_FLASH },
       enumerable: false
     })
     return view

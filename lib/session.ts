@@ -12,7 +12,7 @@ import type { ViewEntry } from './registry.js'
 import { renderHash, renderView } from './render.js'
 import type { Runtime } from './runtime.js'
 import { restore, snapshot } from './snapshot.js'
-import { kLive, type LiveView, type Params, type TerminateReason } from './view.js'
+import { NO_FLASH, kLive, type LiveView, type Params, type TerminateReason } from './view.js'
 
 /**
  * What carries a session's frames. The session knows nothing else of its connection:
@@ -71,7 +71,7 @@ export class Session {
   #subscriptions: Map<string, () => void> | undefined
   /** The route pattern of the mounted view, and the page's URL now. */
   #pattern = ''
-  #url: URL | undefined
+  #url = ''
   /** A URL the view patched to during the current message (pushPatch). */
   #pendingPatch: { url: URL, params: Params } | undefined
   /** The title the page shows. */
@@ -369,14 +369,14 @@ export class Session {
     const { entry, params } = match
     this.#entry = entry
     this.#pattern = match.pattern
-    this.#url = new URL(String((payload as JoinPayload).url))
+    this.#url = String((payload as JoinPayload).url)
     this.#sessionData = claims.session
     const view = rt.instantiate(entry, this.#request, this.id, this)
     this.#view = view
     let html: string
     try {
       if (view.mount !== undefined) await this.#timed('mount', () => view.mount!(params, claims.session))
-      if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(params, this.#url!))
+      if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(params, new URL(this.#url)))
       if (this.#state === 'closed') return
       html = await renderView(rt.templates, entry, view)
     } catch (err) {
@@ -421,7 +421,7 @@ export class Session {
     let value: string | undefined
     try {
       // Flash messages are shown by one render: the next event starts without them.
-      view[kLive].flash = {}
+      view[kLive].flash = NO_FLASH
       const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
       const returned = await this.#timed(name, () => handler.call(view, params))
       // The handler's value goes back with the reply (hooks' pushEvent resolves with it).
@@ -483,9 +483,9 @@ export class Session {
     if (match !== undefined && match.pattern !== this.#pattern) return await this.#navigate(ref, target!, match)
     const snap = snapshot(view)
     const flash = view[kLive].flash
-    if (ref !== 0) view[kLive].flash = {}
+    if (ref !== 0) view[kLive].flash = NO_FLASH
     try {
-      this.#url = target
+      this.#url = target.href
       if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(match.params, target))
     } catch (err) {
       restore(view, snap)
@@ -518,7 +518,7 @@ export class Session {
     this.#entry = entry
     this.#view = view
     this.#pattern = pattern
-    this.#url = target
+    this.#url = target.href
     let html: string
     try {
       if (view.mount !== undefined) await this.#timed('mount', () => view.mount!(params, this.#sessionData))
@@ -547,7 +547,7 @@ export class Session {
     const pending = this.#pendingPatch
     if (pending === undefined) return
     this.#pendingPatch = undefined
-    this.#url = pending.url
+    this.#url = pending.url.href
     const view = this.#view!
     if (view.handleParams !== undefined) await this.#timed('handleParams', () => view.handleParams!(pending.params, pending.url))
     ;(this.#pushes ??= []).unshift(`[0,"${OP_URL}",${JSON.stringify(pending.url.href)}]`)

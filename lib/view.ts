@@ -72,6 +72,9 @@ export interface SessionApi {
 
 const noop = (): void => {}
 
+/** @internal No flash: shared, so an idle view holds no object of its own. */
+export const NO_FLASH: Record<string, string> = Object.freeze({}) as Record<string, string>
+
 /**
  * Base class of every live view. A subclass names its template, declares its events,
  * and returns its template data from `context()`.
@@ -159,7 +162,10 @@ export abstract class LiveView {
    * `it.flash`, unless `context()` returns its own `flash`), and it is gone after the user's
    * next event or URL change.
    */
-  putFlash (kind: string, message: string): void { this[kLive].flash[kind] = message }
+  putFlash (kind: string, message: string): void {
+    const live = this[kLive]
+    live.flash = { ...live.flash, [kind]: message }
+  }
 
   /** The flash messages to show now, by kind. */
   get flash (): Readonly<Record<string, string>> { return this[kLive].flash }
