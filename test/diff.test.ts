@@ -119,3 +119,25 @@ t.test('lv-update="ignore": never patched inside, never replaced from around', a
   t.equal(step(`<table><tr><td>${page('1', 'x', 'div')}</td></tr></table>`, `<table><tr><td>${page('1', 'y', 'div')}</td></tr></table>`), FULL_HTML,
     'markup the scan leaves to whole trees: full HTML when a region is there')
 })
+
+t.test('keyed children that only moved: relocations, not replacements', async (t) => {
+  const window = new Window()
+  t.teardown(() => window.close())
+  const document = window.document as unknown as Document
+  const dd = new DiffDOM({ compress: true, document })
+  const render = (xs: number[]) => `<ul>${xs.map((i) => `<li id="item-${i}">Item <b>${i}</b></li>`).join('')}</ul>`
+  const items = Array.from({ length: 120 }, (_, i) => i)
+  const swapped = [...items]
+  ;[swapped[5], swapped[100]] = [swapped[100] as number, swapped[5] as number]
+  const patch = diffRendered(new Rendered(render(items)), new Rendered(render(swapped))) as Array<Record<string, unknown>>
+  t.equal(patch.length, 2, 'two rows swapped: two moves')
+  t.ok(patch.every((a) => a['14'] === 4), 'relocateGroup actions')
+  const root = document.createElement('div')
+  root.innerHTML = render(items)
+  const kept = root.querySelector('#item-100')
+  t.ok(dd.apply(root, patch as never))
+  t.equal(root.innerHTML, render(swapped))
+  t.equal(root.querySelector('#item-100'), kept, 'the moved element is the same node')
+  const changedToo = diffRendered(new Rendered(render(items)), new Rendered(render(swapped).replace('Item <b>7</b>', 'Item <b>seven</b>'))) as Array<Record<string, unknown>>
+  t.ok(changedToo.some((a) => a['14'] !== 4), 'moved and changed: diffed as usual')
+})
