@@ -2,34 +2,10 @@
 // back/forward, and the url / title / redirect frames. The real entry, bundled with
 // esbuild, booted on a happy-dom page against a fake WebSocket, as in client-live.test.ts.
 import t from 'tap'
-import { build } from 'esbuild'
 import { Window } from 'happy-dom'
-import { fileURLToPath } from 'node:url'
+import { FakeSocket, bundleClient, type Frame } from './client-harness.js'
 
-type Frame = unknown[]
-
-/** Stands in for the browser's WebSocket: records what the client sends. */
-class FakeSocket {
-  static all: FakeSocket[] = []
-  sent: Frame[] = []
-  onopen?: () => void
-  onmessage?: (m: { data: string }) => void
-  onclose?: (e: { code: number }) => void
-  constructor (readonly url: string) { FakeSocket.all.push(this) }
-  send (text: string): void { this.sent.push(JSON.parse(text) as Frame) }
-  open (): void { this.onopen?.() }
-  receive (frame: Frame): void { this.onmessage?.({ data: JSON.stringify(frame) }) }
-  close (code = 1006): void { this.onclose?.({ code }) }
-}
-
-const bundle = await build({
-  entryPoints: [fileURLToPath(new URL('../client/index.ts', import.meta.url))],
-  bundle: true,
-  format: 'esm',
-  write: false,
-  logLevel: 'silent'
-})
-const client = bundle.outputFiles[0]!.text
+const client = await bundleClient()
 
 const START = 'https://example.test/items?page=1'
 const window = new Window({ url: START })

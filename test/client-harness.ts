@@ -1,0 +1,32 @@
+// What the client tests that boot the real bundle share: a stand-in for the browser's
+// WebSocket, and the client entry bundled with esbuild as the build does.
+import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
+
+export type Frame = unknown[]
+
+/** Stands in for the browser's WebSocket: records what the client sends. */
+export class FakeSocket {
+  static all: FakeSocket[] = []
+  sent: Frame[] = []
+  onopen?: () => void
+  onmessage?: (m: { data: string }) => void
+  onclose?: (e: { code: number }) => void
+  constructor (readonly url: string) { FakeSocket.all.push(this) }
+  send (text: string): void { this.sent.push(JSON.parse(text) as Frame) }
+  open (): void { this.onopen?.() }
+  receive (frame: Frame): void { this.onmessage?.({ data: JSON.stringify(frame) }) }
+  close (code = 1006): void { this.onclose?.({ code }) }
+}
+
+/** The client entry (client/index.ts), bundled: evaluate it to boot a copy. */
+export async function bundleClient (): Promise<string> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL('../client/index.ts', import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    write: false,
+    logLevel: 'silent'
+  })
+  return bundle.outputFiles[0]!.text
+}
