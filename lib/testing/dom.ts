@@ -1,4 +1,4 @@
-import { selectAll } from 'css-select'
+import { compile, selectAll } from 'css-select'
 import type { AnyNode, Element } from 'domhandler'
 import { getOuterHTML, textContent } from 'domutils'
 import { html as parse5Html, parseFragment } from 'parse5'
@@ -10,6 +10,8 @@ export type Params = Record<string, unknown>
 
 const VALUE = `${PREFIX}value-`
 const context = adapter.createElement('div', parse5Html.NS.HTML, [])
+// Compiled selectors: a test asks the same ones again and again.
+const queries = new Map<string, ReturnType<typeof compile<AnyNode, Element>>>()
 
 /** The live root's HTML, parsed as the browser parses it, for CSS selectors. */
 export class Dom {
@@ -20,7 +22,13 @@ export class Dom {
   }
 
   all (selector: string): Element[] {
-    return selectAll<AnyNode, Element>(selector, this.nodes)
+    let query = queries.get(selector)
+    if (query === undefined) {
+      query = compile<AnyNode, Element>(selector)
+      if (queries.size > 500) queries.clear()
+      queries.set(selector, query)
+    }
+    return selectAll<AnyNode, Element>(query, this.nodes)
   }
 }
 
