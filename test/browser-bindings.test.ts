@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from './chromium.js'
+import { launchChromium, openLivePage } from './chromium.js'
 import liveview from '../plugin.js'
 import { SECRET, viewsRoot } from './helpers.js'
 import { Bindings } from './fixtures/bindings.js'
@@ -22,14 +22,7 @@ browser = await launchChromium()
 interface Logged { name: string, params: Record<string, unknown> }
 
 async function open (t: Test, show: string): Promise<{ page: Page, errors: string[], log: () => Promise<Logged[]>, until: (n: number, name?: string) => Promise<Logged[]> }> {
-  const context = await browser!.newContext()
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
-  page.on('pageerror', (e) => { errors.push(String(e)) })
-  await page.goto(`${base}/b?show=${show}`)
-  await page.waitForSelector('[data-lv-root].lv-connected')
+  const { page, errors } = await openLivePage(t, browser!, `${base}/b?show=${show}`)
   const log = async (): Promise<Logged[]> => (await page.locator('#log li').allTextContents()).map((s) => {
     const at = s.indexOf(' ')
     return { name: s.slice(0, at), params: JSON.parse(s.slice(at + 1)) as Record<string, unknown> }

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from './chromium.js'
+import { launchChromium, openLivePage } from './chromium.js'
 import liveview from '../plugin.js'
 import { SECRET, viewsRoot } from './helpers.js'
 import { Hooks } from './fixtures/hooks.js'
@@ -67,15 +67,7 @@ function register (): void {
 const refused = (s: string): boolean => /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(s)
 
 async function open (t: Test, url = base): Promise<{ page: Page, errors: string[], log: () => Promise<string[]>, until: (s: string) => Promise<string[]> }> {
-  const context = await browser!.newContext()
-  t.teardown(() => context.close())
-  await context.addInitScript(register)
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
-  page.on('pageerror', (e) => { errors.push(String(e)) })
-  await page.goto(`${url}/h`)
-  await page.waitForSelector('[data-lv-root].lv-connected')
+  const { page, errors } = await openLivePage(t, browser!, `${url}/h`, register)
   const log = async (): Promise<string[]> => await page.evaluate(() => window.hookLog)
   /** The log once it holds `s`. */
   const until = async (s: string): Promise<string[]> => {

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from './chromium.js'
+import { launchChromium, openLivePage } from './chromium.js'
 import liveview from '../plugin.js'
 import { Counter } from './fixtures/views.js'
 import { SECRET, viewsRoot } from './helpers.js'
@@ -21,17 +21,7 @@ async function serve (port = 0, tokenMaxAgeMs?: number): Promise<{ app: FastifyI
   return { app, base }
 }
 
-async function open (t: Test, url: string): Promise<{ page: Page, errors: string[] }> {
-  const context = await browser!.newContext()
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
-  page.on('pageerror', (e) => { errors.push(String(e)) })
-  await page.goto(url)
-  await page.waitForSelector('[data-lv-root].lv-connected')
-  return { page, errors }
-}
+const open = async (t: Test, url: string): Promise<{ page: Page, errors: string[] }> => await openLivePage(t, browser!, url)
 
 t.test('a patch that no longer fits the DOM makes the client resync with full HTML', async (t) => {
   const { app, base } = await serve()

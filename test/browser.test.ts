@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium } from './chromium.js'
+import { launchChromium, openLivePage } from './chromium.js'
 import { buildDemo } from '../examples/demo/server.js'
 
 
@@ -13,17 +13,7 @@ t.teardown(async () => { await browser?.close(); await app.close() })
 base = await app.listen({ host: '127.0.0.1', port: 0 })
 browser = await launchChromium()
 
-async function open (t: Test, path: string): Promise<{ page: Page, errors: string[] }> {
-  const context = await browser.newContext()
-  t.teardown(() => context.close())
-  const page = await context.newPage()
-  const errors: string[] = []
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
-  page.on('pageerror', (e) => { errors.push(String(e)) })
-  await page.goto(base + path)
-  await page.waitForSelector('[data-lv-root].lv-connected')
-  return { page, errors }
-}
+const open = async (t: Test, path: string): Promise<{ page: Page, errors: string[] }> => await openLivePage(t, browser, base + path)
 
 t.test('the demo counter: click, and the count changes in place', async (t) => {
   const { page, errors } = await open(t, '/counter?start=5')

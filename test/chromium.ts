@@ -1,4 +1,5 @@
-import { chromium, type Browser } from 'playwright-core'
+import type { Test } from 'tap'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 // Debian's chromium (`npm test` installs it when missing), with the flags that keep it off
 // the network (see ../shared/FINDINGS.md). Browser tests never skip.
@@ -11,4 +12,21 @@ const FLAGS = [
 /** Launches headless Chromium for a test file. */
 export async function launchChromium (): Promise<Browser> {
   return await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+}
+
+/**
+ * Opens `url` in a fresh browser context (closed when the test ends), collecting console
+ * errors and page errors, and waits until the live root has joined.
+ */
+export async function openLivePage (t: Test, browser: Browser, url: string, init?: () => void): Promise<{ page: Page, errors: string[] }> {
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  if (init !== undefined) await context.addInitScript(init)
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+  page.on('pageerror', (e) => { errors.push(String(e)) })
+  await page.goto(url)
+  await page.waitForSelector('[data-lv-root].lv-connected')
+  return { page, errors }
 }
