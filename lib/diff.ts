@@ -38,12 +38,6 @@ export class Rendered {
     return this.#tree
   }
 
-  /** True when the structural scan understands this markup (see scan.ts). */
-  get scannable (): boolean {
-    if (this.#scannable === undefined) this.#buildIndex()
-    return this.#scannable as boolean
-  }
-
   /** False when the render has no `lv-update` attribute anywhere. */
   get ignorable (): boolean {
     this.#ignorable ??= this.html.includes('lv-update')
@@ -150,35 +144,30 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
 /** Lengths of the common start and the common end of two strings (not overlapping). */
 export function commonEnds (a: string, b: string): [number, number] {
   const max = Math.min(a.length, b.length)
-  let head = 0
-  // Gallop with native substring comparison, then narrow down.
-  let step = 64
-  while (head < max) {
-    const n = Math.min(step, max - head)
-    if (a.substring(head, head + n) === b.substring(head, head + n)) {
-      head += n
-      step *= 2
-    } else if (n > 1) {
-      step = Math.max(1, n >> 1)
-    } else {
-      break
-    }
-  }
-  let tail = 0
-  const room = max - head
-  step = 64
-  while (tail < room) {
-    const n = Math.min(step, room - tail)
-    if (a.substring(a.length - tail - n, a.length - tail) === b.substring(b.length - tail - n, b.length - tail)) {
-      tail += n
-      step *= 2
-    } else if (n > 1) {
-      step = Math.max(1, n >> 1)
-    } else {
-      break
-    }
-  }
+  const head = gallop(max, (at, n) => a.substring(at, at + n) === b.substring(at, at + n))
+  const tail = gallop(max - head, (at, n) => a.substring(a.length - at - n, a.length - at) === b.substring(b.length - at - n, b.length - at))
   return [head, tail]
+}
+
+/**
+ * How far two strings agree, up to `limit`, where `same(at, n)` compares the `n` characters
+ * `at` from the start (or the end): native substring comparison in doubling, then halving steps.
+ */
+function gallop (limit: number, same: (at: number, n: number) => boolean): number {
+  let at = 0
+  let step = 64
+  while (at < limit) {
+    const n = Math.min(step, limit - at)
+    if (same(at, n)) {
+      at += n
+      step *= 2
+    } else if (n > 1) {
+      step = Math.max(1, n >> 1)
+    } else {
+      break
+    }
+  }
+  return at
 }
 
 /**

@@ -241,11 +241,6 @@ export class Session {
     }
   }
 
-  /** The transport calls this when the client has caught up with what was sent. */
-  drained (): void {
-    if (this.#dirty && this.#transport.backlog() <= this.#rt.options.limits.coalesceBytes) this.#mailbox.push({ kind: 'flush' })
-  }
-
   #enqueue (ref: number, message: Message): void {
     if (!this.#mailbox.push(message)) this.#refuse(ref, new errors.MAILBOX_FULL(this.#mailbox.size))
   }
