@@ -6,8 +6,9 @@ import { errors } from './lib/errors.js'
 import { checkOrigin } from './lib/origin.js'
 import { resolveOptions, type LiveViewOptions } from './lib/options.js'
 import { checkView, type ViewEntry } from './lib/registry.js'
+import { renderPage } from './lib/page.js'
 import { Runtime, kRuntime } from './lib/runtime.js'
-import { attachSocket, closeAll, startHeartbeat } from './lib/socket.js'
+import { attachSocket, shutdown, startHeartbeat } from './lib/socket.js'
 import type { LiveView, LiveViewClass } from './lib/view.js'
 
 declare module 'fastify' {
@@ -49,29 +50,25 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   if (!fastify.hasDecorator('websocketServer')) {
     await fastify.register(websocket, {
       options: { maxPayload: options.limits.maxFrameBytes },
-      // Our own close: clients get 1001 and the rest are ended, so close() resolves promptly.
+      // Our own close: handlers finish and reply, clients get 1001, so close() resolves promptly.
       preClose: async () => {
-        rt.closing = true
-        await closeAll(rt.sockets)
+        await shutdown(rt)
         fastify.websocketServer.close()
       }
     })
   }
-  fastify.addHook('preClose', async () => {
-    rt.closing = true
-    await closeAll(rt.sockets)
-  })
-  let heartbeat: NodeJS.Timeout | undefined
+  fastify.addHook('preClose', async () => { await shutdown(rt) })
+  let heartbeat: unknown
   fastify.addHook('onReady', async () => { heartbeat = startHeartbeat(rt) })
   fastify.addHook('onClose', async () => {
-    clearInterval(heartbeat)
+    rt.clock.clearInterval(heartbeat)
     await rt.pubsub.close?.()
   })
 
   fastify.get(rt.socketPath, {
     websocket: true,
     onRequest: async (request: FastifyRequest) => { checkOrigin(request, options.allowedOrigins) }
-  }, (socket, request) => { attachSocket(rt, socket, request) })
+  }, (socket, request) => { attachSocket(rt, socket, request, fastify.websocketServer?.clients) })
 
   const { client } = rt
   fastify.get(client.url, async (_request, reply) => {
@@ -100,7 +97,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
       method: 'GET',
       url: path,
       config: { ...routeOptions.config, [kLiveRoute]: entry },
-      handler: async (request, reply) => await rt.renderPage(entry, request.routeOptions.url ?? path, request, reply)
+      handler: async (request, reply) => await renderPage(rt, entry, request.routeOptions.url ?? path, request, reply)
     })
     return this
   })
@@ -120,10 +117,11 @@ export { liveview }
 export { LiveView, defineEvents } from './lib/view.js'
 export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, TerminateReason } from './lib/view.js'
 export type { LiveViewLimits, LiveViewOptions } from './lib/options.js'
+export type { Clock } from './lib/clock.js'
 export { DEFAULT_LIMITS } from './lib/options.js'
 export { errors } from './lib/errors.js'
 export type { CodedError, LiveViewErrorCode } from './lib/errors.js'
 export { PROTOCOL_VERSION } from './lib/protocol.js'
-export type { Transport } from './lib/session.js'
+export type { Transport } from './lib/session/actor.js'
 export { MemoryPubSub } from './lib/pubsub.js'
 export type { PubSub } from './lib/pubsub.js'

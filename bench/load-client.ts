@@ -40,11 +40,11 @@ async function openSession (port: number, agent: Agent, deflate = false): Promis
     const fail = (err: Error): void => { clearTimeout(timer); ws.terminate(); reject(err) }
     const timer = setTimeout(() => { fail(new Error('join timed out')) }, 15000)
     ws.once('open', () => {
-      ws.send(JSON.stringify([1, 'join', { v: PROTOCOL_VERSION, token, url: `http://127.0.0.1:${port}${PATH}` }]))
+      ws.send(JSON.stringify([1, 'join', { v: PROTOCOL_VERSION, token, url: `http://127.0.0.1:${port}${PATH}`, pristine: true }]))
     })
     ws.once('message', (data: Buffer) => {
       const text = data.toString()
-      if (!/^\[1,"(ok|h)",0/.test(text)) { fail(new Error(`join refused: ${text.slice(0, 200)}`)); return }
+      if (!text.startsWith('[1,"mount",')) { fail(new Error(`join refused: ${text.slice(0, 200)}`)); return }
       clearTimeout(timer)
       ws.removeAllListeners('error')
       ws.removeAllListeners('close')
@@ -148,7 +148,7 @@ serve({
         const sendNext = (): void => {
           inflight++
           sentAt = performance.now()
-          ws.send(`[${++ref},"e","${EVENT}",{}]`)
+          ws.send(`[${++ref},"e",1,"${EVENT}",{}]`)
         }
         ws.on('message', (data: Buffer) => {
           const now = performance.now()

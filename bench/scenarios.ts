@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import liveview, { LiveView, defineEvents, type LiveViewOptions } from '../plugin.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
-import { Session, type Transport } from '../lib/session.js'
+import { Session, type Transport } from '../lib/session/actor.js'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
 
 export const viewsRoot = fileURLToPath(new URL('../../bench/views/', import.meta.url))
@@ -115,10 +115,10 @@ export async function openSession (app: FastifyInstance, path: string): Promise<
   let ref = 1
   await new Promise<void>((resolve) => {
     transport.onFrame = () => { resolve() }
-    session.receive(JSON.stringify([ref, 'join', { v: PROTOCOL_VERSION, token, url: `http://localhost${path}` }]))
+    session.receive(JSON.stringify([ref, 'join', { v: PROTOCOL_VERSION, token, url: `http://localhost${path}`, pristine: true }]))
   })
   const send = (event: string): Promise<{ us: number, frame: string }> => new Promise((resolve) => {
-    const text = `[${++ref},"e","${event}",{}]`
+    const text = `[${++ref},"e",1,"${event}",{}]`
     let start = 0n
     transport.onFrame = (frame) => { resolve({ us: Number(process.hrtime.bigint() - start) / 1000, frame }) }
     start = process.hrtime.bigint()

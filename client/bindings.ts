@@ -1,4 +1,4 @@
-import { PREFIX } from '../lib/protocol.js'
+import { ATTR, DOM_EVENT, PREFIX } from '../lib/protocol.js'
 import { isField, reset } from './fields.js'
 import type { Reply } from './hooks.js'
 import type { Patch } from './live.js'
@@ -11,15 +11,7 @@ export type Params = Record<string, unknown>
  */
 export type Push = (el: Element, event: string, params: Params, after?: () => void, restore?: () => void, reply?: Reply) => void
 
-const VALUE = PREFIX + 'value-'
-const CLICK = PREFIX + 'click'
-const SUBMIT = PREFIX + 'submit'
-const KEY = PREFIX + 'key'
-const DEBOUNCE = PREFIX + 'debounce'
-const THROTTLE = PREFIX + 'throttle'
-const CONFIRM = PREFIX + 'confirm'
-const DISABLE = PREFIX + 'disable-with'
-const PATCH = PREFIX + 'patch'
+const { value: VALUE, click: CLICK, submit: SUBMIT, key: KEY, debounce: DEBOUNCE, throttle: THROTTLE, confirm: CONFIRM, disableWith: DISABLE, patch: PATCH } = ATTR
 
 /** `lv-value-foo-bar="x"` → `{ "foo-bar": "x" }`, added to `into`. */
 function values (el: Element, into: Params): Params {
@@ -140,15 +132,15 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // the URL instead of loading the page (the server patches the view, or mounts the other
   // route's); a new tab or window (modifier keys, `target`) is the browser's.
   on('click', (t, e) => {
-    const a = t.closest(`a[${PATCH}],a[${PREFIX}navigate]`) as HTMLAnchorElement | null
+    const a = t.closest(`a[${PATCH}],a[${ATTR.navigate}]`) as HTMLAnchorElement | null
     const m = e as MouseEvent
     if (inside(a) && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
       (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()
   })
   // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.
   doc.addEventListener('click', e => {
-    for (const el of root.querySelectorAll(`[${PREFIX}click-away]`)) {
-      if (!el.contains(e.target as Node)) send(el, el.getAttribute(`${PREFIX}click-away`) as string, {})
+    for (const el of root.querySelectorAll(`[${ATTR.clickAway}]`)) {
+      if (!el.contains(e.target as Node)) send(el, el.getAttribute(ATTR.clickAway) as string, {})
     }
   })
 
@@ -167,7 +159,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // As Phoenix does: after a rejoin (a new server session), each form with `lv-change`
   // sends what it shows, so a half-filled form survives a server restart.
   let joins = 0
-  root.addEventListener('lv:connected', () => {
+  root.addEventListener(DOM_EVENT.connected, () => {
     if (joins++) {
       for (const form of root.querySelectorAll<HTMLFormElement>(`form[${PREFIX}change]`)) {
         const params = fields(form)
@@ -203,7 +195,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
 
   for (const type of ['keydown', 'keyup']) {
     const attr = PREFIX + type
-    const global = `${PREFIX}window-${type}`
+    const global = ATTR.window + type
     const key = (el: Element, e: KeyboardEvent, name: string | null): void => {
       const want = el.getAttribute(KEY)
       if (name === null || (want !== null && want.toLowerCase() !== e.key?.toLowerCase())) return
@@ -221,7 +213,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // Other window events: `lv-window-resize` and `-scroll` send the viewport's size and scroll
   // position (use lv-throttle or lv-debounce on them); focus, blur, online, offline send nothing.
   for (const type of ['resize', 'scroll', 'focus', 'blur', 'online', 'offline']) {
-    const attr = `${PREFIX}window-${type}`
+    const attr = ATTR.window + type
     win.addEventListener(type, () => {
       for (const el of root.querySelectorAll(`[${attr}]`)) {
         const params = type === 'resize' || type === 'scroll'

@@ -1,19 +1,17 @@
+import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC,
-  OP_TITLE, OP_TOKEN, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
-  type ClientFrame, type ErrorPayload, type ServerFrame
+  CLASS, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH,
+  OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
+  type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import type { Push } from './bindings.js'
 import type { Reply } from './hooks.js'
+import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
 import { morph } from './morph.js'
 
-const LOADING = 'lv-loading'
-const ERROR = 'lv-error'
 const MIN_DELAY = 200
 const MAX_DELAY = 10_000
-/** The error a patch gets when its URL is another route's: that URL needs a full load. */
-const REFUSED = 'FST_LIVEVIEW_PATCH_REFUSED'
 
 /**
  * Tells the view the page's URL changed (`el` shows `lv-loading` until the reply), after
@@ -22,17 +20,20 @@ const REFUSED = 'FST_LIVEVIEW_PATCH_REFUSED'
  */
 export type Patch = (el: Element, url?: string) => boolean
 
-/** A sent event awaiting its reply: the element that caused it, `after`, `restore`, `reply`, its name. */
+/** A sent message awaiting its reply: the element that caused it, `after`, `restore`, `reply`, its name. */
 type Pending = [Element, (() => void) | undefined, (() => void) | undefined, Reply | undefined, string]
 
 /**
- * Opens the connection of one live root (join, replies, versions, reconnects) and
- * returns the functions that send an event and a URL change (a patch) over it; follows back
- * and forward itself. Every DOM update from the server runs inside `watch`.
+ * Opens the connection of one live root (join, replies, versions, reconnects) and returns
+ * the functions that send an event and a URL change (a patch) over it; follows back and
+ * forward itself. Every DOM update from the server runs inside `watch`.
+ *
+ * The page rule it keeps: the root shows the server's last render. `pristine` says the root
+ * shows exactly the render the token was signed for; a join that is not pristine (any
+ * rejoin after an update) gets full HTML.
  */
 export function connect (root: Element, watch: <T>(update: () => T) => T): [Push, Patch] {
   const cls = root.classList
-  // The page token: the view's now, which a navigation replaces (see the "token" frame).
   let token = root.getAttribute(TOKEN_ATTR) as string
   const url = (location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + location.host + root.getAttribute(SOCKET_ATTR)
   const pending = new Map<number, Pending>()
@@ -41,61 +42,76 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   let joinRef = 0
   let syncRef = 0
   let version = 0
+  /** The mount the page shows: events name it. */
+  let mount = 0
+  let pristine = true
   let joined = false
   let joins = 0
   let connected: boolean | undefined
-  let reloading = false
+  /** Leaving (a load under way), or stopped for good (too many loads): no reconnect. */
+  let gone = false
   let delay = MIN_DELAY
 
   const fire = (type: string, detail?: unknown): boolean => root.dispatchEvent(new CustomEvent(type, { detail }))
-  const send = (frame: ClientFrame): void => ws.send(JSON.stringify(frame))
+  const send = (frame: ClientFrame): void => ws.send(encodeClient(frame))
   const state = (up: boolean): void => {
     joined = up
     if (up === connected) return
     connected = up
-    cls.toggle('lv-connected', up)
-    cls.toggle('lv-disconnected', !up)
-    fire(up ? 'lv:connected' : 'lv:disconnected')
+    cls.toggle(CLASS.connected, up)
+    cls.toggle(CLASS.disconnected, !up)
+    fire(up ? DOM_EVENT.connected : DOM_EVENT.disconnected)
   }
-  const gone = (event: string): ErrorPayload => ({ code: 'FST_LIVEVIEW_DISCONNECTED', message: `not connected: '${event}' dropped` })
-  /** Ends a pending event (undoing its `lv-disable-with`); returns its entry. */
+  const down = (event: string): ErrorPayload => ({ code: CODE.disconnected, message: `not connected: '${event}' dropped` })
+  /** Ends a pending message (undoing its `lv-disable-with`); returns its entry. */
   const done = (r: number): Pending | undefined => {
     const entry = pending.get(r)
     if (!entry) return
     pending.delete(r)
     const [el, , restore] = entry
     restore?.()
-    if (![...pending.values()].some(p => p[0] === el)) el.classList.remove(LOADING)
-    if (!pending.size) cls.remove(LOADING)
+    if (![...pending.values()].some(p => p[0] === el)) el.classList.remove(CLASS.loading)
+    if (!pending.size) cls.remove(CLASS.loading)
     return entry
   }
   const sync = (): void => {
     if (!syncRef) send([syncRef = ++ref, OP_SYNC])
   }
-  const reload = (): void => {
-    if (!reloading) location.reload()
-    reloading = true
+  const error = (e: ErrorPayload, r: number): void => {
+    cls.add(CLASS.error)
+    fire(DOM_EVENT.error, { ...e, ref: r })
+  }
+  /**
+   * Reloads the page when the server says a retry cannot help (a refused join). At most
+   * MAX_LOADS in WINDOW_MS: past that the page stops, shows `lv-error`, fires `lv:error`,
+   * and reconnects no more.
+   */
+  const leave = (): void => {
+    if (gone) return
+    gone = true
+    if (mayLoad()) return location.reload()
+    ws.close()
+    error({ code: CODE.reloadLimit, message: `The page reloaded ${MAX_LOADS} times in ${WINDOW_MS / 1000} s and stopped: reload it by hand` }, 0)
   }
   /** The page's URL without its fragment: what the view's params come from. */
   const here = (): string => location.href.split('#')[0] as string
   let at = here()
   /** Pushes `url` to the history, unless the page is there already. */
-  const go = (url: string): void => {
-    if (new URL(url, location.href).href !== location.href) history.pushState({}, '', url)
+  const go = (to: string): void => {
+    if (new URL(to, location.href).href !== location.href) history.pushState({}, '', to)
     at = here()
   }
   /** Sends an event or a patch (the frame `op(ref)`) and tracks it until its reply. */
   const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, restore?: () => void, reply?: Reply): void => {
     pending.set(++ref, [el, after, restore, reply, name])
-    el.classList.add(LOADING)
-    cls.add(LOADING)
+    el.classList.add(CLASS.loading)
+    cls.add(CLASS.loading)
     send(op(ref))
   }
-  const patch: Patch = (el, url) => {
+  const patch: Patch = (el, to) => {
     if (!joined) return false
-    if (url) go(url)
-    // A URL of another route needs a full load; the history already has it.
-    request(el, r => [r, OP_PATCH_URL, location.href], OP_PATCH_URL, undefined, undefined, (_, e) => { if (e?.code === REFUSED) reload() })
+    if (to) go(to)
+    request(el, r => [r, OP_PATCH_URL, location.href], OP_PATCH_URL)
     return true
   }
   // Back and forward: the view follows the URL, or the page loads it in full. A change of
@@ -103,79 +119,105 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   ;(root.ownerDocument.defaultView as Window).addEventListener('popstate', () => {
     if (here() === at) return
     at = here()
-    if (!patch(root)) reload()
+    if (!patch(root) && !gone) {
+      gone = true
+      location.reload()
+    }
   })
+
+  /** A view is mounted: the join's reply, or a navigation's. */
+  const mounted = (m: MountPayload, join: boolean): void => {
+    mount = m.id
+    version = m.version
+    if (m.token) root.setAttribute(TOKEN_ATTR, token = m.token)
+    if (m.url) go(m.url)
+    if (m.title !== document.title) document.title = m.title
+    // A rejoin is connected before its render: forms recover (send what they show) before
+    // the new session's HTML replaces it. A first join is connected after: hooks mount on it.
+    if (join && joins++) state(true)
+    if (m.html !== undefined) {
+      watch(() => { morph(root, m.html as string) })
+      pristine = m.token !== undefined
+    }
+    if (join) state(true)
+  }
 
   const receive = (frame: ServerFrame): void => {
     const [r, op] = frame
     if (op === OP_PUSH) {
-      // An event the view pushed, for hooks' handleEvent and the page.
-      fire('lv:event', { event: frame[2], payload: frame[3] })
+      fire(DOM_EVENT.event, { event: frame[2], payload: frame[3] })
       return
     }
     if (op === OP_URL) return go(frame[2])
-    if (op === OP_TOKEN) {
-      token = frame[2]
-      root.setAttribute(TOKEN_ATTR, token)
-      return
-    }
     if (op === OP_TITLE) {
       document.title = frame[2]
       return
     }
     if (op === OP_REDIRECT) {
-      reloading = true
+      if (frame[3]) carryFlash(frame[3])
+      gone = true
       return location.assign(frame[2])
     }
     const entry = done(r)
     if (r && r === syncRef) syncRef = 0
     if (op === OP_ERROR) {
-      entry?.[3]?.(undefined, frame[2])
-      cls.add(ERROR)
-      fire('lv:error', { ...frame[2], ref: r })
-      if (frame[2].reload) reload()
+      const e = frame[2]
+      entry?.[3]?.(undefined, e)
+      // An event meant for a view the page no longer shows: answered, not a failure of the page.
+      if (e.code !== CODE.stale) error(e, r)
+      if (e.url) {
+        // A URL the server could not show live (not a live route, a view that failed to
+        // mount): the browser loads it, and HTTP answers.
+        gone = true
+        load(e.url)
+      } else if (e.reload) {
+        leave()
+      }
       return
     }
-    const join = r && r === joinRef
-    if (join) {
-      joinRef = 0
-      version = frame[2] as number
-      cls.remove(ERROR)
-      delay = MIN_DELAY
-      // A rejoin is connected before its render: forms recover (send what they show) before
-      // the new session's HTML replaces it. A first join is connected after: hooks mount on it.
-      if (joins++) state(true)
-    }
-    if (op === OP_HTML) {
+    // A successful reply: whatever went wrong before is over.
+    cls.remove(CLASS.error)
+    if (op === OP_MOUNT) {
+      const join = r !== 0 && r === joinRef
+      if (join) {
+        joinRef = 0
+        delay = MIN_DELAY
+      }
+      mounted(frame[2], join)
+    } else if (op === OP_HTML) {
       version = frame[2]
+      pristine = false
       watch(() => { morph(root, frame[3]) })
     } else if (syncRef) {
       // A full HTML reply is on its way: it supersedes whatever arrives before it.
     } else if (op === OP_PATCH) {
+      pristine = false
       if (frame[2] === version + 1 && watch(() => applyPatch(root, frame[3]))) version++
       else sync()
     } else if (op === OP_OK && frame[2] !== version) {
       sync()
     }
-    if (join) state(true)
     entry?.[1]?.()
-    entry?.[3]?.(frame[op === OP_OK ? 3 : 4])
+    entry?.[3]?.(op === OP_OK || op === OP_PATCH || op === OP_HTML ? frame[op === OP_OK ? 3 : 4] : undefined)
   }
 
   const open = (): void => {
     ws = new WebSocket(url)
     ws.onopen = () => {
       syncRef = 0
-      send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href }])
+      send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href, pristine }])
     }
-    ws.onmessage = m => receive(JSON.parse(m.data as string) as ServerFrame)
-    ws.onclose = () => {
-      for (const [r, [, , , , event]] of [...pending]) done(r)?.[3]?.(undefined, gone(event))
+    ws.onmessage = m => { receive(decodeServer(m.data as string)) }
+    ws.onclose = e => {
+      for (const [r, [, , , , event]] of [...pending]) done(r)?.[3]?.(undefined, down(event))
       state(false)
-      if (reloading) return
-      // A refused join (4001) says in the error frame before it whether to reload.
-      setTimeout(open, delay * (0.5 + Math.random()))
-      delay = Math.min(delay * 2, MAX_DELAY)
+      if (gone) return
+      // The server closed a healthy connection it could not keep (a client that fell behind,
+      // a missed heartbeat): rejoin at once, with full HTML. Otherwise back off and retry
+      // (a refused join said in its error frame whether to reload).
+      const now = e.code === CLOSE_SLOW_CLIENT || e.code === CLOSE_HEARTBEAT
+      setTimeout(open, now ? 0 : delay * (0.5 + Math.random()))
+      if (!now) delay = Math.min(delay * 2, MAX_DELAY)
     }
   }
   open()
@@ -183,10 +225,10 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   return [(el, event, params, after, restore, reply) => {
     if (!joined) {
       restore?.()
-      reply?.(undefined, gone(event))
-      fire('lv:error', { ...gone(event), ref: 0 })
+      reply?.(undefined, down(event))
+      fire(DOM_EVENT.error, { ...down(event), ref: 0 })
       return
     }
-    request(el, r => [r, OP_EVENT, event, params], event, after, restore, reply)
+    request(el, r => [r, OP_EVENT, mount, event, params], event, after, restore, reply)
   }, patch]
 }

@@ -28,8 +28,10 @@ export const errors = {
   // Frames and events
   FRAME_MALFORMED: createError('FST_LIVEVIEW_FRAME_MALFORMED', 'Malformed frame: %s', 400),
   FRAME_TOO_LARGE: createError('FST_LIVEVIEW_FRAME_TOO_LARGE', 'Frame of %s bytes is over the limit of %s bytes', 413),
+  FRAME_TOO_DEEP: createError('FST_LIVEVIEW_FRAME_TOO_DEEP', 'Event params nest deeper than the limit of %s levels', 400),
   PATCH_REFUSED: createError('FST_LIVEVIEW_PATCH_REFUSED', "'%s' is not a URL of this view's route '%s': navigate there with a full load", 400),
   EVENT_UNKNOWN: createError('FST_LIVEVIEW_EVENT_UNKNOWN', "View %s has no event handler '%s'", 404),
+  EVENT_STALE: createError('FST_LIVEVIEW_EVENT_STALE', "Event '%s' was sent to mount %s, but the page now shows mount %s: it did not run", 409),
   PARAMS_INVALID: createError('FST_LIVEVIEW_PARAMS_INVALID', "Invalid params for event '%s': %s", 400),
   HANDLER_FAILED: createError('FST_LIVEVIEW_HANDLER_FAILED', "Handler '%s' of view %s failed: %s", 500),
   INFO_FAILED: createError('FST_LIVEVIEW_INFO_FAILED', 'handleInfo of view %s failed: %s', 500),
@@ -39,8 +41,13 @@ export const errors = {
   MAILBOX_FULL: createError('FST_LIVEVIEW_MAILBOX_FULL', 'The session has %s messages waiting already', 503),
   SLOW_CLIENT: createError('FST_LIVEVIEW_SLOW_CLIENT', 'The client stopped reading: %s bytes waiting to be sent', 503),
   HEARTBEAT_TIMEOUT: createError('FST_LIVEVIEW_HEARTBEAT_TIMEOUT', 'The client did not answer the heartbeat', 408),
-  // Raised by the browser client only (an event while the socket is down); listed so it is documented.
-  DISCONNECTED: createError('FST_LIVEVIEW_DISCONNECTED', 'Not connected: the event was dropped', 503)
+  SHUTTING_DOWN: createError('FST_LIVEVIEW_SHUTTING_DOWN', 'The server is shutting down: the message did not run', 503),
+  MESSAGE_FAILED: createError('FST_LIVEVIEW_MESSAGE_FAILED', 'The session failed to handle the message: %s', 500),
+  // Raised by the browser client only; listed so they are documented.
+  /** An event while the socket is down. */
+  DISCONNECTED: createError('FST_LIVEVIEW_DISCONNECTED', 'Not connected: the event was dropped', 503),
+  /** The page reloaded itself too often in a short time (refused joins): it stopped. */
+  RELOAD_LIMIT: createError('FST_LIVEVIEW_RELOAD_LIMIT', 'The page reloaded %s times in %s s and stopped: reload it by hand', 503)
 } as const
 
 export type LiveViewErrorCode = ReturnType<typeof errors[keyof typeof errors]>['code']

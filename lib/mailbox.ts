@@ -35,8 +35,15 @@ export class Mailbox<T> {
   /** Drops what is waiting and refuses new messages; the running one finishes. */
   close (): void {
     this.#closed = true
+    this.drain()
+  }
+
+  /** Takes every waiting message out of the queue (the running one finishes). */
+  drain (): T[] {
+    const waiting = this.#queue.slice(this.#head)
     this.#queue.length = 0
     this.#head = 0
+    return waiting
   }
 
   /** Resolves once nothing runs or waits. */

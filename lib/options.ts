@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyRequest } from 'fastify'
 import { errors } from './errors.js'
+import { systemClock, type Clock } from './clock.js'
 import type { PubSub } from './pubsub.js'
 
 /** Limits of one connection. Every field is optional; defaults below. */
@@ -26,6 +27,14 @@ export interface LiveViewLimits {
   sendBufferBytes?: number
   /** A handler (or mount, or handleInfo) running longer than this many milliseconds is logged. Default: 1000 */
   slowHandlerMs?: number
+  /** How deep event params may nest (`{}` is 1, `{ a: [] }` 2); deeper ones are refused. Default: 32 */
+  maxDepth?: number
+  /**
+   * Milliseconds a socket closed by the server (slow client, heartbeat) stays open for its
+   * close frame to be read, before it is cut: a client that resumes reading within it sees
+   * the close code. Default: 10000
+   */
+  closeGraceMs?: number
 }
 
 /** Options of `fastify.register(liveview, options)`. */
@@ -58,6 +67,13 @@ export interface LiveViewOptions {
   limits?: LiveViewLimits
   /** Where broadcasts go between sessions (`subscribe`, `broadcast`). Default: an in-memory adapter (this process only) */
   pubsub?: PubSub
+  /**
+   * Milliseconds `app.close()` gives running handlers to finish and reply, and views'
+   * `terminate` to run, before sockets are cut. Default: 5000
+   */
+  shutdownTimeoutMs?: number
+  /** The clock sessions, tokens, rate limits and sockets read (tests pass a fake one). Default: the system clock */
+  clock?: Clock
 }
 
 export interface ResolvedLimits extends Required<LiveViewLimits> {}
@@ -74,6 +90,8 @@ export interface ResolvedOptions {
   tokenMaxAgeMs: number
   limits: ResolvedLimits
   pubsub: PubSub | undefined
+  shutdownTimeoutMs: number
+  clock: Clock
 }
 
 export const DEFAULT_LIMITS: ResolvedLimits = {
@@ -85,10 +103,12 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   heartbeatMs: 30000,
   coalesceBytes: 65536,
   sendBufferBytes: 4194304,
-  slowHandlerMs: 1000
+  slowHandlerMs: 1000,
+  maxDepth: 32,
+  closeGraceMs: 10000
 }
 
-const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub'])
+const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -173,5 +193,12 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
     fail('pubsub', 'expected an adapter with subscribe(topic, handler) and broadcast(topic, msg)')
   }
 
-  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, tokenMaxAgeMs, limits, pubsub }
+  const shutdownTimeoutMs = positiveInt('shutdownTimeoutMs', opts.shutdownTimeoutMs, 5000)
+
+  const clock = opts.clock ?? systemClock
+  for (const fn of ['now', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] as const) {
+    if (typeof clock?.[fn] !== 'function') fail('clock', `expected an object with now, setTimeout, clearTimeout, setInterval and clearInterval; ${fn} is missing`)
+  }
+
+  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, tokenMaxAgeMs, limits, pubsub, shutdownTimeoutMs, clock }
 }

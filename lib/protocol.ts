@@ -1,43 +1,41 @@
 /**
- * The wire protocol, shared by the server and the browser client.
+ * The wire protocol and every name the browser client shares with the server.
  *
- * This module must stay free of Node and DOM imports: the client bundle
- * imports it as it is. Every frame is a JSON array whose first element is
- * the message ref (a positive integer chosen by the client for its own
- * messages, 0 for messages the server starts) and whose second is the op.
+ * This module must stay free of Node and DOM imports: the client bundle imports it as it
+ * is. Frames are built and read in one place, `frames.ts`; this module holds their names
+ * and types. Every frame is a JSON array whose first element is the message ref (a
+ * positive integer chosen by the client for its own messages, 0 for messages the server
+ * starts) and whose second is the op.
  *
  * Client → server:
- * - `[ref, "join", { v, token, url }]`      first frame of a socket
- * - `[ref, "e", event, params]`            run a declared event handler
- * - `[ref, "sync"]`                        client is out of sync: send full HTML
- * - `[ref, "patch", url]`                  the page's URL changed (an lv-patch or lv-navigate
- *                                          link, back or forward): within the route, the view's
- *                                          handleParams runs; on another live route, the server
- *                                          mounts that route's view on this socket and answers
- *                                          with full HTML (version 0) and a "token" frame; a URL
- *                                          that is no live route is refused with
- *                                          FST_LIVEVIEW_PATCH_REFUSED (the client loads it)
+ * - `[ref, "join", { v, token, url, pristine? }]`  first frame of a socket; `pristine` when the
+ *                                                 live root shows exactly the render the token
+ *                                                 was signed for (nothing applied since)
+ * - `[ref, "e", mount, event, params]`             run a declared handler of the view mounted as
+ *                                                 `mount` (refused as stale for another one)
+ * - `[ref, "sync"]`                                out of sync: send full HTML
+ * - `[ref, "patch", url]`                          the page's URL changed (a link, back, forward)
  *
  * Server → client (replies carry the ref of what they answer):
- * - `[ref, "ok", version]`                  nothing changed
- * - `[ref, "p", version, patch]`            diff-dom patch (compressed keys)
- * - `[ref, "h", version, html]`             full inner HTML of the root
- * - `[ref, "err", { code, message, reload? }]`  the message failed; the session goes on
- * - `[0, "ev", event, payload]`             an event the view pushed (`pushEvent`), for hooks
- * - `[0, "url", url]`                       the view patched the URL (`pushPatch`): push it to history
- * - `[0, "title", title]`                   the page title changed
- * - `[0, "redirect", url]`                  load that URL (`redirect`)
- * - `[0, "token", token]`                   the page token of the view now mounted (after a navigation)
+ * - `[ref, "ok", version, value?]`                 nothing changed
+ * - `[ref, "p", version, patch, value?]`           a diff-dom patch (compressed keys)
+ * - `[ref, "h", version, html, value?]`            full inner HTML of the root
+ * - `[ref, "err", { code, message, reload?, url? }]`  the message failed
+ * - `[ref, "mount", { id, version, html?, token?, title, url? }]`  a view is mounted: the reply
+ *                                                 to a join (no html: the page shows it already)
+ *                                                 or a navigation (ref 0 when the view started it)
+ * - `[0, "ev", event, payload]`                    an event the view pushed (`pushEvent`)
+ * - `[0, "url", url]`                              the view patched the URL (`pushPatch`)
+ * - `[0, "title", title]`                          the page title changed
+ * - `[0, "redirect", url, flash?]`                 load that URL; `flash` is the signed carrier
+ *                                                 of the view's flash, for the next page
  *
- * When an event's handler returns a value (other than undefined), its reply carries it last:
- * `[ref, "ok", version, value]`, `[ref, "p", version, patch, value]`, `[ref, "h", version, html, value]`.
- *
- * `version` counts the updates a session has sent since join (join reply = 0).
- * A client that sees a patch whose version is not its own + 1 asks for `sync`.
+ * `value` is what an event's handler returned, when not undefined. `version` counts the
+ * updates of a session: the join is 0, each change (and each navigation) is the next one.
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -46,6 +44,52 @@ export const PREFIX = 'lv-'
 export const ROOT_ATTR = 'data-lv-root'
 export const TOKEN_ATTR = 'data-lv-token'
 export const SOCKET_ATTR = 'data-lv-socket'
+
+/** Binding attributes (without the prefix where the client builds them from a type). */
+export const ATTR = {
+  click: PREFIX + 'click',
+  clickAway: PREFIX + 'click-away',
+  submit: PREFIX + 'submit',
+  key: PREFIX + 'key',
+  value: PREFIX + 'value-',
+  debounce: PREFIX + 'debounce',
+  throttle: PREFIX + 'throttle',
+  confirm: PREFIX + 'confirm',
+  disableWith: PREFIX + 'disable-with',
+  patch: PREFIX + 'patch',
+  navigate: PREFIX + 'navigate',
+  update: PREFIX + 'update',
+  hook: PREFIX + 'hook',
+  window: PREFIX + 'window-'
+} as const
+
+/** Classes the client sets. */
+export const CLASS = {
+  connected: 'lv-connected',
+  disconnected: 'lv-disconnected',
+  loading: 'lv-loading',
+  error: 'lv-error'
+} as const
+
+/** DOM events the live root dispatches. */
+export const DOM_EVENT = {
+  connected: 'lv:connected',
+  disconnected: 'lv:disconnected',
+  error: 'lv:error',
+  event: 'lv:event'
+} as const
+
+/** Error codes the client itself reads or raises (all listed in errors.ts and the README). */
+export const CODE = {
+  disconnected: 'FST_LIVEVIEW_DISCONNECTED',
+  stale: 'FST_LIVEVIEW_EVENT_STALE',
+  reloadLimit: 'FST_LIVEVIEW_RELOAD_LIMIT'
+} as const
+
+/** The cookie that carries a redirect's flash to the next page (signed by the server, set by the client). */
+export const FLASH_COOKIE = 'lv_flash'
+/** Seconds the flash cookie lives: the next page load takes it. */
+export const FLASH_COOKIE_MAX_AGE = 60
 
 /** Client → server ops. */
 export const OP_JOIN = 'join'
@@ -58,18 +102,18 @@ export const OP_OK = 'ok'
 export const OP_PATCH = 'p'
 export const OP_HTML = 'h'
 export const OP_ERROR = 'err'
+export const OP_MOUNT = 'mount'
 export const OP_PUSH = 'ev'
 export const OP_URL = 'url'
 export const OP_TITLE = 'title'
 export const OP_REDIRECT = 'redirect'
-export const OP_TOKEN = 'token'
 
 /** WebSocket close codes the server uses (4000–4999 are the application's). */
 export const CLOSE_GOING_AWAY = 1001
 export const CLOSE_TOO_LARGE = 1009
 /** The socket did not join in time. */
 export const CLOSE_JOIN_TIMEOUT = 4000
-/** The join was refused (bad token, old protocol, unknown route); see the error frame sent before. */
+/** The join was refused (bad token, old protocol, unknown route, failed mount); see the error frame sent before. */
 export const CLOSE_JOIN_REFUSED = 4001
 /** The client stopped reading and its send buffer passed the limit. */
 export const CLOSE_SLOW_CLIENT = 4002
@@ -95,22 +139,39 @@ export type Patch = PatchAction[]
 export interface JoinPayload {
   /** Protocol version the page was built for. */
   v: number
-  /** Signed page token from the root element. */
+  /** Signed page token from the root element (or the last mount frame). */
   token: string
   /** `location.href` of the page. */
   url: string
+  /** True when the root shows exactly the render the token was signed for. */
+  pristine?: boolean
 }
 
 export interface ErrorPayload {
   code: string
   message: string
-  /** When true the page cannot recover over this socket: reload it. */
+  /** The page cannot recover over this socket: reload it. */
   reload?: boolean
+  /** Load this URL in full (a navigation the server could not do live). */
+  url?: string
+}
+
+export interface MountPayload {
+  /** The mount's id: events name it, so those meant for an earlier view are refused. */
+  id: number
+  version: number
+  /** The root's inner HTML; absent when the page shows it already (a pristine join). */
+  html?: string
+  /** The page token of this mount (after a navigation), for reconnects. */
+  token?: string
+  title: string
+  /** The page's URL now (after a navigation). */
+  url?: string
 }
 
 export type ClientFrame =
   | [ref: number, op: typeof OP_JOIN, payload: JoinPayload]
-  | [ref: number, op: typeof OP_EVENT, event: string, params: Record<string, unknown>]
+  | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>]
   | [ref: number, op: typeof OP_SYNC]
   | [ref: number, op: typeof OP_PATCH_URL, url: string]
 
@@ -119,5 +180,7 @@ export type ServerFrame =
   | [ref: number, op: typeof OP_PATCH, version: number, patch: Patch, value?: unknown]
   | [ref: number, op: typeof OP_HTML, version: number, html: string, value?: unknown]
   | [ref: number, op: typeof OP_ERROR, error: ErrorPayload]
+  | [ref: number, op: typeof OP_MOUNT, mount: MountPayload]
   | [ref: 0, op: typeof OP_PUSH, event: string, payload: unknown]
-  | [ref: 0, op: typeof OP_URL | typeof OP_TITLE | typeof OP_REDIRECT | typeof OP_TOKEN, value: string]
+  | [ref: 0, op: typeof OP_URL | typeof OP_TITLE, value: string]
+  | [ref: 0, op: typeof OP_REDIRECT, url: string, flash?: string]

@@ -5,15 +5,15 @@ export class TokenBucket {
   #tokens: number
   #last: number
 
-  constructor (rate: number, burst: number, now = performance.now()) {
+  constructor (rate: number, burst: number, now: number) {
     this.#rate = rate / 1000
     this.#burst = Math.max(burst, 1)
     this.#tokens = this.#burst
     this.#last = now
   }
 
-  /** Takes one token; false when the bucket is empty. */
-  take (now = performance.now()): boolean {
+  /** Takes one token at `now` (milliseconds); false when the bucket is empty. */
+  take (now: number): boolean {
     this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#rate)
     this.#last = now
     if (this.#tokens < 1) return false

@@ -76,6 +76,9 @@ export function checkView (View: LiveViewClass, templates: Templates): ViewEntry
   return { View, name, template: View.template, title: View.title ?? name, events }
 }
 
+/** A live route found for a URL: its pattern, its view, and the URL's params. */
+export interface RouteMatch { pattern: string, entry: ViewEntry, params: Params }
+
 /** Live routes by URL pattern, matched the way Fastify matches them. */
 export class Registry {
   readonly #router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: false })
@@ -90,7 +93,7 @@ export class Registry {
   get size (): number { return this.#patterns.size }
 
   /** Finds the live route of a page path; params are the route's merged with the query string. */
-  match (url: URL): { pattern: string, entry: ViewEntry, params: Params } | undefined {
+  match (url: URL): RouteMatch | undefined {
     const found = this.#router.find('GET', url.pathname)
     if (found === null) return undefined
     const store = found.store as { pattern: string, entry: ViewEntry }

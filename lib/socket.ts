@@ -1,15 +1,16 @@
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
+import { unref } from './clock.js'
 import { errors } from './errors.js'
-import {
-  CLOSE_GOING_AWAY, CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIENT, CLOSE_TOO_LARGE, OP_ERROR
-} from './protocol.js'
+import { errorFrame } from './frames.js'
+import { CLOSE_GOING_AWAY, CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIENT, CLOSE_TOO_LARGE } from './protocol.js'
 import type { Runtime } from './runtime.js'
-import { Session, type Transport } from './session.js'
+import { Session, type Transport } from './session/actor.js'
 
 const kAlive = Symbol('fastify-liveview.alive')
 const kLink = Symbol('fastify-liveview.link')
-type LiveSocket = WebSocket & { [kAlive]?: boolean, [kLink]?: SocketTransport }
+const kClosing = Symbol('fastify-liveview.closing')
+type LiveSocket = WebSocket & { [kAlive]?: boolean, [kLink]?: SocketTransport, [kClosing]?: boolean }
 
 /**
  * The transport of one socket. Its listeners are shared functions that find it through the
@@ -19,7 +20,7 @@ class SocketTransport implements Transport {
   readonly socket: LiveSocket
   readonly rt: Runtime
   session!: Session
-  joinTimer: NodeJS.Timeout | undefined
+  joinTimer: unknown
 
   constructor (rt: Runtime, socket: LiveSocket) {
     this.rt = rt
@@ -28,38 +29,39 @@ class SocketTransport implements Transport {
 
   send (frame: string): void {
     const socket = this.socket
-    if (socket.readyState !== socket.OPEN) return
+    if (socket.readyState !== socket.OPEN || socket[kClosing] === true) return
     socket.send(frame)
     if (socket.bufferedAmount > this.rt.options.limits.sendBufferBytes) {
       const err = new errors.SLOW_CLIENT(socket.bufferedAmount)
       this.session.log.warn({ code: err.code }, err.message)
-      closeSocket(socket, CLOSE_SLOW_CLIENT, err.code)
+      closeSocket(this.rt, socket, CLOSE_SLOW_CLIENT, err.code)
     }
   }
 
   backlog (): number { return this.socket.bufferedAmount }
 
-  close (code: number, reason: string): void { closeSocket(this.socket, code, reason) }
+  close (code: number, reason: string): void { closeSocket(this.rt, this.socket, code, reason) }
 
   /** The session joined (or ended): the join deadline is over. */
   joined (): void {
-    clearTimeout(this.joinTimer)
+    this.rt.clock.clearTimeout(this.joinTimer)
     this.joinTimer = undefined
   }
 }
 
 function onMessage (this: LiveSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
   const link = this[kLink] as SocketTransport
+  if (this[kClosing] === true) return
   const { maxFrameBytes } = link.rt.options.limits
   const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength
   if (size > maxFrameBytes) {
     const err = new errors.FRAME_TOO_LARGE(size, maxFrameBytes)
     link.session.log.warn({ code: err.code }, err.message)
-    closeSocket(this, CLOSE_TOO_LARGE, err.code)
+    closeSocket(link.rt, this, CLOSE_TOO_LARGE, err.code)
     return
   }
   if (isBinary) {
-    this.send(JSON.stringify([0, OP_ERROR, { code: 'FST_LIVEVIEW_FRAME_MALFORMED', message: 'Malformed frame: binary frames are not accepted' }]))
+    link.send(errorFrame(0, { code: 'FST_LIVEVIEW_FRAME_MALFORMED', message: 'Malformed frame: binary frames are not accepted' }))
     return
   }
   link.session.receive(data.toString())
@@ -84,56 +86,81 @@ function onJoinDeadline (link: SocketTransport): void {
   if (session.joined || session.closed) return
   const err = new errors.JOIN_TIMEOUT(link.rt.options.limits.joinTimeoutMs)
   session.log.info({ code: err.code }, err.message)
-  closeSocket(socket, CLOSE_JOIN_TIMEOUT, err.code)
+  closeSocket(link.rt, socket, CLOSE_JOIN_TIMEOUT, err.code)
 }
 
 /** Connects one WebSocket to a new session: frames in, replies out, limits and liveness. */
-export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyRequest): Session {
+export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyRequest, clients?: Set<WebSocket>): Session {
   const link = new SocketTransport(rt, socket)
   link.session = new Session(rt, link, request)
   socket[kLink] = link
   socket[kAlive] = true
   rt.sockets.add(socket)
+  // The plugin ends its own sockets at shutdown (handlers finish, then 1001): an app's own
+  // @fastify/websocket `preClose` must not cut them first.
+  clients?.delete(socket)
   // Attached synchronously: frames that arrive before the handler returns are not lost.
   socket.on('message', onMessage)
   socket.on('pong', onPong)
   socket.on('error', onError)
   socket.once('close', onClose)
-  link.joinTimer = setTimeout(onJoinDeadline, rt.options.limits.joinTimeoutMs, link)
+  link.joinTimer = rt.clock.setTimeout(() => { onJoinDeadline(link) }, rt.options.limits.joinTimeoutMs)
+  unref(link.joinTimer)
   return link.session
 }
 
 /** Pings every socket each `heartbeatMs`; one that did not answer the last ping is closed. */
-export function startHeartbeat (rt: Runtime): NodeJS.Timeout {
-  const timer = setInterval(() => {
+export function startHeartbeat (rt: Runtime): unknown {
+  const timer = rt.clock.setInterval(() => {
     for (const ws of rt.sockets as Set<LiveSocket>) {
-      if (ws.readyState !== ws.OPEN) continue
+      if (ws.readyState !== ws.OPEN || ws[kClosing] === true) continue
       if (ws[kAlive] === false) {
         rt.log.info({ code: 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT' }, 'live view socket missed its heartbeat')
-        ws.close(CLOSE_HEARTBEAT, 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT')
-        ws.terminate()
+        closeSocket(rt, ws, CLOSE_HEARTBEAT, 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT')
         continue
       }
       ws[kAlive] = false
       ws.ping()
     }
   }, rt.options.limits.heartbeatMs)
-  timer.unref()
+  unref(timer)
   return timer
 }
 
-/** Closes every socket with 1001 ("going away"), then ends those that do not finish in time. */
-export async function closeAll (clients: Iterable<WebSocket>, graceMs = 100): Promise<void> {
-  const open = [...clients]
-  for (const ws of open) ws.close(CLOSE_GOING_AWAY, 'server shutting down')
-  if (open.length === 0) return
+/**
+ * Ends every live session for `app.close()`: waiting events are refused, running handlers
+ * get until `shutdownTimeoutMs` to finish and reply, each socket then closes with 1001 and
+ * each view's `terminate` is awaited (within the same timeout). Sockets that never joined,
+ * or that do not finish their close handshake, are cut after a short grace.
+ */
+export function shutdown (rt: Runtime): Promise<void> {
+  if (rt.stopping === undefined) {
+    rt.closing = true
+    const deadline = rt.clock.now() + rt.options.shutdownTimeoutMs
+    rt.stopping = Promise.all([...rt.sessions].map(async (s) => { await s.shutdown(deadline) })).then(async () => { await closeAll(rt) })
+  }
+  return rt.stopping
+}
+
+/** Closes every socket left with 1001 ("going away"), then ends those that do not finish in time. */
+async function closeAll (rt: Runtime, graceMs = 100): Promise<void> {
+  const open = [...rt.sockets]
+  for (const ws of open) if (ws.readyState === ws.OPEN) ws.close(CLOSE_GOING_AWAY, 'server shutting down')
+  if (open.every((ws) => ws.readyState === ws.CLOSED)) return
   await new Promise((resolve) => setTimeout(resolve, graceMs))
   for (const ws of open) if (ws.readyState !== ws.CLOSED) ws.terminate()
 }
 
-function closeSocket (socket: WebSocket, code: number, reason: string): void {
-  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) return
+/**
+ * Closes a socket with a code, then cuts it after `closeGraceMs`: a client that is not
+ * reading now still finds the close frame (and its code) behind what was queued, if it
+ * resumes reading in time. The session ends at once; nothing more is sent or read.
+ */
+function closeSocket (rt: Runtime, socket: LiveSocket, code: number, reason: string): void {
+  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED || socket[kClosing] === true) return
+  socket[kClosing] = true
   socket.close(code, reason)
-  // A client that does not read will not answer the close handshake either.
-  setTimeout(() => { socket.terminate() }, 1000).unref()
+  void socket[kLink]?.session.close(rt.closing ? 'shutdown' : 'closed')
+  const timer = rt.clock.setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate() }, rt.options.limits.closeGraceMs)
+  unref(timer)
 }

@@ -41,36 +41,30 @@ export function defineEvents<V> (events: EventDeclarations<V>): EventDeclaration
 /** Why a session ended, as `terminate(reason)` gets it. */
 export type TerminateReason = 'closed' | 'shutdown' | 'error'
 
-/** @internal Per-instance runtime data, kept off the view's own fields (so rollback never touches it). */
+/** @internal Where a view instance reaches its runtime (kept off its own fields, so rollback never touches it). */
 export const kLive = Symbol('fastify-liveview.live')
 
-/** @internal */
-export interface LiveInternals {
-  connected: boolean
-  sessionId: string
-  request: FastifyRequest
-  /** The session of a connected view. */
-  session: SessionApi | undefined
-  pubsub: { broadcast: (topic: string, msg: unknown) => void | Promise<void> }
-  /** The page title set by the view (undefined: the class's). */
+/**
+ * @internal What a view asks of the runtime: the mounted view that owns it. Once that view
+ * has ended (a navigation away, the end of the session) every call is a no-op.
+ */
+export interface ViewPort {
+  readonly connected: boolean
+  readonly sessionId: string
+  readonly request: FastifyRequest
   title: string | undefined
-  /** Flash messages shown by the next render, cleared before the next event. */
-  flash: Record<string, string>
-}
-
-/** @internal What a view asks of its session. */
-export interface SessionApi {
-  info: (msg: unknown) => boolean
+  readonly flash: Record<string, string>
+  putFlash: (kind: string, message: string) => void
+  sendInfo: (msg: unknown) => boolean
   push: (event: string, payload: unknown) => boolean
   subscribe: (topic: string) => boolean
   unsubscribe: (topic: string) => boolean
+  broadcast: (topic: string, msg: unknown) => void | Promise<void>
   timer: (ms: number, msg: unknown, repeat: boolean) => () => void
   patchUrl: (url: string) => void
   navigate: (url: string) => void
   redirect: (url: string) => void
 }
-
-const noop = (): void => {}
 
 /** @internal No flash: shared, so an idle view holds no object of its own. */
 export const NO_FLASH: Record<string, string> = Object.freeze({}) as Record<string, string>
@@ -98,7 +92,7 @@ export abstract class LiveView {
   static events?: Record<string, EventSpec>
 
   /** @internal */
-  declare [kLive]: LiveInternals
+  declare [kLive]: ViewPort
 
   /** False during the HTTP render, true once the page's socket has joined. */
   get connected (): boolean { return this[kLive].connected }
@@ -115,40 +109,40 @@ export abstract class LiveView {
    * page as a diff. Returns false (and drops the message) when the session is not
    * connected, is closed, or its mailbox is full.
    */
-  sendInfo (msg: unknown): boolean { return this[kLive].session?.info(msg) ?? false }
+  sendInfo (msg: unknown): boolean { return this[kLive].sendInfo(msg) }
 
   /**
    * Pushes an event to the page's hooks (their `handleEvent(event, callback)`), with a
    * JSON-serialisable payload. Pushed from a handler, it reaches the page after that event's
    * update, and is dropped if the handler fails. Returns false when not connected.
    */
-  pushEvent (event: string, payload?: unknown): boolean { return this[kLive].session?.push(event, payload) ?? false }
+  pushEvent (event: string, payload?: unknown): boolean { return this[kLive].push(event, payload) }
 
   /**
    * Subscribes this session to a PubSub topic: every message broadcast on it reaches
    * `handleInfo(msg)` through the mailbox. Unsubscribed when the session ends. Returns false
    * when not connected (the HTTP render): subscribe in `mount` when `this.connected`.
    */
-  subscribe (topic: string): boolean { return this[kLive].session?.subscribe(topic) ?? false }
+  subscribe (topic: string): boolean { return this[kLive].subscribe(topic) }
 
   /** Ends a subscription. Returns false when there was none. */
-  unsubscribe (topic: string): boolean { return this[kLive].session?.unsubscribe(topic) ?? false }
+  unsubscribe (topic: string): boolean { return this[kLive].unsubscribe(topic) }
 
   /**
    * Broadcasts `msg` on a topic: every subscribed session (of every process, with a shared
    * adapter) gets it in `handleInfo`, this one too if subscribed. Works connected or not.
    */
-  broadcast (topic: string, msg: unknown): void | Promise<void> { return this[kLive].pubsub.broadcast(topic, msg) }
+  broadcast (topic: string, msg: unknown): void | Promise<void> { return this[kLive].broadcast(topic, msg) }
 
   /**
    * Sends `msg` to this view's `handleInfo` every `ms` milliseconds while the session lives.
    * A tick that finds the previous one still waiting is skipped: ticks never pile up.
    * Returns what cancels it (a no-op when not connected).
    */
-  every (ms: number, msg: unknown): () => void { return this[kLive].session?.timer(ms, msg, true) ?? noop }
+  every (ms: number, msg: unknown): () => void { return this[kLive].timer(ms, msg, true) }
 
   /** Sends `msg` to this view's `handleInfo` once, after `ms` milliseconds. Returns what cancels it. */
-  after (ms: number, msg: unknown): () => void { return this[kLive].session?.timer(ms, msg, false) ?? noop }
+  after (ms: number, msg: unknown): () => void { return this[kLive].timer(ms, msg, false) }
 
   /**
    * The page title. Set it (in mount, a handler, handleInfo) and the layout's `<title>` and
@@ -162,10 +156,7 @@ export abstract class LiveView {
    * `it.flash`, unless `context()` returns its own `flash`), and it is gone after the user's
    * next event or URL change.
    */
-  putFlash (kind: string, message: string): void {
-    const live = this[kLive]
-    live.flash = { ...live.flash, [kind]: message }
-  }
+  putFlash (kind: string, message: string): void { this[kLive].putFlash(kind, message) }
 
   /** The flash messages to show now, by kind. */
   get flash (): Readonly<Record<string, string>> { return this[kLive].flash }
@@ -176,7 +167,7 @@ export abstract class LiveView {
    * URL's params and the browser's history gets the URL. A URL of another route throws
    * FST_LIVEVIEW_PATCH_REFUSED. Ignored when not connected.
    */
-  pushPatch (url: string): void { this[kLive].session?.patchUrl(url) }
+  pushPatch (url: string): void { this[kLive].patchUrl(url) }
 
   /**
    * Goes to another live route without a page load: after the current handler, this view
@@ -184,10 +175,10 @@ export abstract class LiveView {
    * history gets the URL. A URL that is no live route throws FST_LIVEVIEW_PATCH_REFUSED: use
    * `redirect` for those. Ignored when not connected.
    */
-  pushNavigate (url: string): void { this[kLive].session?.navigate(url) }
+  pushNavigate (url: string): void { this[kLive].navigate(url) }
 
   /** Makes the browser load `url` (a full page load), e.g. after a sign-out. Ignored when not connected. */
-  redirect (url: string): void { this[kLive].session?.redirect(url) }
+  redirect (url: string): void { this[kLive].redirect(url) }
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>

@@ -253,9 +253,13 @@ t.test('lv-disable-with: disabled with its text while pending, restored on reply
   await page.waitForFunction(() => !(document.getElementById('sb') as HTMLButtonElement).disabled)
   t.equal(await page.textContent('#sb'), 'Send')
 
-  // An error reply restores it too.
+  // An error reply restores it too. (lv-error may be gone again by the time we look: the
+  // next successful reply clears it, so wait for the event.)
+  const failed = page.evaluate(() => new Promise((resolve) => {
+    document.querySelector('[data-lv-root]')!.addEventListener('lv:error', (e) => { resolve((e as CustomEvent<{ code: string }>).detail.code) }, { once: true })
+  }))
   await page.click('#fail')
-  await page.waitForSelector('[data-lv-root].lv-error')
+  t.equal(await failed, 'FST_LIVEVIEW_HANDLER_FAILED')
   await page.waitForFunction(() => !(document.getElementById('fail') as HTMLButtonElement).disabled)
   t.equal(await page.textContent('#fail'), 'Try')
   t.same(errors, [], 'no console errors')

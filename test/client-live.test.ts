@@ -10,12 +10,22 @@ const window = new Window({ url: 'https://example.test/page?x=1' })
 const document = window.document
 t.teardown(() => window.happyDOM.close())
 let reloads = 0
-const location = { protocol: 'https:', host: 'example.test', href: 'https://example.test/page?x=1', reload () { reloads++ } }
+let assigned: string[] = []
+const location = {
+  protocol: 'https:',
+  host: 'example.test',
+  href: 'https://example.test/page?x=1',
+  reload () { reloads++ },
+  assign (url: string) { assigned.push(url) }
+}
+const history = { pushState (_s: unknown, _t: string, url: string) { location.href = new URL(url, location.href).href } }
 // The client reads these as globals, as in a browser.
 Object.assign(globalThis, {
-  document, location, WebSocket: FakeSocket,
+  document, location, history, WebSocket: FakeSocket, sessionStorage: window.sessionStorage,
   CustomEvent: window.CustomEvent, FormData: window.FormData
 })
+const JOIN = { v: 2, token: 'tok', url: 'https://example.test/page?x=1' }
+const mount = (ref: number, extra: Record<string, unknown> = {}): Frame => [ref, 'mount', { id: 1, version: 0, title: '', ...extra }]
 // No jitter: each reconnect waits half its delay (100 ms first).
 Math.random = () => 0
 
@@ -37,7 +47,7 @@ async function boot (inner: string) {
 async function joined (inner: string) {
   const page = await boot(inner)
   page.ws.open()
-  page.ws.receive([1, 'ok', 0])
+  page.ws.receive(mount(1))
   return page
 }
 
@@ -49,9 +59,9 @@ t.test('joins over one socket to the root\'s path with its token', async t => {
   t.equal(ws.url, 'wss://example.test/_live/ws')
   t.same(ws.sent, [])
   ws.open()
-  t.same(ws.sent, [[1, 'join', { v: 1, token: 'tok', url: 'https://example.test/page?x=1' }]])
+  t.same(ws.sent, [[1, 'join', { ...JOIN, pristine: true }]], 'pristine: the page shows the render its token was signed for')
   t.equal(classes(), '', 'not connected before the join reply')
-  ws.receive([1, 'ok', 0])
+  ws.receive(mount(1))
   t.equal(classes(), 'lv-connected')
   t.same(events, [['lv:connected', null]])
 })
@@ -61,7 +71,7 @@ t.test('the join reply may bring the page as full HTML', async t => {
   const input = root.querySelector('input') as unknown as { value: string }
   input.value = 'typed early'
   ws.open()
-  ws.receive([1, 'h', 0, '<p>new</p><input name="q" value="">'])
+  ws.receive(mount(1, { html: '<p>new</p><input name="q" value="">' }))
   t.equal(root.querySelector('p')!.textContent, 'new')
   t.equal(root.querySelector('input'), input as unknown)
   t.equal(input.value, 'typed early')
@@ -72,7 +82,7 @@ t.test('the join reply may bring the page as full HTML', async t => {
 t.test('lv-click sends the event with lv-value-* params; lv-loading until the reply', async t => {
   const { root, ws, classes } = await joined('<button lv-click="inc" lv-value-id="7" lv-value-foo-bar="x"><b>+</b></button><span>0</span>')
   click('b')
-  t.same(ws.sent.at(-1), [2, 'e', 'inc', { id: '7', 'foo-bar': 'x' }])
+  t.same(ws.sent.at(-1), [2, 'e', 1, 'inc', { id: '7', 'foo-bar': 'x' }], 'for mount 1')
   t.equal(classes(), 'lv-connected lv-loading')
   t.ok(root.querySelector('button')!.classList.contains('lv-loading'))
   ws.receive([2, 'p', 1, [{ 14: 3, 15: [1, 0], 17: '1' }]])
@@ -115,7 +125,7 @@ t.test('lv-submit sends the form\'s fields; repeated names become arrays', async
   t.ok(submit.defaultPrevented)
   // (A multiple select gives an array the same way in browsers; happy-dom 21's FormData
   // only serialises its first selected option.)
-  t.same(ws.sent.at(-1), [2, 'e', 'save', { name: 'Ada', tags: ['a', 'b'], pick: 'y', kind: 'user' }])
+  t.same(ws.sent.at(-1), [2, 'e', 1, 'save', { name: 'Ada', tags: ['a', 'b'], pick: 'y', kind: 'user' }])
   t.ok(form.classList.contains('lv-loading'))
 })
 
@@ -127,16 +137,18 @@ t.test('lv-change sends the form with _target, or a lone field\'s value', async 
     <input name="plain">`)
   const change = (sel: string) => root.querySelector(sel)!.dispatchEvent(new window.Event('change', { bubbles: true }))
   change('[name=b]')
-  t.same(ws.sent.at(-1), [2, 'e', 'validate', { a: '1', b: '2', _target: 'b' }])
+  t.same(ws.sent.at(-1), [2, 'e', 1, 'validate', { a: '1', b: '2', _target: 'b' }])
   change('[name=solo]')
-  t.same(ws.sent.at(-1), [3, 'e', 'pick', { solo: 's', _target: 'solo', row: '3' }])
+  t.same(ws.sent.at(-1), [3, 'e', 1, 'pick', { solo: 's', _target: 'solo', row: '3' }])
   change('[name=flag]')
-  t.same(ws.sent.at(-1), [4, 'e', 'flag', { _target: 'flag' }], 'an unticked box sends no value')
+  t.same(ws.sent.at(-1), [4, 'e', 1, 'flag', { _target: 'flag' }], 'an unticked box sends no value')
   change('[name=plain]')
   t.equal(ws.sent.length, 4, 'no lv-change, no event')
 })
 
 t.test('err replies: lv:error on the root, lv-error, and a reload when asked', async t => {
+  sessionStorage.clear()
+  reloads = 0
   const { ws, events, classes } = await joined('<button lv-click="boom">x</button>')
   click('button')
   ws.receive([2, 'err', { code: 'FST_LIVEVIEW_HANDLER', message: 'boom' }])
@@ -149,6 +161,100 @@ t.test('err replies: lv:error on the root, lv-error, and a reload when asked', a
   ws.close(4001)
   await sleep(150)
   t.equal(FakeSocket.all.length, sockets, 'no reconnect while reloading')
+})
+
+t.test('lv-error stays only until the next successful reply', async t => {
+  const { ws, classes } = await joined('<button lv-click="x">x</button><p>a</p>')
+  click('button')
+  ws.receive([2, 'err', { code: 'FST_LIVEVIEW_HANDLER_FAILED', message: 'no' }])
+  t.equal(classes(), 'lv-connected lv-error')
+  click('button')
+  ws.receive([3, 'ok', 0])
+  t.equal(classes(), 'lv-connected', 'an ok clears it')
+  click('button')
+  ws.receive([4, 'err', { code: 'FST_LIVEVIEW_HANDLER_FAILED', message: 'no' }])
+  ws.receive([0, 'p', 1, [{ 14: 3, 15: [1, 0], 17: 'b' }]])
+  t.equal(classes(), 'lv-connected', 'so does an update')
+})
+
+t.test('an event the server refused as stale (meant for a view no longer shown) is no page error', async t => {
+  const { ws, events, classes } = await joined('<button lv-click="x">x</button>')
+  click('button')
+  t.equal(classes(), 'lv-connected lv-loading')
+  ws.receive([2, 'err', { code: 'FST_LIVEVIEW_EVENT_STALE', message: 'stale' }])
+  t.equal(classes(), 'lv-connected', 'answered (no lv-loading), and no lv-error')
+  t.notOk(events.some(([type]) => type === 'lv:error'), 'no lv:error')
+})
+
+t.test('a refused rejoin reloads at most 3 times in 30 s, then stops with lv-error and lv:error', async t => {
+  sessionStorage.clear()
+  reloads = 0
+  for (let i = 1; i <= 4; i++) {
+    // Each boot is the page after a reload: the same tab, the same sessionStorage.
+    const { ws, events, classes } = await boot('<p>x</p>')
+    ws.open()
+    ws.receive([1, 'err', { code: 'FST_LIVEVIEW_TOKEN_INVALID', message: 'forged or rotated', reload: true }])
+    ws.close(4001)
+    if (i <= 3) {
+      t.equal(reloads, i, `refusal ${i}: a reload`)
+    } else {
+      t.equal(reloads, 3, 'the fourth refusal does not reload')
+      t.equal(classes(), 'lv-disconnected lv-error')
+      t.match(events.at(-1), ['lv:error', { code: 'FST_LIVEVIEW_RELOAD_LIMIT' }])
+      const sockets = FakeSocket.all.length
+      await sleep(250)
+      t.equal(FakeSocket.all.length, sockets, 'and no more reconnects')
+    }
+  }
+  sessionStorage.clear()
+})
+
+t.test('a rejoin after updates tells the server the page is not pristine; after a navigation it is again', async t => {
+  const { ws } = await joined('<p>a</p>')
+  ws.receive([0, 'p', 1, [{ 14: 3, 15: [0, 0], 17: 'b' }]])
+  ws.close(1006)
+  await sleep(150)
+  const again = FakeSocket.all.at(-1)!
+  again.open()
+  t.same(again.sent, [[2, 'join', { ...JOIN, pristine: false }]], 'an update was applied: the server sends full HTML')
+  again.receive(mount(2, { html: '<p>b</p>' }))
+  again.receive([0, 'mount', { id: 2, version: 1, html: '<p>other</p>', token: 'tok2', title: 'Other', url: 'https://example.test/other' }])
+  t.equal(document.title, 'Other')
+  location.href = 'https://example.test/page?x=1'
+  again.close(1006)
+  await sleep(350)
+  const third = FakeSocket.all.at(-1)!
+  third.open()
+  t.same(third.sent.at(-1), [3, 'join', { ...JOIN, token: 'tok2', pristine: true }], 'the navigation\'s token, and its render is what the page shows')
+})
+
+t.test('close codes: 4002 and 4003 rejoin at once; a shutdown (1001) backs off', async t => {
+  for (const code of [4002, 4003]) {
+    const { ws } = await joined('<p>a</p>')
+    const count = FakeSocket.all.length
+    ws.close(code)
+    await sleep(5)
+    t.equal(FakeSocket.all.length, count + 1, `${code}: a new socket at once`)
+  }
+  const { ws } = await joined('<p>a</p>')
+  const count = FakeSocket.all.length
+  ws.close(1001)
+  await sleep(5)
+  t.equal(FakeSocket.all.length, count, '1001: not at once')
+  await sleep(150)
+  t.equal(FakeSocket.all.length, count + 1, 'after the backoff')
+})
+
+t.test('a redirect keeps the flash it carries in a cookie for the next page, and leaves', async t => {
+  assigned = []
+  const { ws } = await joined('<p>a</p>')
+  ws.receive([0, 'redirect', '/done', 'signed.flash'])
+  t.same(assigned, ['/done'])
+  t.match(document.cookie, /lv_flash=signed\.flash/)
+  const count = FakeSocket.all.length
+  ws.close(1000)
+  await sleep(150)
+  t.equal(FakeSocket.all.length, count, 'no reconnect while leaving')
 })
 
 t.test('reconnects with backoff; events while disconnected are dropped', async t => {
@@ -170,10 +276,10 @@ t.test('reconnects with backoff; events while disconnected are dropped', async t
   const third = FakeSocket.all.at(-1)!
   t.not(third, second)
   third.open()
-  t.same(third.sent, [[2, 'join', { v: 1, token: 'tok', url: 'https://example.test/page?x=1' }]], 'the same token')
-  third.receive([2, 'h', 0, '<button lv-click="inc">+</button>'])
+  t.same(third.sent, [[2, 'join', { ...JOIN, pristine: true }]], 'the same token')
+  third.receive(mount(2, { html: '<button lv-click="inc">+</button>' }))
   t.equal(classes(), 'lv-connected')
   t.same(events.filter(([type]) => type === 'lv:connected').length, 2)
   click('button')
-  t.same(third.sent.at(-1), [3, 'e', 'inc', {}])
+  t.same(third.sent.at(-1), [3, 'e', 1, 'inc', {}])
 })

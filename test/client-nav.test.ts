@@ -58,7 +58,7 @@ async function joined (inner: string) {
   await import(`data:text/javascript;base64,${Buffer.from(`${client}//${++boots}`).toString('base64')}`)
   const ws = FakeSocket.all.at(-1)!
   ws.open()
-  ws.receive([1, 'ok', 0])
+  ws.receive([1, 'mount', { id: 1, version: 0, title: document.title }])
   return { root, ws, errors, classes: () => [...root.classList].sort().join(' ') }
 }
 
@@ -120,7 +120,7 @@ t.test('clicks the browser must handle are not intercepted', async t => {
   next.addEventListener('click', early)
   click(next)
   next.removeEventListener('click', early)
-  t.same(ws.sent, [[1, 'join', { v: 1, token: 'tok', url: START }]], 'nothing sent')
+  t.same(ws.sent, [[1, 'join', { v: 2, token: 'tok', url: START, pristine: true }]], 'nothing sent')
   t.same(pushed, [], 'no history entry')
   t.equal(location.href, START)
 })
@@ -154,8 +154,8 @@ t.test('a patch refused (another route\'s URL) loads the page in full', async t 
   const { ws, errors } = await joined('<p>x</p>')
   popstate('https://example.test/other')
   t.same(ws.sent.at(-1), [2, 'patch', 'https://example.test/other'])
-  ws.receive([2, 'err', { code: 'FST_LIVEVIEW_PATCH_REFUSED', message: 'not this route', reload: true }])
-  t.equal(reloads, 1, 'one reload, of the URL the page is at')
+  ws.receive([2, 'err', { code: 'FST_LIVEVIEW_PATCH_REFUSED', message: 'not this route', url: 'https://example.test/other' }])
+  t.equal(reloads, 1, 'one load, of the URL the page is at (the history entry the client pushed)')
   t.equal(location.href, 'https://example.test/other')
   t.match(errors, [{ code: 'FST_LIVEVIEW_PATCH_REFUSED', ref: 2 }])
   const sockets = FakeSocket.all.length
@@ -190,9 +190,9 @@ t.test('a rejoin sends the URL the page is at now', async t => {
   const again = FakeSocket.all.at(-1)!
   t.not(again, ws)
   again.open()
-  t.same(again.sent, [[3, 'join', { v: 1, token: 'tok', url: 'https://example.test/items?page=2' }]])
+  t.same(again.sent, [[3, 'join', { v: 2, token: 'tok', url: 'https://example.test/items?page=2', pristine: true }]])
   t.equal(reloads, 0, 'the patch that the close ended does not reload')
-  again.receive([3, 'h', 0, '<ul><li>2</li></ul>'])
+  again.receive([3, 'mount', { id: 1, version: 0, html: '<ul><li>2</li></ul>', title: '' }])
   t.equal(root.querySelector('li')!.textContent, '2', 'the new session renders that URL')
 })
 

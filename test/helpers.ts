@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { WebSocket } from 'ws'
-import liveview, { type LiveViewOptions } from '../plugin.js'
+import liveview, { PROTOCOL_VERSION, type LiveViewOptions } from '../plugin.js'
 
 export const viewsRoot = new URL('./fixtures/views/', import.meta.url)
 export const SECRET = 'test-secret-that-is-long-enough-0123456789'
@@ -38,12 +38,16 @@ export class WireClient {
   readonly frames: Frame[] = []
   #waiters: Array<() => void> = []
   #ref = 0
+  /** The mount the last join or navigation answered with: events name it. */
+  mount = 0
   closed: Promise<{ code: number, reason: string }>
 
   constructor (ws: WebSocket) {
     this.ws = ws
     ws.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()) as Frame)
+      const frame = JSON.parse(data.toString()) as Frame
+      if (frame[1] === 'mount') this.mount = (frame[2] as { id: number }).id
+      this.frames.push(frame)
       for (const w of this.#waiters.splice(0)) w()
     })
     this.closed = new Promise((resolve) => {
@@ -71,15 +75,17 @@ export class WireClient {
 
   reply (ref: number): Promise<Frame> { return this.waitFor((f) => f[0] === ref) }
 
-  async join (token: string, url: string, v = 1): Promise<Frame> {
+  /** Joins as a page that shows the render its token was signed for (unless `pristine` is false). */
+  async join (token: string, url: string, { v = PROTOCOL_VERSION, pristine = true } = {}): Promise<Frame> {
     const ref = this.nextRef()
-    this.send([ref, 'join', { v, token, url }])
+    this.send([ref, 'join', { v, token, url, pristine }])
     return await this.reply(ref)
   }
 
+  /** Sends an event to the mount the page shows. */
   async event (name: string, params: Record<string, unknown> = {}): Promise<Frame> {
     const ref = this.nextRef()
-    this.send([ref, 'e', name, params])
+    this.send([ref, 'e', this.mount, name, params])
     return await this.reply(ref)
   }
 

@@ -1,12 +1,17 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { WebSocket } from 'ws'
-import liveview, { LiveView, defineEvents, type Params } from '../plugin.js'
+import liveview, { LiveView, PROTOCOL_VERSION, defineEvents, type Params } from '../plugin.js'
+import { systemClock } from '../lib/clock.js'
 import { Tokens } from '../lib/tokens.js'
 import { Counter } from './fixtures/views.js'
 import { SECRET, WireClient, buildApp, connect, rootHtml, tokenOf, viewsRoot, type Frame } from './helpers.js'
 
 const errorOf = (f: Frame) => f[2] as { code: string, message: string, reload?: boolean }
+const mountOf = (f: Frame) => { if (f[1] !== 'mount') throw new Error(`not a mount: ${JSON.stringify(f)}`); return f[2] as { id: number, version: number, html?: string, title: string } }
+/** A clock stuck at `at`. */
+const frozen = (at: number) => ({ ...systemClock, now: () => at })
+const v = PROTOCOL_VERSION
 
 class Todo extends LiveView {
   static template = 'todo'
@@ -64,11 +69,19 @@ t.test('join: a render equal to the HTTP one costs an ack; a different one sends
     context () { return { count: this.count } }
   }
   const app = await buildApp(t, {}, (app) => { app.liveView('/counter', Counter).liveView('/clock', Clock) })
-  t.same((await connect(t, app, '/counter')).join, [1, 'ok', 0])
+  t.same((await connect(t, app, '/counter')).join, [1, 'mount', { id: 1, version: 0, title: 'Counter' }], 'no html: the page shows it')
   const { join } = await connect(t, app, '/clock')
-  t.equal(join[1], 'h')
-  t.equal(join[2], 0)
-  t.match(join[3] as string, /<strong id="count">2<\/strong>/)
+  t.equal(mountOf(join).version, 0)
+  t.match(mountOf(join).html, /<strong id="count">2<\/strong>/)
+})
+
+t.test('rejoin after updates shows the server\'s state: a join that is not pristine always gets full HTML', async (t) => {
+  const app = await buildApp(t, {}, (app) => { app.liveView('/counter', Counter) })
+  const page = await app.inject('/counter')
+  const client = new WireClient(await app.injectWS('/_live/ws'))
+  t.teardown(() => { client.close() })
+  const join = mountOf(await client.join(tokenOf(page.body), 'http://localhost/counter', { pristine: false }))
+  t.match(join.html, /<strong id="count">0<\/strong>/, 'the same render as the token\'s, sent all the same: the page may show later state')
 })
 
 t.test('join refusals: each coded, the socket closed with 4001', async (t) => {
@@ -87,20 +100,20 @@ t.test('join refusals: each coded, the socket closed with 4001', async (t) => {
     return reply
   }
 
-  const forgedSig = await attempt({ v: 1, token: `${body}.${sig.slice(0, -2)}AA`, url: 'http://localhost/counter' }, 'forged signature')
+  const forgedSig = await attempt({ v, token: `${body}.${sig.slice(0, -2)}AA`, url: 'http://localhost/counter' }, 'forged signature')
   t.equal(errorOf(forgedSig).code, 'FST_LIVEVIEW_TOKEN_INVALID')
-  t.notOk(errorOf(forgedSig).reload)
+  t.equal(errorOf(forgedSig).reload, true, 'a retry cannot cure it: the page reloads')
 
   const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>
   const tampered = Buffer.from(JSON.stringify({ ...claims, s: { admin: true } })).toString('base64url')
-  t.equal(errorOf(await attempt({ v: 1, token: `${tampered}.${sig}`, url: 'http://localhost/counter' }, 'tampered session')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
-  t.equal(errorOf(await attempt({ v: 1, token: 'garbage', url: 'http://localhost/counter' }, 'garbage')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
-  t.equal(errorOf(await attempt({ v: 1, url: 'http://localhost/counter' }, 'no token')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
-  const otherKey = new Tokens(['another-secret-that-is-long-enough-012345'], 60000).sign('/counter', {}, 'x')
-  t.equal(errorOf(await attempt({ v: 1, token: otherKey, url: 'http://localhost/counter' }, 'other key')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
+  t.equal(errorOf(await attempt({ v, token: `${tampered}.${sig}`, url: 'http://localhost/counter' }, 'tampered session')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
+  t.equal(errorOf(await attempt({ v, token: 'garbage', url: 'http://localhost/counter' }, 'garbage')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
+  t.equal(errorOf(await attempt({ v, url: 'http://localhost/counter' }, 'no token')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
+  const otherKey = new Tokens(['another-secret-that-is-long-enough-012345'], 60000, systemClock).sign('/counter', {}, 'x')
+  t.equal(errorOf(await attempt({ v, token: otherKey, url: 'http://localhost/counter' }, 'other key')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
 
-  const expired = new Tokens([SECRET], 60000).sign('/counter', {}, 'x', Date.now() - 120000)
-  const exp = await attempt({ v: 1, token: expired, url: 'http://localhost/counter' }, 'expired')
+  const expired = new Tokens([SECRET], 60000, frozen(Date.now() - 120000)).sign('/counter', {}, 'x')
+  const exp = await attempt({ v, token: expired, url: 'http://localhost/counter' }, 'expired')
   t.equal(errorOf(exp).code, 'FST_LIVEVIEW_TOKEN_EXPIRED')
   t.equal(errorOf(exp).reload, true, 'an expired token makes the page reload')
 
@@ -108,9 +121,9 @@ t.test('join refusals: each coded, the socket closed with 4001', async (t) => {
   t.equal(errorOf(old).code, 'FST_LIVEVIEW_PROTOCOL_MISMATCH')
   t.equal(errorOf(old).reload, true, 'an old page reloads')
 
-  t.equal(errorOf(await attempt({ v: 1, token, url: 'http://localhost/todo' }, 'other route')).code, 'FST_LIVEVIEW_TOKEN_ROUTE_MISMATCH')
-  t.equal(errorOf(await attempt({ v: 1, token, url: 'http://localhost/nowhere' }, 'no route')).code, 'FST_LIVEVIEW_ROUTE_NOT_FOUND')
-  t.equal(errorOf(await attempt({ v: 1, token, url: 'not a url' }, 'bad url')).code, 'FST_LIVEVIEW_FRAME_MALFORMED')
+  t.equal(errorOf(await attempt({ v, token, url: 'http://localhost/todo' }, 'other route')).code, 'FST_LIVEVIEW_TOKEN_ROUTE_MISMATCH')
+  t.equal(errorOf(await attempt({ v, token, url: 'http://localhost/nowhere' }, 'no route')).code, 'FST_LIVEVIEW_ROUTE_NOT_FOUND')
+  t.equal(errorOf(await attempt({ v, token, url: 'not a url' }, 'bad url')).code, 'FST_LIVEVIEW_FRAME_MALFORMED')
   t.equal(errorOf(await attempt('hello', 'payload not an object')).code, 'FST_LIVEVIEW_FRAME_MALFORMED')
 })
 
@@ -118,12 +131,12 @@ t.test('events before a join are refused', async (t) => {
   const app = await buildApp(t, {}, (app) => { app.liveView('/counter', Counter) })
   const client = new WireClient(await app.injectWS('/_live/ws'))
   t.teardown(() => { client.close() })
-  client.send([client.nextRef(), 'e', 'inc', {}])
+  client.send([client.nextRef(), 'e', client.mount, 'inc', {}])
   t.equal(errorOf(await client.reply(1)).code, 'FST_LIVEVIEW_JOIN_REQUIRED')
   client.send([client.nextRef(), 'sync'])
   t.equal(errorOf(await client.reply(2)).code, 'FST_LIVEVIEW_JOIN_REQUIRED')
   const page = await app.inject('/counter')
-  t.same(await client.join(tokenOf(page.body), 'http://localhost/counter'), [3, 'ok', 0], 'the socket can still join')
+  t.equal(mountOf(await client.join(tokenOf(page.body), 'http://localhost/counter')).version, 0, 'the socket can still join')
 })
 
 t.test('rotating secrets: the first signs, every one verifies', async (t) => {
@@ -133,10 +146,10 @@ t.test('rotating secrets: the first signs, every one verifies', async (t) => {
   const after = await buildApp(t, { secret: [SECRET, OLD] }, (app) => { app.liveView('/counter', Counter) })
   const client = new WireClient(await after.injectWS('/_live/ws'))
   t.teardown(() => { client.close() })
-  t.same(await client.join(oldToken, 'http://localhost/counter'), [1, 'ok', 0], 'a page from before the rotation still joins')
+  t.same(await client.join(oldToken, 'http://localhost/counter'), [1, 'mount', { id: 1, version: 0, title: 'Counter' }], 'a page from before the rotation still joins')
   const newToken = tokenOf((await after.inject('/counter')).body)
-  t.throws(() => new Tokens([OLD], 60000).verify(newToken), { code: 'FST_LIVEVIEW_TOKEN_INVALID' }, 'new tokens are signed with the first secret')
-  t.ok(new Tokens([SECRET], 60000).verify(newToken))
+  t.throws(() => new Tokens([OLD], 60000, systemClock).verify(newToken), { code: 'FST_LIVEVIEW_TOKEN_INVALID' }, 'new tokens are signed with the first secret')
+  t.ok(new Tokens([SECRET], 60000, systemClock).verify(newToken))
 })
 
 t.test('Origin: the page\'s own host and the allowlist pass, a foreign Origin is refused with 403', async (t) => {
@@ -159,7 +172,7 @@ t.test('Origin behind a proxy: with trustProxy, X-Forwarded-Host is the page\'s 
   t.teardown(() => { proxied.terminate() })
   const client = new WireClient(proxied)
   await new Promise((resolve, reject) => { proxied.once('open', resolve); proxied.once('error', reject) })
-  t.same(await client.join(token, `${base}/counter`), [1, 'ok', 0])
+  t.equal(mountOf(await client.join(token, `${base}/counter`)).version, 0)
   const direct = new WebSocket(url, { headers: { origin: 'https://app.example' } })
   const refused = await new Promise((resolve) => {
     direct.once('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy() })
@@ -187,7 +200,7 @@ t.test('session data is signed into the token; the connected mount gets it and t
   t.equal(page.statusCode, 200)
   const client = new WireClient(await app.injectWS('/_live/ws', { headers: { cookie: 'sid=abc' } }))
   t.teardown(() => { client.close() })
-  t.same(await client.join(tokenOf(page.body), 'http://localhost/admin/users/7?tab=posts'), [1, 'ok', 0])
+  t.equal(mountOf(await client.join(tokenOf(page.body), 'http://localhost/admin/users/7?tab=posts')).html, undefined)
   t.same(seen, [
     { connected: false, session: { user: 'ada' }, cookie: undefined, params: { tab: 'posts', id: '7' } },
     { connected: true, session: { user: 'ada' }, cookie: 'sid=abc', params: { tab: 'posts', id: '7' } }
@@ -195,7 +208,7 @@ t.test('session data is signed into the token; the connected mount gets it and t
   const other = new WireClient(await app.injectWS('/_live/ws'))
   t.teardown(() => { other.close() })
   const wrong = await other.join(tokenOf(page.body), 'http://localhost/admin/users/8')
-  t.same(wrong[1], 'ok', 'another id on the same route pattern is the same route')
+  t.same(wrong[1], 'mount', 'another id on the same route pattern is the same route')
 })
 
 t.test('a mount that throws at join is refused with FST_LIVEVIEW_MOUNT_FAILED and terminate runs', async (t) => {

@@ -52,7 +52,7 @@ t.test('200 events sent without waiting run in order, each reply carrying its re
     const ref = client.nextRef()
     refs.push(ref)
     // every tenth event is async: order must hold across awaits too
-    client.send([ref, 'e', i % 10 === 0 ? 'slow' : 'inc', {}])
+    client.send([ref, 'e', client.mount, i % 10 === 0 ? 'slow' : 'inc', {}])
   }
   await client.waitFor((f) => f[0] === refs[199], 10000)
   const replies = client.frames.filter((f) => f[0] > 1)
@@ -72,22 +72,22 @@ t.test('coded errors, tied to the ref, and the session keeps working', async (t)
   const { client } = await connect(t, app, '/counter')
 
   const cases: Array<[string, unknown, string]> = [
-    ['unknown event', ['e', 'nope', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['a private name', ['e', '_private', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['constructor', ['e', 'constructor', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['__proto__', ['e', '__proto__', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['toString', ['e', 'toString', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['a lifecycle method', ['e', 'mount', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['context()', ['e', 'context', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['a method not declared as an event', ['e', 'handleInfo', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
-    ['invalid params', ['e', 'add', { by: 'lots' }], 'FST_LIVEVIEW_PARAMS_INVALID'],
-    ['missing params', ['e', 'add', {}], 'FST_LIVEVIEW_PARAMS_INVALID'],
-    ['params not an object', ['e', 'inc', [1, 2]], 'FST_LIVEVIEW_FRAME_MALFORMED'],
-    ['name not a string', ['e', 42, {}], 'FST_LIVEVIEW_FRAME_MALFORMED'],
+    ['unknown event', ['e', 1, 'nope', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['a private name', ['e', 1, '_private', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['constructor', ['e', 1, 'constructor', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['__proto__', ['e', 1, '__proto__', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['toString', ['e', 1, 'toString', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['a lifecycle method', ['e', 1, 'mount', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['context()', ['e', 1, 'context', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['a method not declared as an event', ['e', 1, 'handleInfo', {}], 'FST_LIVEVIEW_EVENT_UNKNOWN'],
+    ['invalid params', ['e', 1, 'add', { by: 'lots' }], 'FST_LIVEVIEW_PARAMS_INVALID'],
+    ['missing params', ['e', 1, 'add', {}], 'FST_LIVEVIEW_PARAMS_INVALID'],
+    ['params not an object', ['e', 1, 'inc', [1, 2]], 'FST_LIVEVIEW_FRAME_MALFORMED'],
+    ['name not a string', ['e', 1, 42, {}], 'FST_LIVEVIEW_FRAME_MALFORMED'],
     ['unknown op', ['launch', {}], 'FST_LIVEVIEW_FRAME_MALFORMED'],
     ['second join', ['join', { v: 1, token: 'x', url: 'http://localhost/counter' }], 'FST_LIVEVIEW_ALREADY_JOINED'],
-    ['a handler that throws', ['e', 'boom', {}], 'FST_LIVEVIEW_HANDLER_FAILED'],
-    ['context() returning a non-object', ['e', 'badContext', {}], 'FST_LIVEVIEW_CONTEXT_INVALID']
+    ['a handler that throws', ['e', 1, 'boom', {}], 'FST_LIVEVIEW_HANDLER_FAILED'],
+    ['context() returning a non-object', ['e', 1, 'badContext', {}], 'FST_LIVEVIEW_CONTEXT_INVALID']
   ]
   for (const [what, body, code] of cases) {
     const ref = client.nextRef()
@@ -101,7 +101,7 @@ t.test('coded errors, tied to the ref, and the session keeps working', async (t)
   client.send('this is not json')
   t.equal(errorCode(await client.waitFor((f) => f[0] === 0)), 'FST_LIVEVIEW_FRAME_MALFORMED', 'not JSON')
   client.send({ ref: 1 })
-  client.send([-1, 'e', 'inc', {}])
+  client.send([-1, 'e', client.mount, 'inc', {}])
   await client.waitFor((f) => f[0] === 0 && client.frames.filter((g) => g[0] === 0).length === 3)
   t.equal(client.frames.filter((f) => errorCode(f) === 'FST_LIVEVIEW_FRAME_MALFORMED' && f[0] === 0).length, 3, 'frames without a valid ref get ref 0')
 
@@ -164,7 +164,7 @@ t.test('rate limit: events over the burst are refused with a code, nothing else 
   const { client } = await connect(t, app, '/counter')
   const refs = [0, 1, 2, 3, 4].map(() => {
     const ref = client.nextRef()
-    client.send([ref, 'e', 'inc', {}])
+    client.send([ref, 'e', client.mount, 'inc', {}])
     return ref
   })
   const replies = await Promise.all(refs.map((r) => client.reply(r)))
@@ -177,7 +177,7 @@ t.test('mailbox: overflow is refused with a code, replies never dropped', async 
   const { client } = await connect(t, app, '/counter')
   const refs = [0, 1, 2, 3, 4].map(() => {
     const ref = client.nextRef()
-    client.send([ref, 'e', 'slow', {}])
+    client.send([ref, 'e', client.mount, 'slow', {}])
     return ref
   })
   const replies = await Promise.all(refs.map((r) => client.reply(r)))
@@ -232,7 +232,7 @@ t.test('terminate is called once when the server shuts down; sessionId is visibl
   const app = await buildApp(t, {}, (app) => { app.liveView('/ending', Ending) })
   const { client } = await connect(t, app, '/ending')
   await app.close()
-  t.same(await client.closed, { code: 1001, reason: 'server shutting down' })
+  t.same(await client.closed, { code: 1001, reason: 'FST_LIVEVIEW_SHUTTING_DOWN' })
   for (let i = 0; i < 20 && ended.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   t.same(ended, ['shutdown'])
   t.equal(ids.length, 2, 'mounted on the HTTP render and on join')

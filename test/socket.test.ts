@@ -58,7 +58,7 @@ t.test('a socket that never joins is closed after the join deadline', async (t) 
   t.same(await client.closed, { code: 4000, reason: 'FST_LIVEVIEW_JOIN_TIMEOUT' })
 })
 
-t.test('the heartbeat ends a half-open connection', async (t) => {
+t.test('the heartbeat ends a half-open connection; a client that reads again sees 4003', async (t) => {
   Big.ended.length = 0
   const { base } = await listen(t, { limits: { heartbeatMs: 50 } })
   const client = await openJoined(t, base, '/big')
@@ -67,6 +67,9 @@ t.test('the heartbeat ends a half-open connection', async (t) => {
   underlying(client).pause() // stops reading: no pong goes back
   for (let i = 0; i < 100 && Big.ended.length === 0; i++) await sleep(10)
   t.same(Big.ended, ['closed'], 'the session ended')
+  await sleep(300)
+  underlying(client).resume()
+  t.same(await client.closed, { code: 4003, reason: 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT' }, 'the coded close reaches it within the grace')
 })
 
 t.test('a session is released when its socket closes', async (t) => {
@@ -87,7 +90,7 @@ t.test('a session is released when its socket closes', async (t) => {
 t.test('a frame over the size limit closes the socket with 1009', async (t) => {
   const { base } = await listen(t, { limits: { maxFrameBytes: 1024 } })
   const client = await openJoined(t, base, '/counter')
-  client.send([2, 'e', 'inc', { pad: 'x'.repeat(2000) }])
+  client.send([2, 'e', client.mount, 'inc', { pad: 'x'.repeat(2000) }])
   const closed = await client.closed
   t.equal(closed.code, 1009)
 })
@@ -99,7 +102,7 @@ t.test('with @fastify/websocket registered by the app, the plugin still enforces
   t.ok(app.hasDecorator('websocketServer'))
   const client = await openJoined(t, base, '/counter')
   t.equal((await client.event('inc'))[1], 'p', 'the socket works')
-  client.send([3, 'e', 'inc', { pad: 'x'.repeat(2000) }])
+  client.send([3, 'e', client.mount, 'inc', { pad: 'x'.repeat(2000) }])
   t.same(await client.closed, { code: 1009, reason: 'FST_LIVEVIEW_FRAME_TOO_LARGE' })
 })
 
@@ -124,17 +127,30 @@ t.test('a client that stops reading: server updates coalesce, then the latest st
   t.equal(client.ws.readyState, WebSocket.OPEN, 'the socket stays open')
 })
 
-t.test('a client that stops reading while sending events is closed once its buffer passes the limit', async (t) => {
+t.test('close codes reach a client that stopped reading for a while: 4002 after its buffer passed the limit', async (t) => {
   Big.ended.length = 0
   const { base } = await listen(t, { limits: { sendBufferBytes: 1048576, eventsPerSecond: 1000, eventBurst: 1000 } })
   const client = await openJoined(t, base, '/big')
   underlying(client).pause()
-  for (let i = 0; i < 400; i++) client.send([i + 2, 'e', 'grow', {}])
+  for (let i = 0; i < 400; i++) client.send([i + 2, 'e', client.mount, 'grow', {}])
   for (let i = 0; i < 300 && Big.ended.length === 0; i++) await sleep(10)
   t.same(Big.ended, ['closed'], 'the server closed the session')
+  // Not reading for a while longer, then reading again (within closeGraceMs, 10 s by default).
+  await sleep(1500)
   underlying(client).resume()
-  const closed = await client.closed
-  t.ok(closed.code === 4002 || closed.code === 1006, `closed with 4002 (or cut, 1006): ${closed.code}`)
+  t.same(await client.closed, { code: 4002, reason: 'FST_LIVEVIEW_SLOW_CLIENT' }, 'the coded close, behind what was queued')
+})
+
+t.test('a client that never reads again is cut after closeGraceMs', async (t) => {
+  Big.ended.length = 0
+  const { base } = await listen(t, { limits: { sendBufferBytes: 1048576, eventsPerSecond: 1000, eventBurst: 1000, closeGraceMs: 200 } })
+  const client = await openJoined(t, base, '/big')
+  underlying(client).pause()
+  for (let i = 0; i < 400; i++) client.send([i + 2, 'e', client.mount, 'grow', {}])
+  for (let i = 0; i < 300 && Big.ended.length === 0; i++) await sleep(10)
+  await sleep(600)
+  underlying(client).resume()
+  t.equal((await client.closed).code, 1006, 'cut: the server did not wait for it')
 })
 
 t.test('app.close() closes every socket with 1001 and resolves promptly', async (t) => {

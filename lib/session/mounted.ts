@@ -1,0 +1,223 @@
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
+import type { Clock } from '../clock.js'
+import { Rendered } from '../diff.js'
+import { errors, describe } from '../errors.js'
+import { pushFrame } from '../frames.js'
+import type { PubSub } from '../pubsub.js'
+import type { RouteMatch, ViewEntry } from '../registry.js'
+import { renderView } from '../render.js'
+import type { Services } from '../runtime.js'
+import { NO_FLASH, kLive, type LiveView, type Params, type TerminateReason, type ViewPort } from '../view.js'
+import { Effects, type EffectSink, type Timer } from './effects.js'
+import type { Outcome } from './outcome.js'
+
+/** What a connected mounted view asks of its session (the actor). */
+export interface Host {
+  readonly id: string
+  readonly request: FastifyRequest
+  readonly log: FastifyBaseLogger
+  /** Queues a server message for `to`'s handleInfo. */
+  post: (to: MountedView, msg: unknown, timer?: Timer) => boolean
+  /** Sends a frame for `to` outside any message (when `to` is the view the page shows). */
+  sendFor: (to: MountedView, frame: string) => boolean
+  /** A URL change the view asked for outside any message: a message of its own. */
+  changeUrl: (to: MountedView, url: URL) => void
+  /** A redirect the view asked for outside any message. */
+  redirectNow: (to: MountedView, url: string) => void
+}
+
+/**
+ * One view instance as the page shows it: its route, URL, title, flash, last render and
+ * version base, and what it started (effects). The HTTP render makes one without a host;
+ * a session makes one per join and per navigation, and ends it with `dispose`, after which
+ * everything the view calls is a no-op. It is also what the view reaches as `this[kLive]`.
+ */
+export class MountedView implements ViewPort, EffectSink {
+  readonly #services: Services
+  readonly #host: Host | undefined
+  readonly #request: FastifyRequest | undefined
+  readonly entry: ViewEntry
+  readonly pattern: string
+  /** Names this mount on the wire (events carry it). */
+  readonly id: number
+  readonly view: LiveView
+  url: string
+  /** The render the page shows (a session's; undefined until rendered). */
+  rendered: Rendered | undefined
+  /** The title the view set (undefined: the class's). */
+  title: string | undefined
+  flash: Record<string, string> = NO_FLASH
+  /** The outcome of the message running for this view, if any. */
+  out: Outcome | undefined
+  #effects: Effects | undefined
+  #alive = true
+
+  constructor (services: Services, host: Host | undefined, request: FastifyRequest | undefined, match: RouteMatch, url: string, id: number) {
+    this.#services = services
+    this.#host = host
+    this.#request = host === undefined ? request : undefined
+    this.entry = match.entry
+    this.pattern = match.pattern
+    this.url = url
+    this.id = id
+    this.view = new match.entry.View()
+    Object.defineProperty(this.view, kLive, { value: this, enumerable: false })
+  }
+
+  get alive (): boolean { return this.#alive }
+  get connected (): boolean { return this.#host !== undefined && this.#alive }
+  get sessionId (): string { return this.#host?.id ?? this.#request!.id }
+  get request (): FastifyRequest { return this.#host?.request ?? this.#request! }
+  get clock (): Clock { return this.#services.clock }
+  get pubsub (): PubSub { return this.#services.pubsub }
+  get log (): FastifyBaseLogger { return this.#host?.log ?? this.#request!.log }
+  /** The title the page shows. */
+  get pageTitle (): string { return this.title ?? this.entry.title }
+
+  /** `mount` then `handleParams`; then the render, unless the view is leaving (a redirect or navigation). */
+  async start (params: Params, session: unknown, url: URL, flash?: Record<string, string>): Promise<string | undefined> {
+    const view = this.view
+    if (flash !== undefined) this.flash = flash
+    if (view.mount !== undefined) await this.timed('mount', () => view.mount!(params, session))
+    if (this.#leaving()) return undefined
+    const patch = this.out?.patch
+    if (patch !== undefined) {
+      this.out!.patch = undefined
+      this.url = patch.url.href
+      params = patch.params
+      url = patch.url
+    }
+    if (view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
+    if (this.#leaving()) return undefined
+    return await this.render()
+  }
+
+  #leaving (): boolean { return this.out?.leaving === true }
+
+  render (): string | Promise<string> { return renderView(this.#services.templates, this.entry, this.view) }
+
+  /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`. */
+  timed (what: string, fn: () => unknown): unknown {
+    const limit = this.#services.options.limits.slowHandlerMs
+    const start = performance.now()
+    const result = fn()
+    if (result instanceof Promise) return this.#watch(what, result, limit)
+    const ms = performance.now() - start
+    if (ms > limit) this.log.warn({ view: this.entry.name, event: what, ms }, 'live view handler is slow')
+    return result
+  }
+
+  async #watch (what: string, result: Promise<unknown>, limit: number): Promise<unknown> {
+    const clock = this.clock
+    const timer = clock.setTimeout(() => {
+      this.log.warn({ view: this.entry.name, event: what, limitMs: limit }, 'live view handler is slow')
+    }, limit)
+    try { return await result } finally { clock.clearTimeout(timer) }
+  }
+
+  /** Ends this view's effects; from now on everything the view calls is a no-op. */
+  dispose (): void {
+    this.#alive = false
+    this.out = undefined
+    this.#effects?.dispose()
+    this.#effects = undefined
+  }
+
+  /** Calls the view's `terminate` once (errors are logged). */
+  async terminate (reason: TerminateReason): Promise<void> {
+    const view = this.view
+    if (view.terminate === undefined) return
+    try {
+      await view.terminate(reason)
+    } catch (err) {
+      this.log.error({ err, view: this.entry.name }, 'live view terminate failed')
+    }
+  }
+
+  /** Runs every timer once now (testing API). */
+  fireTimers (): number { return this.#effects?.fireAll() ?? 0 }
+
+  // --- What the view calls (LiveView's methods) -------------------------------------------
+
+  deliver (msg: unknown, timer?: Timer): boolean {
+    return this.#alive && this.#host !== undefined && this.#host.post(this, msg, timer)
+  }
+
+  sendInfo (msg: unknown): boolean { return this.deliver(msg) }
+
+  push (event: string, payload: unknown): boolean {
+    if (!this.connected || typeof event !== 'string' || event === '') return false
+    let frame: string
+    try {
+      frame = pushFrame(event, payload)
+    } catch (err) {
+      this.log.error({ err, view: this.entry.name, event }, 'live view pushEvent payload is not JSON')
+      return false
+    }
+    if (this.out !== undefined) {
+      (this.out.pushes ??= []).push(frame)
+      return true
+    }
+    return this.#host!.sendFor(this, frame)
+  }
+
+  subscribe (topic: string): boolean {
+    if (!this.connected) return false
+    return (this.#effects ??= new Effects(this)).subscribe(topic)
+  }
+
+  unsubscribe (topic: string): boolean { return this.#alive && (this.#effects?.unsubscribe(topic) ?? false) }
+
+  broadcast (topic: string, msg: unknown): void | Promise<void> { return this.#services.pubsub.broadcast(topic, msg) }
+
+  timer (ms: number, msg: unknown, repeat: boolean): () => void {
+    if (!this.connected) return noop
+    return (this.#effects ??= new Effects(this)).timer(ms, msg, repeat)
+  }
+
+  putFlash (kind: string, message: string): void {
+    if (this.#alive) this.flash = { ...this.flash, [String(kind)]: String(message) }
+  }
+
+  patchUrl (url: string): void {
+    if (!this.#alive) return
+    const target = this.#resolve(url)
+    const match = target === undefined ? undefined : this.#services.registry.match(target)
+    if (this.#host === undefined) return this.#leave(target)
+    if (target === undefined || match === undefined || match.pattern !== this.pattern) throw new errors.PATCH_REFUSED(url, this.pattern)
+    if (this.out !== undefined) this.out.patch = { url: target, params: match.params }
+    else this.#host.changeUrl(this, target)
+  }
+
+  navigate (url: string): void {
+    if (!this.#alive) return
+    const target = this.#resolve(url)
+    if (this.#host === undefined) return this.#leave(target)
+    if (target === undefined || this.#services.registry.match(target) === undefined) throw new errors.PATCH_REFUSED(url, this.pattern)
+    if (this.out !== undefined) this.out.navigate = target
+    else this.#host.changeUrl(this, target)
+  }
+
+  redirect (url: string): void {
+    if (!this.#alive) return
+    const to = String(url)
+    if (this.out !== undefined) this.out.redirect = to
+    else this.#host?.redirectNow(this, to)
+  }
+
+  /** On the HTTP render, a URL change asked for in `mount` answers the GET with a redirect. */
+  #leave (target: URL | undefined): void {
+    if (target !== undefined && this.out !== undefined) this.out.redirect = target.href
+  }
+
+  #resolve (url: string): URL | undefined {
+    try { return new URL(String(url), this.url) } catch { return undefined }
+  }
+}
+
+/** Error details go to the client in development only; the log always has them. */
+export function detail (production: boolean, err: unknown): string {
+  return production ? 'see the server log' : describe(err)
+}
+
+const noop = (): void => {}

@@ -1,0 +1,23 @@
+import type { Params } from '../view.js'
+
+/**
+ * What one message asked for besides its state changes, collected while its handlers run
+ * and applied in one place once they are done, in one order: the reply or update, the URL,
+ * the title, pushed events, then a redirect or a navigation. A failed message's outcome is
+ * dropped whole. As Phoenix's `handle_result`: effects are data until the message succeeds.
+ */
+export class Outcome {
+  /** Encoded `ev` frames (`pushEvent`). */
+  pushes: string[] | undefined
+  /** `pushPatch`: the URL within the route, and its params (the last call wins). */
+  patch: { url: URL, params: Params } | undefined
+  /** `pushNavigate`: another live route's URL. */
+  navigate: URL | undefined
+  /** `redirect`: a URL to load in full. */
+  redirect: string | undefined
+  /** What the event handler returned, as JSON. */
+  value: string | undefined
+
+  /** True when the page is about to leave this view (its flash then travels along). */
+  get leaving (): boolean { return this.navigate !== undefined || this.redirect !== undefined }
+}

@@ -1,0 +1,334 @@
+/**
+ * Rollback of a view's data when a message fails, at the cost of what the message
+ * changes, not of the view's size.
+ *
+ * While a message runs, the view's own fields that hold arrays, plain objects, Maps or
+ * Sets hold write-tracking proxies of them; every object read through one is handed out
+ * as one too (cached per session, so a row read again costs a lookup). A write through a
+ * proxy records the old value in an undo log; a failed message replays the log backwards,
+ * then puts the view's own fields back. Dates are handed out as they are, their time
+ * noted when read. When the message ends the fields hold the plain objects again, and any
+ * proxy stored meanwhile is replaced by its object: state never keeps a proxy.
+ *
+ * Not tracked (kept by reference, as before): class instances, frozen or non-extensible
+ * objects, typed arrays, functions. Search callbacks (`find`, `filter`, `some`, `every`,
+ * `findIndex`, …) get the elements themselves, so a search costs what it costs without
+ * tracking; a callback that writes to them is not rolled back.
+ */
+
+/** Every live proxy → its object, across sessions (a proxy can leak from one to another). */
+const RAW = new WeakMap<object, object>()
+
+const OBJECT = Object.prototype
+const SEARCH = new Set<string | symbol>(['find', 'findIndex', 'findLast', 'findLastIndex', 'some', 'every', 'filter', 'includes', 'indexOf', 'lastIndexOf'])
+const MUTATORS = new Set<string | symbol>(['set', 'add', 'delete', 'clear'])
+const ITERATORS = new Set<string | symbol>(['entries', 'values', 'keys', Symbol.iterator])
+
+// Undo log entries: [op, target, key, value], four slots each, replayed backwards.
+const PROP = 0 // target[key] = value
+const ABSENT = 1 // delete target[key]
+const DESC = 2 // defineProperty(target, key, value)
+const ENTRIES = 3 // the Map or Set's entries back as they were (value)
+const MAP_SET = 4 // map.set(key, value)
+const UNADD = 5 // map or set: delete(key)
+const TIME = 6 // date.setTime(value)
+
+/** The object behind a proxy (or the value itself). */
+export const unwrap = <T>(value: T): T => (value !== null && typeof value === 'object' ? (RAW.get(value) as T | undefined) ?? value : value)
+
+function trackable (v: object): boolean {
+  if (Array.isArray(v)) return Object.isExtensible(v)
+  const proto = Object.getPrototypeOf(v)
+  return (proto === OBJECT || proto === null || v instanceof Map || v instanceof Set) && Object.isExtensible(v)
+}
+
+/**
+ * Replaces every proxy inside a value that is about to be stored by its object, so state
+ * never holds one. Walks only containers that are not proxies (proxies' objects hold none).
+ */
+export function unwrapDeep (value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value
+  const raw = RAW.get(value)
+  if (raw !== undefined) return raw
+  if (!trackable(value)) return value
+  const stack: object[] = [value]
+  const seen = new Set<object>(stack)
+  const visit = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v
+    const r = RAW.get(v)
+    if (r !== undefined) return r
+    if (!seen.has(v) && trackable(v)) {
+      seen.add(v)
+      stack.push(v)
+    }
+    return v
+  }
+  while (stack.length > 0) {
+    const o = stack.pop() as Record<string | number, unknown>
+    if (o instanceof Map) {
+      for (const [k, v] of [...o]) {
+        const k2 = visit(k)
+        const v2 = visit(v)
+        if (k2 !== k) o.delete(k)
+        if (k2 !== k || v2 !== v) o.set(k2, v2)
+      }
+    } else if (o instanceof Set) {
+      for (const v of [...o]) {
+        const v2 = visit(v)
+        if (v2 !== v) {
+          o.delete(v)
+          o.add(v2)
+        }
+      }
+    } else {
+      for (const k of Object.keys(o)) {
+        const v = o[k]
+        const v2 = visit(v)
+        if (v2 !== v) o[k] = v2
+      }
+    }
+  }
+  return value
+}
+
+/**
+ * One session's write tracking. `begin` before a message, `seal` once its handlers are done
+ * (before the render reads the plain objects), then `commit` or `rollback`.
+ */
+export class Tracker {
+  /** Object → its proxy, kept across messages (a weak map: it holds no object alive). */
+  readonly #proxies = new WeakMap<object, object>()
+  #active = false
+  /** A message is being tracked (begun, not yet committed or rolled back). */
+  #open = false
+  #log: unknown[] = []
+  #keys: string[] = []
+  #values: unknown[] = []
+  /** Maps and Sets whose entries, and Dates whose time, this message noted already. */
+  #noted: Set<object> | undefined
+  readonly #objects: ProxyHandler<object>
+  readonly #collections: ProxyHandler<Map<unknown, unknown> | Set<unknown>>
+
+  constructor () {
+    const self = this
+    this.#objects = {
+      get (target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown
+        if (!self.#active) return v
+        if (typeof v === 'function') return Array.isArray(target) && SEARCH.has(key) ? self.#search(target, key, v as (...a: unknown[]) => unknown) : v
+        if (v === null || typeof v !== 'object') return v
+        const w = self.wrap(v)
+        // A proxy must give a read-only, non-configurable property's own value.
+        if (w !== v && !Array.isArray(target)) {
+          const d = Reflect.getOwnPropertyDescriptor(target, key)
+          if (d !== undefined && d.configurable === false && d.writable === false) return v
+        }
+        return w
+      },
+      set (target, key, value) {
+        if (self.#active) {
+          if (Array.isArray(target)) self.#noteLength(target, key, value)
+          self.#note(target, key)
+          return Reflect.set(target, key, unwrapDeep(value), target)
+        }
+        return Reflect.set(target, key, unwrap(value), target)
+      },
+      deleteProperty (target, key) {
+        if (self.#active) self.#note(target, key)
+        return Reflect.deleteProperty(target, key)
+      },
+      defineProperty (target, key, desc) {
+        if (self.#active) {
+          if (Array.isArray(target)) self.#noteLength(target, key, desc.value)
+          const old = Reflect.getOwnPropertyDescriptor(target, key)
+          self.#log.push(old === undefined ? ABSENT : DESC, target, key, old)
+          if ('value' in desc) desc = { ...desc, value: unwrapDeep(desc.value) }
+        }
+        return Reflect.defineProperty(target, key, desc)
+      }
+    }
+    this.#collections = {
+      get (target, key) {
+        // Map and Set methods need the collection itself as `this`.
+        const v = Reflect.get(target, key, target) as unknown
+        if (typeof v !== 'function') return v
+        return self.#method(target, key, v as (...a: unknown[]) => unknown)
+      }
+    }
+  }
+
+  /** The tracking proxy of `value` (itself when it is not tracked). */
+  wrap<T> (value: T): T {
+    if (value === null || typeof value !== 'object') return value
+    let v = value as object
+    const raw = RAW.get(v)
+    if (raw !== undefined) v = raw
+    const cached = this.#proxies.get(v)
+    if (cached !== undefined) return cached as T
+    if (v instanceof Date) {
+      if (this.#active && this.#first(v)) this.#log.push(TIME, v, undefined, v.getTime())
+      return v as T
+    }
+    if (!trackable(v)) return v as T
+    const proxy = new Proxy(v, v instanceof Map || v instanceof Set ? this.#collections as ProxyHandler<object> : this.#objects)
+    this.#proxies.set(v, proxy)
+    RAW.set(proxy, v)
+    return proxy as T
+  }
+
+  /** Starts tracking: notes the view's own fields and puts proxies in them. */
+  begin (view: object): void {
+    const target = view as Record<string, unknown>
+    this.#active = true
+    this.#open = true
+    const keys = this.#keys = Object.keys(target)
+    const values = this.#values = new Array<unknown>(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string
+      const v = target[key]
+      values[i] = v
+      if (v !== null && typeof v === 'object') {
+        const w = this.wrap(v)
+        if (w !== v) Reflect.set(target, key, w)
+      }
+    }
+  }
+
+  /** Stops tracking: the view's fields hold plain objects again (what the render reads). */
+  seal (view: object): void {
+    if (!this.#active) return
+    this.#active = false
+    const target = view as Record<string, unknown>
+    const keys = this.#keys
+    const values = this.#values
+    for (const key of Object.keys(target)) {
+      const v = target[key]
+      if (v === null || typeof v !== 'object') continue
+      const i = keys.indexOf(key)
+      const raw = RAW.get(v)
+      if (raw !== undefined) Reflect.set(target, key, raw)
+      else if (i === -1 || values[i] !== v) Reflect.set(target, key, unwrapDeep(v))
+    }
+  }
+
+  /** Keeps what the message did. */
+  commit (): void {
+    this.#active = false
+    this.#open = false
+    this.#log.length = 0
+    this.#values = this.#keys = []
+    this.#noted = undefined
+  }
+
+  /** Puts everything the message changed back as it was before `begin`. */
+  rollback (view: object): void {
+    if (!this.#open) return
+    this.#active = false
+    const log = this.#log
+    for (let i = log.length - 4; i >= 0; i -= 4) {
+      const target = log[i + 1] as Record<string | symbol, unknown>
+      const key = log[i + 2] as string | symbol
+      const value = log[i + 3]
+      switch (log[i]) {
+        case PROP: Reflect.set(target, key, value, target); break
+        case ABSENT: Reflect.deleteProperty(target, key); break
+        case DESC: Reflect.defineProperty(target, key, value as PropertyDescriptor); break
+        case ENTRIES: restoreEntries(target as unknown as Map<unknown, unknown> | Set<unknown>, value as unknown[][]); break
+        case MAP_SET: (target as unknown as Map<unknown, unknown>).set(key, value); break
+        case UNADD: (target as unknown as Set<unknown>).delete(key); break
+        case TIME: (target as unknown as Date).setTime(value as number)
+      }
+    }
+    const fields = view as Record<string, unknown>
+    const keys = this.#keys
+    for (let i = 0; i < keys.length; i++) Reflect.set(fields, keys[i] as string, this.#values[i])
+    for (const key of Object.keys(fields)) if (!keys.includes(key)) Reflect.deleteProperty(fields, key)
+    this.commit()
+  }
+
+  #first (o: object): boolean {
+    const noted = this.#noted ??= new Set()
+    if (noted.has(o)) return false
+    noted.add(o)
+    return true
+  }
+
+  /**
+   * An array's length changes with writes to it: a shorter length drops elements (each is
+   * noted), an index past the end grows it (the old length is noted first).
+   */
+  #noteLength (target: unknown[], key: string | symbol, value: unknown): void {
+    if (key === 'length') {
+      for (let i = target.length - 1; i >= (value as number); i--) this.#note(target, String(i))
+    } else if (typeof key === 'string' && isIndex(key) && Number(key) >= target.length) {
+      this.#log.push(PROP, target, 'length', target.length)
+    }
+  }
+
+  #note (target: object, key: string | symbol): void {
+    const t = target as Record<string | symbol, unknown>
+    if (Object.prototype.hasOwnProperty.call(t, key)) this.#log.push(PROP, target, key, t[key])
+    else this.#log.push(ABSENT, target, key, undefined)
+  }
+
+  /** A search method of an array: runs on the array itself; a found object comes back tracked. */
+  #search (target: unknown[], key: string | symbol, fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+    return (...args: unknown[]) => {
+      if (key === 'includes' || key === 'indexOf' || key === 'lastIndexOf') args[0] = unwrap(args[0])
+      const r = fn.apply(target, args)
+      return key === 'find' || key === 'findLast' || key === 'filter' ? this.wrap(r) : r
+    }
+  }
+
+  /** A method of a tracked Map or Set, called on the collection itself, noting what changes. */
+  #method (target: Map<unknown, unknown> | Set<unknown>, key: string | symbol, fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+    const self = this
+    if (!this.#active) return fn.bind(target)
+    if (MUTATORS.has(key)) {
+      return function (this: unknown, ...args: unknown[]) {
+        const k = unwrap(args[0])
+        if (self.#active) {
+          const had = target.has(k)
+          if (key === 'set' || key === 'add') {
+            if (!had) self.#log.push(UNADD, target, k, undefined)
+            else if (key === 'set') self.#log.push(MAP_SET, target, k, (target as Map<unknown, unknown>).get(k))
+          } else if ((key === 'clear' ? target.size > 0 : had) && self.#first(target)) {
+            // A removal changes the order the entries come back in: keep them all, once.
+            self.#log.push(ENTRIES, target, undefined, [...target.entries()])
+          }
+        }
+        const r = key === 'set'
+          ? (target as Map<unknown, unknown>).set(k, unwrapDeep(args[1]))
+          : key === 'add' ? (target as Set<unknown>).add(k) : fn.apply(target, [k])
+        return r === target ? this : r
+      }
+    }
+    if (key === 'get') return (k: unknown) => this.wrap((target as Map<unknown, unknown>).get(unwrap(k)))
+    if (key === 'has') return (k: unknown) => target.has(unwrap(k))
+    if (key === 'forEach') {
+      return (cb: unknown, thisArg?: unknown) => {
+        const proxy = this.wrap(target)
+        target.forEach((v: unknown, k: unknown) => { (cb as (v: unknown, k: unknown, c: unknown) => void).call(thisArg, this.wrap(v), this.wrap(k), proxy) })
+      }
+    }
+    if (ITERATORS.has(key)) {
+      return function * () {
+        for (const item of fn.call(target) as Iterable<unknown>) {
+          yield Array.isArray(item) ? [self.wrap(item[0]), self.wrap(item[1])] : self.wrap(item)
+        }
+      }
+    }
+    return fn.bind(target)
+  }
+}
+
+function isIndex (key: string): boolean {
+  const c = key.charCodeAt(0)
+  return c >= 48 && c <= 57 && String(Number(key) >>> 0) === key
+}
+
+function restoreEntries (target: Map<unknown, unknown> | Set<unknown>, entries: unknown[][]): void {
+  target.clear()
+  if (target instanceof Map) for (const [k, v] of entries) target.set(k, v)
+  else for (const [v] of entries) target.add(v)
+}

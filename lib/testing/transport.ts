@@ -1,0 +1,67 @@
+import { decodeServer, refOf } from '../frames.js'
+import { OP_ERROR, OP_MOUNT, OP_PUSH, OP_REDIRECT, OP_TITLE, OP_URL, type ErrorPayload, type MountPayload } from '../protocol.js'
+import type { Transport } from '../session/actor.js'
+import { Reply, type PushedEvent } from './reply.js'
+
+/**
+ * The testing API's transport: what a browser page would keep of the frames it receives
+ * (its URL, title, mount, the events pushed to it, where it was sent), and the replies to
+ * the messages a test waits for.
+ */
+export class TestTransport implements Transport {
+  readonly waiting = new Map<number, (frame: string) => void>()
+  readonly updates: Reply[] = []
+  readonly pushed: PushedEvent[] = []
+  closed: { code: number, reason: string } | undefined
+  url = ''
+  title: string | undefined
+  /** The mount the page shows: events name it. */
+  mount = 0
+  redirectedTo: string | undefined
+  /** The signed flash a redirect carried (what the browser keeps as a cookie for the next page). */
+  flash: string | undefined
+
+  send (frame: string): void {
+    const ref = refOf(frame)
+    const parsed = decodeServer(frame) as unknown[]
+    const op = parsed[1]
+    if (op === OP_MOUNT) this.#mounted(parsed[2] as MountPayload)
+    // An error with a URL: the browser would load that URL in full.
+    if (op === OP_ERROR && (parsed[2] as ErrorPayload).url !== undefined) this.#leave((parsed[2] as ErrorPayload).url!)
+    if (ref === 0) {
+      if (op === OP_PUSH) return void this.pushed.push({ event: parsed[2] as string, payload: parsed[3] })
+      if (op === OP_URL) return void (this.url = parsed[2] as string)
+      if (op === OP_TITLE) return void (this.title = parsed[2] as string)
+      if (op === OP_REDIRECT) return this.#leave(parsed[2] as string, parsed[3] as string | undefined)
+    }
+    const resolve = this.waiting.get(ref)
+    if (resolve !== undefined) {
+      this.waiting.delete(ref)
+      resolve(frame)
+    } else {
+      this.updates.push(new Reply(frame))
+    }
+  }
+
+  backlog (): number { return 0 }
+
+  close (code: number, reason: string): void {
+    this.closed ??= { code, reason }
+    // Nothing more will answer: what waits gets the close as an error.
+    for (const [ref, resolve] of [...this.waiting]) {
+      this.waiting.delete(ref)
+      resolve(JSON.stringify([ref, OP_ERROR, { code: reason, message: `socket closed (${code})` }]))
+    }
+  }
+
+  #mounted (m: MountPayload): void {
+    this.mount = m.id
+    this.title = m.title
+    if (m.url !== undefined) this.url = m.url
+  }
+
+  #leave (url: string, flash?: string): void {
+    this.redirectedTo = url
+    this.flash = flash
+  }
+}
