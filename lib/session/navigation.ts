@@ -1,0 +1,130 @@
+import { Rendered } from '../diff.js'
+import { errors, isCoded, type CodedError } from '../errors.js'
+import { mountFrame, okFrame } from '../frames.js'
+import { CLOSE_JOIN_REFUSED, PROTOCOL_VERSION, type JoinPayload } from '../protocol.js'
+import type { RouteMatch } from '../registry.js'
+import { renderHash } from '../render.js'
+import type { TokenClaims } from '../tokens.js'
+import { NO_FLASH } from '../view.js'
+import type { Session } from './actor.js'
+import { MountedView, detail } from './mounted.js'
+import { Outcome } from './outcome.js'
+
+// Mounting a view on a session: the join, and a navigation as an atomic swap.
+
+/**
+ * The socket's first message: the token is checked, the view mounts and renders, and the
+ * page gets the mount (without its HTML when it shows that render already). A page that is
+ * not pristine (it applied updates since its token was signed) always gets the HTML.
+ */
+export async function join (s: Session, ref: number, p: JoinPayload): Promise<void> {
+  const rt = s.rt
+  let claims: TokenClaims
+  let match: RouteMatch | undefined
+  let url: URL
+  try {
+    if (p.v !== PROTOCOL_VERSION) throw new errors.PROTOCOL_MISMATCH(String(p.v), PROTOCOL_VERSION)
+    claims = rt.tokens.verify(p.token)
+    try { url = new URL(p.url) } catch { throw new errors.FRAME_MALFORMED('join url is not a URL') }
+    match = rt.registry.match(url)
+    if (match === undefined) throw new errors.ROUTE_NOT_FOUND(url.pathname)
+    if (match.pattern !== claims.route) throw new errors.TOKEN_ROUTE_MISMATCH(claims.route, url.pathname)
+  } catch (err) {
+    return refuseJoin(s, ref, err as CodedError)
+  }
+  s.sessionData = claims.session
+  const mounted = new MountedView(rt, s, undefined, match, url.href, ++s.mounts)
+  const out = mounted.out = new Outcome()
+  let html: string | undefined
+  try {
+    // The flash the token carries shows only on the page that still shows it.
+    html = await mounted.start(match.params, claims.session, url, p.pristine === true ? claims.flash : undefined)
+  } catch (err) {
+    mounted.dispose()
+    s.log.error({ err, view: match.entry.name }, 'live view mount failed')
+    refuseJoin(s, ref, isCoded(err) ? err : new errors.MOUNT_FAILED(match.entry.name, detail(rt.options.production, err)))
+    await mounted.terminate('error')
+    return
+  }
+  mounted.out = undefined
+  if (s.state !== 'joining' || html === undefined) {
+    // Closed meanwhile, or the view sent the browser elsewhere from mount.
+    mounted.dispose()
+    if (html === undefined && s.state === 'joining') {
+      s.redirect(mounted, out.redirect ?? out.navigate!.href, mounted.flash)
+      s.transport.close(1000, 'redirect')
+    }
+    await mounted.terminate('closed')
+    return
+  }
+  s.mounted = mounted
+  s.state = 'joined'
+  s.transport.joined?.()
+  mounted.rendered = new Rendered(html)
+  s.version = 0
+  s.sentTitle = mounted.pageTitle
+  const shown = p.pristine === true && renderHash(html) === claims.renderHash
+  s.reply(ref, mountFrame(ref, {
+    id: mounted.id,
+    version: 0,
+    ...(shown ? {} : { html }),
+    title: mounted.pageTitle,
+    ...(mounted.url === url.href ? {} : { url: mounted.url })
+  }))
+  s.sendAll(out.pushes)
+  s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
+}
+
+/** A retry cannot cure a refused join: the page reloads (the client bounds how often). */
+export function refuseJoin (s: Session, ref: number, err: CodedError): void {
+  s.log.warn({ code: err.code, ref }, `live view join refused: ${err.message}`)
+  s.sendError(ref, err, { reload: true })
+  s.transport.close(CLOSE_JOIN_REFUSED, err.code)
+}
+
+/**
+ * Mounts another live route's view on this socket, atomically: the new view mounts and
+ * renders, and only then replaces the old one (whose effects end, then its `terminate`
+ * runs); the page gets it whole in one frame. When the new view fails, the old one stays
+ * as it was, what the new one started is ended, and the client loads the URL in full.
+ * Messages still queued for the old view are dropped when their turn comes; events the
+ * client sent it are refused as stale.
+ */
+export async function navigate (s: Session, ref: number, target: URL, match: RouteMatch, flash?: Record<string, string>): Promise<void> {
+  const rt = s.rt
+  const next = new MountedView(rt, s, undefined, match, target.href, ++s.mounts)
+  const out = next.out = new Outcome()
+  let html: string | undefined
+  try {
+    html = await next.start(match.params, s.sessionData, target, flash)
+  } catch (err) {
+    next.dispose()
+    s.log.error({ err, view: match.entry.name }, 'live view mount failed on navigation')
+    const coded = isCoded(err) ? err : new errors.MOUNT_FAILED(match.entry.name, detail(rt.options.production, err))
+    s.sendError(ref, coded, { url: target.href })
+    await next.terminate('error')
+    return
+  }
+  next.out = undefined
+  const old = s.mounted
+  if (s.state !== 'joined' || old === undefined || html === undefined) {
+    next.dispose()
+    if (html === undefined && s.state === 'joined') {
+      // The new view sent the browser elsewhere from mount: the page loads that instead.
+      if (ref !== 0) s.reply(ref, okFrame(ref, s.version))
+      s.redirect(next, out.redirect ?? out.navigate!.href, next.flash)
+    }
+    await next.terminate('closed')
+    return
+  }
+  s.mounted = next
+  s.dirty = false
+  old.dispose()
+  next.rendered = new Rendered(html)
+  s.sentTitle = next.pageTitle
+  const token = rt.tokens.sign(match.pattern, s.sessionData, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
+  s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url }))
+  s.sendAll(out.pushes)
+  s.log.info({ view: match.entry.name, route: match.pattern }, 'live view navigated')
+  await old.terminate('closed')
+}

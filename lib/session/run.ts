@@ -1,0 +1,165 @@
+import { FULL_HTML, Rendered, diffRendered } from '../diff.js'
+import { errors, isCoded } from '../errors.js'
+import { htmlFrame, okFrame, patchFrame, urlFrame } from '../frames.js'
+import { NO_FLASH } from '../view.js'
+import type { Session } from './actor.js'
+import type { MountedView } from './mounted.js'
+import { detail } from './mounted.js'
+import { navigate } from './navigation.js'
+import { Outcome } from './outcome.js'
+import { Tracker } from './rollback.js'
+
+// Messages for the view the page shows: events, server messages, URL changes, resyncs.
+
+/** An event from the client, for the mount it names. */
+export function event (s: Session, ref: number, mount: number, name: string, params: Record<string, unknown>): void | Promise<void> {
+  const mounted = s.mounted
+  if (s.state !== 'joined' || mounted === undefined) return s.sendError(ref, new errors.JOIN_REQUIRED())
+  if (mount !== mounted.id) return s.refuse(ref, new errors.EVENT_STALE(name, mount, mounted.id))
+  const { entry, view } = mounted
+  const declared = entry.events.get(name)
+  if (declared === undefined) return s.refuse(ref, new errors.EVENT_UNKNOWN(entry.name, name))
+  if (declared.validate !== undefined && !declared.validate(params)) {
+    const problems = (declared.validate.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.message ?? 'is invalid'}`).join('; ')
+    return s.refuse(ref, new errors.PARAMS_INVALID(name, problems))
+  }
+  const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
+  return step(s, ref, mounted, name, true, () => handler.call(view, params))
+}
+
+/** The page's URL changed (ref > 0: a link, back, forward), or the view asked (ref 0). */
+export function urlChange (s: Session, ref: number, href: string): void | Promise<void> {
+  const mounted = s.mounted
+  if (s.state !== 'joined' || mounted === undefined) return ref === 0 ? undefined : s.sendError(ref, new errors.JOIN_REQUIRED())
+  let target: URL | undefined
+  try { target = new URL(href, mounted.url) } catch {}
+  const match = target === undefined || target.origin !== new URL(mounted.url).origin ? undefined : s.rt.registry.match(target)
+  if (target === undefined || match === undefined) {
+    // Not a live route of this app: the client loads it in full, and HTTP answers.
+    if (ref !== 0) s.refuse(ref, new errors.PATCH_REFUSED(href, mounted.pattern), target === undefined ? undefined : { url: target.href })
+    return
+  }
+  if (match.pattern !== mounted.pattern) return navigate(s, ref, target, match)
+  const to = target
+  // Within the route: handleParams, no remount. The client pushed its own URL; a URL the
+  // view asked for goes to the client after the update.
+  return step(s, ref, mounted, 'handleParams', ref !== 0, ref === 0
+    ? () => { mounted.out!.patch = { url: to, params: match.params } }
+    : () => {
+        mounted.url = to.href
+        return mounted.view.handleParams?.(match.params, to)
+      })
+}
+
+/**
+ * Runs one message for the view the page shows: the handler (and the handleParams of a URL
+ * it patched to) with its writes tracked, then the render. On failure the view's data,
+ * flash, title and URL go back as they were and the outcome is dropped; on success the
+ * outcome is applied, in one order: the update, the URL, the title, pushed events, then a
+ * redirect or a navigation.
+ */
+export async function step (s: Session, ref: number, mounted: MountedView, what: string, user: boolean, work: () => unknown): Promise<void> {
+  const view = mounted.view
+  const out = mounted.out = new Outcome()
+  const { flash, title, url } = mounted
+  const tracker = s.rt.rollback ? (s.tracker ??= new Tracker()) : undefined
+  tracker?.begin(view)
+  let html: string | undefined
+  let carried: Record<string, string> | undefined
+  let rendering = false
+  try {
+    // Flash messages are shown by one render: the user's next action starts without them.
+    if (user) mounted.flash = NO_FLASH
+    let returned = mounted.timed(what, work)
+    if (returned instanceof Promise) returned = await returned
+    const patch = out.patch
+    if (patch !== undefined) {
+      mounted.url = patch.url.href
+      if (view.handleParams !== undefined) {
+        const r = mounted.timed('handleParams', () => view.handleParams!(patch.params, patch.url))
+        if (r instanceof Promise) await r
+      }
+    }
+    tracker?.seal(view)
+    if (returned !== undefined) out.value = JSON.stringify(returned)
+    if (out.leaving) {
+      // The flash set now is for the page the view goes to.
+      carried = mounted.flash
+      mounted.flash = user ? NO_FLASH : flash
+    }
+    if (ref !== 0 || s.transport.backlog() <= s.rt.options.limits.coalesceBytes) {
+      rendering = true
+      const rendered = mounted.render()
+      html = typeof rendered === 'string' ? rendered : await rendered
+    }
+  } catch (err) {
+    tracker?.rollback(view)
+    mounted.flash = flash
+    mounted.title = title
+    mounted.url = url
+    mounted.out = undefined
+    // A render error keeps its code (context, template); whatever a handler throws is its failure.
+    const production = s.rt.options.production
+    const coded = rendering && isCoded(err)
+      ? err
+      : what === 'handleInfo'
+        ? new errors.INFO_FAILED(mounted.entry.name, detail(production, err))
+        : new errors.HANDLER_FAILED(what, mounted.entry.name, detail(production, err))
+    s.log.error({ err, view: mounted.entry.name, event: what, code: coded.code }, 'live view handler failed')
+    if (ref !== 0) s.sendError(ref, coded)
+    return
+  }
+  tracker?.commit()
+  mounted.out = undefined
+  if (s.state !== 'joined' && s.state !== 'closing') return
+  if (html === undefined) s.markDirty(mounted)
+  else update(s, ref, mounted, html, out.value)
+  if (out.patch !== undefined) s.transport.send(urlFrame(mounted.url))
+  s.sendTitle(mounted)
+  s.sendAll(out.pushes)
+  if (out.redirect !== undefined) return s.redirect(mounted, out.redirect, carried)
+  const match = out.navigate === undefined ? undefined : s.rt.registry.match(out.navigate)
+  if (match !== undefined) await navigate(s, 0, out.navigate!, match, carried)
+}
+
+/** A new render is diffed against what the page shows and sent as a patch, full HTML, or an ack. */
+export function update (s: Session, ref: number, mounted: MountedView, html: string, value?: string): void {
+  const next = new Rendered(html)
+  const patch = diffRendered(mounted.rendered!, next)
+  mounted.rendered = next
+  s.dirty = false
+  if (patch === undefined || (patch !== FULL_HTML && patch.length === 0)) {
+    if (ref !== 0) s.reply(ref, okFrame(ref, s.version, value))
+    return
+  }
+  const version = ++s.version
+  const json = patch === FULL_HTML ? undefined : JSON.stringify(patch)
+  s.reply(ref, json === undefined || json.length >= html.length ? htmlFrame(ref, version, html, value) : patchFrame(ref, version, json, value))
+}
+
+/** Sends the change a slow client missed, once it has read what was queued. */
+export async function flush (s: Session, mounted: MountedView): Promise<void> {
+  let html: string
+  try {
+    html = await mounted.render()
+  } catch (err) {
+    s.log.error({ err, view: mounted.entry.name }, 'live view render failed')
+    return
+  }
+  update(s, 0, mounted, html)
+}
+
+/** The client is out of sync: full HTML. */
+export async function sync (s: Session, ref: number): Promise<void> {
+  const mounted = s.mounted
+  if (s.state !== 'joined' || mounted === undefined) return s.sendError(ref, new errors.JOIN_REQUIRED())
+  let html: string
+  try {
+    html = await mounted.render()
+  } catch (err) {
+    return s.sendError(ref, isCoded(err) ? err : new errors.RENDER_FAILED(mounted.entry.name, detail(s.rt.options.production, err)))
+  }
+  mounted.rendered = new Rendered(html)
+  s.dirty = false
+  s.reply(ref, htmlFrame(ref, ++s.version, html))
+}
