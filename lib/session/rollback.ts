@@ -32,6 +32,7 @@ const ENTRIES = 3 // the Map or Set's entries back as they were (value)
 const MAP_SET = 4 // map.set(key, value)
 const UNADD = 5 // map or set: delete(key)
 const TIME = 6 // date.setTime(value)
+const ORDER = 7 // the object's own keys back in this order (value)
 
 /** The object behind a proxy (or the value itself). */
 export const unwrap = <T>(value: T): T => (value !== null && typeof value === 'object' ? (RAW.get(value) as T | undefined) ?? value : value)
@@ -134,7 +135,11 @@ export class Tracker {
         return Reflect.set(target, key, unwrap(value), target)
       },
       deleteProperty (target, key) {
-        if (self.#active) self.#note(target, key)
+        if (self.#active && Object.prototype.hasOwnProperty.call(target, key)) {
+          // A key put back later goes last: keep the order keys came in, once per message.
+          if (!Array.isArray(target) && self.#first(target)) self.#log.push(ORDER, target, undefined, Reflect.ownKeys(target))
+          self.#note(target, key)
+        }
         return Reflect.deleteProperty(target, key)
       },
       defineProperty (target, key, desc) {
@@ -236,13 +241,16 @@ export class Tracker {
         case ENTRIES: restoreEntries(target as unknown as Map<unknown, unknown> | Set<unknown>, value as unknown[][]); break
         case MAP_SET: (target as unknown as Map<unknown, unknown>).set(key, value); break
         case UNADD: (target as unknown as Set<unknown>).delete(key); break
-        case TIME: (target as unknown as Date).setTime(value as number)
+        case TIME: (target as unknown as Date).setTime(value as number); break
+        case ORDER: reorder(target, value as Array<string | symbol>)
       }
     }
     const fields = view as Record<string, unknown>
     const keys = this.#keys
     for (let i = 0; i < keys.length; i++) Reflect.set(fields, keys[i] as string, this.#values[i])
     for (const key of Object.keys(fields)) if (!keys.includes(key)) Reflect.deleteProperty(fields, key)
+    const now = Object.keys(fields)
+    if (now.some((key, i) => key !== keys[i])) reorder(fields, keys)
     this.commit()
   }
 
@@ -325,6 +333,13 @@ export class Tracker {
 function isIndex (key: string): boolean {
   const c = key.charCodeAt(0)
   return c >= 48 && c <= 57 && String(Number(key) >>> 0) === key
+}
+
+/** Puts an object's own keys in `order` (the same keys, another order): out and back in. */
+function reorder (target: Record<string | symbol, unknown>, order: Array<string | symbol>): void {
+  const descriptors = order.map((key) => Reflect.getOwnPropertyDescriptor(target, key))
+  for (const key of order) Reflect.deleteProperty(target, key)
+  order.forEach((key, i) => { if (descriptors[i] !== undefined) Reflect.defineProperty(target, key, descriptors[i]!) })
 }
 
 function restoreEntries (target: Map<unknown, unknown> | Set<unknown>, entries: unknown[][]): void {
