@@ -63,6 +63,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     fire(up ? DOM_EVENT.connected : DOM_EVENT.disconnected)
   }
   const down = (event: string): ErrorPayload => ({ code: CODE.disconnected, message: `not connected: '${event}' dropped` })
+  /** Elements that had no class attribute before `lv-loading`: they get none back after. */
+  const bare = new WeakSet<Element>()
   /** Ends a pending message (undoing its `lv-disable-with`); returns its entry. */
   const done = (r: number): Pending | undefined => {
     const entry = pending.get(r)
@@ -70,7 +72,10 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     pending.delete(r)
     const [el, , restore] = entry
     restore?.()
-    if (![...pending.values()].some(p => p[0] === el)) el.classList.remove(CLASS.loading)
+    if (![...pending.values()].some(p => p[0] === el)) {
+      el.classList.remove(CLASS.loading)
+      if (bare.delete(el) && el.getAttribute('class') === '') el.removeAttribute('class')
+    }
     if (!pending.size) cls.remove(CLASS.loading)
     return entry
   }
@@ -104,6 +109,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   /** Sends an event or a patch (the frame `op(ref)`) and tracks it until its reply. */
   const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, restore?: () => void, reply?: Reply): void => {
     pending.set(++ref, [el, after, restore, reply, name])
+    if (!el.hasAttribute('class')) bare.add(el)
     el.classList.add(CLASS.loading)
     cls.add(CLASS.loading)
     send(op(ref))

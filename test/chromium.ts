@@ -30,3 +30,24 @@ export async function openLivePage (t: Test, browser: Browser, url: string, init
   await page.waitForSelector('[data-lv-root].lv-connected')
   return { page, errors }
 }
+
+/** Waits until the page has no event waiting for its reply (no `lv-loading` on the root). */
+export async function settled (page: Page): Promise<void> {
+  await page.waitForSelector('[data-lv-root].lv-connected:not(.lv-loading)')
+}
+
+/**
+ * The page rule: the live root's DOM equals a fresh parse of `html` (the server's last
+ * render), but for the root element's own attributes. Returns undefined when it holds,
+ * else both sides serialised.
+ */
+export async function pageRule (page: Page, html: string): Promise<{ live: string, fresh: string } | undefined> {
+  return await page.evaluate((html) => {
+    const root = document.querySelector('[data-lv-root]')!
+    const live = document.createElement('div')
+    for (const n of root.childNodes) live.appendChild(n.cloneNode(true))
+    const fresh = document.createElement('div')
+    fresh.innerHTML = html
+    return live.isEqualNode(fresh) ? undefined : { live: live.innerHTML, fresh: fresh.innerHTML }
+  }, html)
+}

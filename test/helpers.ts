@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Test } from 'tap'
 import type { WebSocket } from 'ws'
 import liveview, { PROTOCOL_VERSION, type LiveViewOptions } from '../plugin.js'
+import { kRuntime, type Runtime } from '../lib/runtime.js'
+import type { Session } from '../lib/session/actor.js'
 
 export const viewsRoot = new URL('./fixtures/views/', import.meta.url)
 export const SECRET = 'test-secret-that-is-long-enough-0123456789'
@@ -101,4 +103,12 @@ export async function connect (t: Test, app: FastifyInstance, path: string, head
   t.teardown(() => { client.close() })
   const join = await client.join(tokenOf(res.body), `http://localhost${path}`)
   return { client, html: res.body, join }
+}
+
+/** The live root's HTML the server last rendered for the one joined session of `app`. */
+export function serverHtml (app: FastifyInstance): string {
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const joined = [...rt.sessions as Set<Session>].filter((s) => s.joined)
+  if (joined.length !== 1) throw new Error(`expected one joined session, found ${joined.length}`)
+  return joined[0]!.html!
 }

@@ -1,7 +1,7 @@
 // Regression tests of the session core (issue 9), each named after the defect it pins.
 // The browser-side ones (rejoins, reload loops, redirects across a page load) are in
 // browser-rejoin.test.ts.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import { WebSocket } from 'ws'
@@ -20,7 +20,7 @@ class Note extends LiveView {
   context () { return { text: this.text } }
 }
 
-async function app (t: Tap.Test, setup: (app: FastifyInstance) => void, options = {}): Promise<FastifyInstance> {
+async function app (t: Test, setup: (app: FastifyInstance) => void, options = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
   await app.register(liveview, { root: viewsRoot, secret: SECRET, ...options })
@@ -193,11 +193,11 @@ t.test('deep data never silences a session: deep frames are refused, deep state 
   page.assertText('#count', '4', 'every event answered, in order, after deep state')
   ;(await page.event('give')).assertError('FST_LIVEVIEW_HANDLER_FAILED')
   ;(await page.event('inc')).assertChanged()
-  t.equal((await page.event('keep', { a: [[[[1]]]] } as Params)).kind, 'ok', 'and shallow params still run')
+  t.equal((await page.event('keep', { a: [[[[1]]]] } as unknown as Params)).kind, 'ok', 'and shallow params still run')
 })
 
 /** A listening app with views whose handler and terminate take time. */
-async function slowApp (t: Tap.Test, before?: (app: FastifyInstance) => Promise<void>) {
+async function slowApp (t: Test, before?: (app: FastifyInstance) => Promise<void>) {
   const ended: string[] = []
   class Slow extends LiveView {
     static template = 'counter'
