@@ -1,11 +1,13 @@
 // The client process of the `load` and `memory` runs: opens real pages and sockets against
 // the bench server on 127.0.0.1 (GET the page, join with its token), then either loops
 // events (one in flight per connection) or holds the sessions idle. Driven by bench/run.ts.
+// Against the bare server of the memory run (`bare: true`) a connection is a plain socket
+// to its route, opened the same way (same ws options, as many at once), and nothing sent.
 import { Agent, get } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
-import { openFilesLimit, serve } from './procs.js'
+import { BARE_PATH, openFilesLimit, serve } from './procs.js'
 
 const PATH = '/counter'
 const EVENT = 'inc'
@@ -57,8 +59,30 @@ async function openSession (port: number, agent: Agent, deflate = false): Promis
   return ws
 }
 
-/** Opens `n` joined sessions, `CONNECT_CONCURRENCY` at a time; the HTTP connections are closed afterwards. */
-async function openMany (port: number, n: number): Promise<WebSocket[]> {
+/** Opens a socket to the bare server's route; resolves once it is open (nothing is sent). */
+async function openBare (port: number): Promise<WebSocket> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${BARE_PATH}`, { perMessageDeflate: false })
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void => { clearTimeout(timer); ws.terminate(); reject(err) }
+    const timer = setTimeout(() => { fail(new Error('open timed out')) }, 15000)
+    ws.once('open', () => {
+      clearTimeout(timer)
+      ws.removeAllListeners('error')
+      ws.removeAllListeners('close')
+      ws.on('error', () => {})
+      resolve()
+    })
+    ws.once('error', fail)
+    ws.once('close', (code) => { fail(new Error(`socket closed (${code}) before it opened`)) })
+  })
+  return ws
+}
+
+/**
+ * Opens `n` joined sessions (or with `bare`, sockets to the bare server), `CONNECT_CONCURRENCY`
+ * at a time; the HTTP connections are closed afterwards.
+ */
+async function openMany (port: number, n: number, bare = false): Promise<WebSocket[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECT_CONCURRENCY })
   const out: WebSocket[] = []
   let next = 0
@@ -66,7 +90,7 @@ async function openMany (port: number, n: number): Promise<WebSocket[]> {
     await Promise.all(Array.from({ length: Math.min(n, CONNECT_CONCURRENCY) }, async () => {
       while (next < n) {
         next++
-        out.push(await openSession(port, agent))
+        out.push(bare ? await openBare(port) : await openSession(port, agent))
       }
     }))
   } catch (err) {
@@ -96,8 +120,9 @@ function percentile (sorted: Float64Array, p: number): number {
 const held: WebSocket[] = []
 
 serve({
-  /** One connection that offers permessage-deflate: what did the server agree to? */
+  /** One connection that offers permessage-deflate: what did the server agree to? (With `bare`, only the open-files limit.) */
   async probe (args) {
+    if (args.bare === true) return { extensions: '', openFiles: openFilesLimit() }
     const agent = new Agent({ keepAlive: false })
     const ws = await openSession(args.port as number, agent, true)
     const extensions = ws.extensions
@@ -105,9 +130,9 @@ serve({
     return { extensions, openFiles: openFilesLimit() }
   },
 
-  /** Opens `n` idle joined sessions and keeps them. */
+  /** Opens `n` idle joined sessions (with `bare`, bare sockets) and keeps them. */
   async connect (args) {
-    const sockets = await openMany(args.port as number, args.n as number)
+    const sockets = await openMany(args.port as number, args.n as number, args.bare === true)
     held.push(...sockets)
     return { held: held.length }
   },

@@ -1,16 +1,33 @@
 // The server process of the `load` and `memory` runs: the benchmark app (the counter at
 // /counter) on 127.0.0.1, one process, driven by bench/run.ts over IPC.
-import type { FastifyInstance } from 'fastify'
-import type { LiveViewLimits } from '../plugin.js'
-import { openFilesLimit, serve, sleep } from './procs.js'
+//
+// `start` with `bare: true` serves no live view at all: a Fastify app with @fastify/websocket
+// (the plugin's ws options) and one route, `BARE_PATH`, that accepts a socket and does
+// nothing with it. The memory run measures it the same way as the live sessions, to tell
+// what an idle connection costs anyway from the plugin's own share.
+import websocket from '@fastify/websocket'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { DEFAULT_LIMITS, type LiveViewLimits } from '../plugin.js'
+import { BARE_PATH, openFilesLimit, serve, sleep } from './procs.js'
 import { buildApp } from './scenarios.js'
 
 let app: FastifyInstance | undefined
 const gc = (globalThis as { gc?: () => void }).gc
 
+async function buildBareApp (): Promise<FastifyInstance> {
+  const bare = Fastify({ logger: false })
+  await bare.register(websocket, { options: { maxPayload: DEFAULT_LIMITS.maxFrameBytes } })
+  // Nothing at all per socket: ws keeps it open (and in its `clients` set, which counts them).
+  bare.get(BARE_PATH, { websocket: true }, () => {})
+  return bare
+}
+
+/** Open live sessions, or open sockets of the bare app. */
+const count = (): number => app!.hasDecorator('liveViewSessions') ? app!.liveViewSessions : app!.websocketServer.clients.size
+
 serve({
   async start (args) {
-    app = await buildApp({ limits: args.limits as LiveViewLimits })
+    app = args.bare === true ? await buildBareApp() : await buildApp({ limits: args.limits as LiveViewLimits })
     await app.listen({ host: '127.0.0.1', port: 0 })
     const address = app.server.address()
     if (address === null || typeof address === 'string') throw new Error('no port')
@@ -24,7 +41,7 @@ serve({
     }
   },
 
-  /** Heap and RSS after forced collections, and the number of open sessions. */
+  /** Heap and RSS after forced collections, and the number of open sessions (or bare sockets). */
   async measure () {
     if (gc === undefined) throw new Error('start the server with --expose-gc')
     for (let i = 0; i < 4; i++) {
@@ -32,10 +49,10 @@ serve({
       await sleep(50)
     }
     const m = process.memoryUsage()
-    return { heapUsed: m.heapUsed, rss: m.rss, sessions: app!.liveViewSessions }
+    return { heapUsed: m.heapUsed, rss: m.rss, sessions: count() }
   },
 
-  async sessions () { return app!.liveViewSessions },
+  async sessions () { return count() },
 
   /** CPU time used so far (µs) and a clock (ms), to work out the server's CPU share of a run. */
   async cpu () {

@@ -109,4 +109,7 @@ export function openFilesLimit (): number | undefined {
   }
 }
 
+/** The route of the memory run's bare WebSocket server (bench/load-server.ts, `bare: true`). */
+export const BARE_PATH = '/bare'
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))

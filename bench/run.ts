@@ -6,6 +6,7 @@
 //   npm run bench -- --quick            shorter run (under a minute)
 //   npm run -s bench -- --json          one JSON object on stdout (-s: no npm banner lines)
 //   npm run bench -- --only counter,load   some sections / scenarios only
+//   npm run bench -- --only rollback,alloc  the cost of rollback (bench/rollback.ts, bench/alloc.ts)
 //
 // To profile one scenario: node --cpu-prof dist/bench/run.js --only table100_edit
 import { spawnSync } from 'node:child_process'
@@ -16,7 +17,10 @@ import { gzipSync } from 'node:zlib'
 import { DiffDOM } from 'diff-dom'
 import { DEFAULT_LIMITS } from '../plugin.js'
 import { live } from '../testing.js'
+import { renderAlloc, runAlloc, type AllocResult } from './alloc.js'
 import { Child, sleep } from './procs.js'
+import { fmt, opOf, percentile, progress, round, table, withTarget, type Target } from './report.js'
+import { renderRollback, rollbackTargets, runRollback, type RollbackResult } from './rollback.js'
 import { SCENARIOS, buildApp, openSession } from './scenarios.js'
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST]
@@ -25,7 +29,7 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST]
   --json        print one JSON object on stdout instead of the table
   --only LIST   comma-separated sections or scenario names:
                 scenarios, ${SCENARIOS.map((s) => s.name).join(', ')},
-                testing_mount_click, client, load, memory
+                testing_mount_click, client, rollback, alloc, load, memory
 `
 
 // ---------------------------------------------------------------------------------------
@@ -51,7 +55,7 @@ for (let i = 0; i < argv.length; i++) {
 const QUICK = argv.includes('--quick')
 const JSON_OUT = argv.includes('--json')
 
-const SECTIONS = ['scenarios', 'testing_mount_click', 'client', 'load', 'memory']
+const SECTIONS = ['scenarios', 'testing_mount_click', 'client', 'rollback', 'alloc', 'load', 'memory']
 const SCENARIO_NAMES = SCENARIOS.map((s) => s.name)
 if (only !== undefined) {
   for (const name of only) {
@@ -85,7 +89,25 @@ const S = {
   loadWarmupMs: QUICK ? 500 : 1000,
   loadMeasureMs: QUICK ? 3000 : 10000,
   memorySessions: QUICK ? 2000 : 4000,
-  memoryWarmupSessions: 50
+  memoryWarmupSessions: 50,
+  /** The rollback section (bench/rollback.ts): runs of `measured` events, alternating on and off. */
+  rollback: {
+    warmup: QUICK ? 2000 : 5000,
+    warmupMs: QUICK ? 1000 : 2000,
+    measured: QUICK ? 500 : 2000,
+    runWarmup: 200,
+    rounds: 3,
+    copies: QUICK ? 100 : 300
+  },
+  /** The alloc section (bench/alloc.ts): batches of `events` events, alternating on and off. */
+  alloc: {
+    warmup: QUICK ? 2000 : 5000,
+    warmupMs: QUICK ? 1000 : 2000,
+    events: 1000,
+    rounds: QUICK ? 3 : 5,
+    batches: 3,
+    settle: 2000
+  }
 }
 
 const require = createRequire(import.meta.url)
@@ -98,18 +120,6 @@ function fail (message: string): never {
   process.stderr.write(`bench: ${message}\n`)
   process.exit(2)
 }
-
-const progress = (line: string): void => { process.stderr.write(`${line}\n`) }
-
-/** Nearest-rank percentile of sorted values. */
-function percentile (sorted: ArrayLike<number>, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!
-}
-
-const round = (n: number | null, digits: number): number | null => n === null || !Number.isFinite(n) ? n : Number(n.toFixed(digits))
-
-/** The op of an outbound frame `[ref,"op",…`. */
-const opOf = (frame: string): string => /^\[\d+,"([a-z]+)"/.exec(frame)?.[1] ?? '?'
 
 // ---------------------------------------------------------------------------------------
 // Scenarios: in-process, one event at a time
@@ -351,50 +361,65 @@ async function runLoad (): Promise<LoadResult> {
   }
 }
 
-interface MemoryResult { idle_session_kib: number, idle_session_rss_kib: number, sessions: number }
+interface MemoryResult {
+  /** Per idle joined counter session: heap and RSS (KiB). */
+  idle_session_kib: number
+  idle_session_rss_kib: number
+  /** Per idle socket of a bare @fastify/websocket app (a route that does nothing), measured the same way. */
+  bare_socket_kib: number
+  bare_socket_rss_kib: number
+  /** idle_session_kib − bare_socket_kib: what the plugin itself holds per idle session. */
+  plugin_share_kib: number
+  sessions: number
+}
 
-async function runMemory (): Promise<MemoryResult> {
+/**
+ * One server process (the benchmark app, or with `bare` the bare WebSocket app) and one
+ * client process: warm-up connections, then `n` idle ones; heap and RSS after gc(),
+ * (after − before) / n, in KiB.
+ */
+async function measureIdle (bare: boolean): Promise<{ heapKib: number, rssKib: number }> {
   const n = S.memorySessions
-  const server = new Child('memory server', SERVER_SCRIPT, ['--expose-gc'])
-  const client = new Child('memory client', CLIENT_SCRIPT)
+  const what = bare ? 'bare sockets' : 'sessions'
+  const server = new Child(bare ? 'bare memory server' : 'memory server', SERVER_SCRIPT, ['--expose-gc'])
+  const client = new Child(bare ? 'bare memory client' : 'memory client', CLIENT_SCRIPT)
   try {
-    const started = await server.request<Started>('start', { limits: RATE_LIMIT }, 30000)
-    const probe = await client.request<{ openFiles: number | undefined }>('probe', { port: started.port }, 30000)
+    const started = await server.request<Started>('start', { limits: RATE_LIMIT, bare }, 30000)
+    const probe = await client.request<{ openFiles: number | undefined }>('probe', { port: started.port, bare }, 30000)
     const need = n + S.memoryWarmupSessions + 200
     for (const [who, limit] of [['server', started.openFiles], ['client', probe.openFiles]] as const) {
       if (limit !== undefined && limit < need) throw new Error(`memory: the ${who} process may open ${limit} files, ${need} are needed: raise 'ulimit -n'`)
     }
-    progress(`memory: ${S.memoryWarmupSessions} warm-up sessions, then ${n} idle sessions`)
-    await client.request('connect', { port: started.port, n: S.memoryWarmupSessions }, 60000)
+    progress(`memory: ${S.memoryWarmupSessions} warm-up ${what}, then ${n} idle ${what}`)
+    await client.request('connect', { port: started.port, n: S.memoryWarmupSessions, bare }, 60000)
     await sleep(300)
     const before = await server.request<{ heapUsed: number, rss: number, sessions: number }>('measure', {}, 30000)
-    await client.request('connect', { port: started.port, n }, 300000)
+    await client.request('connect', { port: started.port, n, bare }, 300000)
     await sleep(300)
     const after = await server.request<{ heapUsed: number, rss: number, sessions: number }>('measure', {}, 30000)
-    if (after.sessions - before.sessions !== n) throw new Error(`memory: expected ${n} more sessions, the server has ${after.sessions - before.sessions}`)
-    return {
-      idle_session_kib: round((after.heapUsed - before.heapUsed) / n / 1024, 2)!,
-      idle_session_rss_kib: round((after.rss - before.rss) / n / 1024, 2)!,
-      sessions: n
-    }
+    if (after.sessions - before.sessions !== n) throw new Error(`memory: expected ${n} more ${what}, the server has ${after.sessions - before.sessions}`)
+    return { heapKib: (after.heapUsed - before.heapUsed) / n / 1024, rssKib: (after.rss - before.rss) / n / 1024 }
   } finally {
     await client.kill()
     await server.kill()
   }
 }
 
+async function runMemory (): Promise<MemoryResult> {
+  const live = await measureIdle(false)
+  const bare = await measureIdle(true)
+  return {
+    idle_session_kib: round(live.heapKib, 2)!,
+    idle_session_rss_kib: round(live.rssKib, 2)!,
+    bare_socket_kib: round(bare.heapKib, 2)!,
+    bare_socket_rss_kib: round(bare.rssKib, 2)!,
+    plugin_share_kib: round(live.heapKib - bare.heapKib, 2)!,
+    sessions: S.memorySessions
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Targets (issue "Fast server diffs and a benchmark anyone can run")
-
-interface Target {
-  /** Where the figure is in the report, e.g. `scenarios.counter.server_us_p50`. */
-  figure: string
-  value: number | null
-  op: '<=' | '>='
-  limit: number | null
-  pass: boolean | null
-  unit: string
-}
 
 function targetsOf (r: Report): Target[] {
   const t: Target[] = []
@@ -416,7 +441,8 @@ function targetsOf (r: Report): Target[] {
   add('scenarios.list200_reverse.bytes_per_update', sc.list200_reverse?.bytes_per_update, '<=', sc.list200_reverse?.page_bytes, 'B')
   add('load.c50.events_per_s', r.load?.c50?.events_per_s, '>=', 20000, '/s')
   add('load.c500.p99_ms', r.load?.c500?.p99_ms, '<=', 40, 'ms')
-  add('memory.idle_session_kib', r.memory?.idle_session_kib, '<=', 6, 'KiB')
+  add('memory.plugin_share_kib', r.memory?.plugin_share_kib, '<=', 1.5, 'KiB')
+  rollbackTargets(r.rollback, add)
   add('client.gzip_bytes', r.client?.gzip_bytes, '<=', 8192, 'B')
   return t
 }
@@ -433,32 +459,13 @@ interface Report {
   scenarios: Record<string, ScenarioResult>
   load: Record<string, LoadLevel> | null
   memory: MemoryResult | null
+  rollback: RollbackResult | null
+  alloc: AllocResult | null
   client: { min_bytes: number, gzip_bytes: number } | null
   targets?: Target[]
   machine: Record<string, unknown>
   date: string
   settings: Record<string, unknown>
-}
-
-function fmt (n: number | null | undefined, unit = ''): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '—'
-  const abs = Math.abs(n)
-  const s = Number.isInteger(n) || abs >= 1000 ? Math.round(n).toLocaleString('en-US') : abs >= 100 ? n.toFixed(0) : abs >= 10 ? n.toFixed(1) : n.toFixed(2)
-  return unit === '' ? s : `${s} ${unit}`
-}
-
-/** A figure and, when it has one, its target: `23.1  ≤ 40 pass`. */
-function withTarget (targets: Target[], figure: string, value: number | null | undefined, unit = ''): string {
-  const t = targets.find((x) => x.figure === figure)
-  const v = fmt(value, unit)
-  if (t === undefined || t.limit === null) return v
-  return `${v}  ${t.op === '<=' ? '≤' : '≥'} ${fmt(t.limit)} ${t.pass === null ? 'n/a' : t.pass ? 'pass' : 'MISS'}`
-}
-
-function table (head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]): string => cells.map((c, i) => i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)).join('   ').trimEnd()
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('   '), ...rows.map(line)].join('\n')
 }
 
 function render (r: Report): string {
@@ -468,7 +475,7 @@ function render (r: Report): string {
   const st = r.settings
   out.push(`fastify-liveview benchmark${QUICK ? ' (--quick)' : ''}, ${r.date}`)
   out.push(`machine: ${String(m.cpu)} × ${String(m.cpus)}, ${String(m.platform)}, node ${String(m.node)}, load average ${String(m.loadavg_start)} at start, ${String(m.loadavg_end)} at end`)
-  out.push(`rate limit: eventsPerSecond ${RATE_LIMIT.eventsPerSecond.toLocaleString('en-US')}, eventBurst ${RATE_LIMIT.eventBurst.toLocaleString('en-US')} (defaults ${DEFAULT_LIMITS.eventsPerSecond}/${DEFAULT_LIMITS.eventBurst}), in scenarios, load and memory; every other setting at its default, production: true`)
+  out.push(`rate limit: eventsPerSecond ${RATE_LIMIT.eventsPerSecond.toLocaleString('en-US')}, eventBurst ${RATE_LIMIT.eventBurst.toLocaleString('en-US')} (defaults ${DEFAULT_LIMITS.eventsPerSecond}/${DEFAULT_LIMITS.eventBurst}), in scenarios, rollback, alloc, load and memory; every other setting at its default, production: true`)
   out.push('')
 
   const names = Object.keys(r.scenarios)
@@ -496,6 +503,9 @@ function render (r: Report): string {
     out.push('')
   }
 
+  if (r.rollback !== null) out.push(...renderRollback(r.rollback, t), '')
+  if (r.alloc !== null) out.push(...renderAlloc(r.alloc), '')
+
   if (r.load !== null) {
     out.push(`Load: counter, one server process and one client process on 127.0.0.1, deflate off, one event in flight per connection, ${S.loadWarmupMs / 1000} s warm-up + ${S.loadMeasureMs / 1000} s measured; CPU in % of one core`)
     out.push('')
@@ -512,11 +522,14 @@ function render (r: Report): string {
   }
 
   if (r.memory !== null) {
-    out.push(`Memory: ${r.memory.sessions} idle joined counter sessions (after ${S.memoryWarmupSessions} warm-up ones), server heap and RSS after gc(), (after − before) / N`)
+    const mem = r.memory
+    out.push(`Memory: ${mem.sessions} idle joined counter sessions (after ${S.memoryWarmupSessions} warm-up ones), server heap and RSS after gc(), (after − before) / N;`)
+    out.push(`the same for ${mem.sessions} idle sockets of a bare @fastify/websocket app (a route that does nothing; same client process, ws options and concurrency, no page GET or join), in its own server process`)
     out.push('')
-    out.push(table(['per idle session', 'KiB'], [
-      ['heap used', withTarget(t, 'memory.idle_session_kib', r.memory.idle_session_kib)],
-      ['RSS', fmt(r.memory.idle_session_rss_kib)]
+    out.push(table(['per idle connection, KiB', 'heap used', 'RSS'], [
+      ['live session', fmt(mem.idle_session_kib), fmt(mem.idle_session_rss_kib)],
+      ['bare @fastify/websocket socket', fmt(mem.bare_socket_kib), fmt(mem.bare_socket_rss_kib)],
+      ['plugin\'s share (session − bare)', withTarget(t, 'memory.plugin_share_kib', mem.plugin_share_kib), fmt(mem.idle_session_rss_kib - mem.bare_socket_rss_kib)]
     ]))
     out.push('')
   }
@@ -553,6 +566,8 @@ async function main (): Promise<void> {
     scenarios: {},
     load: null,
     memory: null,
+    rollback: null,
+    alloc: null,
     client: null,
     machine: {
       cpu: cpu[0]?.model ?? 'unknown',
@@ -572,7 +587,7 @@ async function main (): Promise<void> {
       rate_limit: { ...RATE_LIMIT, defaults: { eventsPerSecond: DEFAULT_LIMITS.eventsPerSecond, eventBurst: DEFAULT_LIMITS.eventBurst } },
       production: true,
       load: { path: '/counter', connections: S.loadConnections, warmup_s: S.loadWarmupMs / 1000, measured_s: S.loadMeasureMs / 1000 },
-      memory: { sessions: S.memorySessions, warmup_sessions: S.memoryWarmupSessions }
+      memory: { sessions: S.memorySessions, warmup_sessions: S.memoryWarmupSessions, bare: 'Fastify + @fastify/websocket, one route that does nothing' }
     }
   }
 
@@ -583,6 +598,8 @@ async function main (): Promise<void> {
     report.client = { min_bytes: c.min_bytes, gzip_bytes: c.gzip_bytes }
     report.settings.client = { gzip: c.gzip, url: c.url }
   }
+  if (wants('rollback')) report.rollback = await runRollback(S.rollback, RATE_LIMIT)
+  if (wants('alloc')) report.alloc = await runAlloc(S.alloc, RATE_LIMIT)
   if (wants('load')) {
     const l = await runLoad()
     report.load = l.levels

@@ -69,6 +69,57 @@ export class Form extends LiveView {
   context () { return { fields: this.fields } }
 }
 
+/**
+ * The rollback section's view (bench/rollback.ts): `size` rows of plain objects, of which the
+ * page shows only the first 20 and two totals, so an event's cost is about the state's size,
+ * not the render's. Each event that succeeds changes the shown total: every reply is a patch.
+ */
+export function rowsView (size: number): typeof LiveView & { template: string } {
+  return class Rows extends LiveView {
+    static template = 'rows'
+    static events = defineEvents<Rows>({ edit: true, editById: true, fail: true })
+    rows = Array.from({ length: size }, (_, id) => ({ id, label: `item ${id}`, qty: 0 }))
+    next = 0
+    total = 0
+    /** Changes the next row in turn, found by index. */
+    edit (): void {
+      this.rows[this.next++ % this.rows.length]!.qty++
+      this.total++
+    }
+
+    /** Changes the row with the id the client sent, found with `find`. */
+    editById (params: { id?: number }): void {
+      const id = params.id
+      const row = this.rows.find((r) => r.id === id)
+      if (row === undefined) throw new Error(`no row ${String(id)}`)
+      row.qty++
+      this.total++
+    }
+
+    /** Changes a row, then fails: the reply is an error frame, the change is rolled back. */
+    fail (): void {
+      this.rows[this.next++ % this.rows.length]!.qty++
+      this.total++
+      throw new Error('bench: this event fails on purpose')
+    }
+
+    context () { return { count: this.rows.length, total: this.total, rows: this.rows.slice(0, 20) } }
+  }
+}
+
+/** The route of the rollback view (10,000 rows) in `buildRowsApp`. */
+export const ROWS_PATH = '/rows10k'
+
+/** An app with every scenario's route and the rollback view at `ROWS_PATH`; `rollback: false` turns the runtime's rollback off. */
+export async function buildRowsApp (rollback: boolean, options: LiveViewOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp(options)
+  app.liveView(ROWS_PATH, rowsView(10_000) as never)
+  runtimeOf(app).rollback = rollback
+  return app
+}
+
+export const runtimeOf = (app: FastifyInstance): Runtime => (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+
 export interface Scenario {
   name: string
   path: string
@@ -103,10 +154,11 @@ class BenchTransport implements Transport {
 
 /** A joined in-process session of `path`, and a function that sends one event and times it. */
 export async function openSession (app: FastifyInstance, path: string): Promise<{
-  send: (event: string) => Promise<{ us: number, frame: string }>
+  /** Sends event `name` with `params` (JSON text) and resolves with its reply frame and the server time. */
+  send: (event: string, params?: string) => Promise<{ us: number, frame: string }>
   session: Session
 }> {
-  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const rt = runtimeOf(app)
   const page = await app.inject(path)
   const token = /data-lv-token="([^"]+)"/.exec(page.body)![1]!
   const transport = new BenchTransport()
@@ -117,8 +169,8 @@ export async function openSession (app: FastifyInstance, path: string): Promise<
     transport.onFrame = () => { resolve() }
     session.receive(JSON.stringify([ref, 'join', { v: PROTOCOL_VERSION, token, url: `http://localhost${path}`, pristine: true }]))
   })
-  const send = (event: string): Promise<{ us: number, frame: string }> => new Promise((resolve) => {
-    const text = `[${++ref},"e",1,"${event}",{}]`
+  const send = (event: string, params = '{}'): Promise<{ us: number, frame: string }> => new Promise((resolve) => {
+    const text = `[${++ref},"e",1,"${event}",${params}]`
     let start = 0n
     transport.onFrame = (frame) => { resolve({ us: Number(process.hrtime.bigint() - start) / 1000, frame }) }
     start = process.hrtime.bigint()

@@ -19,7 +19,8 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
   t.teardown(() => window.close())
   const document = window.document as unknown as Document
   const dd = new DiffDOM({ compress: true, document })
-  const CASES = 500
+  // The unit tier (npm run test:unit, LV_QUICK=1) runs fewer cases.
+  const CASES = process.env.LV_QUICK === '1' ? 100 : 500
   const STEPS = 4
   let failures = 0
   let indexFailures = 0
