@@ -278,6 +278,7 @@ export class Session implements Host {
 
   async #until (work: Promise<unknown>, deadline: number): Promise<void> {
     const clock = this.rt.clock
+    if (clock.now() >= deadline) return
     let timer: unknown
     await Promise.race([work, new Promise<void>((resolve) => { timer = clock.setTimeout(resolve, Math.max(0, deadline - clock.now())) })])
     clock.clearTimeout(timer)
