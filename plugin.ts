@@ -8,7 +8,7 @@ import { resolveOptions, type LiveViewOptions } from './lib/options.js'
 import { checkView, type ViewEntry } from './lib/registry.js'
 import { renderPage } from './lib/page.js'
 import { Runtime, kRuntime } from './lib/runtime.js'
-import { attachSocket, shutdown, startHeartbeat } from './lib/socket.js'
+import { attachSocket, shutdown, startHeartbeat, startHibernation } from './lib/socket.js'
 import type { LiveView, LiveViewClass } from './lib/view.js'
 
 declare module 'fastify' {
@@ -59,9 +59,14 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   }
   fastify.addHook('preClose', async () => { await shutdown(rt) })
   let heartbeat: unknown
-  fastify.addHook('onReady', async () => { heartbeat = startHeartbeat(rt) })
+  let hibernation: unknown
+  fastify.addHook('onReady', async () => {
+    heartbeat = startHeartbeat(rt)
+    hibernation = startHibernation(rt)
+  })
   fastify.addHook('onClose', async () => {
     rt.clock.clearInterval(heartbeat)
+    rt.clock.clearInterval(hibernation)
     await rt.pubsub.close?.()
   })
 

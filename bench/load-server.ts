@@ -7,6 +7,7 @@
 // what an idle connection costs anyway from the plugin's own share.
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { writeHeapSnapshot } from 'node:v8'
 import { DEFAULT_LIMITS, type LiveViewLimits } from '../plugin.js'
 import { BARE_PATH, openFilesLimit, serve, sleep } from './procs.js'
 import { buildApp } from './scenarios.js'
@@ -53,6 +54,12 @@ serve({
   },
 
   async sessions () { return count() },
+
+  /** Writes a heap snapshot (after collections) to `path`: to see what a session is made of. */
+  async snapshot (args) {
+    if (gc !== undefined) for (let i = 0; i < 4; i++) { gc(); await sleep(50) }
+    return writeHeapSnapshot(String(args.path))
+  },
 
   /** CPU time used so far (µs) and a clock (ms), to work out the server's CPU share of a run. */
   async cpu () {

@@ -362,40 +362,50 @@ async function runLoad (): Promise<LoadResult> {
 }
 
 interface MemoryResult {
-  /** Per idle joined counter session: heap and RSS (KiB). */
+  /** Per idle joined counter session, once hibernated: heap and RSS (KiB). */
   idle_session_kib: number
   idle_session_rss_kib: number
+  /** The same sessions just after their join, before they hibernate. */
+  joined_session_kib: number
+  joined_session_rss_kib: number
   /** Per idle socket of a bare @fastify/websocket app (a route that does nothing), measured the same way. */
   bare_socket_kib: number
   bare_socket_rss_kib: number
   /** idle_session_kib − bare_socket_kib: what the plugin itself holds per idle session. */
   plugin_share_kib: number
+  /** joined_session_kib − bare_socket_kib: the same before hibernation. */
+  plugin_share_joined_kib: number
   sessions: number
 }
+
+/** The bench's hibernation period (the default is 15,000 ms): idle sessions hibernate within two. */
+const HIBERNATE_MS = 500
 
 /**
  * One server process (the benchmark app, or with `bare` the bare WebSocket app) and one
  * client process: warm-up connections, then `n` idle ones; heap and RSS after gc(),
  * (after − before) / n, in KiB.
  */
-async function measureIdle (bare: boolean): Promise<{ heapKib: number, rssKib: number }> {
+async function measureIdle (bare: boolean, hibernateMs: number): Promise<{ heapKib: number, rssKib: number }> {
   const n = S.memorySessions
   const what = bare ? 'bare sockets' : 'sessions'
   const server = new Child(bare ? 'bare memory server' : 'memory server', SERVER_SCRIPT, ['--expose-gc'])
   const client = new Child(bare ? 'bare memory client' : 'memory client', CLIENT_SCRIPT)
   try {
-    const started = await server.request<Started>('start', { limits: RATE_LIMIT, bare }, 30000)
+    const started = await server.request<Started>('start', { limits: { ...RATE_LIMIT, hibernateAfterMs: hibernateMs }, bare }, 30000)
     const probe = await client.request<{ openFiles: number | undefined }>('probe', { port: started.port, bare }, 30000)
     const need = n + S.memoryWarmupSessions + 200
     for (const [who, limit] of [['server', started.openFiles], ['client', probe.openFiles]] as const) {
       if (limit !== undefined && limit < need) throw new Error(`memory: the ${who} process may open ${limit} files, ${need} are needed: raise 'ulimit -n'`)
     }
     progress(`memory: ${S.memoryWarmupSessions} warm-up ${what}, then ${n} idle ${what}`)
+    // Long enough for every session to hibernate (within two periods), when that is short.
+    const settle = hibernateMs === HIBERNATE_MS ? HIBERNATE_MS * 2.5 : 300
     await client.request('connect', { port: started.port, n: S.memoryWarmupSessions, bare }, 60000)
-    await sleep(300)
+    await sleep(settle)
     const before = await server.request<{ heapUsed: number, rss: number, sessions: number }>('measure', {}, 30000)
     await client.request('connect', { port: started.port, n, bare }, 300000)
-    await sleep(300)
+    await sleep(settle)
     const after = await server.request<{ heapUsed: number, rss: number, sessions: number }>('measure', {}, 30000)
     if (after.sessions - before.sessions !== n) throw new Error(`memory: expected ${n} more ${what}, the server has ${after.sessions - before.sessions}`)
     return { heapKib: (after.heapUsed - before.heapUsed) / n / 1024, rssKib: (after.rss - before.rss) / n / 1024 }
@@ -406,14 +416,19 @@ async function measureIdle (bare: boolean): Promise<{ heapKib: number, rssKib: n
 }
 
 async function runMemory (): Promise<MemoryResult> {
-  const live = await measureIdle(false)
-  const bare = await measureIdle(true)
+  // Just joined: the default period (15 s) is longer than the measurement.
+  const joined = await measureIdle(false, DEFAULT_LIMITS.hibernateAfterMs)
+  const live = await measureIdle(false, HIBERNATE_MS)
+  const bare = await measureIdle(true, HIBERNATE_MS)
   return {
     idle_session_kib: round(live.heapKib, 2)!,
     idle_session_rss_kib: round(live.rssKib, 2)!,
+    joined_session_kib: round(joined.heapKib, 2)!,
+    joined_session_rss_kib: round(joined.rssKib, 2)!,
     bare_socket_kib: round(bare.heapKib, 2)!,
     bare_socket_rss_kib: round(bare.rssKib, 2)!,
     plugin_share_kib: round(live.heapKib - bare.heapKib, 2)!,
+    plugin_share_joined_kib: round(joined.heapKib - bare.heapKib, 2)!,
     sessions: S.memorySessions
   }
 }
@@ -523,14 +538,16 @@ function render (r: Report): string {
 
   if (r.memory !== null) {
     const mem = r.memory
-    out.push(`Memory: ${mem.sessions} idle joined counter sessions (after ${S.memoryWarmupSessions} warm-up ones), server heap and RSS after gc(), (after − before) / N;`)
+    out.push(`Memory: ${mem.sessions} idle joined counter sessions (after ${S.memoryWarmupSessions} warm-up ones), server heap and RSS after gc(), (after − before) / N,`)
+    out.push(`just after their join (one server) and once hibernated (another, with hibernateAfterMs ${HIBERNATE_MS}; 15,000 by default: an idle session hibernates within two periods);`)
     out.push(`the same for ${mem.sessions} idle sockets of a bare @fastify/websocket app (a route that does nothing; same client process, ws options and concurrency, no page GET or join), in its own server process`)
     out.push('')
-    out.push(table(['per idle connection, KiB', 'heap used', 'RSS'], [
-      ['live session', fmt(mem.idle_session_kib), fmt(mem.idle_session_rss_kib)],
-      ['bare @fastify/websocket socket', fmt(mem.bare_socket_kib), fmt(mem.bare_socket_rss_kib)],
-      ['plugin\'s share (session − bare)', withTarget(t, 'memory.plugin_share_kib', mem.plugin_share_kib), fmt(mem.idle_session_rss_kib - mem.bare_socket_rss_kib)]
+    out.push(table(['per idle connection, KiB', 'heap, joined', 'heap, idle', 'RSS, joined', 'RSS, idle'], [
+      ['live session', fmt(mem.joined_session_kib), fmt(mem.idle_session_kib), fmt(mem.joined_session_rss_kib), fmt(mem.idle_session_rss_kib)],
+      ['bare @fastify/websocket socket', fmt(mem.bare_socket_kib), fmt(mem.bare_socket_kib), fmt(mem.bare_socket_rss_kib), fmt(mem.bare_socket_rss_kib)],
+      ['plugin\'s share (session − bare)', fmt(mem.plugin_share_joined_kib), withTarget(t, 'memory.plugin_share_kib', mem.plugin_share_kib), fmt(mem.joined_session_rss_kib - mem.bare_socket_rss_kib), fmt(mem.idle_session_rss_kib - mem.bare_socket_rss_kib)]
     ]))
+    out.push('(RSS also holds what the allocator keeps after freeing: the page GETs and joins of the live runs; the bare run has none. Heap is the figure to compare.)')
     out.push('')
   }
 

@@ -1,8 +1,11 @@
 import { DiffDOM } from 'diff-dom'
 import { DIFF_CONST_NAMES, type Patch, type PatchAction } from './protocol.js'
-import { parseChildren, parseTree, type VNode } from './html-tree.js'
+import { parseChildren, type VNode } from './html-tree.js'
 import { DomIndex, TEXT } from './dom-index.js'
-import { Scanner, frameOf, scan, type Frame } from './scan.js'
+import { Rendered } from './rendered.js'
+
+export { Rendered }
+import { Scanner, frameOf, type Frame } from './scan.js'
 
 // Compressed keys (numbers) keep patches small on the wire; the client maps them back.
 const differ = new DiffDOM({ compress: true, valueDiffing: true })
@@ -17,54 +20,6 @@ const A = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i])) as Record<t
 // Attributes that only set a form field's default: once the field is dirty (the user, or an
 // earlier patch, changed it) the browser ignores them, so the live property follows too.
 const PROPERTY_OF: Record<string, number> = { checked: A.modifyChecked, selected: A.modifySelected, value: A.modifyValue }
-
-/**
- * A rendered page: its HTML and, computed when first needed, its tree (for whole-tree
- * diffs) or its index (for the next diff, which then needs not read the unchanged text).
- */
-export class Rendered {
-  readonly html: string
-  #tree: VNode | undefined
-  #index: DomIndex | undefined
-  #scannable: boolean | undefined
-  #ignorable: boolean | undefined
-
-  constructor (html: string) {
-    this.html = html
-  }
-
-  get tree (): VNode {
-    this.#tree ??= parseTree(this.html)
-    return this.#tree
-  }
-
-  /** False when the render has no `lv-update` attribute anywhere. */
-  get ignorable (): boolean {
-    this.#ignorable ??= this.html.includes('lv-update')
-    return this.#ignorable
-  }
-
-  set ignorable (value: boolean) { this.#ignorable = value }
-
-  /** Hands over the index (built by a full scan if need be): the next render's diff updates it in place. */
-  takeIndex (): DomIndex | undefined {
-    if (this.#scannable === undefined) this.#buildIndex()
-    const index = this.#index
-    this.#index = undefined
-    return index
-  }
-
-  giveIndex (index: DomIndex): void {
-    this.#index = index
-    this.#scannable = true
-  }
-
-  #buildIndex (): void {
-    const index = new DomIndex()
-    this.#scannable = scan(this.html, index)
-    this.#index = this.#scannable ? index : undefined
-  }
-}
 
 /** How many diffs took each path, for tests and the benchmark. */
 export const diffPaths = { scan: 0, whole: 0 }

@@ -1,82 +1,82 @@
 /**
- * A bounded queue that runs its messages strictly one at a time, in arrival order,
- * awaiting each before the next. Synchronous handlers run without a microtask hop.
+ * A bounded mailbox that runs its messages strictly one at a time, in arrival order,
+ * awaiting each before the next: the base of an actor (the session). Synchronous handlers
+ * run without a microtask hop. An idle mailbox holds no queue: it costs a few fields.
  */
-export class Mailbox<T> {
-  readonly #limit: number
-  readonly #run: (message: T) => void | Promise<void>
-  readonly #onError: (err: unknown) => void
-  readonly #queue: T[] = []
-  #head = 0
-  #running = false
-  #closed = false
-  #idle: Array<() => void> = []
+const RUNNING = 1
+const SHUT = 2
 
-  /** `onError` gets what a handler throws; the next message runs all the same. */
-  constructor (limit: number, run: (message: T) => void | Promise<void>, onError: (err: unknown) => void) {
-    this.#limit = limit
-    this.#run = run
-    this.#onError = onError
-  }
+export abstract class Mailbox<T> {
+  #queue: T[] | undefined
+  #head = 0
+  #bits = 0
+  #idle: Array<() => void> | undefined
+
+  /** Messages that may wait at once. */
+  protected abstract get limit (): number
+
+  /** Runs one message. */
+  protected abstract run (message: T): void | Promise<void>
+
+  /** Gets what `run` threw (it should not); the next message runs all the same. */
+  protected abstract crashed (err: unknown): void
 
   /** Messages waiting, not counting the one running. */
-  get size (): number { return this.#queue.length - this.#head }
+  get waiting (): number { return this.#queue === undefined ? 0 : this.#queue.length - this.#head }
 
-  get closed (): boolean { return this.#closed }
-
-  /** Queues a message; false when the mailbox is closed or holds `limit` messages already. */
-  push (message: T): boolean {
-    if (this.#closed || this.size >= this.#limit) return false
-    this.#queue.push(message)
-    if (!this.#running) void this.#drain()
+  /** Queues a message; false when the mailbox is shut or holds `limit` messages already. */
+  protected push (message: T): boolean {
+    if ((this.#bits & SHUT) !== 0 || this.waiting >= this.limit) return false
+    ;(this.#queue ??= []).push(message)
+    if ((this.#bits & RUNNING) === 0) void this.#drain()
     return true
   }
 
   /** Drops what is waiting and refuses new messages; the running one finishes. */
-  close (): void {
-    this.#closed = true
+  protected shut (): void {
+    this.#bits |= SHUT
     this.drain()
   }
 
   /** Takes every waiting message out of the queue (the running one finishes). */
-  drain (): T[] {
-    const waiting = this.#queue.slice(this.#head)
-    this.#queue.length = 0
+  protected drain (): T[] {
+    const waiting = this.#queue?.slice(this.#head) ?? []
+    this.#queue = undefined
     this.#head = 0
     return waiting
   }
 
   /** Resolves once nothing runs or waits. */
   idle (): Promise<void> {
-    if (!this.#running) return Promise.resolve()
-    return new Promise((resolve) => { this.#idle.push(resolve) })
+    if ((this.#bits & RUNNING) === 0) return Promise.resolve()
+    return new Promise((resolve) => { (this.#idle ??= []).push(resolve) })
   }
 
   async #drain (): Promise<void> {
-    this.#running = true
+    this.#bits |= RUNNING
     try {
-      while (this.#head < this.#queue.length) {
-        const message = this.#queue[this.#head] as T
-        this.#queue[this.#head++] = undefined as T
-        if (this.#head > 64 && this.#head * 2 > this.#queue.length) {
-          this.#queue.splice(0, this.#head)
+      for (let queue = this.#queue; queue !== undefined && this.#head < queue.length; queue = this.#queue) {
+        const message = queue[this.#head] as T
+        queue[this.#head++] = undefined as T
+        if (this.#head > 64 && this.#head * 2 > queue.length) {
+          queue.splice(0, this.#head)
           this.#head = 0
         }
         try {
-          const result = this.#run(message)
+          const result = this.run(message)
           if (result !== undefined) await result
         } catch (err) {
-          this.#onError(err)
+          this.crashed(err)
         }
       }
-      // Drained: let the array go back to empty rather than keep its used slots.
-      this.#queue.length = 0
+      // Drained: an idle mailbox keeps no array.
+      this.#queue = undefined
       this.#head = 0
     } finally {
-      this.#running = false
+      this.#bits &= ~RUNNING
       const waiters = this.#idle
-      this.#idle = []
-      for (const resolve of waiters) resolve()
+      this.#idle = undefined
+      if (waiters !== undefined) for (const resolve of waiters) resolve()
     }
   }
 }

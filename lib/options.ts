@@ -35,6 +35,12 @@ export interface LiveViewLimits {
    * the close code. Default: 10000
    */
   closeGraceMs?: number
+  /**
+   * A session that handled no message for between one and two of these periods hibernates:
+   * it keeps its last render compactly and drops what it rebuilds on the next message (the
+   * render's index, the rollback cache). Default: 15000
+   */
+  hibernateAfterMs?: number
 }
 
 /** Options of `fastify.register(liveview, options)`. */
@@ -105,7 +111,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   sendBufferBytes: 4194304,
   slowHandlerMs: 1000,
   maxDepth: 32,
-  closeGraceMs: 10000
+  closeGraceMs: 10000,
+  hibernateAfterMs: 15000
 }
 
 const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock'])

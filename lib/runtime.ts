@@ -25,6 +25,7 @@ export interface Services {
 /** What the runtime knows of a session: enough to count and end it. */
 export interface SessionHandle {
   shutdown: (deadline: number) => Promise<void>
+  hibernate: () => void
 }
 
 /** Everything the plugin shares between its routes, the socket and the sessions: services, no session logic. */
@@ -39,14 +40,16 @@ export class Runtime implements Services {
   readonly client: ClientAsset
   readonly socketPath: string
   readonly sessions = new Set<SessionHandle>()
-  /** Open live view sockets (not the app's other WebSockets). */
-  readonly sockets = new Set<WebSocket>()
+  /** Sockets the server closed whose close frame waits to be read (see `closeGraceMs`). */
+  readonly lingering = new Set<WebSocket>()
   /** Set once the server starts closing: sessions then end with reason 'shutdown'. */
   closing = false
   /** The shutdown under way (see socket.ts). */
   stopping: Promise<void> | undefined
   /** @internal Rollback of failed messages (the benchmark turns it off to measure its cost). */
   rollback = true
+  /** Counts hibernation sweeps: a session notes it when it runs a message. */
+  generation = 2
 
   constructor (options: ResolvedOptions, client: ClientAsset, log: FastifyBaseLogger) {
     this.options = options

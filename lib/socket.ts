@@ -7,10 +7,10 @@ import { CLOSE_GOING_AWAY, CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIEN
 import type { Runtime } from './runtime.js'
 import { Session, type Transport } from './session/actor.js'
 
-const kAlive = Symbol('fastify-liveview.alive')
+// The socket's one property of ours: its transport (liveness and closing live there).
 const kLink = Symbol('fastify-liveview.link')
-const kClosing = Symbol('fastify-liveview.closing')
-type LiveSocket = WebSocket & { [kAlive]?: boolean, [kLink]?: SocketTransport, [kClosing]?: boolean }
+type LiveSocket = WebSocket & { [kLink]?: SocketTransport }
+const closing = (socket: LiveSocket): boolean => socket[kLink]?.closing === true
 
 /**
  * The transport of one socket. Its listeners are shared functions that find it through the
@@ -21,6 +21,10 @@ class SocketTransport implements Transport {
   readonly rt: Runtime
   session!: Session
   joinTimer: unknown
+  /** Answered the last ping (the heartbeat). */
+  alive = true
+  /** Closed by the server: nothing more is sent or read while the close frame waits to be read. */
+  closing = false
 
   constructor (rt: Runtime, socket: LiveSocket) {
     this.rt = rt
@@ -29,7 +33,7 @@ class SocketTransport implements Transport {
 
   send (frame: string): void {
     const socket = this.socket
-    if (socket.readyState !== socket.OPEN || socket[kClosing] === true) return
+    if (socket.readyState !== socket.OPEN || this.closing) return
     socket.send(frame)
     if (socket.bufferedAmount > this.rt.options.limits.sendBufferBytes) {
       const err = new errors.SLOW_CLIENT(socket.bufferedAmount)
@@ -51,7 +55,7 @@ class SocketTransport implements Transport {
 
 function onMessage (this: LiveSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
   const link = this[kLink] as SocketTransport
-  if (this[kClosing] === true) return
+  if (link.closing) return
   const { maxFrameBytes } = link.rt.options.limits
   const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength
   if (size > maxFrameBytes) {
@@ -67,15 +71,11 @@ function onMessage (this: LiveSocket, data: Buffer | ArrayBuffer | Buffer[], isB
   link.session.receive(data.toString())
 }
 
-function onPong (this: LiveSocket): void { this[kAlive] = true }
-
-function onError (this: LiveSocket, err: Error): void {
-  this[kLink]?.session.log.debug({ err }, 'live view socket error')
-}
+function onPong (this: LiveSocket): void { (this[kLink] as SocketTransport).alive = true }
 
 function onClose (this: LiveSocket): void {
   const link = this[kLink] as SocketTransport
-  link.rt.sockets.delete(this)
+  link.rt.lingering.delete(this)
   link.joined()
   void link.session.close(link.rt.closing ? 'shutdown' : 'closed')
 }
@@ -94,16 +94,14 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
   const link = new SocketTransport(rt, socket)
   link.session = new Session(rt, link, request)
   socket[kLink] = link
-  socket[kAlive] = true
-  rt.sockets.add(socket)
   // The plugin ends its own sockets at shutdown (handlers finish, then 1001): an app's own
   // @fastify/websocket `preClose` must not cut them first.
   clients?.delete(socket)
   // Attached synchronously: frames that arrive before the handler returns are not lost.
+  // (@fastify/websocket listens for 'error' already; 'close' comes once.)
   socket.on('message', onMessage)
   socket.on('pong', onPong)
-  socket.on('error', onError)
-  socket.once('close', onClose)
+  socket.on('close', onClose)
   link.joinTimer = rt.clock.setTimeout(() => { onJoinDeadline(link) }, rt.options.limits.joinTimeoutMs)
   unref(link.joinTimer)
   return link.session
@@ -112,17 +110,30 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
 /** Pings every socket each `heartbeatMs`; one that did not answer the last ping is closed. */
 export function startHeartbeat (rt: Runtime): unknown {
   const timer = rt.clock.setInterval(() => {
-    for (const ws of rt.sockets as Set<LiveSocket>) {
-      if (ws.readyState !== ws.OPEN || ws[kClosing] === true) continue
-      if (ws[kAlive] === false) {
+    for (const session of rt.sessions) {
+      const link = (session as Session).transport
+      if (!(link instanceof SocketTransport)) continue
+      const ws = link.socket
+      if (ws.readyState !== ws.OPEN || link.closing) continue
+      if (!link.alive) {
         rt.log.info({ code: 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT' }, 'live view socket missed its heartbeat')
         closeSocket(rt, ws, CLOSE_HEARTBEAT, 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT')
         continue
       }
-      ws[kAlive] = false
+      link.alive = false
       ws.ping()
     }
   }, rt.options.limits.heartbeatMs)
+  unref(timer)
+  return timer
+}
+
+/** Every `hibernateAfterMs`, sessions that ran no message since the sweep before hibernate. */
+export function startHibernation (rt: Runtime): unknown {
+  const timer = rt.clock.setInterval(() => {
+    rt.generation++
+    for (const session of rt.sessions) session.hibernate()
+  }, rt.options.limits.hibernateAfterMs)
   unref(timer)
   return timer
 }
@@ -144,7 +155,11 @@ export function shutdown (rt: Runtime): Promise<void> {
 
 /** Closes every socket left with 1001 ("going away"), then ends those that do not finish in time. */
 async function closeAll (rt: Runtime, graceMs = 100): Promise<void> {
-  const open = [...rt.sockets]
+  const open = [...rt.lingering]
+  for (const session of rt.sessions) {
+    const link = (session as Session).transport
+    if (link instanceof SocketTransport) open.push(link.socket)
+  }
   for (const ws of open) if (ws.readyState === ws.OPEN) ws.close(CLOSE_GOING_AWAY, 'server shutting down')
   if (open.every((ws) => ws.readyState === ws.CLOSED)) return
   await new Promise((resolve) => setTimeout(resolve, graceMs))
@@ -157,10 +172,12 @@ async function closeAll (rt: Runtime, graceMs = 100): Promise<void> {
  * resumes reading in time. The session ends at once; nothing more is sent or read.
  */
 function closeSocket (rt: Runtime, socket: LiveSocket, code: number, reason: string): void {
-  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED || socket[kClosing] === true) return
-  socket[kClosing] = true
+  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED || closing(socket)) return
+  const link = socket[kLink]
+  if (link !== undefined) link.closing = true
+  rt.lingering.add(socket)
   socket.close(code, reason)
-  void socket[kLink]?.session.close(rt.closing ? 'shutdown' : 'closed')
+  void link?.session.close(rt.closing ? 'shutdown' : 'closed')
   const timer = rt.clock.setTimeout(() => { if (socket.readyState !== socket.CLOSED) socket.terminate() }, rt.options.limits.closeGraceMs)
   unref(timer)
 }

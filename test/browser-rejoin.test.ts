@@ -9,6 +9,7 @@ import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
 import { buildDemo } from '../examples/demo/server.js'
 import liveview, { LiveView, defineEvents } from '../plugin.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
+import type { Session } from '../lib/session/actor.js'
 import { serverHtml, viewsRoot } from './helpers.js'
 
 t.setTimeout(180000)
@@ -121,7 +122,9 @@ t.test('rejoin after a dropped socket (no restart) shows the server\'s state', a
   await page.click('button[aria-label="Increase by one"]')
   await page.click('button[aria-label="Increase by one"]')
   await settled(page)
-  for (const ws of (s.app() as unknown as Record<symbol, Runtime>)[kRuntime]!.sockets) ws.terminate()
+  for (const session of (s.app() as unknown as Record<symbol, Runtime>)[kRuntime]!.sessions) {
+    ((session as Session).transport as unknown as { socket: { terminate: () => void } }).socket.terminate()
+  }
   await rejoined(page)
   await assertPageRule(t, page, s.app(), 'after the rejoin')
   t.equal(await page.textContent('#count'), '0')

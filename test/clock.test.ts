@@ -7,6 +7,8 @@ import { WebSocket } from 'ws'
 import Fastify, { type FastifyInstance } from 'fastify'
 import liveview, { LiveView, defineEvents, type LiveViewOptions } from '../plugin.js'
 import { live } from '../testing.js'
+import { kRuntime, type Runtime } from '../lib/runtime.js'
+import type { Session } from '../lib/session/actor.js'
 import { Counter } from './fixtures/views.js'
 import { FakeClock, settle } from './fake-clock.js'
 import { SECRET, WireClient, tokenOf, viewsRoot, type Frame } from './helpers.js'
@@ -168,4 +170,29 @@ t.test('app.close() cuts a handler that never finishes once shutdownTimeoutMs ha
   await clock.tick(1)
   await closing
   t.equal((await client.closed).code, 1001)
+})
+
+t.test('an idle session hibernates after one to two hibernateAfterMs periods; its next events diff as before', async (t) => {
+  const clock = new FakeClock()
+  class Wide extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Wide>({ inc: true })
+    count = 0
+    inc (): void { this.count++ }
+    context () { return { count: `− ${this.count} ✓` } }
+  }
+  const a = await app(t, clock, { limits: { hibernateAfterMs: 1000 } }, (a) => { a.liveView('/wide', Wide) })
+  const page = await live(a, '/wide')
+  t.teardown(() => page.close())
+  ;(await page.event('inc')).assertChanged()
+  const session = [...(a as unknown as Record<symbol, Runtime>)[kRuntime]!.sessions][0] as Session
+  t.ok(session.tracker !== undefined, 'after an event: a rollback cache')
+  await clock.tick(1000)
+  t.ok(session.tracker !== undefined, 'one period: not yet')
+  await clock.tick(1000)
+  t.equal(session.tracker, undefined, 'two periods idle: hibernated')
+  const reply = await page.event('inc')
+  t.equal(reply.kind, 'patch', 'the next event is a patch against the render it kept')
+  page.assertText('#count', '− 2 ✓')
+  t.equal(page.html, (await a.inject('/wide')).body.match(/<div data-lv-root[^>]*>([\s\S]*)<\/div>\s*<\/body>/)![1]!.replace('− 0 ✓', '− 2 ✓'), 'the page equals a fresh render')
 })

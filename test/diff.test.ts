@@ -142,3 +142,17 @@ t.test('keyed children that only moved: relocations, not replacements', async (t
   const changedToo = diffRendered(new Rendered(render(items)), new Rendered(render(swapped).replace('Item <b>7</b>', 'Item <b>seven</b>'))) as Array<Record<string, unknown>>
   t.ok(changedToo.some((a) => a['14'] !== 4), 'moved and changed: diffed as usual')
 })
+
+t.test('a hibernated render keeps its HTML exactly (any characters) and diffs as before', async (t) => {
+  const samples = ['', 'plain', '<p>a − b</p>', '\0 nul, é, ÿ, Ā, 😀 and a lone \ud800', '<ul>' + '<li>x</li>'.repeat(2000) + '</ul>']
+  for (const html of samples) {
+    const r = new Rendered(html)
+    r.hibernate()
+    t.equal(r.html, html, JSON.stringify(html.slice(0, 30)))
+  }
+  const prev = new Rendered('<main><p id="a">1</p><p>−</p></main>')
+  prev.takeIndex()
+  prev.hibernate()
+  const next = new Rendered('<main><p id="a">2</p><p>−</p></main>')
+  t.same(diffRendered(prev, next), [{ 14: 3, 15: [0, 0, 0], 17: '2' }], 'the index is rebuilt after hibernation')
+})

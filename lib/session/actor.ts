@@ -45,7 +45,7 @@ const FLUSH_POLL_MS = 25
  * navigating (navigation.ts) mount one, running a message for it (run.ts) goes through one
  * outcome. The fields below marked internal are theirs.
  */
-export class Session implements Host {
+export class Session extends Mailbox<Message> implements Host {
   readonly id = randomBytes(9).toString('base64url')
   readonly request: FastifyRequest
   /** @internal */ readonly rt: Runtime
@@ -66,18 +66,18 @@ export class Session implements Host {
   /** @internal */ tracker: Tracker | undefined
   /** @internal The running message has been answered (every client message gets exactly one reply). */
   replied = false
-  readonly #mailbox: Mailbox<Message>
-  readonly #bucket: TokenBucket
+  /** The runtime's sweep generation when the session last ran a message (see `hibernate`). */
+  #active = 0
+  /** The event rate limit, from the first event on. */
+  #bucket: TokenBucket | undefined
   #flushTimer: unknown
   #ended: Promise<void> | undefined
 
   constructor (runtime: Runtime, transport: Transport, request: FastifyRequest) {
+    super()
     this.rt = runtime
     this.transport = transport
     this.request = request
-    const { limits } = runtime.options
-    this.#mailbox = new Mailbox<Message>(limits.mailbox, (m) => this.#handle(m), (err) => { this.log.error({ err }, 'live view mailbox failed') })
-    this.#bucket = new TokenBucket(limits.eventsPerSecond, limits.eventBurst, runtime.clock.now())
     runtime.sessions.add(this)
   }
 
@@ -108,9 +108,9 @@ export class Session implements Host {
       this.state = 'joining'
     } else {
       if (state === 'new') return this.refuse(m.ref, new errors.JOIN_REQUIRED())
-      if (m.kind !== 'sync' && !this.#bucket.take(this.rt.clock.now())) return this.refuse(m.ref, new errors.RATE_LIMITED(limits.eventsPerSecond))
+      if (m.kind !== 'sync' && !this.#take()) return this.refuse(m.ref, new errors.RATE_LIMITED(limits.eventsPerSecond))
     }
-    if (!this.#mailbox.push(m)) this.refuse(m.ref, new errors.MAILBOX_FULL(this.#mailbox.size))
+    if (!this.push(m)) this.refuse(m.ref, new errors.MAILBOX_FULL(this.waiting))
   }
 
   /** Queues a server message for the mounted view's handleInfo; false when not taken. */
@@ -119,19 +119,16 @@ export class Session implements Host {
   /** Runs every timer of the mounted view once now (testing API); returns how many. */
   fireTimers (): number { return this.mounted?.fireTimers() ?? 0 }
 
-  /** Resolves when the mailbox has nothing running or waiting. */
-  idle (): Promise<void> { return this.#mailbox.idle() }
-
   /** Ends the session: waiting messages are dropped, effects stop, `terminate` runs once. */
   close (reason: TerminateReason = 'closed'): Promise<void> {
     if (this.#ended !== undefined) return this.#ended
     this.state = 'closed'
-    this.#mailbox.close()
+    this.shut()
     this.rt.clock.clearTimeout(this.#flushTimer)
     this.rt.sessions.delete(this)
     const mounted = this.mounted
     mounted?.dispose()
-    this.#ended = this.#mailbox.idle().then(async () => { await mounted?.terminate(reason) })
+    this.#ended = this.idle().then(async () => { await mounted?.terminate(reason) })
     return this.#ended
   }
 
@@ -143,18 +140,32 @@ export class Session implements Host {
     if (this.state !== 'closed') {
       this.state = 'closing'
       const refused = new errors.SHUTTING_DOWN()
-      for (const m of this.#mailbox.drain()) if ('ref' in m && m.ref > 0) this.sendError(m.ref, refused)
-      await this.#until(this.#mailbox.idle(), deadline)
+      for (const m of this.drain()) if ('ref' in m && m.ref > 0) this.sendError(m.ref, refused)
+      await this.#until(this.idle(), deadline)
       this.transport.close(CLOSE_GOING_AWAY, refused.code)
     }
     await this.#until(this.close('shutdown'), deadline)
+  }
+
+  /**
+   * Called by the runtime's sweep every `hibernateAfterMs`: a session that ran no message
+   * since the sweep before keeps only what it needs to answer the next one (its last
+   * render's HTML, compactly) and rebuilds the rest then, as Phoenix hibernates idle processes.
+   */
+  hibernate (): void {
+    if (this.#active >= this.rt.generation - 1 || this.state !== 'joined') return
+    this.tracker = undefined
+    // Idle that long, the rate limit's bucket has filled up again: a new one is the same.
+    const { eventsPerSecond, eventBurst, hibernateAfterMs } = this.rt.options.limits
+    if (eventBurst * 1000 / eventsPerSecond <= hibernateAfterMs) this.#bucket = undefined
+    this.mounted?.rendered?.hibernate()
   }
 
   // --- Host: what mounted views ask ------------------------------------------------------
 
   post (to: MountedView, msg: unknown, timer?: Timer): boolean {
     if (this.state !== 'joined' && this.state !== 'joining') return false
-    if (this.#mailbox.push({ kind: 'info', msg, to, timer })) return true
+    if (this.push({ kind: 'info', msg, to, timer })) return true
     this.log.warn({ view: to.entry.name, code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view mailbox full: server message dropped')
     return false
   }
@@ -166,7 +177,7 @@ export class Session implements Host {
   }
 
   changeUrl (to: MountedView, url: URL): void {
-    if (!this.#mailbox.push({ kind: 'goto', to, url })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
+    if (!this.push({ kind: 'goto', to, url })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
   }
 
   redirectNow (to: MountedView, url: string): void {
@@ -175,9 +186,10 @@ export class Session implements Host {
 
   // --- Messages --------------------------------------------------------------------------
 
-  #handle (m: Message): void | Promise<void> {
+  protected run (m: Message): void | Promise<void> {
     if (this.state === 'closed') return
     this.replied = false
+    this.#active = this.rt.generation
     let result: void | Promise<void>
     try {
       result = this.#dispatch(m)
@@ -185,6 +197,16 @@ export class Session implements Host {
       return this.#failed(m, err)
     }
     if (result !== undefined) return result.then(undefined, (err: unknown) => { this.#failed(m, err) })
+  }
+
+  protected get limit (): number { return this.rt.options.limits.mailbox }
+
+  protected crashed (err: unknown): void { this.log.error({ err }, 'live view mailbox failed') }
+
+  #take (): boolean {
+    const { limits } = this.rt.options
+    const now = this.rt.clock.now()
+    return (this.#bucket ??= new TokenBucket(limits.eventsPerSecond, limits.eventBurst, now)).take(now)
   }
 
   /** The last resort: a message failed outside a view callback. It is answered all the same. */
@@ -227,7 +249,7 @@ export class Session implements Host {
     const poll = (): void => {
       this.#flushTimer = undefined
       if (this.state !== 'joined' || !this.dirty || mounted !== this.mounted) return
-      if (this.transport.backlog() <= this.rt.options.limits.coalesceBytes) this.#mailbox.push({ kind: 'flush', to: mounted })
+      if (this.transport.backlog() <= this.rt.options.limits.coalesceBytes) this.push({ kind: 'flush', to: mounted })
       else this.#flushTimer = clock.setTimeout(poll, FLUSH_POLL_MS)
     }
     this.#flushTimer = clock.setTimeout(poll, FLUSH_POLL_MS)

@@ -32,7 +32,8 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   } catch (err) {
     return refuseJoin(s, ref, err as CodedError)
   }
-  s.sessionData = claims.session
+  // An empty session (the default `session` option) is not kept: mounts get a new `{}`.
+  s.sessionData = isEmpty(claims.session) ? EMPTY : claims.session
   const mounted = new MountedView(rt, s, undefined, match, url.href, ++s.mounts)
   const out = mounted.out = new Outcome()
   let html: string | undefined
@@ -75,6 +76,10 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
 }
 
+const EMPTY = Symbol('empty session')
+const isEmpty = (v: unknown): boolean => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0
+const sessionOf = (s: Session): unknown => s.sessionData === EMPTY ? {} : s.sessionData
+
 /** A retry cannot cure a refused join: the page reloads (the client bounds how often). */
 export function refuseJoin (s: Session, ref: number, err: CodedError): void {
   s.log.warn({ code: err.code, ref }, `live view join refused: ${err.message}`)
@@ -96,7 +101,7 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   const out = next.out = new Outcome()
   let html: string | undefined
   try {
-    html = await next.start(match.params, s.sessionData, target, flash)
+    html = await next.start(match.params, sessionOf(s), target, flash)
   } catch (err) {
     next.dispose()
     s.log.error({ err, view: match.entry.name }, 'live view mount failed on navigation')
@@ -122,7 +127,7 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   old.dispose()
   next.rendered = new Rendered(html)
   s.sentTitle = next.pageTitle
-  const token = rt.tokens.sign(match.pattern, s.sessionData, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
+  const token = rt.tokens.sign(match.pattern, sessionOf(s), renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
   s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url }))
   s.sendAll(out.pushes)
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view navigated')

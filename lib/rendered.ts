@@ -1,0 +1,88 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { DomIndex } from './dom-index.js'
+import { parseTree, type VNode } from './html-tree.js'
+import { scan } from './scan.js'
+
+const SCAN_KNOWN = 1
+const SCANNABLE = 2
+const IGNORE_KNOWN = 4
+const IGNORABLE = 8
+const PACKED = 16
+/** Packed from UTF-16 (the HTML had a lone surrogate, which UTF-8 cannot carry). */
+const UTF16 = 32
+// A 4 KiB window and little state: zlib then allocates about 12 KiB a call instead of
+// 256 KiB (what the allocator keeps shows in RSS), and a page compresses nearly as well.
+const ZLIB = { windowBits: 12, memLevel: 4 }
+
+
+/**
+ * A rendered page: its HTML and, computed when first needed, its tree (for whole-tree
+ * diffs) or its index (for the next diff, which then needs not read the unchanged text).
+ *
+ * A render kept by an idle session can hibernate: the tree and index go (they are rebuilt
+ * if an event comes), and the HTML is kept deflated, as a one-byte string (on the heap,
+ * where it is counted), until it is next read. A page is mostly markup and indentation:
+ * the counter's 606 characters (1,232 bytes as V8 keeps them, two bytes a character once
+ * one `−` is in) deflate to under 300.
+ */
+export class Rendered {
+  #html: string
+  #tree: VNode | undefined
+  #index: DomIndex | undefined
+  #flags = 0
+
+  constructor (html: string) {
+    this.#html = html
+  }
+
+  get html (): string {
+    if ((this.#flags & PACKED) !== 0) {
+      this.#html = inflateRawSync(Buffer.from(this.#html, 'latin1'), ZLIB).toString((this.#flags & UTF16) !== 0 ? 'utf16le' : 'utf8')
+      this.#flags &= ~(PACKED | UTF16)
+    }
+    return this.#html
+  }
+
+  get tree (): VNode {
+    this.#tree ??= parseTree(this.html)
+    return this.#tree
+  }
+
+  /** False when the render has no `lv-update` attribute anywhere. */
+  get ignorable (): boolean {
+    if ((this.#flags & IGNORE_KNOWN) === 0) this.ignorable = this.html.includes('lv-update')
+    return (this.#flags & IGNORABLE) !== 0
+  }
+
+  set ignorable (value: boolean) { this.#flags = (this.#flags & ~IGNORABLE) | IGNORE_KNOWN | (value ? IGNORABLE : 0) }
+
+  /** Hands over the index (built by a full scan if need be): the next render's diff updates it in place. */
+  takeIndex (): DomIndex | undefined {
+    if ((this.#flags & SCAN_KNOWN) === 0) {
+      const index = new DomIndex()
+      const scannable = scan(this.html, index)
+      this.#index = scannable ? index : undefined
+      this.#flags |= SCAN_KNOWN | (scannable ? SCANNABLE : 0)
+    }
+    const index = this.#index
+    this.#index = undefined
+    return index
+  }
+
+  giveIndex (index: DomIndex): void {
+    this.#index = index
+    this.#flags |= SCAN_KNOWN | SCANNABLE
+  }
+
+  /** Keeps only the HTML, in as few bytes as it can; the next use rebuilds the rest. */
+  hibernate (): void {
+    this.#tree = undefined
+    this.#index = undefined
+    this.#flags &= ~(SCAN_KNOWN | SCANNABLE)
+    if ((this.#flags & PACKED) !== 0) return
+    const html = this.#html
+    const utf16 = !(html as string & { isWellFormed: () => boolean }).isWellFormed()
+    this.#html = deflateRawSync(Buffer.from(html, utf16 ? 'utf16le' : 'utf8'), ZLIB).toString('latin1')
+    this.#flags |= PACKED | (utf16 ? UTF16 : 0)
+  }
+}
