@@ -7,23 +7,32 @@ const SCAN_KNOWN = 1
 const SCANNABLE = 2
 const IGNORE_KNOWN = 4
 const IGNORABLE = 8
-const PACKED = 16
-/** Packed from UTF-16 (the HTML had a lone surrogate, which UTF-8 cannot carry). */
-const UTF16 = 32
 // A 4 KiB window and little state: zlib then allocates about 12 KiB a call instead of
 // 256 KiB (what the allocator keeps shows in RSS), and a page compresses nearly as well.
 const ZLIB = { windowBits: 12, memLevel: 4 }
+
+/**
+ * A render's HTML as an idle session keeps it: deflated, as a one-byte string (on the
+ * heap, where it is counted). A page is mostly markup and indentation: the counter's 606
+ * characters (1,232 bytes as V8 keeps them, two bytes a character once one `−` is in)
+ * pack to under 300. The first character says how it was encoded: `8` UTF-8, `6` UTF-16
+ * (for HTML with a lone surrogate, which UTF-8 cannot carry).
+ */
+export function pack (html: string): string {
+  const utf16 = !(html as string & { isWellFormed: () => boolean }).isWellFormed()
+  return (utf16 ? '6' : '8') + deflateRawSync(Buffer.from(html, utf16 ? 'utf16le' : 'utf8'), ZLIB).toString('latin1')
+}
+
+/** The HTML `pack` packed. */
+export function unpack (packed: string): string {
+  return inflateRawSync(Buffer.from(packed.slice(1), 'latin1'), ZLIB).toString(packed.startsWith('6') ? 'utf16le' : 'utf8')
+}
 
 
 /**
  * A rendered page: its HTML and, computed when first needed, its tree (for whole-tree
  * diffs) or its index (for the next diff, which then needs not read the unchanged text).
- *
- * A render kept by an idle session can hibernate: the tree and index go (they are rebuilt
- * if an event comes), and the HTML is kept deflated, as a one-byte string (on the heap,
- * where it is counted), until it is next read. A page is mostly markup and indentation:
- * the counter's 606 characters (1,232 bytes as V8 keeps them, two bytes a character once
- * one `−` is in) deflate to under 300.
+
  */
 export class Rendered {
   #html: string
@@ -35,13 +44,7 @@ export class Rendered {
     this.#html = html
   }
 
-  get html (): string {
-    if ((this.#flags & PACKED) !== 0) {
-      this.#html = inflateRawSync(Buffer.from(this.#html, 'latin1'), ZLIB).toString((this.#flags & UTF16) !== 0 ? 'utf16le' : 'utf8')
-      this.#flags &= ~(PACKED | UTF16)
-    }
-    return this.#html
-  }
+  get html (): string { return this.#html }
 
   get tree (): VNode {
     this.#tree ??= parseTree(this.html)
@@ -72,17 +75,5 @@ export class Rendered {
   giveIndex (index: DomIndex): void {
     this.#index = index
     this.#flags |= SCAN_KNOWN | SCANNABLE
-  }
-
-  /** Keeps only the HTML, in as few bytes as it can; the next use rebuilds the rest. */
-  hibernate (): void {
-    this.#tree = undefined
-    this.#index = undefined
-    this.#flags &= ~(SCAN_KNOWN | SCANNABLE)
-    if ((this.#flags & PACKED) !== 0) return
-    const html = this.#html
-    const utf16 = !(html as string & { isWellFormed: () => boolean }).isWellFormed()
-    this.#html = deflateRawSync(Buffer.from(html, utf16 ? 'utf16le' : 'utf8'), ZLIB).toString('latin1')
-    this.#flags |= PACKED | (utf16 ? UTF16 : 0)
   }
 }

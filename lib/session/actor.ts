@@ -158,7 +158,7 @@ export class Session extends Mailbox<Message> implements Host {
     // Idle that long, the rate limit's bucket has filled up again: a new one is the same.
     const { eventsPerSecond, eventBurst, hibernateAfterMs } = this.rt.options.limits
     if (eventBurst * 1000 / eventsPerSecond <= hibernateAfterMs) this.#bucket = undefined
-    this.mounted?.rendered?.hibernate()
+    this.mounted?.hibernate()
   }
 
   // --- Host: what mounted views ask ------------------------------------------------------

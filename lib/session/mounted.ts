@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.js'
-import { Rendered } from '../diff.js'
+import { Rendered, pack, unpack } from '../rendered.js'
 import { errors, describe } from '../errors.js'
 import { pushFrame } from '../frames.js'
 import type { PubSub } from '../pubsub.js'
@@ -42,8 +42,8 @@ export class MountedView implements ViewPort, EffectSink {
   readonly id: number
   readonly view: LiveView
   url: string
-  /** The render the page shows (a session's; undefined until rendered). */
-  rendered: Rendered | undefined
+  /** The render the page shows, packed while the session hibernates (see `hibernate`). */
+  #rendered: Rendered | string | undefined
   /** The title the view set (undefined: the class's). */
   title: string | undefined
   flash: Record<string, string> = NO_FLASH
@@ -73,6 +73,21 @@ export class MountedView implements ViewPort, EffectSink {
   get log (): FastifyBaseLogger { return this.#host?.log ?? this.#request!.log }
   /** The title the page shows. */
   get pageTitle (): string { return this.title ?? this.entry.title }
+
+  /** The render the page shows (a session's; undefined until rendered). */
+  get rendered (): Rendered | undefined {
+    const r = this.#rendered
+    if (typeof r !== 'string') return r
+    return (this.#rendered = new Rendered(unpack(r)))
+  }
+
+  set rendered (rendered: Rendered | undefined) { this.#rendered = rendered }
+
+  /** Keeps the render packed (the next message unpacks it, and rebuilds its index). */
+  hibernate (): void {
+    const r = this.#rendered
+    if (r !== undefined && typeof r !== 'string') this.#rendered = pack(r.html)
+  }
 
   /** `mount` then `handleParams`; then the render, unless the view is leaving (a redirect or navigation). */
   async start (params: Params, session: unknown, url: URL, flash?: Record<string, string>): Promise<string | undefined> {
