@@ -1,4 +1,6 @@
-import { ATTR, DOM_EVENT, PREFIX } from '../lib/protocol.js'
+import {
+  ATTR_CLICK, ATTR_CLICK_AWAY, ATTR_CONFIRM, ATTR_DEBOUNCE, ATTR_DISABLE_WITH, ATTR_KEY, ATTR_NAVIGATE, ATTR_PATCH, ATTR_SUBMIT, ATTR_THROTTLE, ATTR_VALUE, ATTR_WINDOW, DOM_CONNECTED, DOM_EVENT, PREFIX
+} from '../lib/protocol.js'
 import { isField, reset } from './fields.js'
 import type { Reply } from './hooks.js'
 import type { Patch } from './live.js'
@@ -11,11 +13,10 @@ export type Params = Record<string, unknown>
  */
 export type Push = (el: Element, event: string, params: Params, after?: () => void, restore?: () => void, reply?: Reply) => void
 
-const { value: VALUE, click: CLICK, submit: SUBMIT, key: KEY, debounce: DEBOUNCE, throttle: THROTTLE, confirm: CONFIRM, disableWith: DISABLE, patch: PATCH } = ATTR
 
 /** `lv-value-foo-bar="x"` → `{ "foo-bar": "x" }`, added to `into`. */
 function values (el: Element, into: Params): Params {
-  for (const { name, value } of el.attributes) if (name.startsWith(VALUE)) into[name.slice(VALUE.length)] = value
+  for (const { name, value } of el.attributes) if (name.startsWith(ATTR_VALUE)) into[name.slice(ATTR_VALUE.length)] = value
   return into
 }
 
@@ -64,12 +65,12 @@ const flush = (el: Element | null | undefined): void => { for (const h of Object
  * send of the period for its end (a field's value), where a click or a key is dropped.
  */
 function rate (from: Element[], kind: string, send: () => void, last?: boolean): void {
-  const el = from.find(e => e.hasAttribute(DEBOUNCE) || e.hasAttribute(THROTTLE))
+  const el = from.find(e => e.hasAttribute(ATTR_DEBOUNCE) || e.hasAttribute(ATTR_THROTTLE))
   if (!el) return send()
   const all = held.get(el) ?? {}
   held.set(el, all)
   const h = all[kind] ??= {}
-  const debounce = el.getAttribute(DEBOUNCE)
+  const debounce = el.getAttribute(ATTR_DEBOUNCE)
   if (debounce !== null) {
     clearTimeout(h.t)
     h.run = send
@@ -79,7 +80,7 @@ function rate (from: Element[], kind: string, send: () => void, last?: boolean):
     if (last) h.run = send
   } else {
     send()
-    const period = +(el.getAttribute(THROTTLE) as string)
+    const period = +(el.getAttribute(ATTR_THROTTLE) as string)
     const tick = (): void => {
       const had = h.run
       release(h)
@@ -91,7 +92,7 @@ function rate (from: Element[], kind: string, send: () => void, last?: boolean):
 
 /** Sets `lv-disable-with` on `el` while its event is pending; returns what undoes it. */
 function disable (el: Element): (() => void) | undefined {
-  const text = el.getAttribute(DISABLE)
+  const text = el.getAttribute(ATTR_DISABLE_WITH)
   if (text === null) return
   const kids = [...el.childNodes]
   const was = el.hasAttribute('disabled')
@@ -119,33 +120,33 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   const inside = (el: Element | null): el is Element => !!el && root.contains(el)
   /** Asks `lv-confirm` (of `by`, else `el`), then sends with `by`'s (else `el`'s) `lv-disable-with`. */
   const send = (el: Element, event: string, params: Params, after?: () => void, by = el): void => {
-    const ask = by.getAttribute(CONFIRM) ?? el.getAttribute(CONFIRM)
+    const ask = by.getAttribute(ATTR_CONFIRM) ?? el.getAttribute(ATTR_CONFIRM)
     if (ask !== null && !win.confirm(ask)) return
-    push(el, event, values(el, params), after, disable(by.hasAttribute(DISABLE) ? by : el))
+    push(el, event, values(el, params), after, disable(by.hasAttribute(ATTR_DISABLE_WITH) ? by : el))
   }
 
   on('click', t => {
-    const el = t.closest(`[${CLICK}]`)
-    if (inside(el) && !el.hasAttribute('disabled')) rate([el], CLICK, () => { send(el, el.getAttribute(CLICK) as string, {}) })
+    const el = t.closest(`[${ATTR_CLICK}]`)
+    if (inside(el) && !el.hasAttribute('disabled')) rate([el], ATTR_CLICK, () => { send(el, el.getAttribute(ATTR_CLICK) as string, {}) })
   })
   // A plain left click on an `lv-patch` or `lv-navigate` link to this origin tells the server
   // the URL instead of loading the page (the server patches the view, or mounts the other
   // route's); a new tab or window (modifier keys, `target`) is the browser's.
   on('click', (t, e) => {
-    const a = t.closest(`a[${PATCH}],a[${ATTR.navigate}]`) as HTMLAnchorElement | null
+    const a = t.closest(`a[${ATTR_PATCH}],a[${ATTR_NAVIGATE}]`) as HTMLAnchorElement | null
     const m = e as MouseEvent
     if (inside(a) && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
       (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()
   })
   // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.
   doc.addEventListener('click', e => {
-    for (const el of root.querySelectorAll(`[${ATTR.clickAway}]`)) {
-      if (!el.contains(e.target as Node)) send(el, el.getAttribute(ATTR.clickAway) as string, {})
+    for (const el of root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)) {
+      if (!el.contains(e.target as Node)) send(el, el.getAttribute(ATTR_CLICK_AWAY) as string, {})
     }
   })
 
   on('submit', (form, e) => {
-    const name = form.getAttribute(SUBMIT)
+    const name = form.getAttribute(ATTR_SUBMIT)
     if (name === null) return
     e.preventDefault()
     // Held changes go first: the server sees every keystroke before the submit.
@@ -159,7 +160,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // As Phoenix does: after a rejoin (a new server session), each form with `lv-change`
   // sends what it shows, so a half-filled form survives a server restart.
   let joins = 0
-  root.addEventListener(DOM_EVENT.connected, () => {
+  root.addEventListener(DOM_CONNECTED, () => {
     if (joins++) {
       for (const form of root.querySelectorAll<HTMLFormElement>(`form[${PREFIX}change]`)) {
         const params = fields(form)
@@ -195,9 +196,9 @@ export function bind (root: Element, push: Push, patch: Patch): void {
 
   for (const type of ['keydown', 'keyup']) {
     const attr = PREFIX + type
-    const global = ATTR.window + type
+    const global = ATTR_WINDOW + type
     const key = (el: Element, e: KeyboardEvent, name: string | null): void => {
-      const want = el.getAttribute(KEY)
+      const want = el.getAttribute(ATTR_KEY)
       if (name === null || (want !== null && want.toLowerCase() !== e.key?.toLowerCase())) return
       rate([el], type, () => { send(el, name, { ...own(el), key: e.key }) })
     }
@@ -213,7 +214,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // Other window events: `lv-window-resize` and `-scroll` send the viewport's size and scroll
   // position (use lv-throttle or lv-debounce on them); focus, blur, online, offline send nothing.
   for (const type of ['resize', 'scroll', 'focus', 'blur', 'online', 'offline']) {
-    const attr = ATTR.window + type
+    const attr = ATTR_WINDOW + type
     win.addEventListener(type, () => {
       for (const el of root.querySelectorAll(`[${attr}]`)) {
         const params = type === 'resize' || type === 'scroll'

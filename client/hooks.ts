@@ -1,7 +1,7 @@
-import { ATTR, DOM_EVENT, type ErrorPayload } from '../lib/protocol.js'
+import { ATTR_HOOK, DOM_CONNECTED, DOM_DISCONNECTED, DOM_EVENT, type ErrorPayload } from '../lib/protocol.js'
 import type { Params, Push } from './bindings.js'
 
-const HOOK = ATTR.hook
+const HOOK = ATTR_HOOK
 
 /** What a hook's callbacks see as `this`: the user's hook object, plus these. */
 export interface Hook {
@@ -83,13 +83,13 @@ export function hooks (root: Element, push: Push): <T>(update: () => T) => T {
     return fresh
   }
 
-  root.addEventListener(DOM_EVENT.connected, () => {
+  root.addEventListener(DOM_CONNECTED, () => {
     if (started) each('reconnected')
     else scan()
     started = true
   })
-  root.addEventListener(DOM_EVENT.disconnected, () => { each('disconnected') })
-  root.addEventListener(DOM_EVENT.event, e => {
+  root.addEventListener(DOM_DISCONNECTED, () => { each('disconnected') })
+  root.addEventListener(DOM_EVENT, e => {
     const { event, payload } = (e as CustomEvent<{ event: string, payload: unknown }>).detail
     for (const [, , on] of [...live.values()]) for (const [name, cb] of [...on]) if (name === event) cb(payload)
   })

@@ -1,8 +1,6 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  CLASS, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH,
-  OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR,
-  type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
+  CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import type { Push } from './bindings.js'
@@ -58,11 +56,11 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     joined = up
     if (up === connected) return
     connected = up
-    cls.toggle(CLASS.connected, up)
-    cls.toggle(CLASS.disconnected, !up)
-    fire(up ? DOM_EVENT.connected : DOM_EVENT.disconnected)
+    cls.toggle(CLASS_CONNECTED, up)
+    cls.toggle(CLASS_DISCONNECTED, !up)
+    fire(up ? DOM_CONNECTED : DOM_DISCONNECTED)
   }
-  const down = (event: string): ErrorPayload => ({ code: CODE.disconnected, message: `not connected: '${event}' dropped` })
+  const down = (event: string): ErrorPayload => ({ code: CODE_DISCONNECTED, message: `not connected: '${event}' dropped` })
   /** Elements that had no class attribute before `lv-loading`: they get none back after. */
   const bare = new WeakSet<Element>()
   /** Ends a pending message (undoing its `lv-disable-with`); returns its entry. */
@@ -73,18 +71,18 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     const [el, , restore] = entry
     restore?.()
     if (![...pending.values()].some(p => p[0] === el)) {
-      el.classList.remove(CLASS.loading)
+      el.classList.remove(CLASS_LOADING)
       if (bare.delete(el) && el.getAttribute('class') === '') el.removeAttribute('class')
     }
-    if (!pending.size) cls.remove(CLASS.loading)
+    if (!pending.size) cls.remove(CLASS_LOADING)
     return entry
   }
   const sync = (): void => {
     if (!syncRef) send([syncRef = ++ref, OP_SYNC])
   }
   const error = (e: ErrorPayload, r: number): void => {
-    cls.add(CLASS.error)
-    fire(DOM_EVENT.error, { ...e, ref: r })
+    cls.add(CLASS_ERROR)
+    fire(DOM_ERROR, { ...e, ref: r })
   }
   /**
    * Reloads the page when the server says a retry cannot help (a refused join). At most
@@ -96,7 +94,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     gone = true
     if (mayLoad()) return location.reload()
     ws.close()
-    error({ code: CODE.reloadLimit, message: `The page reloaded ${MAX_LOADS} times in ${WINDOW_MS / 1000} s and stopped: reload it by hand` }, 0)
+    error({ code: CODE_RELOAD_LIMIT, message: `reloaded ${MAX_LOADS} times in ${WINDOW_MS / 1000} s: stopped` }, 0)
   }
   /** The page's URL without its fragment: what the view's params come from. */
   const here = (): string => location.href.split('#')[0] as string
@@ -110,8 +108,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, restore?: () => void, reply?: Reply): void => {
     pending.set(++ref, [el, after, restore, reply, name])
     if (!el.hasAttribute('class')) bare.add(el)
-    el.classList.add(CLASS.loading)
-    cls.add(CLASS.loading)
+    el.classList.add(CLASS_LOADING)
+    cls.add(CLASS_LOADING)
     send(op(ref))
   }
   const patch: Patch = (el, to) => {
@@ -151,7 +149,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   const receive = (frame: ServerFrame): void => {
     const [r, op] = frame
     if (op === OP_PUSH) {
-      fire(DOM_EVENT.event, { event: frame[2], payload: frame[3] })
+      fire(DOM_EVENT, { event: frame[2], payload: frame[3] })
       return
     }
     if (op === OP_URL) return go(frame[2])
@@ -170,7 +168,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       const e = frame[2]
       entry?.[3]?.(undefined, e)
       // An event meant for a view the page no longer shows: answered, not a failure of the page.
-      if (e.code !== CODE.stale) error(e, r)
+      if (e.code !== CODE_STALE) error(e, r)
       if (e.url) {
         // A URL the server could not show live (not a live route, a view that failed to
         // mount): the browser loads it, and HTTP answers.
@@ -182,7 +180,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       return
     }
     // A successful reply: whatever went wrong before is over.
-    cls.remove(CLASS.error)
+    cls.remove(CLASS_ERROR)
     if (op === OP_MOUNT) {
       const join = r !== 0 && r === joinRef
       if (join) {
@@ -232,7 +230,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     if (!joined) {
       restore?.()
       reply?.(undefined, down(event))
-      fire(DOM_EVENT.error, { ...down(event), ref: 0 })
+      fire(DOM_ERROR, { ...down(event), ref: 0 })
       return
     }
     request(el, r => [r, OP_EVENT, mount, event, params], event, after, restore, reply)

@@ -1,4 +1,4 @@
-import { ATTR } from '../lib/protocol.js'
+import { ATTR_UPDATE } from '../lib/protocol.js'
 import { isField, keep, read, write, type FieldState } from './fields.js'
 
 // Morphs the live DOM to new server HTML, keeping element identity (and so focus,
@@ -6,7 +6,7 @@ import { isField, keep, read, write, type FieldState } from './fields.js'
 
 /** True for an element marked `lv-update="ignore"`: the client never patches it. */
 export const ignored = (n: Node | undefined): boolean =>
-  (n as Element | undefined)?.getAttribute?.(ATTR.update) === 'ignore'
+  (n as Element | undefined)?.getAttribute?.(ATTR_UPDATE) === 'ignore'
 
 const key = (n: Node): string | null =>
   n.nodeType === 1 ? (n as Element).getAttribute('id') ?? (n as Element).getAttribute('data-key') : null

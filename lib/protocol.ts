@@ -45,46 +45,39 @@ export const ROOT_ATTR = 'data-lv-root'
 export const TOKEN_ATTR = 'data-lv-token'
 export const SOCKET_ATTR = 'data-lv-socket'
 
-/** Binding attributes (without the prefix where the client builds them from a type). */
-export const ATTR = {
-  click: PREFIX + 'click',
-  clickAway: PREFIX + 'click-away',
-  submit: PREFIX + 'submit',
-  key: PREFIX + 'key',
-  value: PREFIX + 'value-',
-  debounce: PREFIX + 'debounce',
-  throttle: PREFIX + 'throttle',
-  confirm: PREFIX + 'confirm',
-  disableWith: PREFIX + 'disable-with',
-  patch: PREFIX + 'patch',
-  navigate: PREFIX + 'navigate',
-  update: PREFIX + 'update',
-  hook: PREFIX + 'hook',
-  window: PREFIX + 'window-'
-} as const
+// Binding attributes (single constants, not an object: the client bundle minifies them).
+export const ATTR_CLICK = PREFIX + 'click'
+export const ATTR_CLICK_AWAY = PREFIX + 'click-away'
+export const ATTR_SUBMIT = PREFIX + 'submit'
+export const ATTR_KEY = PREFIX + 'key'
+export const ATTR_VALUE = PREFIX + 'value-'
+export const ATTR_DEBOUNCE = PREFIX + 'debounce'
+export const ATTR_THROTTLE = PREFIX + 'throttle'
+export const ATTR_CONFIRM = PREFIX + 'confirm'
+export const ATTR_DISABLE_WITH = PREFIX + 'disable-with'
+export const ATTR_PATCH = PREFIX + 'patch'
+export const ATTR_NAVIGATE = PREFIX + 'navigate'
+export const ATTR_UPDATE = PREFIX + 'update'
+export const ATTR_HOOK = PREFIX + 'hook'
+/** `lv-window-` + a DOM event type. */
+export const ATTR_WINDOW = PREFIX + 'window-'
 
-/** Classes the client sets. */
-export const CLASS = {
-  connected: 'lv-connected',
-  disconnected: 'lv-disconnected',
-  loading: 'lv-loading',
-  error: 'lv-error'
-} as const
+// Classes the client sets.
+export const CLASS_CONNECTED = 'lv-connected'
+export const CLASS_DISCONNECTED = 'lv-disconnected'
+export const CLASS_LOADING = 'lv-loading'
+export const CLASS_ERROR = 'lv-error'
 
-/** DOM events the live root dispatches. */
-export const DOM_EVENT = {
-  connected: 'lv:connected',
-  disconnected: 'lv:disconnected',
-  error: 'lv:error',
-  event: 'lv:event'
-} as const
+// DOM events the live root dispatches.
+export const DOM_CONNECTED = 'lv:connected'
+export const DOM_DISCONNECTED = 'lv:disconnected'
+export const DOM_ERROR = 'lv:error'
+export const DOM_EVENT = 'lv:event'
 
-/** Error codes the client itself reads or raises (all listed in errors.ts and the README). */
-export const CODE = {
-  disconnected: 'FST_LIVEVIEW_DISCONNECTED',
-  stale: 'FST_LIVEVIEW_EVENT_STALE',
-  reloadLimit: 'FST_LIVEVIEW_RELOAD_LIMIT'
-} as const
+// Error codes the client itself reads or raises (all listed in errors.ts and the README).
+export const CODE_DISCONNECTED = 'FST_LIVEVIEW_DISCONNECTED'
+export const CODE_STALE = 'FST_LIVEVIEW_EVENT_STALE'
+export const CODE_RELOAD_LIMIT = 'FST_LIVEVIEW_RELOAD_LIMIT'
 
 /** The cookie that carries a redirect's flash to the next page (signed by the server, set by the client). */
 export const FLASH_COOKIE = 'lv_flash'
