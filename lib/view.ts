@@ -170,14 +170,20 @@ export abstract class LiveView {
   pushPatch (url: string): void { this[kLive].patchUrl(url) }
 
   /**
-   * Goes to another live route without a page load: after the current handler, this view
-   * ends and the route's view mounts on the same socket (same session data), and the browser's
-   * history gets the URL. A URL that is no live route throws FST_LIVEVIEW_PATCH_REFUSED: use
-   * `redirect` for those. Ignored when not connected.
+   * Goes to another live route without a page load: after the current handler's update, the
+   * route's view mounts on the same socket (same session data) and, once it has rendered,
+   * replaces this one (which then ends); the browser's history gets the URL and the new view
+   * shows the flash set before. If the new view fails to mount, this one stays and the
+   * browser loads the URL in full. A URL that is no live route throws
+   * FST_LIVEVIEW_PATCH_REFUSED: use `redirect` for those. In `mount` on the HTTP render: a 302.
    */
   pushNavigate (url: string): void { this[kLive].navigate(url) }
 
-  /** Makes the browser load `url` (a full page load), e.g. after a sign-out. Ignored when not connected. */
+  /**
+   * Makes the browser load `url` (a full page load), e.g. after a sign-out. The flash set
+   * before goes along to a same-origin URL (signed; shown once by the next page). In `mount`
+   * on the HTTP render: a 302.
+   */
   redirect (url: string): void { this[kLive].redirect(url) }
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
@@ -196,7 +202,11 @@ export abstract class LiveView {
   /** Receives what `sendInfo` sent. */
   handleInfo? (msg: any): void | Promise<void>
 
-  /** Called once when the session ends: the socket closed, the server shut down, or mount failed. */
+  /**
+   * Called once when this view ends: the socket closed or a navigation moved on (`'closed'`),
+   * the server shut down (`'shutdown'`, awaited within `shutdownTimeoutMs`), or its mount
+   * failed (`'error'`). Afterwards every method of the instance is a no-op.
+   */
   terminate? (reason: TerminateReason): void | Promise<void>
 }
 
