@@ -72,8 +72,10 @@ function mutate (r: Random, view: Record<string, unknown>): void {
     else if (op < 0.5) a.reverse()
     else if (op < 0.6) a.length = Math.floor(r() * a.length)
     else if (op < 0.7) a.sort()
-    else if (op < 0.8) a[Math.floor(r() * (a.length + 2))] = randomValue(r, 3)
-    else if (op < 0.85) a.unshift(randomValue(r, 3))
+    else if (op < 0.75) a[Math.floor(r() * (a.length + 2))] = randomValue(r, 3)
+    else if (op < 0.8) a.unshift(randomValue(r, 3))
+    else if (op < 0.85) a.fill(randomValue(r, 3), Math.floor(r() * a.length))
+    else if (op < 0.9) a.copyWithin(0, Math.floor(r() * a.length))
     else a.shift()
   } else {
     const keys = Object.keys(target)

@@ -15,82 +15,16 @@
  * `findIndex`, …) get the elements themselves, so a search costs what it costs without
  * tracking; a callback that writes to them is not rolled back.
  */
+import { ABSENT, ARRAY, DESC, ENTRIES, MAP_SET, ORDER, PROP, RAW, TIME, UNADD, isIndex, reorder, replay, trackable, unwrap, unwrapDeep } from './undo.js'
 
-/** Every live proxy → its object, across sessions (a proxy can leak from one to another). */
-const RAW = new WeakMap<object, object>()
+export { unwrap, unwrapDeep }
 
-const OBJECT = Object.prototype
 const SEARCH = new Set<string | symbol>(['find', 'findIndex', 'findLast', 'findLastIndex', 'some', 'every', 'filter', 'includes', 'indexOf', 'lastIndexOf'])
+// Array methods that move many elements: run on the array itself, after one copy of it
+// (a write through the proxy per moved element would cost more than the copy).
+const SHIFTERS = new Set<string | symbol>(['splice', 'shift', 'unshift', 'sort', 'reverse', 'fill', 'copyWithin'])
 const MUTATORS = new Set<string | symbol>(['set', 'add', 'delete', 'clear'])
 const ITERATORS = new Set<string | symbol>(['entries', 'values', 'keys', Symbol.iterator])
-
-// Undo log entries: [op, target, key, value], four slots each, replayed backwards.
-const PROP = 0 // target[key] = value
-const ABSENT = 1 // delete target[key]
-const DESC = 2 // defineProperty(target, key, value)
-const ENTRIES = 3 // the Map or Set's entries back as they were (value)
-const MAP_SET = 4 // map.set(key, value)
-const UNADD = 5 // map or set: delete(key)
-const TIME = 6 // date.setTime(value)
-const ORDER = 7 // the object's own keys back in this order (value)
-
-/** The object behind a proxy (or the value itself). */
-export const unwrap = <T>(value: T): T => (value !== null && typeof value === 'object' ? (RAW.get(value) as T | undefined) ?? value : value)
-
-function trackable (v: object): boolean {
-  if (Array.isArray(v)) return Object.isExtensible(v)
-  const proto = Object.getPrototypeOf(v)
-  return (proto === OBJECT || proto === null || v instanceof Map || v instanceof Set) && Object.isExtensible(v)
-}
-
-/**
- * Replaces every proxy inside a value that is about to be stored by its object, so state
- * never holds one. Walks only containers that are not proxies (proxies' objects hold none).
- */
-export function unwrapDeep (value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value
-  const raw = RAW.get(value)
-  if (raw !== undefined) return raw
-  if (!trackable(value)) return value
-  const stack: object[] = [value]
-  const seen = new Set<object>(stack)
-  const visit = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object') return v
-    const r = RAW.get(v)
-    if (r !== undefined) return r
-    if (!seen.has(v) && trackable(v)) {
-      seen.add(v)
-      stack.push(v)
-    }
-    return v
-  }
-  while (stack.length > 0) {
-    const o = stack.pop() as Record<string | number, unknown>
-    if (o instanceof Map) {
-      for (const [k, v] of [...o]) {
-        const k2 = visit(k)
-        const v2 = visit(v)
-        if (k2 !== k) o.delete(k)
-        if (k2 !== k || v2 !== v) o.set(k2, v2)
-      }
-    } else if (o instanceof Set) {
-      for (const v of [...o]) {
-        const v2 = visit(v)
-        if (v2 !== v) {
-          o.delete(v)
-          o.add(v2)
-        }
-      }
-    } else {
-      for (const k of Object.keys(o)) {
-        const v = o[k]
-        const v2 = visit(v)
-        if (v2 !== v) o[k] = v2
-      }
-    }
-  }
-  return value
-}
 
 /**
  * One session's write tracking. `begin` before a message, `seal` once its handlers are done
@@ -116,7 +50,11 @@ export class Tracker {
       get (target, key, receiver) {
         const v = Reflect.get(target, key, receiver) as unknown
         if (!self.#active) return v
-        if (typeof v === 'function') return Array.isArray(target) && SEARCH.has(key) ? self.#search(target, key, v as (...a: unknown[]) => unknown) : v
+        if (typeof v === 'function') {
+          if (!Array.isArray(target)) return v
+          if (SEARCH.has(key)) return self.#search(target, key, v as (...a: unknown[]) => unknown)
+          return SHIFTERS.has(key) ? self.#shift(target, key, v as (...a: unknown[]) => unknown) : v
+        }
         if (v === null || typeof v !== 'object') return v
         const w = self.wrap(v)
         // A proxy must give a read-only, non-configurable property's own value.
@@ -229,22 +167,7 @@ export class Tracker {
   rollback (view: object): void {
     if (!this.#open) return
     this.#active = false
-    const log = this.#log
-    for (let i = log.length - 4; i >= 0; i -= 4) {
-      const target = log[i + 1] as Record<string | symbol, unknown>
-      const key = log[i + 2] as string | symbol
-      const value = log[i + 3]
-      switch (log[i]) {
-        case PROP: Reflect.set(target, key, value, target); break
-        case ABSENT: Reflect.deleteProperty(target, key); break
-        case DESC: Reflect.defineProperty(target, key, value as PropertyDescriptor); break
-        case ENTRIES: restoreEntries(target as unknown as Map<unknown, unknown> | Set<unknown>, value as unknown[][]); break
-        case MAP_SET: (target as unknown as Map<unknown, unknown>).set(key, value); break
-        case UNADD: (target as unknown as Set<unknown>).delete(key); break
-        case TIME: (target as unknown as Date).setTime(value as number); break
-        case ORDER: reorder(target, value as Array<string | symbol>)
-      }
-    }
+    replay(this.#log)
     const fields = view as Record<string, unknown>
     const keys = this.#keys
     for (let i = 0; i < keys.length; i++) Reflect.set(fields, keys[i] as string, this.#values[i])
@@ -266,6 +189,7 @@ export class Tracker {
    * noted), an index past the end grows it (the old length is noted first).
    */
   #noteLength (target: unknown[], key: string | symbol, value: unknown): void {
+    if (this.#noted?.has(target) === true) return
     if (key === 'length') {
       for (let i = target.length - 1; i >= (value as number); i--) this.#note(target, String(i))
     } else if (typeof key === 'string' && isIndex(key) && Number(key) >= target.length) {
@@ -274,6 +198,8 @@ export class Tracker {
   }
 
   #note (target: object, key: string | symbol): void {
+    // An array copied whole this message needs no more notes: the copy puts it back.
+    if (Array.isArray(target) && this.#noted?.has(target) === true) return
     const t = target as Record<string | symbol, unknown>
     if (Object.prototype.hasOwnProperty.call(t, key)) this.#log.push(PROP, target, key, t[key])
     else this.#log.push(ABSENT, target, key, undefined)
@@ -285,6 +211,19 @@ export class Tracker {
       if (key === 'includes' || key === 'indexOf' || key === 'lastIndexOf') args[0] = unwrap(args[0])
       const r = fn.apply(target, args)
       return key === 'find' || key === 'findLast' || key === 'filter' ? this.wrap(r) : r
+    }
+  }
+
+  /** An array method that moves many elements: one copy of the array, then the method on the array itself. */
+  #shift (target: unknown[], key: string | symbol, fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
+    return (...args: unknown[]) => {
+      if (!this.#active) return fn.apply(target, args)
+      if (this.#first(target)) this.#log.push(ARRAY, target, undefined, target.slice())
+      if (key === 'splice') for (let i = 2; i < args.length; i++) args[i] = unwrapDeep(args[i])
+      else if (key === 'unshift' || key === 'fill') args = args.map((a, i) => key === 'fill' && i > 0 ? a : unwrapDeep(a))
+      const r = fn.apply(target, args)
+      // sort, reverse, fill, copyWithin return the array; splice the removed elements; shift one.
+      return r === target ? this.wrap(target) : this.wrap(r)
     }
   }
 
@@ -330,20 +269,3 @@ export class Tracker {
   }
 }
 
-function isIndex (key: string): boolean {
-  const c = key.charCodeAt(0)
-  return c >= 48 && c <= 57 && String(Number(key) >>> 0) === key
-}
-
-/** Puts an object's own keys in `order` (the same keys, another order): out and back in. */
-function reorder (target: Record<string | symbol, unknown>, order: Array<string | symbol>): void {
-  const descriptors = order.map((key) => Reflect.getOwnPropertyDescriptor(target, key))
-  for (const key of order) Reflect.deleteProperty(target, key)
-  order.forEach((key, i) => { if (descriptors[i] !== undefined) Reflect.defineProperty(target, key, descriptors[i]!) })
-}
-
-function restoreEntries (target: Map<unknown, unknown> | Set<unknown>, entries: unknown[][]): void {
-  target.clear()
-  if (target instanceof Map) for (const [k, v] of entries) target.set(k, v)
-  else for (const [v] of entries) target.add(v)
-}
