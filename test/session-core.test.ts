@@ -276,3 +276,42 @@ t.test('shutdown gives up on a handler that never finishes after shutdownTimeout
   t.ok(performance.now() - started < 1500, 'close() did not wait for it')
   t.equal((await client.closed).code, 1001)
 })
+
+t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 302, a connected mount sends the browser there', async (t) => {
+  let signedIn = true
+  class Guarded extends LiveView {
+    static template = 'counter'
+    mount (params: Params): void {
+      if (params.to === 'patch') this.pushPatch('/guarded?page=2')
+      else if (!signedIn) this.redirect('/login')
+    }
+
+    context () { return { count: 0 } }
+  }
+  const a = await app(t, (a) => { a.liveView('/guarded', Guarded).liveView('/note', Note) })
+  const res = await a.inject('/guarded?to=patch')
+  t.equal(res.statusCode, 302)
+  t.equal(res.headers.location, 'http://localhost/guarded?page=2')
+  signedIn = false
+  const denied = await a.inject('/guarded')
+  t.same([denied.statusCode, denied.headers.location], [302, '/login'], 'nothing of the page is rendered')
+
+  // Signed in for the HTTP render, signed out by the time the socket joins.
+  signedIn = true
+  const html = (await a.inject('/guarded')).body
+  signedIn = false
+  const client = new WireClient(await a.injectWS('/_live/ws'))
+  t.teardown(() => { client.close() })
+  client.send([1, 'join', { v: 2, token: tokenOf(html), url: 'http://localhost/guarded', pristine: true }])
+  t.same(await client.waitFor((f) => f[1] === 'redirect'), [0, 'redirect', '/login'])
+  t.equal((await client.closed).code, 1000, 'and the socket closes')
+  await t.rejects(live(a, '/guarded'), { name: 'LiveTestError' }, 'the testing API: the HTTP render redirects')
+
+  // A navigation to a view whose mount redirects: the page stays, then loads that URL.
+  const page = await live(a, '/note')
+  t.teardown(() => page.close())
+  const reply = await page.patch('/guarded')
+  t.equal(reply.kind, 'ok', 'the navigation is answered, nothing changed')
+  t.equal(page.redirectedTo, '/login')
+  t.ok(page.view instanceof Note, 'the page\'s view is still mounted')
+})
