@@ -248,3 +248,45 @@ t.test('a navigation the server cannot do live loads the URL in full; lv-error c
   await page.waitForSelector('#to-fragile')
   t.same(errors, [], 'no console errors')
 })
+
+t.test('messages cross views: a click sent while a navigation mounts is refused as stale, not run on the new view; the page shows the new view', async (t) => {
+  let bumped = 0
+  class A extends LiveView {
+    static template = 'a-page'
+    static events = defineEvents<A>({ bump: true })
+    bumps = 0
+    bump (): void { bumped++; this.bumps++ }
+    context () { return { bumps: this.bumps } }
+  }
+  class B extends LiveView {
+    static template = 'a-page'
+    static events = defineEvents<B>({ bump: true })
+    bumps = 100
+    async mount (): Promise<void> { if (this.connected) await sleep(300) }
+    bump (): void { bumped += 1000; this.bumps++ }
+    context () { return { bumps: this.bumps } }
+  }
+  const s = await server(t, async () => {
+    const app = Fastify({ logger: false })
+    await app.register(liveview, { root: viewsRoot, secret: SECRET })
+    app.liveView('/a', A).liveView('/b', B)
+    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
+    return app
+  })
+  const { page, errors } = await openLivePage(t, browser, `${s.base}/a`)
+  const stale = page.evaluate(() => new Promise((resolve) => {
+    document.querySelector('[data-lv-root]')!.addEventListener('lv:error', (e) => { resolve((e as CustomEvent<{ code: string }>).detail.code) }, { once: true })
+    setTimeout(() => { resolve('no lv:error') }, 1500)
+  }))
+  await page.click('#to-b')
+  await page.click('#bump')
+  await page.waitForFunction(() => document.getElementById('bumps')!.textContent === '100')
+  await assertPageRule(t, page, s.app(), 'after the navigation')
+  t.equal(bumped, 0, 'the click ran on neither view')
+  t.equal(await stale, 'no lv:error', 'a stale event is no page error')
+  t.equal(await page.locator('[data-lv-root].lv-error').count(), 0)
+  await page.click('#bump')
+  await page.waitForFunction(() => document.getElementById('bumps')!.textContent === '101')
+  t.equal(bumped, 1000, 'the next click runs on the new view')
+  t.same(errors, [], 'no console errors')
+})
