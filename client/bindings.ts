@@ -7,11 +7,18 @@ import type { Patch } from './live.js'
 
 export type Params = Record<string, unknown>
 /**
- * Sends an event; `el` is the element that caused it; `after` runs once its reply is
- * applied; `restore` runs when it ends in any way (reply, error, disconnect), before the
- * reply is applied; `reply` gets the handler's return value, or the error that ended it.
+ * What `lv-disable-with` does to an element while its event waits: `off` puts the element
+ * back as it was, `on` does it again (to what the element holds now). The connection turns
+ * it off around every update from the server, so updates apply to the element as rendered.
  */
-export type Push = (el: Element, event: string, params: Params, after?: () => void, restore?: () => void, reply?: Reply) => void
+export type Busy = [off: () => void, on: () => void]
+
+/**
+ * Sends an event; `el` is the element that caused it; `after` runs once its reply is
+ * applied; `busy` is turned off when it ends in any way (reply, error, disconnect), before
+ * the reply is applied; `reply` gets the handler's return value, or the error that ended it.
+ */
+export type Push = (el: Element, event: string, params: Params, after?: () => void, busy?: Busy, reply?: Reply) => void
 
 
 /** `lv-value-foo-bar="x"` → `{ "foo-bar": "x" }`, added to `into`. */
@@ -90,18 +97,25 @@ function rate (from: Element[], kind: string, send: () => void, last?: boolean):
   }
 }
 
-/** Sets `lv-disable-with` on `el` while its event is pending; returns what undoes it. */
-function disable (el: Element): (() => void) | undefined {
+/** Sets `lv-disable-with` on `el` while its event is pending: disabled, showing that text. */
+function disable (el: Element): Busy | undefined {
   const text = el.getAttribute(ATTR_DISABLE_WITH)
   if (text === null) return
-  const kids = [...el.childNodes]
-  const was = el.hasAttribute('disabled')
-  el.textContent = text
-  el.setAttribute('disabled', '')
-  return () => {
+  let kids: Node[] | undefined
+  let was = false
+  const on = (): void => {
+    kids = [...el.childNodes]
+    was = el.hasAttribute('disabled')
+    el.textContent = text
+    el.setAttribute('disabled', '')
+  }
+  on()
+  return [() => {
+    if (!kids) return
     el.replaceChildren(...kids)
     el.toggleAttribute('disabled', was)
-  }
+    kids = undefined
+  }, on]
 }
 
 /**

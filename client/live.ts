@@ -3,7 +3,7 @@ import {
   CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
-import type { Push } from './bindings.js'
+import type { Busy, Push } from './bindings.js'
 import type { Reply } from './hooks.js'
 import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
 import { morph } from './morph.js'
@@ -18,8 +18,8 @@ const MAX_DELAY = 10_000
  */
 export type Patch = (el: Element, url?: string) => boolean
 
-/** A sent message awaiting its reply: the element that caused it, `after`, `restore`, `reply`, its name. */
-type Pending = [Element, (() => void) | undefined, (() => void) | undefined, Reply | undefined, string]
+/** A sent message awaiting its reply: the element that caused it, `after`, `busy`, `reply`, its name. */
+type Pending = [Element, (() => void) | undefined, Busy | undefined, Reply | undefined, string]
 
 /**
  * Opens the connection of one live root (join, replies, versions, reconnects) and returns
@@ -68,8 +68,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     const entry = pending.get(r)
     if (!entry) return
     pending.delete(r)
-    const [el, , restore] = entry
-    restore?.()
+    const [el, , busy] = entry
+    busy?.[0]()
     if (![...pending.values()].some(p => p[0] === el)) {
       el.classList.remove(CLASS_LOADING)
       if (bare.delete(el) && el.getAttribute('class') === '') el.removeAttribute('class')
@@ -96,17 +96,36 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     ws.close()
     error({ code: CODE_RELOAD_LIMIT, message: `reloaded ${MAX_LOADS} times in ${WINDOW_MS / 1000} s: stopped` }, 0)
   }
+  /**
+   * Applies a server update to the DOM as the server rendered it: what `lv-disable-with`
+   * shows on elements still waiting is taken off first and put back after, on what the
+   * update made of them.
+   */
+  const update = <T>(fn: () => T): T => {
+    for (const [, , busy] of pending.values()) busy?.[0]()
+    try {
+      return watch(fn)
+    } finally {
+      for (const [, , busy] of pending.values()) busy?.[1]()
+    }
+  }
   /** The page's URL without its fragment: what the view's params come from. */
   const here = (): string => location.href.split('#')[0] as string
   let at = here()
   /** Pushes `url` to the history, unless the page is there already. */
   const go = (to: string): void => {
-    if (new URL(to, location.href).href !== location.href) history.pushState({}, '', to)
+    try {
+      if (new URL(to, location.href).href !== location.href) history.pushState({}, '', to)
+    } catch {
+      // A URL history refuses (another origin): the browser loads it.
+      gone = true
+      return location.assign(to)
+    }
     at = here()
   }
   /** Sends an event or a patch (the frame `op(ref)`) and tracks it until its reply. */
-  const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, restore?: () => void, reply?: Reply): void => {
-    pending.set(++ref, [el, after, restore, reply, name])
+  const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, busy?: Busy, reply?: Reply): void => {
+    pending.set(++ref, [el, after, busy, reply, name])
     if (!el.hasAttribute('class')) bare.add(el)
     el.classList.add(CLASS_LOADING)
     cls.add(CLASS_LOADING)
@@ -140,7 +159,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     // the new session's HTML replaces it. A first join is connected after: hooks mount on it.
     if (join && joins++) state(true)
     if (m.html !== undefined) {
-      watch(() => { morph(root, m.html as string) })
+      update(() => { morph(root, m.html as string) })
       pristine = m.token !== undefined
     }
     if (join) state(true)
@@ -191,12 +210,12 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     } else if (op === OP_HTML) {
       version = frame[2]
       pristine = false
-      watch(() => { morph(root, frame[3]) })
+      update(() => { morph(root, frame[3]) })
     } else if (syncRef) {
       // A full HTML reply is on its way: it supersedes whatever arrives before it.
     } else if (op === OP_PATCH) {
       pristine = false
-      if (frame[2] === version + 1 && watch(() => applyPatch(root, frame[3]))) version++
+      if (frame[2] === version + 1 && update(() => applyPatch(root, frame[3]))) version++
       else sync()
     } else if (op === OP_OK && frame[2] !== version) {
       sync()
@@ -226,13 +245,13 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   }
   open()
 
-  return [(el, event, params, after, restore, reply) => {
+  return [(el, event, params, after, busy, reply) => {
     if (!joined) {
-      restore?.()
+      busy?.[0]()
       reply?.(undefined, down(event))
       fire(DOM_ERROR, { ...down(event), ref: 0 })
       return
     }
-    request(el, r => [r, OP_EVENT, mount, event, params], event, after, restore, reply)
+    request(el, r => [r, OP_EVENT, mount, event, params], event, after, busy, reply)
   }, patch]
 }

@@ -14,7 +14,8 @@ export class TokenBucket {
 
   /** Takes one token at `now` (milliseconds); false when the bucket is empty. */
   take (now: number): boolean {
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#last) * this.#rate)
+    // A clock that steps back (the wall clock can) refills nothing, and takes nothing away.
+    this.#tokens = Math.min(this.#burst, this.#tokens + Math.max(0, now - this.#last) * this.#rate)
     this.#last = now
     if (this.#tokens < 1) return false
     this.#tokens -= 1

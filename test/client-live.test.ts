@@ -283,3 +283,17 @@ t.test('reconnects with backoff; events while disconnected are dropped', async t
   click('button')
   t.same(third.sent.at(-1), [3, 'e', 1, 'inc', {}])
 })
+
+t.test('lv-disable-with: a server update that arrives while the event waits applies to the element as rendered', async t => {
+  const { root, ws } = await joined('<button id="b" lv-click="save" lv-disable-with="Saving…">Label 1</button><p>x</p>')
+  click('#b')
+  const b = root.querySelector('#b')!
+  t.equal(b.textContent, 'Saving…')
+  // Another update changes the button's label (its text node, route [0, 0]) meanwhile.
+  ws.receive([0, 'p', 1, [{ 14: 3, 15: [0, 0], 17: 'Label 2' }]])
+  t.equal(b.textContent, 'Saving…', 'still showing the waiting text')
+  t.ok(b.hasAttribute('disabled'))
+  ws.receive([2, 'ok', 1])
+  t.equal(b.textContent, 'Label 2', 'the server\'s label, not the one from before the click')
+  t.notOk(b.hasAttribute('disabled'))
+})

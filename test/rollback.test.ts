@@ -193,3 +193,30 @@ t.test('rollback through a session: a handler that changes one row of 10,000 and
   t.notOk(view.rows.some((r) => types.isProxy(r)), 'holding plain rows')
   t.equal(view.rows[5], view.selected, 'the same rows as before')
 })
+
+t.test('inside a handler, every read hands out the same objects: search callbacks, results and fields compare with ===', async (t) => {
+  const tracker = new Tracker()
+  const a = { id: 1 }
+  const b = { id: 2 }
+  const c = { id: 3 }
+  const view: Record<string, unknown> = { todos: [a, b, c], selected: b, picked: new Set(), byKey: new Map() }
+  tracker.begin(view)
+  const todos = view.todos as Array<{ id: number }>
+  const found = todos.find((x) => x.id === 2)!
+  t.equal(found, view.selected, 'find gives what the field gives')
+  t.equal(todos.findIndex((x) => x === found), 1, 'a callback sees the same object')
+  t.ok(todos.some((x) => x === view.selected))
+  t.equal(todos.filter((x) => x !== found).length, 2, 'filter with !== removes it')
+  t.equal(todos.indexOf(found), 1)
+  t.ok(todos.includes(found))
+  ;(view.picked as Set<unknown>).add({ row: todos[0] })
+  ;(view.byKey as Map<unknown, unknown>).set({ row: todos[2] }, [todos[1]])
+  tracker.seal(view)
+  tracker.commit()
+  const stored = [...(view.picked as Set<{ row: unknown }>)][0]!
+  t.equal(stored.row, a, 'a Set keeps no proxy inside what it holds')
+  const [[key, value]] = [...(view.byKey as Map<{ row: unknown }, unknown[]>)] as Array<[{ row: unknown }, unknown[]]>
+  t.equal(key!.row, c, 'nor a Map inside its keys')
+  t.equal(value![0], b, 'or values')
+  t.notOk(types.isProxy(view.todos))
+})

@@ -291,7 +291,7 @@ t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 30
   const a = await app(t, (a) => { a.liveView('/guarded', Guarded).liveView('/note', Note) })
   const res = await a.inject('/guarded?to=patch')
   t.equal(res.statusCode, 302)
-  t.equal(res.headers.location, 'http://localhost/guarded?page=2')
+  t.equal(res.headers.location, '/guarded?page=2', 'a path: same origin, whatever host the request named')
   signedIn = false
   const denied = await a.inject('/guarded')
   t.same([denied.statusCode, denied.headers.location], [302, '/login'], 'nothing of the page is rendered')
@@ -314,4 +314,146 @@ t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 30
   t.equal(reply.kind, 'ok', 'the navigation is answered, nothing changed')
   t.equal(page.redirectedTo, '/login')
   t.ok(page.view instanceof Note, 'the page\'s view is still mounted')
+})
+
+t.test('URLs a view sends the browser to with pushPatch or pushNavigate are of the page\'s origin: others throw, on the HTTP render too', async (t) => {
+  class Away extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Away>({ go: true })
+    mount (params: Params): void { if (typeof params.to === 'string') this.pushNavigate(params.to) }
+    go (params: { to: string }): void { this.pushNavigate(params.to) }
+    context () { return { count: 0 } }
+  }
+  const a = await app(t, (a) => { a.liveView('/away', Away).liveView('/note', Note) })
+  const refused = async (url: string): Promise<unknown> => {
+    const res = await a.inject(url)
+    return [res.statusCode, res.headers.location, (JSON.parse(res.body) as { code: string }).code]
+  }
+  t.same(await refused('/away?to=//evil.example/note'), [400, undefined, 'FST_LIVEVIEW_PATCH_REFUSED'], 'the HTTP render: refused, no 302 to another origin')
+  t.same(await refused('/away?to=https://evil.example/note'), [400, undefined, 'FST_LIVEVIEW_PATCH_REFUSED'])
+  t.same(await refused('/away?to=/not-live'), [400, undefined, 'FST_LIVEVIEW_PATCH_REFUSED'], 'nor to a URL that is no live route')
+  const ok = await a.inject('/away?to=/note')
+  t.same([ok.statusCode, ok.headers.location], [302, '/note'])
+  const page = await live(a, '/away')
+  t.teardown(() => page.close())
+  const reply = await page.event('go', { to: '//evil.example/note' })
+  reply.assertError('FST_LIVEVIEW_HANDLER_FAILED')
+  t.match(reply.error?.message, /FST_LIVEVIEW_PATCH_REFUSED|not a URL of this view/)
+  t.ok(page.view instanceof Away, 'nothing mounted')
+})
+
+t.test('pushPatch from handleParams (after a pushPatch, or in mount) ends at the last URL, which the browser gets', async (t) => {
+  class Pages extends LiveView {
+    static template = 'items'
+    static events = defineEvents<Pages>({ jump: true, save: true, leave: true })
+    page = 1
+    handleParams (params: Params): void {
+      this.page = Number(params.page ?? 1)
+      // Pages past 4 do not exist: back to the last one.
+      if (this.page > 4) this.pushPatch('/pages?page=4')
+    }
+
+    jump (): void { this.pushPatch('/pages?page=9') }
+    save (): void {}
+    leave (): void {}
+    context () { return { page: this.page, items: [] } }
+  }
+  const a = await app(t, (a) => { a.liveView('/pages', Pages) })
+  const redirected = await live(a, '/pages?page=7').catch((err: { location?: string }) => err)
+  t.equal((redirected as { location?: string }).location, '/pages?page=4', 'the HTTP render: a 302 to the last URL')
+  // A join at that URL (the page's token is the route's): the mount frame carries the last URL.
+  const client = new WireClient(await a.injectWS('/_live/ws'))
+  t.teardown(() => { client.close() })
+  const joined = await client.join(tokenOf((await a.inject('/pages?page=2')).body), 'http://localhost/pages?page=7')
+  t.equal((joined[2] as { url: string }).url, 'http://localhost/pages?page=4', 'the join carries the URL the mount ended at')
+  const page = await live(a, '/pages?page=2')
+  t.teardown(() => page.close())
+  await page.click('#jump')
+  page.assertText('#page', '4')
+  t.equal(page.url, 'http://localhost/pages?page=4', 'the browser gets the last URL, the one the view shows')
+})
+
+t.test('a failed URL change within the route: the error carries the URL, which the browser loads in full', async (t) => {
+  class Strict extends LiveView {
+    static template = 'items'
+    static events = defineEvents<Strict>({ jump: true, save: true, leave: true })
+    page = 1
+    handleParams (params: Params): void {
+      if (params.page === 'x') throw new Error('no such page')
+      this.page = Number(params.page ?? 1)
+    }
+
+    jump (): void {}
+    save (): void {}
+    leave (): void {}
+    context () { return { page: this.page, items: [] } }
+  }
+  const a = await app(t, (a) => { a.liveView('/strict', Strict) })
+  const page = await live(a, '/strict?page=2')
+  t.teardown(() => page.close())
+  const reply = await page.patch('/strict?page=x')
+  reply.assertError('FST_LIVEVIEW_HANDLER_FAILED')
+  t.equal(reply.error?.url, 'http://localhost/strict?page=x')
+  page.assertText('#page', '2', 'the view is as it was')
+})
+
+t.test('pushNavigate outside a message (a timer of the view\'s own) remounts and carries the flash, as from a handler', async (t) => {
+  let nav: Note | undefined
+  Note.go = (view) => { nav = view }
+  const a = await app(t, (a) => { a.liveView('/note', Note).liveView('/other', Note) })
+  const page = await live(a, '/note')
+  t.teardown(() => page.close())
+  await page.click('#go')
+  const first = page.view
+  nav!.putFlash('info', 'Later')
+  nav!.pushNavigate('/note')
+  await page.settle()
+  t.not(page.view, first, 'a new instance, even on the same route')
+  page.assertText('.flash', 'Later')
+})
+
+t.test('a held-back update (slow client) still reaches the page after a navigation', async (t) => {
+  const { Session } = await import('../lib/session/actor.js')
+  const { kRuntime } = await import('../lib/runtime.js')
+  const { FakeClock } = await import('./fake-clock.js')
+  const clock = new FakeClock()
+  const a = await app(t, (a) => { a.liveView('/counter', Counter).liveView('/other', Counter) }, { clock })
+  const frames: string[] = []
+  let backlog = 0
+  const session = new Session((a as unknown as Record<symbol, never>)[kRuntime], { send: (f: string) => { frames.push(f) }, backlog: () => backlog, close: () => {} }, { id: 't', log: a.log, headers: {} } as never)
+  t.teardown(() => session.close())
+  const token = tokenOf((await a.inject('/counter')).body)
+  session.receive(JSON.stringify([1, 'join', { v: 2, token, url: 'http://localhost/counter', pristine: true }]))
+  await session.idle()
+  backlog = 1e9
+  session.info({ set: 5 })
+  await session.idle()
+  session.receive(JSON.stringify([2, 'patch', 'http://localhost/other']))
+  await session.idle()
+  session.info({ set: 101 })
+  await session.idle()
+  backlog = 0
+  await clock.tick(100)
+  await session.idle()
+  t.match(frames.at(-1), /"101"/, 'the new view\'s update went out once the client caught up')
+})
+
+t.test('a join still mounting when app.close() starts is answered (FST_LIVEVIEW_SHUTTING_DOWN) before the 1001 close', async (t) => {
+  class SlowMount extends LiveView {
+    static template = 'counter'
+    async mount (): Promise<void> { if (this.connected) await new Promise((resolve) => setTimeout(resolve, 150)) }
+    context () { return { count: 0 } }
+  }
+  const a = await app(t, (a) => { a.liveView('/slowmount', SlowMount) })
+  const base = await a.listen({ host: '127.0.0.1', port: 0 })
+  const token = tokenOf(await (await fetch(`${base}/slowmount`)).text())
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/_live/ws`)
+  t.teardown(() => { ws.terminate() })
+  await new Promise((resolve) => ws.once('open', resolve))
+  const client = new WireClient(ws)
+  client.send([1, 'join', { v: 2, token, url: `${base}/slowmount`, pristine: true }])
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  await a.close()
+  t.same(client.frames.map((f) => [f[0], f[1], (f[2] as { code: string }).code]), [[1, 'err', 'FST_LIVEVIEW_SHUTTING_DOWN']])
+  t.equal((await client.closed).code, 1001)
 })

@@ -9,7 +9,7 @@ import type { Runtime } from '../runtime.js'
 import { NO_FLASH, type LiveView, type TerminateReason } from '../view.js'
 import type { Timer } from './effects.js'
 import { MountedView, detail, type Host } from './mounted.js'
-import { join, refuseJoin } from './navigation.js'
+import { join, navigate, refuseJoin } from './navigation.js'
 import type { Tracker } from './rollback.js'
 import { event, flush, step, sync, urlChange } from './run.js'
 
@@ -32,8 +32,8 @@ type Message =
   | ClientMessage
   | { kind: 'info', msg: unknown, to: MountedView, timer?: Timer | undefined }
   | { kind: 'flush', to: MountedView }
-  /** A URL change the view asked for outside any message (pushPatch, pushNavigate). */
-  | { kind: 'goto', to: MountedView, url: URL }
+  /** A URL change the view asked for outside any message (pushPatch, or pushNavigate). */
+  | { kind: 'goto', to: MountedView, url: URL, navigate: boolean }
 
 type State = 'new' | 'joining' | 'joined' | 'closing' | 'closed'
 
@@ -108,7 +108,7 @@ export class Session extends Mailbox<Message> implements Host {
       this.state = 'joining'
     } else {
       if (state === 'new') return this.refuse(m.ref, new errors.JOIN_REQUIRED())
-      if (m.kind !== 'sync' && !this.#take()) return this.refuse(m.ref, new errors.RATE_LIMITED(limits.eventsPerSecond))
+      if (!this.#take()) return this.refuse(m.ref, new errors.RATE_LIMITED(limits.eventsPerSecond))
     }
     if (!this.push(m)) this.refuse(m.ref, new errors.MAILBOX_FULL(this.waiting))
   }
@@ -176,8 +176,8 @@ export class Session extends Mailbox<Message> implements Host {
     return true
   }
 
-  changeUrl (to: MountedView, url: URL): void {
-    if (!this.push({ kind: 'goto', to, url })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
+  changeUrl (to: MountedView, url: URL, navigate: boolean): void {
+    if (!this.push({ kind: 'goto', to, url, navigate })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
   }
 
   redirectNow (to: MountedView, url: string): void {
@@ -226,7 +226,12 @@ export class Session extends Mailbox<Message> implements Host {
       case 'event': return event(this, m.ref, m.mount, m.name, m.params)
       case 'sync': return sync(this, m.ref)
       case 'url': return urlChange(this, m.ref, m.url)
-      case 'goto': return m.to === this.mounted ? urlChange(this, 0, m.url.href) : undefined
+      case 'goto': {
+        if (m.to !== this.mounted || this.state !== 'joined') return
+        const match = m.navigate ? this.rt.registry.match(m.url) : undefined
+        // A navigation remounts (even within the route) and carries the flash, as from a handler.
+        return match !== undefined ? navigate(this, 0, m.url, match, m.to.flash) : urlChange(this, 0, m.url.href)
+      }
       case 'info': {
         if (m.timer !== undefined) m.timer.waiting = false
         const to = m.to
@@ -242,14 +247,16 @@ export class Session extends Mailbox<Message> implements Host {
   }
 
   /** @internal A server update is waiting for the client to read what is queued: poll, then flush. */
-  markDirty (mounted: MountedView): void {
+  markDirty (): void {
     this.dirty = true
     if (this.#flushTimer !== undefined) return
     const clock = this.rt.clock
+    // The view shown when the poll fires (a navigation may have come since `mounted` was dirty).
     const poll = (): void => {
       this.#flushTimer = undefined
-      if (this.state !== 'joined' || !this.dirty || mounted !== this.mounted) return
-      if (this.transport.backlog() <= this.rt.options.limits.coalesceBytes) this.push({ kind: 'flush', to: mounted })
+      const shown = this.mounted
+      if (this.state !== 'joined' || !this.dirty || shown === undefined) return
+      if (this.transport.backlog() <= this.rt.options.limits.coalesceBytes) this.push({ kind: 'flush', to: shown })
       else this.#flushTimer = clock.setTimeout(poll, FLUSH_POLL_MS)
     }
     this.#flushTimer = clock.setTimeout(poll, FLUSH_POLL_MS)

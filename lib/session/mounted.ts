@@ -20,8 +20,8 @@ export interface Host {
   post: (to: MountedView, msg: unknown, timer?: Timer) => boolean
   /** Sends a frame for `to` outside any message (when `to` is the view the page shows). */
   sendFor: (to: MountedView, frame: string) => boolean
-  /** A URL change the view asked for outside any message: a message of its own. */
-  changeUrl: (to: MountedView, url: URL) => void
+  /** A URL change the view asked for outside any message (a patch, or a navigation): a message of its own. */
+  changeUrl: (to: MountedView, url: URL, navigate: boolean) => void
   /** A redirect the view asked for outside any message. */
   redirectNow: (to: MountedView, url: string) => void
 }
@@ -95,15 +95,20 @@ export class MountedView implements ViewPort, EffectSink {
     if (flash !== undefined) this.flash = flash
     if (view.mount !== undefined) await this.timed('mount', () => view.mount!(params, session))
     if (this.#leaving()) return undefined
-    const patch = this.out?.patch
-    if (patch !== undefined) {
-      this.out!.patch = undefined
-      this.url = patch.url.href
-      params = patch.params
-      url = patch.url
+    // pushPatch in mount (or in handleParams, again) changes the URL the view mounts at.
+    for (let hops = 0; ; hops++) {
+      const patch = this.out?.patch
+      if (patch !== undefined) {
+        this.out!.patch = undefined
+        this.url = patch.url.href
+        params = patch.params
+        url = patch.url
+      }
+      if (view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
+      if (this.#leaving()) return undefined
+      if (this.out?.patch === undefined) break
+      if (hops === MAX_PATCHES) throw new Error(`pushPatch in each of ${MAX_PATCHES} handleParams in a row: a loop?`)
     }
-    if (view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
-    if (this.#leaving()) return undefined
     return await this.render()
   }
 
@@ -198,19 +203,19 @@ export class MountedView implements ViewPort, EffectSink {
     if (!this.#alive) return
     const target = this.#resolve(url)
     const match = target === undefined ? undefined : this.#services.registry.match(target)
-    if (this.#host === undefined) return this.#leave(target)
     if (target === undefined || match === undefined || match.pattern !== this.pattern) throw new errors.PATCH_REFUSED(url, this.pattern)
+    if (this.#host === undefined) return this.#leave(target)
     if (this.out !== undefined) this.out.patch = { url: target, params: match.params }
-    else this.#host.changeUrl(this, target)
+    else this.#host.changeUrl(this, target, false)
   }
 
   navigate (url: string): void {
     if (!this.#alive) return
     const target = this.#resolve(url)
-    if (this.#host === undefined) return this.#leave(target)
     if (target === undefined || this.#services.registry.match(target) === undefined) throw new errors.PATCH_REFUSED(url, this.pattern)
+    if (this.#host === undefined) return this.#leave(target)
     if (this.out !== undefined) this.out.navigate = target
-    else this.#host.changeUrl(this, target)
+    else this.#host.changeUrl(this, target, true)
   }
 
   redirect (url: string): void {
@@ -220,13 +225,16 @@ export class MountedView implements ViewPort, EffectSink {
     else this.#host?.redirectNow(this, to)
   }
 
-  /** On the HTTP render, a URL change asked for in `mount` answers the GET with a redirect. */
-  #leave (target: URL | undefined): void {
-    if (target !== undefined && this.out !== undefined) this.out.redirect = target.href
+  /** On the HTTP render, a URL change asked for in `mount` answers the GET with a redirect (a path: same origin). */
+  #leave (target: URL): void {
+    if (this.out !== undefined) this.out.redirect = target.pathname + target.search + target.hash
   }
 
+  /** A URL of this page's origin, resolved against the page's; undefined for any other. */
   #resolve (url: string): URL | undefined {
-    try { return new URL(String(url), this.url) } catch { return undefined }
+    let target: URL
+    try { target = new URL(String(url), this.url) } catch { return undefined }
+    return target.origin === new URL(this.url).origin ? target : undefined
   }
 }
 
@@ -236,3 +244,6 @@ export function detail (production: boolean, err: unknown): string {
 }
 
 const noop = (): void => {}
+
+/** How many times in a row `handleParams` may `pushPatch` again before it counts as a loop. */
+export const MAX_PATCHES = 10

@@ -49,9 +49,10 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   }
   mounted.out = undefined
   if (s.state !== 'joining' || html === undefined) {
-    // Closed meanwhile, or the view sent the browser elsewhere from mount.
+    // Closed or shutting down meanwhile, or the view sent the browser elsewhere from mount.
     mounted.dispose()
-    if (html === undefined && s.state === 'joining') {
+    if (shuttingDown(s)) s.sendError(ref, new errors.SHUTTING_DOWN())
+    else if (html === undefined && s.state === 'joining') {
       s.redirect(mounted, out.redirect ?? out.navigate!.href, mounted.flash)
       s.transport.close(1000, 'redirect')
     }
@@ -76,6 +77,9 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
 }
 
+/** Read through a function: the state changes while a mount is awaited. */
+const shuttingDown = (s: Session): boolean => s.state === 'closing'
+
 const EMPTY = Symbol('empty session')
 const isEmpty = (v: unknown): boolean => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0
 const sessionOf = (s: Session): unknown => s.sessionData === EMPTY ? {} : s.sessionData
@@ -97,6 +101,8 @@ export function refuseJoin (s: Session, ref: number, err: CodedError): void {
  */
 export async function navigate (s: Session, ref: number, target: URL, match: RouteMatch, flash?: Record<string, string>): Promise<void> {
   const rt = s.rt
+  // Shutting down: the browser loads the URL in full (from the next server, say).
+  if (shuttingDown(s)) return s.sendError(ref, new errors.SHUTTING_DOWN(), { url: target.href })
   const next = new MountedView(rt, s, undefined, match, target.href, ++s.mounts)
   const out = next.out = new Outcome()
   let html: string | undefined
@@ -114,7 +120,8 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   const old = s.mounted
   if (s.state !== 'joined' || old === undefined || html === undefined) {
     next.dispose()
-    if (html === undefined && s.state === 'joined') {
+    if (shuttingDown(s)) s.sendError(ref, new errors.SHUTTING_DOWN(), { url: target.href })
+    else if (html === undefined && s.state === 'joined') {
       // The new view sent the browser elsewhere from mount: the page loads that instead.
       if (ref !== 0) s.reply(ref, okFrame(ref, s.version))
       s.redirect(next, out.redirect ?? out.navigate!.href, next.flash)

@@ -49,13 +49,13 @@ export class Tracker {
     this.#objects = {
       get (target, key, receiver) {
         const v = Reflect.get(target, key, receiver) as unknown
-        if (!self.#active) return v
-        if (typeof v === 'function') {
-          if (!Array.isArray(target)) return v
+        // Most reads are of primitives: they go first.
+        if (typeof v !== 'object' || v === null) {
+          if (typeof v !== 'function' || !self.#active || !Array.isArray(target)) return v
           if (SEARCH.has(key)) return self.#search(target, key, v as (...a: unknown[]) => unknown)
           return SHIFTERS.has(key) ? self.#shift(target, key, v as (...a: unknown[]) => unknown) : v
         }
-        if (v === null || typeof v !== 'object') return v
+        if (!self.#active) return v
         const w = self.wrap(v)
         // A proxy must give a read-only, non-configurable property's own value.
         if (w !== v && !Array.isArray(target)) {
@@ -103,16 +103,20 @@ export class Tracker {
   /** The tracking proxy of `value` (itself when it is not tracked). */
   wrap<T> (value: T): T {
     if (value === null || typeof value !== 'object') return value
-    let v = value as object
-    const raw = RAW.get(v)
-    if (raw !== undefined) v = raw
-    const cached = this.#proxies.get(v)
+    // One lookup for what was read before: its proxy (or itself, when it is not tracked).
+    const cached = this.#proxies.get(value)
     if (cached !== undefined) return cached as T
+    const v = value as object
+    const raw = RAW.get(v)
+    if (raw !== undefined) return this.wrap(raw as T)
     if (v instanceof Date) {
       if (this.#active && this.#first(v)) this.#log.push(TIME, v, undefined, v.getTime())
       return v as T
     }
-    if (!trackable(v)) return v as T
+    if (!trackable(v)) {
+      this.#proxies.set(v, v)
+      return v as T
+    }
     const proxy = new Proxy(v, v instanceof Map || v instanceof Set ? this.#collections as ProxyHandler<object> : this.#objects)
     this.#proxies.set(v, proxy)
     RAW.set(proxy, v)
@@ -205,11 +209,24 @@ export class Tracker {
     else this.#log.push(ABSENT, target, key, undefined)
   }
 
-  /** A search method of an array: runs on the array itself; a found object comes back tracked. */
+  /**
+   * A search method of an array, run on the array itself (no trap per index): its callback
+   * still gets the elements as every other read does (tracked, so `===` holds between them),
+   * a value searched for is compared as the object it stands for, and what it finds comes
+   * back tracked.
+   */
   #search (target: unknown[], key: string | symbol, fn: (...a: unknown[]) => unknown): (...a: unknown[]) => unknown {
     return (...args: unknown[]) => {
-      if (key === 'includes' || key === 'indexOf' || key === 'lastIndexOf') args[0] = unwrap(args[0])
-      const r = fn.apply(target, args)
+      if (!this.#active) return fn.apply(target, args)
+      if (key === 'includes' || key === 'indexOf' || key === 'lastIndexOf') {
+        args[0] = unwrap(args[0])
+        return fn.apply(target, args)
+      }
+      const cb = args[0] as (e: unknown, i: number, a: unknown) => unknown
+      const thisArg = args[1]
+      const proxy = this.wrap(target)
+      const proxies = this.#proxies
+      const r = fn.call(target, (e: unknown, i: number) => cb.call(thisArg, typeof e === 'object' && e !== null ? proxies.get(e) ?? this.wrap(e) : e, i, proxy))
       return key === 'find' || key === 'findLast' || key === 'filter' ? this.wrap(r) : r
     }
   }
@@ -244,9 +261,10 @@ export class Tracker {
             self.#log.push(ENTRIES, target, undefined, [...target.entries()])
           }
         }
+        // What is stored holds no proxy, however deep (a key and a Set's value too).
         const r = key === 'set'
-          ? (target as Map<unknown, unknown>).set(k, unwrapDeep(args[1]))
-          : key === 'add' ? (target as Set<unknown>).add(k) : fn.apply(target, [k])
+          ? (target as Map<unknown, unknown>).set(unwrapDeep(k), unwrapDeep(args[1]))
+          : key === 'add' ? (target as Set<unknown>).add(unwrapDeep(k)) : fn.apply(target, [k])
         return r === target ? this : r
       }
     }

@@ -4,7 +4,7 @@ import { htmlFrame, okFrame, patchFrame, urlFrame } from '../frames.js'
 import { NO_FLASH } from '../view.js'
 import type { Session } from './actor.js'
 import type { MountedView } from './mounted.js'
-import { detail } from './mounted.js'
+import { MAX_PATCHES, detail } from './mounted.js'
 import { navigate } from './navigation.js'
 import { Outcome } from './outcome.js'
 import { Tracker } from './rollback.js'
@@ -43,12 +43,14 @@ export function urlChange (s: Session, ref: number, href: string): void | Promis
   const to = target
   // Within the route: handleParams, no remount. The client pushed its own URL; a URL the
   // view asked for goes to the client after the update.
+  // A client URL change that fails leaves the browser at a URL the view does not show: the
+  // error carries it, and the client loads it in full (HTTP answers).
   return step(s, ref, mounted, 'handleParams', ref !== 0, ref === 0
     ? () => { mounted.out!.patch = { url: to, params: match.params } }
     : () => {
         mounted.url = to.href
         return mounted.view.handleParams?.(match.params, to)
-      })
+      }, ref === 0 ? undefined : to.href)
 }
 
 /**
@@ -58,7 +60,7 @@ export function urlChange (s: Session, ref: number, href: string): void | Promis
  * outcome is applied, in one order: the update, the URL, the title, pushed events, then a
  * redirect or a navigation.
  */
-export async function step (s: Session, ref: number, mounted: MountedView, what: string, user: boolean, work: () => unknown): Promise<void> {
+export async function step (s: Session, ref: number, mounted: MountedView, what: string, user: boolean, work: () => unknown, failUrl?: string): Promise<void> {
   const view = mounted.view
   const out = mounted.out = new Outcome()
   const { flash, title, url } = mounted
@@ -67,13 +69,18 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   let html: string | undefined
   let carried: Record<string, string> | undefined
   let rendering = false
+  let patched = false
   try {
     // Flash messages are shown by one render: the user's next action starts without them.
     if (user) mounted.flash = NO_FLASH
     let returned = mounted.timed(what, work)
     if (returned instanceof Promise) returned = await returned
-    const patch = out.patch
-    if (patch !== undefined) {
+    // pushPatch: handleParams of the new URL (which may patch again, up to MAX_PATCHES times).
+    for (let hops = 0; out.patch !== undefined; hops++) {
+      if (hops === MAX_PATCHES) throw new Error(`pushPatch in each of ${MAX_PATCHES} handleParams in a row: a loop?`)
+      const patch = out.patch
+      out.patch = undefined
+      patched = true
       mounted.url = patch.url.href
       if (view.handleParams !== undefined) {
         const r = mounted.timed('handleParams', () => view.handleParams!(patch.params, patch.url))
@@ -106,15 +113,15 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
         ? new errors.INFO_FAILED(mounted.entry.name, detail(production, err))
         : new errors.HANDLER_FAILED(what, mounted.entry.name, detail(production, err))
     s.log.error({ err, view: mounted.entry.name, event: what, code: coded.code }, 'live view handler failed')
-    if (ref !== 0) s.sendError(ref, coded)
+    if (ref !== 0) s.sendError(ref, coded, failUrl === undefined ? undefined : { url: failUrl })
     return
   }
   tracker?.commit()
   mounted.out = undefined
   if (s.state !== 'joined' && s.state !== 'closing') return
-  if (html === undefined) s.markDirty(mounted)
+  if (html === undefined) s.markDirty()
   else update(s, ref, mounted, html, out.value)
-  if (out.patch !== undefined) s.transport.send(urlFrame(mounted.url))
+  if (patched) s.transport.send(urlFrame(mounted.url))
   s.sendTitle(mounted)
   s.sendAll(out.pushes)
   if (out.redirect !== undefined) return s.redirect(mounted, out.redirect, carried)
