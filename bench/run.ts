@@ -458,7 +458,7 @@ function targetsOf (r: Report): Target[] {
   add('load.c500.p99_ms', r.load?.c500?.p99_ms, '<=', 40, 'ms')
   add('memory.plugin_share_kib', r.memory?.plugin_share_kib, '<=', 1.5, 'KiB')
   rollbackTargets(r.rollback, add)
-  add('client.gzip_bytes', r.client?.gzip_bytes, '<=', 8192, 'B')
+  add('client.gzip_bytes', r.client?.gzip_bytes, '<=', 10240, 'B')
   return t
 }
 
