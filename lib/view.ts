@@ -164,8 +164,8 @@ export abstract class LiveView {
   /**
    * Changes the page's URL within this view's route (a filter, a page number) without a
    * remount: once the current handler is done, `handleParams(params, url)` runs with the new
-   * URL's params and the browser's history gets the URL. A URL of another route throws
-   * FST_LIVEVIEW_PATCH_REFUSED. Ignored when not connected.
+   * URL's params and the browser's history gets the URL. A URL of another route or origin
+   * throws FST_LIVEVIEW_PATCH_REFUSED. In `mount` on the HTTP render: a 302 to it.
    */
   pushPatch (url: string): void { this[kLive].patchUrl(url) }
 
