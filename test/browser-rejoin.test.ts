@@ -259,10 +259,11 @@ t.test('messages cross views: a click sent while a navigation mounts is refused 
     context () { return { bumps: this.bumps } }
   }
   class B extends LiveView {
-    static template = 'a-page'
+    static template = 'b-page'
     static events = defineEvents<B>({ bump: true })
     bumps = 100
-    async mount (): Promise<void> { if (this.connected) await sleep(300) }
+    // Long enough for the click below to land on A's page while B mounts, however slow the machine.
+    async mount (): Promise<void> { if (this.connected) await sleep(1500) }
     bump (): void { bumped += 1000; this.bumps++ }
     context () { return { bumps: this.bumps } }
   }
@@ -279,13 +280,14 @@ t.test('messages cross views: a click sent while a navigation mounts is refused 
     setTimeout(() => { resolve('no lv:error') }, 1500)
   }))
   await page.click('#to-b')
-  await page.click('#bump')
-  await page.waitForFunction(() => document.getElementById('bumps')!.textContent === '100')
+  await page.click('#bump', { timeout: 1000 })
+  await page.waitForSelector('#bump-b')
+  t.equal(await page.textContent('#bumps'), '100')
   await assertPageRule(t, page, s.app(), 'after the navigation')
   t.equal(bumped, 0, 'the click ran on neither view')
   t.equal(await stale, 'no lv:error', 'a stale event is no page error')
   t.equal(await page.locator('[data-lv-root].lv-error').count(), 0)
-  await page.click('#bump')
+  await page.click('#bump-b')
   await page.waitForFunction(() => document.getElementById('bumps')!.textContent === '101')
   t.equal(bumped, 1000, 'the next click runs on the new view')
   t.same(errors, [], 'no console errors')
