@@ -21,6 +21,9 @@ export abstract class Mailbox<T> {
   /** Gets what `run` threw (it should not); the next message runs all the same. */
   protected abstract crashed (err: unknown): void
 
+  /** A message is running. */
+  get busy (): boolean { return (this.#bits & RUNNING) !== 0 }
+
   /** Messages waiting, not counting the one running. */
   get waiting (): number { return this.#queue === undefined ? 0 : this.#queue.length - this.#head }
 

@@ -153,7 +153,7 @@ export class Session extends Mailbox<Message> implements Host {
    * render's HTML, compactly) and rebuilds the rest then, as Phoenix hibernates idle processes.
    */
   hibernate (): void {
-    if (this.#active >= this.rt.generation - 1 || this.state !== 'joined') return
+    if (this.#active >= this.rt.generation - 1 || this.state !== 'joined' || this.busy) return
     this.tracker = undefined
     // Idle that long, the rate limit's bucket has filled up again: a new one is the same.
     const { eventsPerSecond, eventBurst, hibernateAfterMs } = this.rt.options.limits
