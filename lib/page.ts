@@ -20,7 +20,8 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   const mounted = new MountedView(rt, undefined, request, { pattern, entry, params }, url.href, 0)
   const out = mounted.out = new Outcome()
   const inner = await mounted.start(params, session, url, takeFlash(rt, request, reply))
-  if (inner === undefined) return await reply.redirect(out.redirect ?? out.navigate!.href, 302)
+  // Leaving from mount here is always a redirect (see MountedView: no live navigation on the HTTP render).
+  if (inner === undefined) return await reply.redirect(out.redirect!, 302)
   const flash = mounted.flash === NO_FLASH ? undefined : mounted.flash
   const token = rt.tokens.sign(pattern, session, renderHash(inner), flash)
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`

@@ -107,12 +107,18 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
   return link.session
 }
 
+/** The socket transports of the runtime's sessions (the testing API's have other transports). */
+function * links (rt: Runtime): Iterable<SocketTransport> {
+  for (const session of rt.sessions) {
+    const link = (session as Session).transport
+    if (link instanceof SocketTransport) yield link
+  }
+}
+
 /** Pings every socket each `heartbeatMs`; one that did not answer the last ping is closed. */
 export function startHeartbeat (rt: Runtime): unknown {
   const timer = rt.clock.setInterval(() => {
-    for (const session of rt.sessions) {
-      const link = (session as Session).transport
-      if (!(link instanceof SocketTransport)) continue
+    for (const link of links(rt)) {
       const ws = link.socket
       if (ws.readyState !== ws.OPEN || link.closing) continue
       if (!link.alive) {
@@ -156,10 +162,7 @@ export function shutdown (rt: Runtime): Promise<void> {
 /** Closes every socket left with 1001 ("going away"), then ends those that do not finish in time. */
 async function closeAll (rt: Runtime, graceMs = 100): Promise<void> {
   const open = [...rt.lingering]
-  for (const session of rt.sessions) {
-    const link = (session as Session).transport
-    if (link instanceof SocketTransport) open.push(link.socket)
-  }
+  for (const link of links(rt)) open.push(link.socket)
   for (const ws of open) if (ws.readyState === ws.OPEN) ws.close(CLOSE_GOING_AWAY, 'server shutting down')
   if (open.every((ws) => ws.readyState === ws.CLOSED)) return
   await new Promise((resolve) => setTimeout(resolve, graceMs))

@@ -300,7 +300,7 @@ export class Session extends Mailbox<Message> implements Host {
     if (flash !== undefined && flash !== NO_FLASH && Object.keys(flash).length > 0) {
       let target: URL | undefined
       try { target = new URL(url, mounted.url) } catch {}
-      if (target !== undefined && target.origin === new URL(mounted.url).origin) carrier = this.rt.tokens.signFlash(flash)
+      if (target !== undefined && mounted.owns(target)) carrier = this.rt.tokens.signFlash(flash)
     }
     this.transport.send(redirectFrame(url, carrier))
   }

@@ -64,7 +64,6 @@ export class MountedView implements ViewPort, EffectSink {
     Object.defineProperty(this.view, kLive, { value: this, enumerable: false })
   }
 
-  get alive (): boolean { return this.#alive }
   get connected (): boolean { return this.#host !== undefined && this.#alive }
   get sessionId (): string { return this.#host?.id ?? this.#request!.id }
   get request (): FastifyRequest { return this.#host?.request ?? this.#request! }
@@ -95,21 +94,30 @@ export class MountedView implements ViewPort, EffectSink {
     if (flash !== undefined) this.flash = flash
     if (view.mount !== undefined) await this.timed('mount', () => view.mount!(params, session))
     if (this.#leaving()) return undefined
-    // pushPatch in mount (or in handleParams, again) changes the URL the view mounts at.
-    for (let hops = 0; ; hops++) {
-      const patch = this.out?.patch
-      if (patch !== undefined) {
-        this.out!.patch = undefined
-        this.url = patch.url.href
-        params = patch.params
-        url = patch.url
-      }
-      if (view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
-      if (this.#leaving()) return undefined
-      if (this.out?.patch === undefined) break
-      if (hops === MAX_PATCHES) throw new Error(`pushPatch in each of ${MAX_PATCHES} handleParams in a row: a loop?`)
-    }
+    // pushPatch in mount changes the URL the view mounts at: handleParams gets that one.
+    if (this.out?.patch === undefined && view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
+    await this.followPatches()
+    if (this.#leaving()) return undefined
     return await this.render()
+  }
+
+  /**
+   * Runs handleParams for the URL a pushPatch asked for, again while handleParams asks for
+   * another (up to MAX_PATCHES in a row). True when it followed any.
+   */
+  async followPatches (): Promise<boolean> {
+    const view = this.view
+    let hops = 0
+    for (let patch = this.out?.patch; patch !== undefined; patch = this.out?.patch) {
+      if (hops++ === MAX_PATCHES) throw new Error(`pushPatch in each of ${MAX_PATCHES} handleParams in a row: a loop?`)
+      this.out!.patch = undefined
+      this.url = patch.url.href
+      if (view.handleParams !== undefined) {
+        const r = this.timed('handleParams', () => view.handleParams!(patch.params, patch.url))
+        if (r instanceof Promise) await r
+      }
+    }
+    return hops > 0
   }
 
   #leaving (): boolean { return this.out?.leaving === true }
@@ -234,8 +242,11 @@ export class MountedView implements ViewPort, EffectSink {
   #resolve (url: string): URL | undefined {
     let target: URL
     try { target = new URL(String(url), this.url) } catch { return undefined }
-    return target.origin === new URL(this.url).origin ? target : undefined
+    return this.owns(target) ? target : undefined
   }
+
+  /** True for a URL of this page's origin. */
+  owns (target: URL): boolean { return target.origin === new URL(this.url).origin }
 }
 
 /** Error details go to the client in development only; the log always has them. */

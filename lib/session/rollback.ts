@@ -39,7 +39,7 @@ export class Tracker {
   #log: unknown[] = []
   #keys: string[] = []
   #values: unknown[] = []
-  /** Maps and Sets whose entries, and Dates whose time, this message noted already. */
+  /** What this message noted once already: a Map's or Set's entries, an object's key order, an array's copy, a Date's time. */
   #noted: Set<object> | undefined
   readonly #objects: ProxyHandler<object>
   readonly #collections: ProxyHandler<Map<unknown, unknown> | Set<unknown>>

@@ -4,7 +4,7 @@ import { htmlFrame, okFrame, patchFrame, urlFrame } from '../frames.js'
 import { NO_FLASH } from '../view.js'
 import type { Session } from './actor.js'
 import type { MountedView } from './mounted.js'
-import { MAX_PATCHES, detail } from './mounted.js'
+import { detail } from './mounted.js'
 import { navigate } from './navigation.js'
 import { Outcome } from './outcome.js'
 import { Tracker } from './rollback.js'
@@ -33,7 +33,7 @@ export function urlChange (s: Session, ref: number, href: string): void | Promis
   if (s.state !== 'joined' || mounted === undefined) return ref === 0 ? undefined : s.sendError(ref, new errors.JOIN_REQUIRED())
   let target: URL | undefined
   try { target = new URL(href, mounted.url) } catch {}
-  const match = target === undefined || target.origin !== new URL(mounted.url).origin ? undefined : s.rt.registry.match(target)
+  const match = target === undefined || !mounted.owns(target) ? undefined : s.rt.registry.match(target)
   if (target === undefined || match === undefined) {
     // Not a live route of this app: the client loads it in full, and HTTP answers.
     if (ref !== 0) s.refuse(ref, new errors.PATCH_REFUSED(href, mounted.pattern), target === undefined ? undefined : { url: target.href })
@@ -75,18 +75,8 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
     if (user) mounted.flash = NO_FLASH
     let returned = mounted.timed(what, work)
     if (returned instanceof Promise) returned = await returned
-    // pushPatch: handleParams of the new URL (which may patch again, up to MAX_PATCHES times).
-    for (let hops = 0; out.patch !== undefined; hops++) {
-      if (hops === MAX_PATCHES) throw new Error(`pushPatch in each of ${MAX_PATCHES} handleParams in a row: a loop?`)
-      const patch = out.patch
-      out.patch = undefined
-      patched = true
-      mounted.url = patch.url.href
-      if (view.handleParams !== undefined) {
-        const r = mounted.timed('handleParams', () => view.handleParams!(patch.params, patch.url))
-        if (r instanceof Promise) await r
-      }
-    }
+    // pushPatch: handleParams of the new URL (no await when there is none: the common case).
+    if (out.patch !== undefined) patched = await mounted.followPatches()
     tracker?.seal(view)
     if (returned !== undefined) out.value = JSON.stringify(returned)
     if (out.leaving) {
