@@ -38,43 +38,43 @@ async function openSession (port: number, agent: Agent, deflate = false): Promis
   const socketPath = /data-lv-socket="([^"]+)"/.exec(body)?.[1]
   if (token === undefined || socketPath === undefined) throw new Error(`GET ${PATH} is not a live page`)
   const ws = new WebSocket(`ws://127.0.0.1:${port}${socketPath}`, { perMessageDeflate: deflate })
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error): void => { clearTimeout(timer); ws.terminate(); reject(err) }
-    const timer = setTimeout(() => { fail(new Error('join timed out')) }, 15000)
+  await ready(ws, 'join', (done, fail) => {
     ws.once('open', () => {
       ws.send(JSON.stringify([1, 'join', { v: PROTOCOL_VERSION, token, url: `http://127.0.0.1:${port}${PATH}`, pristine: true }]))
     })
     ws.once('message', (data: Buffer) => {
       const text = data.toString()
-      if (!text.startsWith('[1,"mount",')) { fail(new Error(`join refused: ${text.slice(0, 200)}`)); return }
+      if (text.startsWith('[1,"mount",')) done()
+      else fail(new Error(`join refused: ${text.slice(0, 200)}`))
+    })
+  })
+  return ws
+}
+
+/**
+ * Waits until `start` calls `done` (an open socket, a joined one), within 15 s; a socket
+ * that errors or closes first fails it. Afterwards the socket's errors are ignored.
+ */
+async function ready (ws: WebSocket, what: string, start: (done: () => void, fail: (err: Error) => void) => void): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: Error): void => { clearTimeout(timer); ws.terminate(); reject(err) }
+    const timer = setTimeout(() => { fail(new Error(`${what} timed out`)) }, 15000)
+    start(() => {
       clearTimeout(timer)
       ws.removeAllListeners('error')
       ws.removeAllListeners('close')
       ws.on('error', () => {})
       resolve()
-    })
+    }, fail)
     ws.once('error', fail)
-    ws.once('close', (code) => { fail(new Error(`socket closed (${code}) before the join reply`)) })
+    ws.once('close', (code) => { fail(new Error(`socket closed (${code}) before the ${what}`)) })
   })
-  return ws
 }
 
 /** Opens a socket to the bare server's route; resolves once it is open (nothing is sent). */
 async function openBare (port: number): Promise<WebSocket> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}${BARE_PATH}`, { perMessageDeflate: false })
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error): void => { clearTimeout(timer); ws.terminate(); reject(err) }
-    const timer = setTimeout(() => { fail(new Error('open timed out')) }, 15000)
-    ws.once('open', () => {
-      clearTimeout(timer)
-      ws.removeAllListeners('error')
-      ws.removeAllListeners('close')
-      ws.on('error', () => {})
-      resolve()
-    })
-    ws.once('error', fail)
-    ws.once('close', (code) => { fail(new Error(`socket closed (${code}) before it opened`)) })
-  })
+  await ready(ws, 'open', (done) => { ws.once('open', done) })
   return ws
 }
 
