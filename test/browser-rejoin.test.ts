@@ -54,6 +54,16 @@ async function rejoined (page: Page): Promise<void> {
 
 const demo = async (): Promise<FastifyInstance> => await buildDemo({ logger: false, secret: SECRET })
 
+/** An app with the plugin on the test views and the routes `setup` declares. */
+async function liveApp (setup: (app: FastifyInstance) => void): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  setup(app)
+  // Chromium asks for one; a 404 would be a console error.
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
+  return app
+}
+
 t.test('rejoin after a restart shows the server\'s state: /todos', async (t) => {
   const s = await server(t, demo)
   const { page, errors } = await openLivePage(t, browser, `${s.base}/todos`)
@@ -151,14 +161,10 @@ t.test('a rejoin refused every time reloads 3 times, then stops with lv-error an
     mount (): void { if (this.connected) throw new Error('always') }
     context () { return { count: 0 } }
   }
-  const s = await server(t, async () => {
-    const app = Fastify({ logger: false })
-    await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  const s = await server(t, async () => await liveApp((app) => {
     app.addHook('onRequest', async (request) => { if (request.url === '/broken') gets++ })
     app.liveView('/broken', Broken)
-    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
-    return app
-  })
+  }))
   const context = await browser.newContext()
   t.teardown(() => context.close())
   await context.addInitScript(() => {
@@ -186,13 +192,7 @@ t.test('flash survives a redirect: the next page shows it (HTTP render and join)
     context () { return { text: this.text } }
   }
   class Arrive extends Leave { override text = 'arrived'; override go (): void {} }
-  const s = await server(t, async () => {
-    const app = Fastify({ logger: false })
-    await app.register(liveview, { root: viewsRoot, secret: SECRET })
-    app.liveView('/leave', Leave).liveView('/arrive', Arrive)
-    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
-    return app
-  })
+  const s = await server(t, async () => await liveApp((app) => { app.liveView('/leave', Leave).liveView('/arrive', Arrive) }))
   const { page, errors } = await openLivePage(t, browser, `${s.base}/leave`)
   await page.click('#go')
   await page.waitForURL(`${s.base}/arrive`)
@@ -223,13 +223,7 @@ t.test('a navigation the server cannot do live loads the URL in full; lv-error c
     ok (): void {}
     context () { return {} }
   }
-  const s = await server(t, async () => {
-    const app = Fastify({ logger: false })
-    await app.register(liveview, { root: viewsRoot, secret: SECRET })
-    app.liveView('/start', Start).liveView('/fragile', Fragile)
-    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
-    return app
-  })
+  const s = await server(t, async () => await liveApp((app) => { app.liveView('/start', Start).liveView('/fragile', Fragile) }))
   const { page, errors } = await openLivePage(t, browser, `${s.base}/start`)
   await page.click('#fail')
   await page.waitForSelector('[data-lv-root].lv-error')
@@ -267,13 +261,7 @@ t.test('messages cross views: a click sent while a navigation mounts is refused 
     bump (): void { bumped += 1000; this.bumps++ }
     context () { return { bumps: this.bumps } }
   }
-  const s = await server(t, async () => {
-    const app = Fastify({ logger: false })
-    await app.register(liveview, { root: viewsRoot, secret: SECRET })
-    app.liveView('/a', A).liveView('/b', B)
-    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
-    return app
-  })
+  const s = await server(t, async () => await liveApp((app) => { app.liveView('/a', A).liveView('/b', B) }))
   const { page, errors } = await openLivePage(t, browser, `${s.base}/a`)
   const stale = page.evaluate(() => new Promise((resolve) => {
     document.querySelector('[data-lv-root]')!.addEventListener('lv:error', (e) => { resolve((e as CustomEvent<{ code: string }>).detail.code) }, { once: true })
