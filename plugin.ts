@@ -5,10 +5,12 @@ import { loadClientAsset } from './lib/client-asset.js'
 import { errors } from './lib/errors.js'
 import { checkOrigin } from './lib/origin.js'
 import { resolveOptions, type LiveViewOptions } from './lib/options.js'
-import { checkView, type ViewEntry } from './lib/registry.js'
+import { Guard } from './lib/guard.js'
+import { DEFAULT_LIVE_SESSION, checkView, type ViewEntry } from './lib/registry.js'
+import { revoke } from './lib/store.js'
 import { renderPage } from './lib/page.js'
 import { Runtime, kRuntime } from './lib/runtime.js'
-import { attachSocket, shutdown, startHeartbeat, startHibernation } from './lib/socket.js'
+import { attachSocket, checkCapacity, disconnect, shutdown, startHeartbeat, startHibernation } from './lib/socket.js'
 import type { LiveView, LiveViewClass } from './lib/view.js'
 
 declare module 'fastify' {
@@ -21,7 +23,7 @@ declare module 'fastify' {
      * @example
      * app.liveView('/counter', Counter)
      */
-    liveView: <V extends LiveView>(path: string, View: LiveViewClass<V>, options?: Omit<RouteShorthandOptions, 'websocket'>) => FastifyInstance
+    liveView: <V extends LiveView>(path: string, View: LiveViewClass<V>, options?: LiveRouteOptions) => FastifyInstance
     /** Live sessions open now (one per connected page), for metrics and health checks. */
     readonly liveViewSessions: number
     /**
@@ -32,20 +34,45 @@ declare module 'fastify' {
      * app.post('/news', async (request) => { await app.liveViewBroadcast('news', request.body) })
      */
     liveViewBroadcast: (topic: string, msg: unknown) => Promise<void>
+    /**
+     * Logs a user out everywhere: closes the live sessions whose session key (`key` of the
+     * `session` data) is `key`, on every process (through the PubSub adapter), and refuses
+     * their rejoin until the page is loaded again (which runs the HTTP checks). The record
+     * lasts as long as a token (`tokenMaxAgeMs`), in the `store` (shared with Redis).
+     *
+     * @example
+     * app.post('/logout', async (request, reply) => { await app.liveViewDisconnect(request.session.userId); … })
+     */
+    liveViewDisconnect: (key: string | number) => Promise<void>
   }
   interface FastifyContextConfig {
-    [kLiveRoute]?: ViewEntry
+    [kLiveRoute]?: LiveRoute
   }
 }
 
 const kLiveRoute = Symbol('fastify-liveview.route')
+
+/** The route options of `app.liveView`: Fastify's (hooks, config, …), and its live session. */
+export interface LiveRouteOptions extends Omit<RouteShorthandOptions, 'websocket'> {
+  /**
+   * The live session (Phoenix's `live_session`) of the route: live navigation stays within
+   * one; a link to a route of another is a full page load. Default: `'default'`
+   */
+  liveSession?: string | undefined
+}
+
+interface LiveRoute { entry: ViewEntry, liveSession: string }
+
+/** The PubSub topic on which `liveViewDisconnect` reaches every process. */
+const DISCONNECT_TOPIC = 'fastify-liveview:disconnect'
 
 const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fastify, opts) {
   const options = resolveOptions(opts)
   if (options.generatedSecret) {
     fastify.log.warn('fastify-liveview: no `secret` given, using a random one: pages stop working on restart. Set `secret` (required in production).')
   }
-  const rt = new Runtime(options, loadClientAsset(options.prefix), fastify.log)
+  const rt = new Runtime(options, loadClientAsset(options.prefix), fastify.log, new Guard(fastify, options.session))
+  rt.pubsub.attachLogger?.(fastify.log)
 
   if (!fastify.hasDecorator('websocketServer')) {
     await fastify.register(websocket, {
@@ -60,19 +87,26 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   fastify.addHook('preClose', async () => { await shutdown(rt) })
   let heartbeat: unknown
   let hibernation: unknown
+  let unsubscribe: (() => void) | undefined
   fastify.addHook('onReady', async () => {
     heartbeat = startHeartbeat(rt)
     hibernation = startHibernation(rt)
+    unsubscribe = rt.pubsub.subscribe(DISCONNECT_TOPIC, (key) => { disconnect(rt, String(key)) })
   })
   fastify.addHook('onClose', async () => {
     rt.clock.clearInterval(heartbeat)
     rt.clock.clearInterval(hibernation)
+    unsubscribe?.()
     await rt.pubsub.close?.()
+    await rt.store.close?.()
   })
 
   fastify.get(rt.socketPath, {
     websocket: true,
-    onRequest: async (request: FastifyRequest) => { checkOrigin(request, options.allowedOrigins) }
+    onRequest: async (request: FastifyRequest) => {
+      checkOrigin(request, options.allowedOrigins)
+      checkCapacity(rt, request)
+    }
   }, (socket, request) => { attachSocket(rt, socket, request, fastify.websocketServer?.clients) })
 
   const { client } = rt
@@ -86,23 +120,37 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   })
 
   fastify.addHook('onRoute', (route) => {
-    const entry = route.config?.[kLiveRoute]
-    if (entry !== undefined && route.method === 'GET') rt.registry.add(route.url ?? route.path, entry)
+    const live = route.config?.[kLiveRoute]
+    if (live !== undefined && route.method === 'GET') rt.registry.add(route.url ?? route.path, live.entry, live.liveSession)
   })
 
   fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
   fastify.decorate('liveViewBroadcast', async (topic: string, msg: unknown) => { await rt.pubsub.broadcast(topic, msg) })
+  fastify.decorate('liveViewDisconnect', async (key: string | number) => {
+    if ((typeof key !== 'string' && typeof key !== 'number') || String(key) === '') throw new errors.OPTIONS_INVALID('liveViewDisconnect(key)', 'expected a session key (a non-empty string or a number)')
+    const k = String(key)
+    await revoke(rt.store, k, rt.clock.now(), options.tokenMaxAgeMs)
+    // This process at once, the others through the PubSub adapter.
+    disconnect(rt, k)
+    await rt.pubsub.broadcast(DISCONNECT_TOPIC, k)
+  })
   fastify.decorate(kRuntime, rt)
 
-  fastify.decorate('liveView', function liveView (this: FastifyInstance, path: string, View: LiveViewClass, routeOptions = {}) {
+  fastify.decorate('liveView', function liveView (this: FastifyInstance, path: string, View: LiveViewClass, options: LiveRouteOptions = {}) {
     if (typeof path !== 'string' || !path.startsWith('/')) throw new errors.ROUTE_INVALID(String(path), 'the path must start with /')
+    const { liveSession = DEFAULT_LIVE_SESSION, ...routeOptions } = options
+    if (typeof liveSession !== 'string' || liveSession === '') throw new errors.ROUTE_INVALID(path, 'liveSession must be a non-empty string')
     const entry = checkView(View, rt.templates)
     this.route({
       ...routeOptions,
       method: 'GET',
       url: path,
-      config: { ...routeOptions.config, [kLiveRoute]: entry },
-      handler: async (request, reply) => await renderPage(rt, entry, request.routeOptions.url ?? path, request, reply)
+      config: { ...routeOptions.config, [kLiveRoute]: { entry, liveSession } },
+      handler: async (request, reply) => {
+        // A live mount's check (see Guard): the hooks passed; no render.
+        if (await rt.guard.answer(request, reply)) return reply
+        return await renderPage(rt, entry, request.routeOptions.url ?? path, liveSession, request, reply)
+      }
     })
     return this
   })
@@ -120,8 +168,10 @@ const liveview = fp(plugin, { fastify: '5.x', name: 'fastify-liveview' })
 export default liveview
 export { liveview }
 export { LiveView, defineEvents } from './lib/view.js'
-export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, TerminateReason } from './lib/view.js'
-export type { LiveViewLimits, LiveViewOptions } from './lib/options.js'
+export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, RedirectOptions, TerminateReason } from './lib/view.js'
+export type { LiveViewLimits, LiveViewOptions, MountContext } from './lib/options.js'
+export { MemoryStore } from './lib/store.js'
+export type { LiveStore } from './lib/store.js'
 export type { Clock } from './lib/clock.js'
 export { DEFAULT_LIMITS } from './lib/options.js'
 export { errors } from './lib/errors.js'

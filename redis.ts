@@ -1,3 +1,5 @@
-/** fastify-liveview/redis: a PubSub adapter over Redis (needs the `ioredis` package). */
+/** fastify-liveview/redis: a PubSub adapter and a store over Redis (needs the `ioredis` package). */
 export { RedisPubSub } from './lib/redis-pubsub.js'
 export type { RedisPubSubOptions } from './lib/redis-pubsub.js'
+export { RedisStore } from './lib/redis-store.js'
+export type { RedisStoreOptions } from './lib/redis-store.js'

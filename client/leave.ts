@@ -21,10 +21,15 @@ export function mayLoad (now = Date.now()): boolean {
   return true
 }
 
-/** Loads `url` in full: a reload when the page is there already (a URL the client pushed). */
+/**
+ * Loads `url` in full: a reload when the page is there already (a URL the client pushed).
+ * Only http(s) URLs: the server checks what it sends, and the client does not trust it blindly.
+ */
 export function load (url: string): void {
-  if (new URL(url, location.href).href === location.href) location.reload()
-  else location.assign(url)
+  const to = new URL(url, location.href)
+  if (!/^https?:$/.test(to.protocol)) return
+  if (to.href === location.href) location.reload()
+  else location.assign(to.href)
 }
 
 /** Keeps the flash a redirect carries for the next page (the server reads and clears it). */

@@ -119,7 +119,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     } catch {
       // A URL history refuses (another origin): the browser loads it.
       gone = true
-      return location.assign(to)
+      return load(to)
     }
     at = here()
   }
@@ -171,7 +171,11 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       fire(DOM_EVENT, { event: frame[2], payload: frame[3] })
       return
     }
-    if (op === OP_URL) return go(frame[2])
+    if (op === OP_URL) {
+      // The page's token there: a reconnect rejoins this page.
+      if (frame[3]) root.setAttribute(TOKEN_ATTR, token = frame[3])
+      return go(frame[2])
+    }
     if (op === OP_TITLE) {
       document.title = frame[2]
       return
@@ -179,7 +183,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     if (op === OP_REDIRECT) {
       if (frame[3]) carryFlash(frame[3])
       gone = true
-      return location.assign(frame[2])
+      return load(frame[2])
     }
     const entry = done(r)
     if (r && r === syncRef) syncRef = 0

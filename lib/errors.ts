@@ -18,7 +18,11 @@ export const errors = {
   ALREADY_JOINED: createError('FST_LIVEVIEW_ALREADY_JOINED', 'This socket has joined a view already', 400),
   TOKEN_INVALID: createError('FST_LIVEVIEW_TOKEN_INVALID', 'The page token is malformed or its signature does not verify', 403),
   TOKEN_EXPIRED: createError('FST_LIVEVIEW_TOKEN_EXPIRED', 'The page token expired: reload the page', 403),
-  TOKEN_ROUTE_MISMATCH: createError('FST_LIVEVIEW_TOKEN_ROUTE_MISMATCH', "The page token was minted for route '%s', not for the page URL '%s'", 403),
+  TOKEN_URL_MISMATCH: createError('FST_LIVEVIEW_TOKEN_URL_MISMATCH', "The page token was signed for '%s', not for the page URL '%s'", 403),
+  TOKEN_REVOKED: createError('FST_LIVEVIEW_TOKEN_REVOKED', 'The sessions of this user were disconnected by the app: load the page again', 403),
+  SESSION_MISMATCH: createError('FST_LIVEVIEW_SESSION_MISMATCH', 'The page token was signed for another session than the one of this request: load the page again', 403),
+  MOUNT_REFUSED: createError('FST_LIVEVIEW_MOUNT_REFUSED', "The route's checks refused a live mount of '%s' (its GET answered %s): load it in full", 403),
+  TOO_MANY_SOCKETS: createError('FST_LIVEVIEW_TOO_MANY_SOCKETS', 'Too many live sockets %s (the limit is %s)', 429),
   PROTOCOL_MISMATCH: createError('FST_LIVEVIEW_PROTOCOL_MISMATCH', 'The page speaks protocol version %s, the server %s: reload the page', 400),
   ROUTE_NOT_FOUND: createError('FST_LIVEVIEW_ROUTE_NOT_FOUND', "No live view is declared for '%s'", 404),
   ORIGIN_FORBIDDEN: createError('FST_LIVEVIEW_ORIGIN_FORBIDDEN', "WebSocket Origin '%s' is not allowed", 403),
@@ -29,6 +33,7 @@ export const errors = {
   FRAME_MALFORMED: createError('FST_LIVEVIEW_FRAME_MALFORMED', 'Malformed frame: %s', 400),
   FRAME_TOO_LARGE: createError('FST_LIVEVIEW_FRAME_TOO_LARGE', 'Frame of %s bytes is over the limit of %s bytes', 413),
   FRAME_TOO_DEEP: createError('FST_LIVEVIEW_FRAME_TOO_DEEP', 'Event params nest deeper than the limit of %s levels', 400),
+  URL_UNSAFE: createError('FST_LIVEVIEW_URL_UNSAFE', "'%s' is not a URL the view may send the browser to: %s", 400),
   PATCH_REFUSED: createError('FST_LIVEVIEW_PATCH_REFUSED', "'%s' is not a URL of this view's route '%s': navigate there with a full load", 400),
   EVENT_UNKNOWN: createError('FST_LIVEVIEW_EVENT_UNKNOWN', "View %s has no event handler '%s'", 404),
   EVENT_STALE: createError('FST_LIVEVIEW_EVENT_STALE', "Event '%s' was sent to mount %s, but the page now shows mount %s: it did not run", 409),
@@ -37,12 +42,17 @@ export const errors = {
   INFO_FAILED: createError('FST_LIVEVIEW_INFO_FAILED', 'handleInfo of view %s failed: %s', 500),
   CONTEXT_INVALID: createError('FST_LIVEVIEW_CONTEXT_INVALID', 'context() of view %s %s', 500),
   RENDER_FAILED: createError('FST_LIVEVIEW_RENDER_FAILED', 'Template of view %s failed: %s', 500),
-  RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many events: the limit is %s per second', 429),
+  RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many frames: the limit is %s per second', 429),
+  RATE_LIMIT_CLOSED: createError('FST_LIVEVIEW_RATE_LIMIT_CLOSED', 'The client kept sending over its rate limit for %s ms: the socket is closed', 429),
+  DISCONNECTED_BY_APP: createError('FST_LIVEVIEW_DISCONNECTED_BY_APP', 'The app disconnected the live sessions of this user (liveViewDisconnect)', 403),
   MAILBOX_FULL: createError('FST_LIVEVIEW_MAILBOX_FULL', 'The session has %s messages waiting already', 503),
   SLOW_CLIENT: createError('FST_LIVEVIEW_SLOW_CLIENT', 'The client stopped reading: %s bytes waiting to be sent', 503),
   HEARTBEAT_TIMEOUT: createError('FST_LIVEVIEW_HEARTBEAT_TIMEOUT', 'The client did not answer the heartbeat', 408),
   SHUTTING_DOWN: createError('FST_LIVEVIEW_SHUTTING_DOWN', 'The server is shutting down: the message did not run', 503),
   MESSAGE_FAILED: createError('FST_LIVEVIEW_MESSAGE_FAILED', 'The session failed to handle the message: %s', 500),
+  // PubSub adapters
+  PUBLISH_TIMEOUT: createError('FST_LIVEVIEW_PUBLISH_TIMEOUT', 'A broadcast on topic %s did not reach the PubSub server within %s ms', 503),
+  PUBLISH_BACKLOG: createError('FST_LIVEVIEW_PUBLISH_BACKLOG', 'A broadcast on topic %s was refused: %s broadcasts are waiting for the PubSub server already', 503),
   // Raised by the browser client only; listed so they are documented.
   /** An event while the socket is down. */
   DISCONNECTED: createError('FST_LIVEVIEW_DISCONNECTED', 'Not connected: the event was dropped', 503),
@@ -60,6 +70,12 @@ export interface CodedError extends Error {
 
 export function isCoded (err: unknown): err is CodedError {
   return err instanceof Error && typeof (err as CodedError).code === 'string' && (err as CodedError).code.startsWith('FST_LIVEVIEW_')
+}
+
+/** Client-supplied text as it may appear in messages and logs: at most `max` characters. */
+export function clip (value: unknown, max = 100): string {
+  const text = String(value)
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`
 }
 
 /** Message text of anything thrown, for logs and error frames. */

@@ -105,7 +105,7 @@ export const errorFrame = (ref: number, error: ErrorPayload): string => JSON.str
 export const mountFrame = (ref: number, mount: MountPayload): string => JSON.stringify([ref, OP_MOUNT, mount])
 /** Throws when `payload` is not JSON-serialisable. */
 export const pushFrame = (event: string, payload: unknown): string => `[0,"${OP_PUSH}",${JSON.stringify(event)},${JSON.stringify(payload ?? null)}]`
-export const urlFrame = (url: string): string => JSON.stringify([0, OP_URL, url])
+export const urlFrame = (url: string, token: string): string => JSON.stringify([0, OP_URL, url, token])
 export const titleFrame = (title: string): string => JSON.stringify([0, OP_TITLE, title])
 export const redirectFrame = (url: string, flash?: string): string => JSON.stringify(flash === undefined ? [0, OP_REDIRECT, url] : [0, OP_REDIRECT, url, flash])
 

@@ -6,14 +6,16 @@ import type { FastifyRequest } from 'fastify'
 import { errors } from './errors.js'
 import { systemClock, type Clock } from './clock.js'
 import type { PubSub } from './pubsub.js'
+import type { LiveStore } from './store.js'
+import type { LiveView, Params } from './view.js'
 
 /** Limits of one connection. Every field is optional; defaults below. */
 export interface LiveViewLimits {
   /** Largest inbound frame, in bytes; a larger one closes the socket with 1009. Default: 65536 (64 KiB) */
   maxFrameBytes?: number
-  /** Events a connection may send per second, on average. Default: 30 */
+  /** Frames (events, URL changes, resyncs, the join, malformed ones) a connection may send per second, on average. Default: 30 */
   eventsPerSecond?: number
-  /** Events a connection may send in a burst above the average. Default: 60 */
+  /** Frames a connection may send in a burst above the average. Default: 60 */
   eventBurst?: number
   /** Messages (events and server messages) that may wait in a session's mailbox. Default: 100 */
   mailbox?: number
@@ -41,6 +43,36 @@ export interface LiveViewLimits {
    * render's index, the rollback cache). Default: 15000
    */
   hibernateAfterMs?: number
+  /**
+   * A socket that keeps sending over its rate limit (`eventsPerSecond`, which every frame
+   * counts against) for this many milliseconds is closed with 4005. Default: 10000
+   */
+  rateLimitCloseMs?: number
+  /**
+   * Live sockets one client IP may hold open at once (as Fastify sees the IP: `trustProxy`
+   * included). Offices behind one NAT share an IP: raise it for them. Default: 100
+   */
+  socketsPerIp?: number
+  /** Live sockets this process holds open at once. Default: 10000 */
+  maxSockets?: number
+}
+
+/** What the app's `onMount` check gets: the view about to mount, and where. */
+export interface MountContext {
+  /** The view instance (fields set here are there in `mount`). Call `view.redirect(url)` to send the browser elsewhere instead. */
+  view: LiveView
+  /** The route pattern, e.g. `/doc/:id`. */
+  route: string
+  /** The route's live session (`liveSession` route option; `'default'` when it names none). */
+  liveSession: string
+  url: URL
+  params: Params
+  /** The app's session data of this request, from the `session` option. */
+  session: unknown
+  /** False on the HTTP render, true on a live mount (join, rejoin, navigation). */
+  connected: boolean
+  /** The page's request (HTTP render) or the socket's upgrade request. */
+  request: FastifyRequest
 }
 
 /** Options of `fastify.register(liveview, options)`. */
@@ -62,11 +94,26 @@ export interface LiveViewOptions {
   /** Path under which the plugin serves the socket (`<prefix>/ws`) and the client script. Default: `/_live` */
   prefix?: string
   /**
-   * Derives the session from the HTTP request of a page (e.g. a user id read from a cookie
-   * or @fastify/session). Its result must be JSON-serialisable: it is signed (not encrypted)
-   * into the page token, and the connected mount gets the same value. Default: `() => ({})`
+   * Derives the session data from a request (e.g. the user read from a cookie or
+   * @fastify/session): for the page GET, and again for every live mount (join, rejoin,
+   * navigation) from the socket's request, after the route's hooks ran. `mount` gets it. Its
+   * `key` field (a string or number: the user id, say) binds page tokens to the user and
+   * names the user's sessions for `app.liveViewDisconnect(key)`. Default: `() => ({})`
    */
   session?: (request: FastifyRequest) => unknown
+  /**
+   * A check for every mount of every live view (Phoenix's `on_mount`), on the HTTP render
+   * and on every live mount, before `mount`: throw to refuse (an error with a `statusCode`
+   * answers the GET with it), or call `view.redirect(url)` to send the browser elsewhere.
+   * Default: none
+   */
+  onMount?: ((mount: MountContext) => void | Promise<void>) | undefined
+  /**
+   * Where revocation records (`liveViewDisconnect`) are kept: a `RedisStore` from
+   * `fastify-liveview/redis` shares them between processes and keeps them across restarts.
+   * Default: this process's memory
+   */
+  store?: LiveStore | undefined
   /** Milliseconds a page token stays valid; an expired token makes the page reload. Default: 86400000 (1 day) */
   tokenMaxAgeMs?: number
   /** Per-connection limits. */
@@ -93,6 +140,8 @@ export interface ResolvedOptions {
   allowedOrigins: Set<string>
   prefix: string
   session: (request: FastifyRequest) => unknown
+  onMount: ((mount: MountContext) => void | Promise<void>) | undefined
+  store: LiveStore | undefined
   tokenMaxAgeMs: number
   limits: ResolvedLimits
   pubsub: PubSub | undefined
@@ -112,10 +161,13 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   slowHandlerMs: 1000,
   maxDepth: 32,
   closeGraceMs: 10000,
-  hibernateAfterMs: 15000
+  hibernateAfterMs: 15000,
+  rateLimitCloseMs: 10000,
+  socketsPerIp: 100,
+  maxSockets: 10000
 }
 
-const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock'])
+const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -184,6 +236,13 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
   const session = opts.session ?? (() => ({}))
   if (typeof session !== 'function') fail('session', 'expected a function (request) => data')
 
+  const onMount = opts.onMount
+  if (onMount !== undefined && typeof onMount !== 'function') fail('onMount', 'expected a function (mount) => void')
+  const store = opts.store
+  if (store !== undefined && (store === null || typeof store.get !== 'function' || typeof store.set !== 'function')) {
+    fail('store', 'expected a store with get(key) and set(key, value, ttlMs)')
+  }
+
   const tokenMaxAgeMs = positiveInt('tokenMaxAgeMs', opts.tokenMaxAgeMs, 86400000)
 
   const rawLimits = opts.limits ?? {}
@@ -207,5 +266,5 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
     if (typeof clock?.[fn] !== 'function') fail('clock', `expected an object with now, setTimeout, clearTimeout, setInterval and clearInterval; ${fn} is missing`)
   }
 
-  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, tokenMaxAgeMs, limits, pubsub, shutdownTimeoutMs, clock }
+  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, limits, pubsub, shutdownTimeoutMs, clock }
 }

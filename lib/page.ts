@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { FLASH_COOKIE, ROOT_ATTR, SOCKET_ATTR, TOKEN_ATTR } from './protocol.js'
-import type { ViewEntry } from './registry.js'
+import { describe, errors, isCoded } from './errors.js'
+import { keyOf } from './guard.js'
+import { paramsOf, type ViewEntry } from './registry.js'
 import { escapeAttr, renderHash } from './render.js'
 import type { Runtime } from './runtime.js'
 import { MountedView } from './session/mounted.js'
 import { Outcome } from './session/outcome.js'
-import { NO_FLASH, type Params } from './view.js'
+import { NO_FLASH } from './view.js'
 
 /**
  * The HTTP GET of a live route: the view mounts (not connected) through the same
@@ -13,21 +15,40 @@ import { NO_FLASH, type Params } from './view.js'
  * render inside the layout, with a token the join verifies. A redirect, `pushNavigate` or
  * `pushPatch` asked for in `mount` answers with a 302 instead.
  */
-export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string, request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> {
-  const params: Params = { ...(request.query as Params), ...(request.params as Params) }
+export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string, liveSession: string, request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> {
   const url = new URL(request.url, `${request.protocol}://${request.host}`)
+  const params = paramsOf(url, request.params as Record<string, string>)
   const session = await rt.options.session(request)
-  const mounted = new MountedView(rt, undefined, request, { pattern, entry, params }, url.href, 0)
+  const mounted = new MountedView(rt, undefined, request, { pattern, entry, liveSession, params }, url.href, 0)
   const out = mounted.out = new Outcome()
-  const inner = await mounted.start(params, session, url, takeFlash(rt, request, reply))
+  let inner: string | undefined
+  try {
+    inner = await mounted.start(params, session, url, takeFlash(rt, request, reply))
+  } catch (err) {
+    throw failure(rt, entry, request, err)
+  }
   // Leaving from mount here is always a redirect (see MountedView: no live navigation on the HTTP render).
-  if (inner === undefined) return await reply.redirect(out.redirect!, 302)
+  if (inner === undefined) return await reply.redirect(mounted.location(out.redirect!), 302)
   const flash = mounted.flash === NO_FLASH ? undefined : mounted.flash
-  const token = rt.tokens.sign(pattern, session, renderHash(inner), flash)
+  const token = rt.tokens.sign(url, keyOf(session), renderHash(inner), flash)
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
   const head = `<script src="${escapeAttr(rt.client.url)}" defer></script>`
   reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
   return rt.templates.layout({ title: mounted.pageTitle, head, body, lang: 'en' })
+}
+
+/**
+ * What a failed HTTP render answers: an error the app threw on purpose with a 4xx
+ * `statusCode` (a 403 from `onMount`, say) as it is; anything else as a coded 500 whose
+ * message, in production, says only "see the server log" (the log has the error).
+ */
+function failure (rt: Runtime, entry: ViewEntry, request: FastifyRequest, err: unknown): unknown {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) return err
+  if (!rt.options.production) return isCoded(err) ? err : new errors.MOUNT_FAILED(entry.name, describe(err))
+  request.log.error({ err, view: entry.name }, 'live view page render failed')
+  const code = isCoded(err) ? err.code : 'FST_LIVEVIEW_MOUNT_FAILED'
+  return Object.assign(new errors.MOUNT_FAILED(entry.name, 'see the server log'), { code })
 }
 
 /**

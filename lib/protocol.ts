@@ -25,7 +25,8 @@
  *                                                 to a join (no html: the page shows it already)
  *                                                 or a navigation (ref 0 when the view started it)
  * - `[0, "ev", event, payload]`                    an event the view pushed (`pushEvent`)
- * - `[0, "url", url]`                              the view patched the URL (`pushPatch`)
+ * - `[0, "url", url, token]`                       the page's URL changed (`pushPatch`, or a patch
+ *                                                 the client sent): the token of the page there
  * - `[0, "title", title]`                          the page title changed
  * - `[0, "redirect", url, flash?]`                 load that URL; `flash` is the signed carrier
  *                                                 of the view's flash, for the next page
@@ -35,7 +36,7 @@
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -112,6 +113,10 @@ export const CLOSE_JOIN_REFUSED = 4001
 export const CLOSE_SLOW_CLIENT = 4002
 /** The heartbeat got no answer. */
 export const CLOSE_HEARTBEAT = 4003
+/** The app disconnected the sessions of this user (`liveViewDisconnect`): the rejoin is refused, the page reloads. */
+export const CLOSE_DISCONNECTED = 4004
+/** The client kept sending over its rate limit (`rateLimitCloseMs`). */
+export const CLOSE_RATE_LIMITED = 4005
 
 /** diff-dom's action keys, in the order diff-dom numbers them when `compress: true`. */
 export const DIFF_CONST_NAMES = [
@@ -175,5 +180,6 @@ export type ServerFrame =
   | [ref: number, op: typeof OP_ERROR, error: ErrorPayload]
   | [ref: number, op: typeof OP_MOUNT, mount: MountPayload]
   | [ref: 0, op: typeof OP_PUSH, event: string, payload: unknown]
-  | [ref: 0, op: typeof OP_URL | typeof OP_TITLE, value: string]
+  | [ref: 0, op: typeof OP_URL, url: string, token?: string]
+  | [ref: 0, op: typeof OP_TITLE, value: string]
   | [ref: 0, op: typeof OP_REDIRECT, url: string, flash?: string]

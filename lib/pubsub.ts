@@ -1,3 +1,5 @@
+import type { FastifyBaseLogger } from 'fastify'
+
 /**
  * Broadcasts between live sessions. The in-memory adapter (the default) reaches the
  * sessions of this process; another adapter (a Redis one, say) can reach every process
@@ -10,6 +12,8 @@ export interface PubSub {
   broadcast (topic: string, msg: unknown): void | Promise<void>
   /** Ends the adapter (the plugin calls it when the app closes). */
   close? (): void | Promise<void>
+  /** Gets the app's logger at register time (an adapter given no logger of its own logs there). */
+  attachLogger? (log: Pick<FastifyBaseLogger, 'warn' | 'error'>): void
 }
 
 /** The default adapter: subscribers of this process only. */

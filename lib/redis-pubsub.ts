@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
+import { clip, errors } from './errors.js'
 import { MemoryPubSub, type PubSub } from './pubsub.js'
 
 export interface RedisPubSubOptions {
@@ -8,8 +9,12 @@ export interface RedisPubSubOptions {
   redis?: string | RedisOptions
   /** Prefix of the Redis channels. Default: `lv:` */
   prefix?: string
-  /** Where connection problems are logged. Default: nowhere */
-  log?: Pick<FastifyBaseLogger, 'warn' | 'error'>
+  /** Where connection problems are logged. Default: the app's logger (given by the plugin at register) */
+  log?: Pick<FastifyBaseLogger, 'warn' | 'error'> | undefined
+  /** Milliseconds a broadcast may wait for Redis before it rejects with FST_LIVEVIEW_PUBLISH_TIMEOUT. Default: 2000 */
+  publishTimeoutMs?: number | undefined
+  /** Broadcasts that may wait for Redis at once; beyond, a new one rejects at once with FST_LIVEVIEW_PUBLISH_BACKLOG. Default: 1000 */
+  maxPendingPublishes?: number | undefined
 }
 
 /**
@@ -18,6 +23,8 @@ export interface RedisPubSubOptions {
  * Redis does; other processes get it through Redis. While Redis is away, sessions keep
  * working and local broadcasts keep flowing; broadcasts are not queued for other processes
  * (they would arrive late), and delivery across processes resumes when Redis is back.
+ * A Redis that hangs (connected, not answering) cannot pile broadcasts up: one waits at most
+ * `publishTimeoutMs`, and at most `maxPendingPublishes` wait at once.
  *
  * @example
  * import { RedisPubSub } from 'fastify-liveview/redis'
@@ -29,13 +36,19 @@ export class RedisPubSub implements PubSub {
   readonly #sub: Redis
   readonly #prefix: string
   readonly #origin = randomBytes(8).toString('base64url')
-  readonly #log: RedisPubSubOptions['log']
+  #log: RedisPubSubOptions['log']
   readonly #channels = new Map<string, number>()
+  readonly #timeoutMs: number
+  readonly #maxPending: number
+  /** Broadcasts waiting for Redis now. */
+  #pending = 0
 
   constructor (options: RedisPubSubOptions = {}) {
     const redis = options.redis ?? 'redis://127.0.0.1:6379'
     this.#prefix = options.prefix ?? 'lv:'
     this.#log = options.log
+    this.#timeoutMs = options.publishTimeoutMs ?? 2000
+    this.#maxPending = options.maxPendingPublishes ?? 1000
     this.#local = new MemoryPubSub((err, topic) => { this.#log?.error({ err, topic }, 'live view broadcast subscriber failed') })
     const connect = (extra: RedisOptions): Redis => typeof redis === 'string'
       ? new Redis(redis, { lazyConnect: false, ...extra })
@@ -72,15 +85,40 @@ export class RedisPubSub implements PubSub {
     }
   }
 
+  /**
+   * Delivers to this process's subscribers at once, then publishes to Redis. Rejects with
+   * FST_LIVEVIEW_PUBLISH_TIMEOUT when Redis has not taken it within `publishTimeoutMs`, and
+   * with FST_LIVEVIEW_PUBLISH_BACKLOG at once when `maxPendingPublishes` wait already (the
+   * local delivery happened either way). While Redis is disconnected, publishing fails
+   * at once and is only logged: other processes miss that broadcast.
+   */
   async broadcast (topic: string, msg: unknown): Promise<void> {
     const text = JSON.stringify({ o: this.#origin, m: msg })
     this.#local.broadcast(topic, msg)
+    if (this.#pending >= this.#maxPending) throw new errors.PUBLISH_BACKLOG(clip(topic), this.#pending)
+    // Counted until Redis answers (not until the caller gives up): what ioredis holds is bounded.
+    this.#pending++
+    const sent = this.#pub.publish(this.#prefix + topic, text).then(() => undefined, (err: unknown) => err)
+    void sent.finally(() => { this.#pending-- })
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, this.#timeoutMs, 'timeout') })
+    let result: unknown
     try {
-      await this.#pub.publish(this.#prefix + topic, text)
-    } catch (err) {
-      this.#log?.warn({ err, topic }, 'live view broadcast did not reach Redis: other processes miss it')
+      result = await Promise.race([sent, timeout])
+    } finally {
+      clearTimeout(timer)
     }
+    if (result === 'timeout') {
+      this.#log?.warn({ topic: clip(topic), code: 'FST_LIVEVIEW_PUBLISH_TIMEOUT' }, 'live view broadcast did not reach Redis in time')
+      throw new errors.PUBLISH_TIMEOUT(clip(topic), this.#timeoutMs)
+    }
+    if (result !== undefined) this.#log?.warn({ err: result, topic: clip(topic) }, 'live view broadcast did not reach Redis: other processes miss it')
   }
+
+  /** Broadcasts waiting for Redis now (for tests and metrics). */
+  get pending (): number { return this.#pending }
+
+  attachLogger (log: Pick<FastifyBaseLogger, 'warn' | 'error'>): void { this.#log ??= log }
 
   async close (): Promise<void> {
     for (const client of [this.#pub, this.#sub]) {

@@ -76,18 +76,27 @@ export function checkView (View: LiveViewClass, templates: Templates): ViewEntry
   return { View, name, template: View.template, title: View.title ?? name, events }
 }
 
-/** A live route found for a URL: its pattern, its view, and the URL's params. */
-export interface RouteMatch { pattern: string, entry: ViewEntry, params: Params }
+/**
+ * A live route found for a URL: its pattern, its view, its live session (navigation
+ * between two live sessions is a full page load), and the URL's params.
+ */
+export interface RouteMatch { pattern: string, entry: ViewEntry, liveSession: string, params: Params }
+
+/** The live session of routes that name none. */
+export const DEFAULT_LIVE_SESSION = 'default'
+
+interface Route { pattern: string, entry: ViewEntry, liveSession: string }
 
 /** Live routes by URL pattern, matched the way Fastify matches them. */
 export class Registry {
   readonly #router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: false })
-  readonly #patterns = new Map<string, ViewEntry>()
+  readonly #patterns = new Map<string, Route>()
 
-  add (pattern: string, entry: ViewEntry): void {
+  add (pattern: string, entry: ViewEntry, liveSession = DEFAULT_LIVE_SESSION): void {
     if (this.#patterns.has(pattern)) return
-    this.#patterns.set(pattern, entry)
-    this.#router.on('GET', pattern, () => {}, { pattern, entry })
+    const route: Route = { pattern, entry, liveSession }
+    this.#patterns.set(pattern, route)
+    this.#router.on('GET', pattern, () => {}, route)
   }
 
   get size (): number { return this.#patterns.size }
@@ -96,13 +105,25 @@ export class Registry {
   match (url: URL): RouteMatch | undefined {
     const found = this.#router.find('GET', url.pathname)
     if (found === null) return undefined
-    const store = found.store as { pattern: string, entry: ViewEntry }
-    const params: Params = {}
-    for (const [key, value] of url.searchParams) {
-      const prev = params[key]
-      params[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]
-    }
-    Object.assign(params, found.params)
-    return { pattern: store.pattern, entry: store.entry, params }
+    const route = found.store as Route
+    return { pattern: route.pattern, entry: route.entry, liveSession: route.liveSession, params: paramsOf(url, found.params) }
   }
+}
+
+/**
+ * A URL's params: the query string (a repeated key gives a list), then the route's path
+ * params over it. A null-prototype object: keys like `__proto__` or `constructor` are
+ * plain params.
+ */
+export function paramsOf (url: URL, pathParams: Record<string, string | undefined>): Params {
+  const params: Params = Object.create(null) as Params
+  for (const [key, value] of url.searchParams) {
+    const prev = params[key]
+    params[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value]
+  }
+  for (const key of Object.keys(pathParams)) {
+    const value = pathParams[key]
+    if (value !== undefined) params[key] = value
+  }
+  return params
 }

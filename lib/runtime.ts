@@ -2,9 +2,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { ClientAsset } from './client-asset.js'
 import type { Clock } from './clock.js'
+import type { Guard } from './guard.js'
 import type { ResolvedOptions } from './options.js'
 import { MemoryPubSub, type PubSub } from './pubsub.js'
 import { Registry } from './registry.js'
+import { MemoryStore, type LiveStore } from './store.js'
 import { Templates } from './templates.js'
 import { Tokens } from './tokens.js'
 
@@ -20,12 +22,20 @@ export interface Services {
   readonly pubsub: PubSub
   readonly clock: Clock
   readonly log: FastifyBaseLogger
+  /** Runs a route's HTTP checks for a live mount. */
+  readonly guard: Guard
+  /** Revocation records (and, later, other shared state). */
+  readonly store: LiveStore
 }
 
-/** What the runtime knows of a session: enough to count and end it. */
+/** What the runtime knows of a session: enough to count, find by key and end it. */
 export interface SessionHandle {
   shutdown: (deadline: number) => Promise<void>
   hibernate: () => void
+  /** The session key of the app's session data, once joined. */
+  readonly key: string | undefined
+  /** Ends the session with a close code (the app disconnected its user). */
+  disconnect: (code: number, reason: string) => void
 }
 
 /** Everything the plugin shares between its routes, the socket and the sessions: services, no session logic. */
@@ -38,8 +48,13 @@ export class Runtime implements Services {
   readonly clock: Clock
   readonly log: FastifyBaseLogger
   readonly client: ClientAsset
+  readonly guard: Guard
+  readonly store: LiveStore
   readonly socketPath: string
   readonly sessions = new Set<SessionHandle>()
+  /** Live sockets open now, in total and by client IP (the caps of `limits`). */
+  sockets = 0
+  readonly socketsByIp = new Map<string, number>()
   /** Sockets the server closed whose close frame waits to be read (see `closeGraceMs`). */
   readonly lingering = new Set<WebSocket>()
   /** Set once the server starts closing: sessions then end with reason 'shutdown'. */
@@ -51,8 +66,10 @@ export class Runtime implements Services {
   /** Counts hibernation sweeps: a session notes it when it runs a message. */
   generation = 2
 
-  constructor (options: ResolvedOptions, client: ClientAsset, log: FastifyBaseLogger) {
+  constructor (options: ResolvedOptions, client: ClientAsset, log: FastifyBaseLogger, guard: Guard) {
     this.options = options
+    this.guard = guard
+    this.store = options.store ?? new MemoryStore(options.clock)
     this.clock = options.clock
     this.templates = new Templates(options.root, options.production, options.layout)
     this.tokens = new Tokens(options.secrets, options.tokenMaxAgeMs, options.clock)

@@ -1,9 +1,9 @@
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { unref } from './clock.js'
-import { errors } from './errors.js'
+import { clip, errors, type CodedError } from './errors.js'
 import { errorFrame } from './frames.js'
-import { CLOSE_GOING_AWAY, CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIENT, CLOSE_TOO_LARGE } from './protocol.js'
+import { CLOSE_DISCONNECTED, CLOSE_GOING_AWAY, CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIENT, CLOSE_TOO_LARGE } from './protocol.js'
 import type { Runtime } from './runtime.js'
 import { Session, type Transport } from './session/actor.js'
 
@@ -19,6 +19,8 @@ const closing = (socket: LiveSocket): boolean => socket[kLink]?.closing === true
 class SocketTransport implements Transport {
   readonly socket: LiveSocket
   readonly rt: Runtime
+  /** The client IP the socket counts against (`socketsPerIp`). */
+  ip = ''
   session!: Session
   joinTimer: unknown
   /** Answered the last ping (the heartbeat). */
@@ -73,8 +75,26 @@ function onMessage (this: LiveSocket, data: Buffer | ArrayBuffer | Buffer[], isB
 
 function onPong (this: LiveSocket): void { (this[kLink] as SocketTransport).alive = true }
 
+/**
+ * A socket error: what ws refuses of a client (a bad frame, invalid UTF-8) or a connection
+ * cut. A client fault: logged as a warning, without a stack; ws closes the socket.
+ */
+function onError (this: LiveSocket, err: Error & { code?: string }): void {
+  const link = this[kLink] as SocketTransport
+  link.session.log.warn({ code: err.code, err: { type: err.name, message: clip(err.message) } }, 'live view socket error')
+  if (this.readyState !== this.CLOSED && this.readyState !== this.CLOSING) this.terminate()
+}
+
 function onClose (this: LiveSocket): void {
   const link = this[kLink] as SocketTransport
+  const { rt, ip } = link
+  if (ip !== '') {
+    link.ip = ''
+    rt.sockets--
+    const n = (rt.socketsByIp.get(ip) ?? 1) - 1
+    if (n > 0) rt.socketsByIp.set(ip, n)
+    else rt.socketsByIp.delete(ip)
+  }
   link.rt.lingering.delete(this)
   link.joined()
   void link.session.close(link.rt.closing ? 'shutdown' : 'closed')
@@ -97,14 +117,40 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
   // The plugin ends its own sockets at shutdown (handlers finish, then 1001): an app's own
   // @fastify/websocket `preClose` must not cut them first.
   clients?.delete(socket)
+  link.ip = request.ip ?? 'unknown'
+  rt.sockets++
+  rt.socketsByIp.set(link.ip, (rt.socketsByIp.get(link.ip) ?? 0) + 1)
   // Attached synchronously: frames that arrive before the handler returns are not lost.
-  // (@fastify/websocket listens for 'error' already; 'close' comes once.)
+  // Errors are ours to log ('close' comes once, after any).
+  socket.removeAllListeners('error')
+  socket.on('error', onError)
   socket.on('message', onMessage)
   socket.on('pong', onPong)
   socket.on('close', onClose)
   link.joinTimer = rt.clock.setTimeout(() => { onJoinDeadline(link) }, rt.options.limits.joinTimeoutMs)
   unref(link.joinTimer)
   return link.session
+}
+
+/**
+ * Refuses a socket upgrade (429) when the process holds `maxSockets` live sockets, or the
+ * client IP (as Fastify sees it: `trustProxy`) holds `socketsPerIp`.
+ */
+export function checkCapacity (rt: Runtime, request: FastifyRequest): void {
+  const { maxSockets, socketsPerIp } = rt.options.limits
+  let err: CodedError | undefined
+  if (rt.sockets >= maxSockets) err = new errors.TOO_MANY_SOCKETS('on this server', maxSockets)
+  else if ((rt.socketsByIp.get(request.ip) ?? 0) >= socketsPerIp) err = new errors.TOO_MANY_SOCKETS(`from ${clip(request.ip, 64)}`, socketsPerIp)
+  if (err === undefined) return
+  request.log.warn({ code: err.code, ip: clip(request.ip, 64) }, err.message)
+  throw err
+}
+
+/** Closes the sessions of `key` (`liveViewDisconnect`): their rejoin is refused. */
+export function disconnect (rt: Runtime, key: string): void {
+  for (const session of [...rt.sessions]) {
+    if (session.key === key) session.disconnect(CLOSE_DISCONNECTED, 'FST_LIVEVIEW_DISCONNECTED_BY_APP')
+  }
 }
 
 /** The socket transports of the runtime's sessions (the testing API's have other transports). */

@@ -3,21 +3,27 @@ import type { Clock } from './clock.js'
 import { errors } from './errors.js'
 import { FLASH_COOKIE_MAX_AGE } from './protocol.js'
 
-/** What a page token carries: signed, not encrypted (the page can read it). */
+/**
+ * What a page token carries: signed, not encrypted (the page can read it). It proves that
+ * this server rendered (or mounted) the page at `url` for the session key `key`, until
+ * `expires`; it grants nothing by itself: every join runs the route's checks again.
+ */
 export interface TokenClaims {
-  /** Route pattern the page was rendered for, e.g. `/users/:id`. */
-  route: string
-  /** The app's session data, from the `session(request)` option. */
-  session: unknown
+  /** Path and query the page was rendered for (`/doc/1?tab=2`): the join must be at exactly that URL. */
+  url: string
+  /** The session key (`key` of the `session(request)` data) the page was rendered for, if any. */
+  key: string | undefined
   /** Hash of the render the token was signed with, so a join that renders the same costs only an ack. */
   renderHash: string
+  /** When the token was signed, in milliseconds since the epoch (a revocation refuses older ones). */
+  issued: number
   /** Expiry, in milliseconds since the epoch. */
   expires: number
   /** Flash messages that render showed: a join of a page that still shows it shows them too. */
   flash?: Record<string, string> | undefined
 }
 
-interface WireClaims { r: string, s: unknown, h: string, e: number, f?: Record<string, string> }
+interface WireClaims { u: string, k?: string, h: string, i: number, e: number, f?: Record<string, string> }
 
 // Each kind of signed value has its own MAC domain: a page token is never a flash carrier.
 const PAGE = 'p.'
@@ -38,8 +44,11 @@ export class Tokens {
     this.#clock = clock
   }
 
-  sign (route: string, session: unknown, renderHash: string, flash?: Record<string, string>): string {
-    const claims: WireClaims = { r: route, s: session, h: renderHash, e: this.#clock.now() + this.#maxAgeMs }
+  /** Signs a page token for the page at `url` (its path and query are what is bound). */
+  sign (url: URL, key: string | undefined, renderHash: string, flash?: Record<string, string>): string {
+    const now = this.#clock.now()
+    const claims: WireClaims = { u: pageOf(url), h: renderHash, i: now, e: now + this.#maxAgeMs }
+    if (key !== undefined) claims.k = key
     if (flash !== undefined && Object.keys(flash).length > 0) claims.f = flash
     return this.#seal(PAGE, claims)
   }
@@ -47,9 +56,10 @@ export class Tokens {
   /** Returns the claims, or throws FST_LIVEVIEW_TOKEN_INVALID / _EXPIRED. */
   verify (token: unknown): TokenClaims {
     const claims = this.#open(PAGE, token) as WireClaims | undefined
-    if (typeof claims?.r !== 'string' || typeof claims.e !== 'number' || typeof claims.h !== 'string') throw new errors.TOKEN_INVALID()
+    if (typeof claims?.u !== 'string' || typeof claims.e !== 'number' || typeof claims.i !== 'number' || typeof claims.h !== 'string' ||
+      (claims.k !== undefined && typeof claims.k !== 'string')) throw new errors.TOKEN_INVALID()
     if (claims.e <= this.#clock.now()) throw new errors.TOKEN_EXPIRED()
-    return { route: claims.r, session: claims.s, renderHash: claims.h, expires: claims.e, flash: flashOf(claims.f) }
+    return { url: claims.u, key: claims.k, renderHash: claims.h, issued: claims.i, expires: claims.e, flash: flashOf(claims.f) }
   }
 
   /** The flash a redirect carries to the next page: signed, valid for the flash cookie's lifetime. */
@@ -79,10 +89,11 @@ export class Tokens {
     const dot = token.indexOf('.')
     if (dot <= 0) throw new errors.TOKEN_INVALID()
     const body = token.slice(0, dot)
-    const given = Buffer.from(token.slice(dot + 1), 'base64url')
+    // Compared as text: only the canonical encoding of the MAC verifies (no padding, no spare bits).
+    const given = Buffer.from(token.slice(dot + 1), 'latin1')
     let ok = false
     for (const key of this.#keys) {
-      const expected = mac(key, domain + body)
+      const expected = Buffer.from(mac(key, domain + body).toString('base64url'), 'latin1')
       if (given.length === expected.length && timingSafeEqual(given, expected)) ok = true
     }
     if (!ok) throw new errors.TOKEN_INVALID()
@@ -100,6 +111,11 @@ function flashOf (value: unknown): Record<string, string> | undefined {
   const flash: Record<string, string> = {}
   for (const [kind, message] of Object.entries(value)) if (typeof message === 'string') flash[kind] = message
   return Object.keys(flash).length > 0 ? flash : undefined
+}
+
+/** The part of a page URL a token binds: its path and query (not the fragment). */
+export function pageOf (url: URL): string {
+  return url.pathname + url.search
 }
 
 function mac (key: Buffer, body: string): Buffer {

@@ -63,7 +63,13 @@ export interface ViewPort {
   timer: (ms: number, msg: unknown, repeat: boolean) => () => void
   patchUrl: (url: string) => void
   navigate: (url: string) => void
-  redirect: (url: string) => void
+  redirect: (url: string, options?: RedirectOptions) => void
+}
+
+/** Options of `redirect`. */
+export interface RedirectOptions {
+  /** Allow an http(s) URL of another origin (by default only the page's origin is). Default: false */
+  external?: boolean | undefined
 }
 
 /** @internal No flash: shared, so an idle view holds no object of its own. */
@@ -164,8 +170,10 @@ export abstract class LiveView {
   /**
    * Changes the page's URL within this view's route (a filter, a page number) without a
    * remount: once the current handler is done, `handleParams(params, url)` runs with the new
-   * URL's params and the browser's history gets the URL. A URL of another route or origin
-   * throws FST_LIVEVIEW_PATCH_REFUSED. In `mount` on the HTTP render: a 302 to it.
+   * URL's params and the browser's history gets the URL. A URL of another route throws
+   * FST_LIVEVIEW_PATCH_REFUSED, one of another origin or scheme FST_LIVEVIEW_URL_UNSAFE. A
+   * change of path params (`/doc/1` → `/doc/2`) runs the route's checks again (a query-only
+   * change does not). In `mount` on the HTTP render: a 302 to it.
    */
   pushPatch (url: string): void { this[kLive].patchUrl(url) }
 
@@ -174,17 +182,20 @@ export abstract class LiveView {
    * route's view mounts on the same socket (same session data) and, once it has rendered,
    * replaces this one (which then ends); the browser's history gets the URL and the new view
    * shows the flash set before. If the new view fails to mount, this one stays and the
-   * browser loads the URL in full. A URL that is no live route throws
-   * FST_LIVEVIEW_PATCH_REFUSED: use `redirect` for those. In `mount` on the HTTP render: a 302.
+   * browser loads the URL in full. The new route's checks (its hooks, `onMount`) run first;
+   * a route of another live session is a full page load. A URL that is no live route throws
+   * FST_LIVEVIEW_PATCH_REFUSED (use `redirect` for those), one of another origin or scheme
+   * FST_LIVEVIEW_URL_UNSAFE. In `mount` on the HTTP render: a 302.
    */
   pushNavigate (url: string): void { this[kLive].navigate(url) }
 
   /**
    * Makes the browser load `url` (a full page load), e.g. after a sign-out. The flash set
-   * before goes along to a same-origin URL (signed; shown once by the next page). In `mount`
-   * on the HTTP render: a 302.
+   * before goes along (signed; shown once by the next page). Only URLs of the page's origin,
+   * unless `{ external: true }` allows another http(s) origin; anything else (`javascript:`,
+   * `//evil`) throws FST_LIVEVIEW_URL_UNSAFE. In `mount` on the HTTP render: a 302.
    */
-  redirect (url: string): void { this[kLive].redirect(url) }
+  redirect (url: string, options?: RedirectOptions): void { this[kLive].redirect(url, options) }
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>

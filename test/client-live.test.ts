@@ -1,6 +1,7 @@
 // The browser client's connection and bindings (client/index.ts, live.ts, bindings.ts):
 // the real entry, bundled with esbuild, booted on a happy-dom page against a fake WebSocket.
 import t from 'tap'
+import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import { Window } from 'happy-dom'
 import { FakeSocket, bundleClient, type Frame } from './client-harness.js'
 
@@ -24,7 +25,7 @@ Object.assign(globalThis, {
   document, location, history, WebSocket: FakeSocket, sessionStorage: window.sessionStorage,
   CustomEvent: window.CustomEvent, FormData: window.FormData
 })
-const JOIN = { v: 2, token: 'tok', url: 'https://example.test/page?x=1' }
+const JOIN = { v: PROTOCOL_VERSION, token: 'tok', url: 'https://example.test/page?x=1' }
 const mount = (ref: number, extra: Record<string, unknown> = {}): Frame => [ref, 'mount', { id: 1, version: 0, title: '', ...extra }]
 // No jitter: each reconnect waits half its delay (100 ms first).
 Math.random = () => 0
@@ -249,12 +250,23 @@ t.test('a redirect keeps the flash it carries in a cookie for the next page, and
   assigned = []
   const { ws } = await joined('<p>a</p>')
   ws.receive([0, 'redirect', '/done', 'signed.flash'])
-  t.same(assigned, ['/done'])
+  t.same(assigned, ['https://example.test/done'], 'resolved against the page')
   t.match(document.cookie, /lv_flash=signed\.flash/)
   const count = FakeSocket.all.length
   ws.close(1000)
   await sleep(150)
   t.equal(FakeSocket.all.length, count, 'no reconnect while leaving')
+})
+
+t.test('a redirect or URL to a scheme other than http(s) is not followed, whatever the server says', async t => {
+  for (const bad of ['javascript:alert(1)', ' JaVaScRiPt:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)']) {
+    assigned = []
+    const { ws } = await joined('<p>a</p>')
+    ws.receive([0, 'redirect', bad])
+    t.same(assigned, [], `redirect to ${JSON.stringify(bad)} not followed`)
+    ws.receive([1, 'err', { code: 'FST_LIVEVIEW_PATCH_REFUSED', message: 'x', url: bad }])
+    t.same(assigned, [], `error url ${JSON.stringify(bad)} not loaded`)
+  }
 })
 
 t.test('reconnects with backoff; events while disconnected are dropped', async t => {

@@ -2,6 +2,7 @@
 // back/forward, and the url / title / redirect frames. The real entry, bundled with
 // esbuild, booted on a happy-dom page against a fake WebSocket, as in client-live.test.ts.
 import t from 'tap'
+import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import { Window } from 'happy-dom'
 import { FakeSocket, bundleClient, type Frame } from './client-harness.js'
 
@@ -120,7 +121,7 @@ t.test('clicks the browser must handle are not intercepted', async t => {
   next.addEventListener('click', early)
   click(next)
   next.removeEventListener('click', early)
-  t.same(ws.sent, [[1, 'join', { v: 2, token: 'tok', url: START, pristine: true }]], 'nothing sent')
+  t.same(ws.sent, [[1, 'join', { v: PROTOCOL_VERSION, token: 'tok', url: START, pristine: true }]], 'nothing sent')
   t.same(pushed, [], 'no history entry')
   t.equal(location.href, START)
 })
@@ -190,7 +191,7 @@ t.test('a rejoin sends the URL the page is at now', async t => {
   const again = FakeSocket.all.at(-1)!
   t.not(again, ws)
   again.open()
-  t.same(again.sent, [[3, 'join', { v: 2, token: 'tok', url: 'https://example.test/items?page=2', pristine: true }]])
+  t.same(again.sent, [[3, 'join', { v: PROTOCOL_VERSION, token: 'tok', url: 'https://example.test/items?page=2', pristine: true }]])
   t.equal(reloads, 0, 'the patch that the close ended does not reload')
   again.receive([3, 'mount', { id: 1, version: 0, html: '<ul><li>2</li></ul>', title: '' }])
   t.equal(root.querySelector('li')!.textContent, '2', 'the new session renders that URL')

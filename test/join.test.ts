@@ -109,10 +109,10 @@ t.test('join refusals: each coded, the socket closed with 4001', async (t) => {
   t.equal(errorOf(await attempt({ v, token: `${tampered}.${sig}`, url: 'http://localhost/counter' }, 'tampered session')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
   t.equal(errorOf(await attempt({ v, token: 'garbage', url: 'http://localhost/counter' }, 'garbage')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
   t.equal(errorOf(await attempt({ v, url: 'http://localhost/counter' }, 'no token')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
-  const otherKey = new Tokens(['another-secret-that-is-long-enough-012345'], 60000, systemClock).sign('/counter', {}, 'x')
+  const otherKey = new Tokens(['another-secret-that-is-long-enough-012345'], 60000, systemClock).sign(new URL('http://localhost/counter'), undefined, 'x')
   t.equal(errorOf(await attempt({ v, token: otherKey, url: 'http://localhost/counter' }, 'other key')).code, 'FST_LIVEVIEW_TOKEN_INVALID')
 
-  const expired = new Tokens([SECRET], 60000, frozen(Date.now() - 120000)).sign('/counter', {}, 'x')
+  const expired = new Tokens([SECRET], 60000, frozen(Date.now() - 120000)).sign(new URL('http://localhost/counter'), undefined, 'x')
   const exp = await attempt({ v, token: expired, url: 'http://localhost/counter' }, 'expired')
   t.equal(errorOf(exp).code, 'FST_LIVEVIEW_TOKEN_EXPIRED')
   t.equal(errorOf(exp).reload, true, 'an expired token makes the page reload')
@@ -121,8 +121,11 @@ t.test('join refusals: each coded, the socket closed with 4001', async (t) => {
   t.equal(errorOf(old).code, 'FST_LIVEVIEW_PROTOCOL_MISMATCH')
   t.equal(errorOf(old).reload, true, 'an old page reloads')
 
-  t.equal(errorOf(await attempt({ v, token, url: 'http://localhost/todo' }, 'other route')).code, 'FST_LIVEVIEW_TOKEN_ROUTE_MISMATCH')
-  t.equal(errorOf(await attempt({ v, token, url: 'http://localhost/nowhere' }, 'no route')).code, 'FST_LIVEVIEW_ROUTE_NOT_FOUND')
+  t.equal(errorOf(await attempt({ v, token, url: 'http://localhost/todo' }, 'other route')).code, 'FST_LIVEVIEW_TOKEN_URL_MISMATCH')
+  t.equal(errorOf(await attempt({ v, token, url: 'http://localhost/counter?admin=1' }, 'other query')).code, 'FST_LIVEVIEW_TOKEN_URL_MISMATCH', 'the token binds the query too')
+  t.equal(errorOf(await attempt({ v, token: `${body}.${sig}==`, url: 'http://localhost/counter' }, 'padded signature')).code, 'FST_LIVEVIEW_TOKEN_INVALID', 'only the canonical signature verifies')
+  const nowhere = new Tokens([SECRET], 60000, systemClock).sign(new URL('http://localhost/nowhere'), undefined, 'x')
+  t.equal(errorOf(await attempt({ v, token: nowhere, url: 'http://localhost/nowhere' }, 'no route')).code, 'FST_LIVEVIEW_ROUTE_NOT_FOUND')
   t.equal(errorOf(await attempt({ v, token, url: 'not a url' }, 'bad url')).code, 'FST_LIVEVIEW_FRAME_MALFORMED')
   t.equal(errorOf(await attempt('hello', 'payload not an object')).code, 'FST_LIVEVIEW_FRAME_MALFORMED')
 })
@@ -160,7 +163,7 @@ t.test('Origin: the page\'s own host and the allowlist pass, a foreign Origin is
   await t.rejects(app.injectWS('/_live/ws', { headers: { origin: 'not a url' } }), /403/)
 })
 
-t.test('Origin behind a proxy: with trustProxy, X-Forwarded-Host is the page\'s host', async (t) => {
+t.test('Origin behind a proxy: with trustProxy, X-Forwarded-Host and -Proto are the page\'s origin; the scheme counts', async (t) => {
   const app = Fastify({ trustProxy: true })
   t.teardown(() => app.close())
   await app.register(liveview, { root: viewsRoot, secret: SECRET })
@@ -168,7 +171,7 @@ t.test('Origin behind a proxy: with trustProxy, X-Forwarded-Host is the page\'s 
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const token = tokenOf(await (await fetch(`${base}/counter`)).text())
   const url = `${base.replace('http', 'ws')}/_live/ws`
-  const proxied = new WebSocket(url, { headers: { origin: 'https://app.example', 'x-forwarded-host': 'app.example' } })
+  const proxied = new WebSocket(url, { headers: { origin: 'https://app.example', 'x-forwarded-host': 'app.example', 'x-forwarded-proto': 'https' } })
   t.teardown(() => { proxied.terminate() })
   const client = new WireClient(proxied)
   await new Promise((resolve, reject) => { proxied.once('open', resolve); proxied.once('error', reject) })
@@ -178,15 +181,23 @@ t.test('Origin behind a proxy: with trustProxy, X-Forwarded-Host is the page\'s 
     direct.once('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy() })
   })
   t.equal(refused, 403, 'without the forwarded host the Origin is foreign')
+  const status = async (headers: Record<string, string>): Promise<unknown> => await new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers })
+    ws.once('open', () => { resolve(101); ws.terminate() })
+    ws.once('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy() })
+  })
+  t.equal(await status({ origin: 'https://app.example', 'x-forwarded-host': 'app.example' }), 403, 'an https Origin on an http request is foreign')
+  t.equal(await status({ origin: 'http://app.example', 'x-forwarded-host': 'app.example' }), 101, 'the http one is the page\'s')
+  t.equal(await status({ origin: 'http://app.example:8080', 'x-forwarded-host': 'app.example' }), 403, 'so is not another port')
 })
 
-t.test('session data is signed into the token; the connected mount gets it and the upgrade request', async (t) => {
+t.test('session data is fresh at every live mount: session(request) runs on the socket\'s request; the token binds its key and its URL', async (t) => {
   const seen: Array<{ connected: boolean, session: unknown, cookie: unknown, params: Params }> = []
   class Account extends LiveView {
     static template = 'counter'
     static events = defineEvents<Account>({})
     mount (params: Params, session: { user: string }): void {
-      seen.push({ connected: this.connected, session, cookie: this.request.headers.cookie, params })
+      seen.push({ connected: this.connected, session, cookie: this.request.headers.cookie, params: { ...params } })
     }
 
     context () { return { count: 0 } }
@@ -198,17 +209,39 @@ t.test('session data is signed into the token; the connected mount gets it and t
   })
   const page = await app.inject({ url: '/admin/users/7?tab=posts', headers: { 'x-user': 'ada' } })
   t.equal(page.statusCode, 200)
-  const client = new WireClient(await app.injectWS('/_live/ws', { headers: { cookie: 'sid=abc' } }))
+  t.notMatch(Buffer.from(tokenOf(page.body).split('.')[0]!, 'base64url').toString(), /ada/, 'the session data is not in the token')
+  const client = new WireClient(await app.injectWS('/_live/ws', { headers: { cookie: 'sid=abc', 'x-user': 'ada' } }))
   t.teardown(() => { client.close() })
   t.equal(mountOf(await client.join(tokenOf(page.body), 'http://localhost/admin/users/7?tab=posts')).html, undefined)
   t.same(seen, [
     { connected: false, session: { user: 'ada' }, cookie: undefined, params: { tab: 'posts', id: '7' } },
     { connected: true, session: { user: 'ada' }, cookie: 'sid=abc', params: { tab: 'posts', id: '7' } }
   ])
+  // No `key` in the session data: the token binds no user, and the mount gets the data of the request now.
+  const later = new WireClient(await app.injectWS('/_live/ws', { headers: { 'x-user': 'grace' } }))
+  t.teardown(() => { later.close() })
+  t.equal((await later.join(tokenOf(page.body), 'http://localhost/admin/users/7?tab=posts'))[1], 'mount')
+  t.same(seen.at(-1)?.session, { user: 'grace' }, 'not the copy of the HTTP render')
   const other = new WireClient(await app.injectWS('/_live/ws'))
   t.teardown(() => { other.close() })
   const wrong = await other.join(tokenOf(page.body), 'http://localhost/admin/users/8')
-  t.same(wrong[1], 'mount', 'another id on the same route pattern is the same route')
+  t.equal(errorOf(wrong).code, 'FST_LIVEVIEW_TOKEN_URL_MISMATCH', 'a token for /admin/users/7 does not join /admin/users/8')
+})
+
+t.test('a session key binds the token to its user: another user\'s cookie with the token is refused', async (t) => {
+  const app = await buildApp(t, {
+    session: (request) => ({ key: String(request.headers['x-user'] ?? ''), user: request.headers['x-user'] })
+  }, (app) => { app.liveView('/counter', Counter) })
+  const page = await app.inject({ url: '/counter', headers: { 'x-user': 'ada' } })
+  const mine = new WireClient(await app.injectWS('/_live/ws', { headers: { 'x-user': 'ada' } }))
+  t.teardown(() => { mine.close() })
+  t.equal((await mine.join(tokenOf(page.body), 'http://localhost/counter'))[1], 'mount')
+  const theirs = new WireClient(await app.injectWS('/_live/ws', { headers: { 'x-user': 'mallory' } }))
+  t.teardown(() => { theirs.close() })
+  const refused = await theirs.join(tokenOf(page.body), 'http://localhost/counter')
+  t.equal(errorOf(refused).code, 'FST_LIVEVIEW_SESSION_MISMATCH')
+  t.equal(errorOf(refused).reload, true, 'the page reloads: HTTP answers for the user of the cookie')
+  t.equal((await theirs.closed).code, 4001)
 })
 
 t.test('a mount that throws at join is refused with FST_LIVEVIEW_MOUNT_FAILED and terminate runs', async (t) => {

@@ -2,6 +2,7 @@
 // The browser-side ones (rejoins, reload loops, redirects across a page load) are in
 // browser-rejoin.test.ts.
 import t, { type Test } from 'tap'
+import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import Fastify, { type FastifyInstance } from 'fastify'
 import websocket from '@fastify/websocket'
 import { WebSocket } from 'ws'
@@ -152,6 +153,12 @@ t.test('flash is carried by redirect to the next page load (signed cookie), show
   }
   const third = await live(a, '/note')
   t.teardown(() => third.close())
+  ;(await third.click('#go')).assertError('FST_LIVEVIEW_HANDLER_FAILED')
+  t.equal(third.redirectedTo, undefined, 'another origin is refused unless the view says external')
+  Note.go = (view) => {
+    view.putFlash('info', 'Bye')
+    view.redirect('https://elsewhere.example/', { external: true })
+  }
   await third.click('#go')
   const frame = third.redirectedTo
   t.equal(frame, 'https://elsewhere.example/')
@@ -302,7 +309,7 @@ t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 30
   signedIn = false
   const client = new WireClient(await a.injectWS('/_live/ws'))
   t.teardown(() => { client.close() })
-  client.send([1, 'join', { v: 2, token: tokenOf(html), url: 'http://localhost/guarded', pristine: true }])
+  client.send([1, 'join', { v: PROTOCOL_VERSION, token: tokenOf(html), url: 'http://localhost/guarded', pristine: true }])
   t.same(await client.waitFor((f) => f[1] === 'redirect'), [0, 'redirect', '/login'])
   t.equal((await client.closed).code, 1000, 'and the socket closes')
   await t.rejects(live(a, '/guarded'), { name: 'LiveTestError' }, 'the testing API: the HTTP render redirects')
@@ -329,8 +336,8 @@ t.test('URLs a view sends the browser to with pushPatch or pushNavigate are of t
     const res = await a.inject(url)
     return [res.statusCode, res.headers.location, (JSON.parse(res.body) as { code: string }).code]
   }
-  t.same(await refused('/away?to=//evil.example/note'), [400, undefined, 'FST_LIVEVIEW_PATCH_REFUSED'], 'the HTTP render: refused, no 302 to another origin')
-  t.same(await refused('/away?to=https://evil.example/note'), [400, undefined, 'FST_LIVEVIEW_PATCH_REFUSED'])
+  t.same(await refused('/away?to=//evil.example/note'), [400, undefined, 'FST_LIVEVIEW_URL_UNSAFE'], 'the HTTP render: refused, no 302 to another origin')
+  t.same(await refused('/away?to=https://evil.example/note'), [400, undefined, 'FST_LIVEVIEW_URL_UNSAFE'])
   t.same(await refused('/away?to=/not-live'), [400, undefined, 'FST_LIVEVIEW_PATCH_REFUSED'], 'nor to a URL that is no live route')
   const ok = await a.inject('/away?to=/note')
   t.same([ok.statusCode, ok.headers.location], [302, '/note'])
@@ -338,19 +345,20 @@ t.test('URLs a view sends the browser to with pushPatch or pushNavigate are of t
   t.teardown(() => page.close())
   const reply = await page.event('go', { to: '//evil.example/note' })
   reply.assertError('FST_LIVEVIEW_HANDLER_FAILED')
-  t.match(reply.error?.message, /FST_LIVEVIEW_PATCH_REFUSED|not a URL of this view/)
+  t.match(reply.error?.message, /not a URL the view may send the browser to/)
   t.ok(page.view instanceof Away, 'nothing mounted')
 })
 
 t.test('pushPatch from handleParams (after a pushPatch, or in mount) ends at the last URL, which the browser gets', async (t) => {
+  let last = 4
   class Pages extends LiveView {
     static template = 'items'
     static events = defineEvents<Pages>({ jump: true, save: true, leave: true })
     page = 1
     handleParams (params: Params): void {
       this.page = Number(params.page ?? 1)
-      // Pages past 4 do not exist: back to the last one.
-      if (this.page > 4) this.pushPatch('/pages?page=4')
+      // Pages past the last do not exist: back to the last one.
+      if (this.page > last) this.pushPatch(`/pages?page=${last}`)
     }
 
     jump (): void { this.pushPatch('/pages?page=9') }
@@ -361,11 +369,18 @@ t.test('pushPatch from handleParams (after a pushPatch, or in mount) ends at the
   const a = await app(t, (a) => { a.liveView('/pages', Pages) })
   const redirected = await live(a, '/pages?page=7').catch((err: { location?: string }) => err)
   t.equal((redirected as { location?: string }).location, '/pages?page=4', 'the HTTP render: a 302 to the last URL')
-  // A join at that URL (the page's token is the route's): the mount frame carries the last URL.
+  // Page 7 existed at the HTTP render, not at the join: the mount frame carries the last URL,
+  // and the token of the page there (a reconnect rejoins page 4).
+  last = 9
+  const html = (await a.inject('/pages?page=7')).body
+  last = 4
   const client = new WireClient(await a.injectWS('/_live/ws'))
   t.teardown(() => { client.close() })
-  const joined = await client.join(tokenOf((await a.inject('/pages?page=2')).body), 'http://localhost/pages?page=7')
-  t.equal((joined[2] as { url: string }).url, 'http://localhost/pages?page=4', 'the join carries the URL the mount ended at')
+  const joined = (await client.join(tokenOf(html), 'http://localhost/pages?page=7'))[2] as { url: string, token: string }
+  t.equal(joined.url, 'http://localhost/pages?page=4', 'the join carries the URL the mount ended at')
+  const again = new WireClient(await a.injectWS('/_live/ws'))
+  t.teardown(() => { again.close() })
+  t.equal((await again.join(joined.token, 'http://localhost/pages?page=4'))[1], 'mount', 'its token rejoins there')
   const page = await live(a, '/pages?page=2')
   t.teardown(() => page.close())
   await page.click('#jump')
@@ -423,7 +438,7 @@ t.test('a held-back update (slow client) still reaches the page after a navigati
   const session = new Session((a as unknown as Record<symbol, never>)[kRuntime], { send: (f: string) => { frames.push(f) }, backlog: () => backlog, close: () => {} }, { id: 't', log: a.log, headers: {} } as never)
   t.teardown(() => session.close())
   const token = tokenOf((await a.inject('/counter')).body)
-  session.receive(JSON.stringify([1, 'join', { v: 2, token, url: 'http://localhost/counter', pristine: true }]))
+  session.receive(JSON.stringify([1, 'join', { v: PROTOCOL_VERSION, token, url: 'http://localhost/counter', pristine: true }]))
   await session.idle()
   backlog = 1e9
   session.info({ set: 5 })
@@ -451,7 +466,7 @@ t.test('a join still mounting when app.close() starts is answered (FST_LIVEVIEW_
   t.teardown(() => { ws.terminate() })
   await new Promise((resolve) => ws.once('open', resolve))
   const client = new WireClient(ws)
-  client.send([1, 'join', { v: 2, token, url: `${base}/slowmount`, pristine: true }])
+  client.send([1, 'join', { v: PROTOCOL_VERSION, token, url: `${base}/slowmount`, pristine: true }])
   await new Promise((resolve) => setTimeout(resolve, 30))
   await a.close()
   t.same(client.frames.map((f) => [f[0], f[1], (f[2] as { code: string }).code]), [[1, 'err', 'FST_LIVEVIEW_SHUTTING_DOWN']])

@@ -159,8 +159,8 @@ t.test('production hides error details from the client', async (t) => {
   t.notMatch((reply[2] as { message: string }).message, /kaboom/)
 })
 
-t.test('rate limit: events over the burst are refused with a code, nothing else changes', async (t) => {
-  const app = await counterApp(t, { eventsPerSecond: 1, eventBurst: 3 })
+t.test('rate limit: frames over the burst (the join counts) are refused with a code, nothing else changes', async (t) => {
+  const app = await counterApp(t, { eventsPerSecond: 1, eventBurst: 4 })
   const { client } = await connect(t, app, '/counter')
   const refs = [0, 1, 2, 3, 4].map(() => {
     const ref = client.nextRef()

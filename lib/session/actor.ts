@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { errors, type CodedError } from '../errors.js'
 import { decodeClient, errorFrame, redirectFrame, titleFrame, type ClientMessage } from '../frames.js'
 import { Mailbox } from '../mailbox.js'
-import { CLOSE_GOING_AWAY, type ErrorPayload } from '../protocol.js'
+import { CLOSE_GOING_AWAY, CLOSE_RATE_LIMITED, type ErrorPayload } from '../protocol.js'
 import { TokenBucket } from '../rate-limit.js'
 import type { Runtime } from '../runtime.js'
 import { NO_FLASH, type LiveView, type TerminateReason } from '../view.js'
@@ -39,6 +39,12 @@ type State = 'new' | 'joining' | 'joined' | 'closing' | 'closed'
 
 const FLUSH_POLL_MS = 25
 
+/** The ref a client frame starts with, read without parsing it (0 when there is none). */
+function leadingRef (text: string): number {
+  const m = /^\s*\[\s*(\d{1,15})\s*,/.exec(text.length > 40 ? text.slice(0, 40) : text)
+  return m === null ? 0 : Number(m[1])
+}
+
 /**
  * The session actor of one connection: frames in, a bounded mailbox that runs one message
  * at a time, replies out in order. It holds the mounted view the page shows; joining and
@@ -53,8 +59,8 @@ export class Session extends Mailbox<Message> implements Host {
   /** @internal */ state: State = 'new'
   /** @internal The mounted view the page shows, once joined. */
   mounted: MountedView | undefined
-  /** @internal The app's session data from the page token: every mount of this session gets it. */
-  sessionData: unknown
+  /** The session key of the app's session data (its `key`), from the join's checks. */
+  key: string | undefined
   /** @internal Updates sent so far (the join is 0). */
   version = 0
   /** @internal Views mounted so far (each mount's id). */
@@ -68,8 +74,11 @@ export class Session extends Mailbox<Message> implements Host {
   replied = false
   /** The runtime's sweep generation when the session last ran a message (see `hibernate`). */
   #active = 0
-  /** The event rate limit, from the first event on. */
+  /** The frame rate limit, from the first frame on. */
   #bucket: TokenBucket | undefined
+  /** Since when the client has been over its rate limit (refused at least once a second), if it is. */
+  #overSince: number | undefined
+  #lastRefused = 0
   #flushTimer: unknown
   #ended: Promise<void> | undefined
 
@@ -95,6 +104,8 @@ export class Session extends Mailbox<Message> implements Host {
     const state = this.state
     if (state === 'closed') return
     const limits = this.rt.options.limits
+    // Every frame costs a token, before any work is done for it (even reading it).
+    if (!this.#take()) return this.#overBudget(text)
     const m = decodeClient(text, limits.maxDepth)
     if (m.kind === 'bad') {
       const err = m.deep === true ? new errors.FRAME_TOO_DEEP(limits.maxDepth) : new errors.FRAME_MALFORMED(m.detail)
@@ -106,9 +117,8 @@ export class Session extends Mailbox<Message> implements Host {
     if (m.kind === 'join') {
       if (state !== 'new') return this.refuse(m.ref, new errors.ALREADY_JOINED())
       this.state = 'joining'
-    } else {
-      if (state === 'new') return this.refuse(m.ref, new errors.JOIN_REQUIRED())
-      if (!this.#take()) return this.refuse(m.ref, new errors.RATE_LIMITED(limits.eventsPerSecond))
+    } else if (state === 'new') {
+      return this.refuse(m.ref, new errors.JOIN_REQUIRED())
     }
     if (!this.push(m)) this.refuse(m.ref, new errors.MAILBOX_FULL(this.waiting))
   }
@@ -180,8 +190,21 @@ export class Session extends Mailbox<Message> implements Host {
     if (!this.push({ kind: 'goto', to, url, navigate })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
   }
 
-  redirectNow (to: MountedView, url: string): void {
+  redirectNow (to: MountedView, url: URL): void {
     if (to === this.mounted && this.state === 'joined') this.redirect(to, url, to.flash)
+  }
+
+  async authorize (url: URL): Promise<void> {
+    const admission = await this.rt.guard.admit(this.request, url)
+    if (admission.key !== this.key) throw new errors.SESSION_MISMATCH()
+  }
+
+  /** Ends the session with a close code: the app disconnected its user (`liveViewDisconnect`). */
+  disconnect (code: number, reason: string): void {
+    if (this.state === 'closed') return
+    this.log.info({ code: reason }, 'live view session disconnected by the app')
+    this.transport.close(code, reason)
+    void this.close()
   }
 
   // --- Messages --------------------------------------------------------------------------
@@ -202,6 +225,23 @@ export class Session extends Mailbox<Message> implements Host {
   protected get limit (): number { return this.rt.options.limits.mailbox }
 
   protected crashed (err: unknown): void { this.log.error({ err }, 'live view mailbox failed') }
+
+  /**
+   * A frame over the rate limit is refused unread; a client refused at least once a second
+   * for `rateLimitCloseMs` is cut off (4005).
+   */
+  #overBudget (text: string): void {
+    const limits = this.rt.options.limits
+    const now = this.rt.clock.now()
+    if (this.#overSince === undefined || now - this.#lastRefused > 1000) this.#overSince = now
+    this.#lastRefused = now
+    if (now - this.#overSince >= limits.rateLimitCloseMs) {
+      const err = new errors.RATE_LIMIT_CLOSED(limits.rateLimitCloseMs)
+      this.log.warn({ code: err.code }, err.message)
+      return this.transport.close(CLOSE_RATE_LIMITED, err.code)
+    }
+    this.refuse(leadingRef(text), new errors.RATE_LIMITED(limits.eventsPerSecond))
+  }
 
   #take (): boolean {
     const { limits } = this.rt.options
@@ -278,7 +318,9 @@ export class Session extends Mailbox<Message> implements Host {
 
   /** @internal */
   sendError (ref: number, err: CodedError, extra?: Partial<ErrorPayload>): void {
-    this.reply(ref, errorFrame(ref, { code: err.code, message: err.message, ...extra }))
+    // In production a server fault says its code and no more (its message may hold data).
+    const message = this.rt.options.production && (err.statusCode ?? 500) >= 500 ? 'see the server log' : err.message
+    this.reply(ref, errorFrame(ref, { code: err.code, message, ...extra }))
   }
 
   /** @internal */
@@ -294,15 +336,11 @@ export class Session extends Mailbox<Message> implements Host {
     if (frames !== undefined) for (const frame of frames) this.transport.send(frame)
   }
 
-  /** @internal Sends the browser to `url`; a same-origin one carries the flash along (signed). */
-  redirect (mounted: MountedView, url: string, flash: Record<string, string> | undefined): void {
+  /** @internal Sends the browser to `url` (checked already); a same-origin one carries the flash along (signed). */
+  redirect (mounted: MountedView, url: URL, flash: Record<string, string> | undefined): void {
     let carrier: string | undefined
-    if (flash !== undefined && flash !== NO_FLASH && Object.keys(flash).length > 0) {
-      let target: URL | undefined
-      try { target = new URL(url, mounted.url) } catch {}
-      if (target !== undefined && mounted.owns(target)) carrier = this.rt.tokens.signFlash(flash)
-    }
-    this.transport.send(redirectFrame(url, carrier))
+    if (flash !== undefined && flash !== NO_FLASH && Object.keys(flash).length > 0 && mounted.owns(url)) carrier = this.rt.tokens.signFlash(flash)
+    this.transport.send(redirectFrame(mounted.location(url), carrier))
   }
 
   async #until (work: Promise<unknown>, deadline: number): Promise<void> {

@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.js'
 import { Rendered, pack, unpack } from '../rendered.js'
-import { errors, describe } from '../errors.js'
+import { clip, errors, describe } from '../errors.js'
 import { pushFrame } from '../frames.js'
 import type { PubSub } from '../pubsub.js'
 import type { RouteMatch, ViewEntry } from '../registry.js'
 import { renderView } from '../render.js'
 import type { Services } from '../runtime.js'
+import { locationOf, safeUrl } from '../urls.js'
 import { NO_FLASH, kLive, type LiveView, type Params, type TerminateReason, type ViewPort } from '../view.js'
 import { Effects, type EffectSink, type Timer } from './effects.js'
 import type { Outcome } from './outcome.js'
@@ -23,7 +24,9 @@ export interface Host {
   /** A URL change the view asked for outside any message (a patch, or a navigation): a message of its own. */
   changeUrl: (to: MountedView, url: URL, navigate: boolean) => void
   /** A redirect the view asked for outside any message. */
-  redirectNow: (to: MountedView, url: string) => void
+  redirectNow: (to: MountedView, url: URL) => void
+  /** Runs the route's checks for a live mount at `url` (throws FST_LIVEVIEW_MOUNT_REFUSED). */
+  authorize: (url: URL) => Promise<void>
 }
 
 /**
@@ -38,6 +41,8 @@ export class MountedView implements ViewPort, EffectSink {
   readonly #request: FastifyRequest | undefined
   readonly entry: ViewEntry
   readonly pattern: string
+  /** The live session of its route: navigating to another one is a full page load. */
+  readonly liveSession: string
   /** Names this mount on the wire (events carry it). */
   readonly id: number
   readonly view: LiveView
@@ -58,6 +63,7 @@ export class MountedView implements ViewPort, EffectSink {
     this.#request = host === undefined ? request : undefined
     this.entry = match.entry
     this.pattern = match.pattern
+    this.liveSession = match.liveSession
     this.url = url
     this.id = id
     this.view = new match.entry.View()
@@ -88,10 +94,18 @@ export class MountedView implements ViewPort, EffectSink {
     if (r !== undefined && typeof r !== 'string') this.#rendered = pack(r.html)
   }
 
-  /** `mount` then `handleParams`; then the render, unless the view is leaving (a redirect or navigation). */
+  /**
+   * The app's `onMount` check, `mount`, then `handleParams`; then the render, unless the
+   * view is leaving (a redirect or navigation).
+   */
   async start (params: Params, session: unknown, url: URL, flash?: Record<string, string>): Promise<string | undefined> {
     const view = this.view
     if (flash !== undefined) this.flash = flash
+    const onMount = this.#services.options.onMount
+    if (onMount !== undefined) {
+      await this.timed('onMount', () => onMount({ view, route: this.pattern, liveSession: this.liveSession, url, params, session, connected: this.connected, request: this.request }))
+      if (this.#leaving()) return undefined
+    }
     if (view.mount !== undefined) await this.timed('mount', () => view.mount!(params, session))
     if (this.#leaving()) return undefined
     // pushPatch in mount changes the URL the view mounts at: handleParams gets that one.
@@ -111,6 +125,7 @@ export class MountedView implements ViewPort, EffectSink {
     for (let patch = this.out?.patch; patch !== undefined; patch = this.out?.patch) {
       if (hops++ === MAX_PATCHES) throw new Error(`pushPatch in each of ${MAX_PATCHES} handleParams in a row: a loop?`)
       this.out!.patch = undefined
+      await this.authorize(patch.url)
       this.url = patch.url.href
       if (view.handleParams !== undefined) {
         const r = this.timed('handleParams', () => view.handleParams!(patch.params, patch.url))
@@ -121,6 +136,21 @@ export class MountedView implements ViewPort, EffectSink {
   }
 
   #leaving (): boolean { return this.out?.leaving === true }
+
+  /**
+   * A URL change within the route that changes its path (its path params) runs the route's
+   * checks again; one that changes only the query does not (views check query-driven
+   * access in `handleParams`).
+   */
+  async authorize (target: URL): Promise<void> {
+    if (this.#host === undefined || target.pathname === new URL(this.url).pathname) return
+    try {
+      await this.#host.authorize(target)
+    } catch (err) {
+      // The browser loads the refused URL in full: HTTP answers (a login page, a 403).
+      throw Object.assign(err as Error, { url: target.href })
+    }
+  }
 
   render (): string | Promise<string> { return renderView(this.#services.templates, this.entry, this.view) }
 
@@ -209,9 +239,9 @@ export class MountedView implements ViewPort, EffectSink {
 
   patchUrl (url: string): void {
     if (!this.#alive) return
-    const target = this.#resolve(url)
-    const match = target === undefined ? undefined : this.#services.registry.match(target)
-    if (target === undefined || match === undefined || match.pattern !== this.pattern) throw new errors.PATCH_REFUSED(url, this.pattern)
+    const target = safeUrl(url, this.url)
+    const match = this.#services.registry.match(target)
+    if (match === undefined || match.pattern !== this.pattern) throw new errors.PATCH_REFUSED(clip(url), this.pattern)
     if (this.#host === undefined) return this.#leave(target)
     if (this.out !== undefined) this.out.patch = { url: target, params: match.params }
     else this.#host.changeUrl(this, target, false)
@@ -219,31 +249,27 @@ export class MountedView implements ViewPort, EffectSink {
 
   navigate (url: string): void {
     if (!this.#alive) return
-    const target = this.#resolve(url)
-    if (target === undefined || this.#services.registry.match(target) === undefined) throw new errors.PATCH_REFUSED(url, this.pattern)
+    const target = safeUrl(url, this.url)
+    if (this.#services.registry.match(target) === undefined) throw new errors.PATCH_REFUSED(clip(url), this.pattern)
     if (this.#host === undefined) return this.#leave(target)
     if (this.out !== undefined) this.out.navigate = target
     else this.#host.changeUrl(this, target, true)
   }
 
-  redirect (url: string): void {
+  redirect (url: string, options?: { external?: boolean }): void {
     if (!this.#alive) return
-    const to = String(url)
+    const to = safeUrl(url, this.url, options?.external === true)
     if (this.out !== undefined) this.out.redirect = to
     else this.#host?.redirectNow(this, to)
   }
 
-  /** On the HTTP render, a URL change asked for in `mount` answers the GET with a redirect (a path: same origin). */
+  /** On the HTTP render, a URL change asked for in `mount` answers the GET with a redirect. */
   #leave (target: URL): void {
-    if (this.out !== undefined) this.out.redirect = target.pathname + target.search + target.hash
+    if (this.out !== undefined) this.out.redirect = target
   }
 
-  /** A URL of this page's origin, resolved against the page's; undefined for any other. */
-  #resolve (url: string): URL | undefined {
-    let target: URL
-    try { target = new URL(String(url), this.url) } catch { return undefined }
-    return this.owns(target) ? target : undefined
-  }
+  /** Where a redirect sends the browser, as a `Location` header (a path when same-origin). */
+  location (target: URL): string { return this.owns(target) ? locationOf(target) : target.href }
 
   /** True for a URL of this page's origin. */
   owns (target: URL): boolean { return target.origin === new URL(this.url).origin }

@@ -1,10 +1,12 @@
 import { Rendered } from '../diff.js'
-import { errors, isCoded, type CodedError } from '../errors.js'
+import { clip, errors, isCoded, type CodedError } from '../errors.js'
+import type { Admission } from '../guard.js'
 import { mountFrame, okFrame } from '../frames.js'
 import { CLOSE_JOIN_REFUSED, PROTOCOL_VERSION, type JoinPayload } from '../protocol.js'
 import type { RouteMatch } from '../registry.js'
 import { renderHash } from '../render.js'
-import type { TokenClaims } from '../tokens.js'
+import { revokedAt } from '../store.js'
+import { pageOf, type TokenClaims } from '../tokens.js'
 import { NO_FLASH } from '../view.js'
 import type { Session } from './actor.js'
 import { MountedView, detail } from './mounted.js'
@@ -22,24 +24,33 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   let claims: TokenClaims
   let match: RouteMatch | undefined
   let url: URL
+  let admission: Admission
   try {
-    if (p.v !== PROTOCOL_VERSION) throw new errors.PROTOCOL_MISMATCH(String(p.v), PROTOCOL_VERSION)
+    if (p.v !== PROTOCOL_VERSION) throw new errors.PROTOCOL_MISMATCH(clip(p.v, 20), PROTOCOL_VERSION)
     claims = rt.tokens.verify(p.token)
     try { url = new URL(p.url) } catch { throw new errors.FRAME_MALFORMED('join url is not a URL') }
+    if (pageOf(url) !== claims.url) throw new errors.TOKEN_URL_MISMATCH(clip(claims.url), clip(pageOf(url)))
     match = rt.registry.match(url)
-    if (match === undefined) throw new errors.ROUTE_NOT_FOUND(url.pathname)
-    if (match.pattern !== claims.route) throw new errors.TOKEN_ROUTE_MISMATCH(claims.route, url.pathname)
+    if (match === undefined) throw new errors.ROUTE_NOT_FOUND(clip(url.pathname))
+    if (claims.key !== undefined) {
+      const at = await revokedAt(rt.store, claims.key)
+      if (at !== undefined && claims.issued <= at) throw new errors.TOKEN_REVOKED()
+    }
+    // The route's hooks, as its GET would run them, and the session data now.
+    admission = await rt.guard.admit(s.request, url)
+    if (admission.key !== claims.key) throw new errors.SESSION_MISMATCH()
   } catch (err) {
-    return refuseJoin(s, ref, err as CodedError)
+    if (!isCoded(err)) s.log.error({ err }, 'live view join check failed')
+    return refuseJoin(s, ref, isCoded(err) ? err : new errors.MESSAGE_FAILED(detail(rt.options.production, err)))
   }
-  // An empty session (the default `session` option) is not kept: mounts get a new `{}`.
-  s.sessionData = isEmpty(claims.session) ? EMPTY : claims.session
+  if (s.state !== 'joining') return
+  s.key = admission.key
   const mounted = new MountedView(rt, s, undefined, match, url.href, ++s.mounts)
   const out = mounted.out = new Outcome()
   let html: string | undefined
   try {
     // The flash the token carries shows only on the page that still shows it.
-    html = await mounted.start(match.params, claims.session, url, p.pristine === true ? claims.flash : undefined)
+    html = await mounted.start(match.params, admission.session, url, p.pristine === true ? claims.flash : undefined)
   } catch (err) {
     mounted.dispose()
     s.log.error({ err, view: match.entry.name }, 'live view mount failed')
@@ -53,7 +64,7 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
     mounted.dispose()
     if (shuttingDown(s)) s.sendError(ref, new errors.SHUTTING_DOWN())
     else if (html === undefined && s.state === 'joining') {
-      s.redirect(mounted, out.redirect ?? out.navigate!.href, mounted.flash)
+      s.redirect(mounted, out.redirect ?? out.navigate!, mounted.flash)
       s.transport.close(1000, 'redirect')
     }
     await mounted.terminate('closed')
@@ -66,12 +77,14 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   s.version = 0
   s.sentTitle = mounted.pageTitle
   const shown = p.pristine === true && renderHash(html) === claims.renderHash
+  const moved = mounted.url !== url.href
   s.reply(ref, mountFrame(ref, {
     id: mounted.id,
     version: 0,
     ...(shown ? {} : { html }),
-    title: mounted.pageTitle,
-    ...(mounted.url === url.href ? {} : { url: mounted.url })
+    // The view moved the page (pushPatch in mount): a reconnect rejoins where it is now.
+    ...(moved ? { token: rt.tokens.sign(new URL(mounted.url), s.key, renderHash(html)), url: mounted.url } : {}),
+    title: mounted.pageTitle
   }))
   s.sendAll(out.pushes)
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
@@ -79,10 +92,6 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
 
 /** Read through a function: the state changes while a mount is awaited. */
 const shuttingDown = (s: Session): boolean => s.state === 'closing'
-
-const EMPTY = Symbol('empty session')
-const isEmpty = (v: unknown): boolean => v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0
-const sessionOf = (s: Session): unknown => s.sessionData === EMPTY ? {} : s.sessionData
 
 /** A retry cannot cure a refused join: the page reloads (the client bounds how often). */
 export function refuseJoin (s: Session, ref: number, err: CodedError): void {
@@ -103,11 +112,27 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   const rt = s.rt
   // Shutting down: the browser loads the URL in full (from the next server, say).
   if (shuttingDown(s)) return s.sendError(ref, new errors.SHUTTING_DOWN(), { url: target.href })
+  const shown = s.mounted
+  // Another live session: a full page load (its layout, its checks), carrying the flash.
+  if (shown !== undefined && shown.liveSession !== match.liveSession) {
+    if (ref !== 0) s.reply(ref, okFrame(ref, s.version))
+    return s.redirect(shown, target, flash)
+  }
+  let admission: Admission
+  try {
+    admission = await rt.guard.admit(s.request, target)
+    if (admission.key !== s.key) throw new errors.SESSION_MISMATCH()
+  } catch (err) {
+    // Refused: the old view stays, and the browser loads the URL in full (HTTP answers).
+    const coded = isCoded(err) ? err : new errors.MESSAGE_FAILED(detail(rt.options.production, err))
+    s.log.warn({ code: coded.code, view: match.entry.name }, `live view navigation refused: ${coded.message}`)
+    return s.sendError(ref, coded, { url: target.href })
+  }
   const next = new MountedView(rt, s, undefined, match, target.href, ++s.mounts)
   const out = next.out = new Outcome()
   let html: string | undefined
   try {
-    html = await next.start(match.params, sessionOf(s), target, flash)
+    html = await next.start(match.params, admission.session, target, flash)
   } catch (err) {
     next.dispose()
     s.log.error({ err, view: match.entry.name }, 'live view mount failed on navigation')
@@ -124,7 +149,7 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
     else if (html === undefined && s.state === 'joined') {
       // The new view sent the browser elsewhere from mount: the page loads that instead.
       if (ref !== 0) s.reply(ref, okFrame(ref, s.version))
-      s.redirect(next, out.redirect ?? out.navigate!.href, next.flash)
+      s.redirect(next, out.redirect ?? out.navigate!, next.flash)
     }
     await next.terminate('closed')
     return
@@ -134,7 +159,7 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   old.dispose()
   next.rendered = new Rendered(html)
   s.sentTitle = next.pageTitle
-  const token = rt.tokens.sign(match.pattern, sessionOf(s), renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
+  const token = rt.tokens.sign(new URL(next.url), s.key, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
   s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url }))
   s.sendAll(out.pushes)
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view navigated')

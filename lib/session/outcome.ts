@@ -13,8 +13,8 @@ export class Outcome {
   patch: { url: URL, params: Params } | undefined
   /** `pushNavigate`: another live route's URL. */
   navigate: URL | undefined
-  /** `redirect`: a URL to load in full. */
-  redirect: string | undefined
+  /** `redirect`: a URL to load in full (checked: http(s), same origin unless `external`). */
+  redirect: URL | undefined
   /** What the event handler returned, as JSON. */
   value: string | undefined
 

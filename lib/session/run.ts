@@ -1,6 +1,8 @@
 import { FULL_HTML, Rendered, diffRendered } from '../diff.js'
-import { errors, isCoded } from '../errors.js'
+import { clip, errors, isCoded, type CodedError } from '../errors.js'
 import { htmlFrame, okFrame, patchFrame, urlFrame } from '../frames.js'
+import { renderHash } from '../render.js'
+import { safeUrl } from '../urls.js'
 import { NO_FLASH } from '../view.js'
 import type { Session } from './actor.js'
 import type { MountedView } from './mounted.js'
@@ -31,12 +33,18 @@ export function event (s: Session, ref: number, mount: number, name: string, par
 export function urlChange (s: Session, ref: number, href: string): void | Promise<void> {
   const mounted = s.mounted
   if (s.state !== 'joined' || mounted === undefined) return ref === 0 ? undefined : s.sendError(ref, new errors.JOIN_REQUIRED())
-  let target: URL | undefined
-  try { target = new URL(href, mounted.url) } catch {}
-  const match = target === undefined || !mounted.owns(target) ? undefined : s.rt.registry.match(target)
-  if (target === undefined || match === undefined) {
+  let target: URL
+  try {
+    target = safeUrl(href, mounted.url)
+  } catch (err) {
+    // Not a URL of this page's origin: refused, and the client is not sent there.
+    if (ref !== 0) s.refuse(ref, err as CodedError)
+    return
+  }
+  const match = s.rt.registry.match(target)
+  if (match === undefined) {
     // Not a live route of this app: the client loads it in full, and HTTP answers.
-    if (ref !== 0) s.refuse(ref, new errors.PATCH_REFUSED(href, mounted.pattern), target === undefined ? undefined : { url: target.href })
+    if (ref !== 0) s.refuse(ref, new errors.PATCH_REFUSED(clip(href), mounted.pattern), { url: target.href })
     return
   }
   if (match.pattern !== mounted.pattern) return navigate(s, ref, target, match)
@@ -47,9 +55,10 @@ export function urlChange (s: Session, ref: number, href: string): void | Promis
   // error carries it, and the client loads it in full (HTTP answers).
   return step(s, ref, mounted, 'handleParams', ref !== 0, ref === 0
     ? () => { mounted.out!.patch = { url: to, params: match.params } }
-    : () => {
+    : async () => {
+        await mounted.authorize(to)
         mounted.url = to.href
-        return mounted.view.handleParams?.(match.params, to)
+        return await mounted.view.handleParams?.(match.params, to)
       }, ref === 0 ? undefined : to.href)
 }
 
@@ -69,14 +78,13 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   let html: string | undefined
   let carried: Record<string, string> | undefined
   let rendering = false
-  let patched = false
   try {
     // Flash messages are shown by one render: the user's next action starts without them.
     if (user) mounted.flash = NO_FLASH
     let returned = mounted.timed(what, work)
     if (returned instanceof Promise) returned = await returned
     // pushPatch: handleParams of the new URL (no await when there is none: the common case).
-    if (out.patch !== undefined) patched = await mounted.followPatches()
+    if (out.patch !== undefined) await mounted.followPatches()
     tracker?.seal(view)
     if (returned !== undefined) out.value = JSON.stringify(returned)
     if (out.leaving) {
@@ -95,6 +103,12 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
     mounted.title = title
     mounted.url = url
     mounted.out = undefined
+    const refused = refusal(err)
+    if (refused !== undefined) {
+      // The route's checks refused a URL change: the browser loads that URL in full, and HTTP answers.
+      s.log.warn({ code: refused.code, view: mounted.entry.name }, `live view URL change refused: ${refused.message}`)
+      return s.sendError(ref, refused, { url: refused.url })
+    }
     // A render error keeps its code (context, template); whatever a handler throws is its failure.
     const production = s.rt.options.production
     const coded = rendering && isCoded(err)
@@ -111,12 +125,19 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   if (s.state !== 'joined' && s.state !== 'closing') return
   if (html === undefined) s.markDirty()
   else update(s, ref, mounted, html, out.value)
-  if (patched) s.transport.send(urlFrame(mounted.url))
+  // The page is at another URL now: its token there, so a reconnect rejoins this page.
+  if (mounted.url !== url) s.transport.send(urlFrame(mounted.url, s.rt.tokens.sign(new URL(mounted.url), s.key, renderHash(mounted.rendered!.html))))
   s.sendTitle(mounted)
   s.sendAll(out.pushes)
   if (out.redirect !== undefined) return s.redirect(mounted, out.redirect, carried)
   const match = out.navigate === undefined ? undefined : s.rt.registry.match(out.navigate)
   if (match !== undefined) await navigate(s, 0, out.navigate!, match, carried)
+}
+
+/** A refusal of the route's checks for a URL change, with the URL the browser then loads in full. */
+function refusal (err: unknown): (CodedError & { url: string }) | undefined {
+  if (!isCoded(err) || (err.code !== 'FST_LIVEVIEW_MOUNT_REFUSED' && err.code !== 'FST_LIVEVIEW_SESSION_MISMATCH')) return undefined
+  return typeof (err as { url?: unknown }).url === 'string' ? err as CodedError & { url: string } : undefined
 }
 
 /** A new render is diffed against what the page shows and sent as a patch, full HTML, or an ack. */
