@@ -117,7 +117,7 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
   // The plugin ends its own sockets at shutdown (handlers finish, then 1001): an app's own
   // @fastify/websocket `preClose` must not cut them first.
   clients?.delete(socket)
-  link.ip = request.ip ?? 'unknown'
+  link.ip = ipOf(request)
   rt.sockets++
   rt.socketsByIp.set(link.ip, (rt.socketsByIp.get(link.ip) ?? 0) + 1)
   // Attached synchronously: frames that arrive before the handler returns are not lost.
@@ -140,10 +140,15 @@ export function checkCapacity (rt: Runtime, request: FastifyRequest): void {
   const { maxSockets, socketsPerIp } = rt.options.limits
   let err: CodedError | undefined
   if (rt.sockets >= maxSockets) err = new errors.TOO_MANY_SOCKETS('on this server', maxSockets)
-  else if ((rt.socketsByIp.get(request.ip) ?? 0) >= socketsPerIp) err = new errors.TOO_MANY_SOCKETS(`from ${clip(request.ip, 64)}`, socketsPerIp)
+  else if ((rt.socketsByIp.get(ipOf(request)) ?? 0) >= socketsPerIp) err = new errors.TOO_MANY_SOCKETS(`from ${clip(ipOf(request), 64)}`, socketsPerIp)
   if (err === undefined) return
-  request.log.warn({ code: err.code, ip: clip(request.ip, 64) }, err.message)
+  request.log.warn({ code: err.code, ip: clip(ipOf(request), 64) }, err.message)
   throw err
+}
+
+/** The client IP a socket counts against (an in-process `injectWS` has none: 'unknown'). */
+function ipOf (request: FastifyRequest): string {
+  try { return (request.ip as string | undefined) ?? 'unknown' } catch { return 'unknown' }
 }
 
 /** Closes the sessions of `key` (`liveViewDisconnect`): their rejoin is refused. */

@@ -244,3 +244,167 @@ t.test('liveViewDisconnect(key) closes the user\'s sessions and refuses their re
   await t.rejects(app.liveViewDisconnect(''), { code: 'FST_LIVEVIEW_OPTIONS_INVALID' })
 
 })
+
+const UNSAFE = [
+  'javascript:alert(1)', 'JaVaScRiPt:alert(1)', '  javascript:alert(1)', '\x01\x02javascript:alert(1)', 'java\tscript:alert(1)',
+  'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)', '//evil.example/', '/\\evil.example/', '\\\\evil.example/',
+  'https://localhost/', 'http://localhost:8080/', 'https://evil.example/'
+]
+
+t.test('URLs a view sends the browser to: same-origin http(s) only; every trick is a coded error and nothing is sent', async (t) => {
+  class Mover extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Mover>({ redirectTo: true, navigateTo: true, patchTo: true, away: true })
+    redirectTo (p: { to: string }): void { this.redirect(p.to) }
+    navigateTo (p: { to: string }): void { this.pushNavigate(p.to) }
+    patchTo (p: { to: string }): void { this.pushPatch(p.to) }
+    away (p: { to: string }): void { this.redirect(p.to, { external: true }) }
+    context () { return { count: 0 } }
+  }
+  const app = await buildApp(t, {}, (app) => { app.liveView('/', Mover) })
+  const { client } = await joinAt(t, app, '/')
+  for (const to of UNSAFE) {
+    for (const name of ['redirectTo', 'navigateTo', 'patchTo']) {
+      const reply = errorOf(await client.event(name, { to }))
+      t.equal(reply.code, 'FST_LIVEVIEW_HANDLER_FAILED', `${name}(${JSON.stringify(to)})`)
+      t.match(reply.message, /URL the view may send the browser to/)
+    }
+    // A patch frame the page sends: refused, and no URL for the client to load.
+    const ref = client.nextRef()
+    client.send([ref, 'patch', to])
+    const refused = errorOf(await client.reply(ref))
+    t.same([refused.code, refused.url], ['FST_LIVEVIEW_URL_UNSAFE', undefined], `patch frame ${JSON.stringify(to)}`)
+  }
+  t.notOk(client.frames.some((f) => f[1] === 'redirect' || f[1] === 'url' || f[1] === 'mount' && f[0] !== 1), 'the browser was sent nowhere')
+  // External: other http(s) origins, never another scheme.
+  t.equal((await client.event('away', { to: 'https://elsewhere.example/x' }))[1], 'ok')
+  t.same(await client.waitFor((f) => f[1] === 'redirect'), [0, 'redirect', 'https://elsewhere.example/x'])
+  t.equal(errorOf(await client.event('away', { to: 'javascript:alert(1)' })).code, 'FST_LIVEVIEW_HANDLER_FAILED')
+  // A same-origin path whose normal form starts with // is sent absolute (never as //host).
+  t.equal((await client.event('redirectTo', { to: '/.//evil.example/' }))[1], 'ok')
+  t.same((await client.waitFor((f) => f[1] === 'redirect' && f[2] !== 'https://elsewhere.example/x'))[2], 'http://localhost//evil.example/')
+})
+
+t.test('every frame costs a rate-limit token: syncs, malformed frames and refused joins too; a client over budget is closed (4005)', async (t) => {
+  const clock = new FakeClock()
+  const app = await buildApp(t, { clock, limits: { eventsPerSecond: 10, eventBurst: 5, rateLimitCloseMs: 3000 } }, (app) => { app.liveView('/', Counter) })
+  const { client } = await joinAt(t, app, '/')
+  const codes: string[] = []
+  for (const frame of ['[2,"sync"]', 'not json', '[3,"sync"]', '[4,"nope"]', '[5,"sync"]']) {
+    const seen = client.frames.length
+    client.send(frame)
+    await client.waitFor(() => client.frames.length > seen)
+    const f = client.frames[seen]!
+    codes.push(f[1] === 'err' ? errorOf(f).code : f[1])
+  }
+  t.same(codes, ['h', 'FST_LIVEVIEW_FRAME_MALFORMED', 'h', 'FST_LIVEVIEW_FRAME_MALFORMED', 'FST_LIVEVIEW_RATE_LIMITED'], 'the join took one; the fifth frame is over the burst')
+  // Over budget, refused at least once a second, for rateLimitCloseMs: closed.
+  let closed = false
+  void client.closed.then(() => { closed = true })
+  for (let i = 0; i < 5 && !closed; i++) {
+    await clock.tick(1000)
+    const seen = client.frames.length
+    for (let j = 0; j < 12; j++) client.send('[9,"sync"]')
+    await client.waitFor(() => closed || client.frames.length >= seen + 12).catch(() => {})
+  }
+  t.equal((await client.closed).code, 4005)
+})
+
+t.test('sockets are capped per client IP and in total (429 on the upgrade)', async (t) => {
+  const app = await buildApp(t, { limits: { socketsPerIp: 2, maxSockets: 3 } }, (app) => { app.liveView('/', Counter) })
+  const a = await app.injectWS('/_live/ws')
+  const b = await app.injectWS('/_live/ws')
+  t.teardown(() => { a.terminate(); b.terminate() })
+  await t.rejects(app.injectWS('/_live/ws'), /429/, 'a third socket from one IP')
+  a.terminate()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const c = await app.injectWS('/_live/ws')
+  t.teardown(() => { c.terminate() })
+  t.pass('a closed socket frees its place')
+  // Behind a proxy (trustProxy), the forwarded IP is the one counted.
+  const other = Fastify({ trustProxy: true })
+  t.teardown(() => other.close())
+  await other.register(liveview, { root: viewsRoot, secret: SECRET, limits: { socketsPerIp: 1, maxSockets: 2 } })
+  other.liveView('/', Counter)
+  const url = (await other.listen({ host: '127.0.0.1', port: 0 })).replace('http', 'ws') + '/_live/ws'
+  const open = async (ip: string): Promise<number> => await new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers: { 'x-forwarded-for': ip } })
+    ws.on('error', () => {})
+    t.teardown(() => { ws.terminate() })
+    ws.once('open', () => { resolve(101) })
+    ws.once('unexpected-response', (req, res) => { resolve(res.statusCode ?? 0); req.destroy() })
+  })
+  t.equal(await open('10.0.0.1'), 101)
+  t.equal(await open('10.0.0.2'), 101, 'another forwarded IP')
+  t.equal(await open('10.0.0.1'), 429, 'trustProxy: the forwarded IP counts')
+  t.equal(await open('10.0.0.3'), 429, 'maxSockets in total')
+})
+
+t.test('production: error frames and error pages say the code and "see the server log", nothing more', async (t) => {
+  class Leaky extends LiveView {
+    static template = 'counter'
+    static events = defineEvents<Leaky>({ ctx: true })
+    broken = false
+    mount (params: Params): void { if (params.fail === '1') throw new Error('connect ECONNREFUSED password=hunter2') }
+    ctx (): void { this.broken = true }
+    context () {
+      if (this.broken) throw new Error('db error: password=hunter2')
+      return { count: 0 }
+    }
+  }
+  const lines: string[] = []
+  const app = Fastify({ logger: { level: 'info', stream: { write: (l: string) => { lines.push(l) } } } })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET, production: true })
+  app.liveView('/', Leaky)
+  await app.ready()
+  const page = await app.inject('/?fail=1')
+  t.equal(page.statusCode, 500)
+  t.notMatch(page.body, /hunter2|ECONNREFUSED/, 'the 500 body keeps the message out')
+  t.match(JSON.parse(page.body), { code: 'FST_LIVEVIEW_MOUNT_FAILED', message: /see the server log/ })
+  t.ok(lines.some((l) => l.includes('hunter2')), 'the log has it')
+  const { client } = await joinAt(t, app, '/')
+  const err = errorOf(await client.event('ctx'))
+  t.same(err, { code: 'FST_LIVEVIEW_CONTEXT_INVALID', message: 'see the server log' })
+})
+
+t.test('client data in logs is clipped; client faults are warnings without stacks', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const app = Fastify({ logger: { level: 'debug', stream: { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>) } } } })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET })
+  app.liveView('/', Counter)
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const token = tokenOf((await app.inject('/')).body)
+  const huge = new WireClient(await app.injectWS('/_live/ws'))
+  t.teardown(() => { huge.close() })
+  t.equal(errorOf(await huge.join(token, 'http://localhost/', { v: 'x'.repeat(60000) as unknown as number })).code, 'FST_LIVEVIEW_PROTOCOL_MISMATCH')
+  const longest = Math.max(...lines.map((l) => JSON.stringify(l).length))
+  t.ok(longest < 2000, `the longest log line is ${longest} characters`)
+  // A frame ws itself refuses (invalid UTF-8 in a text frame).
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/_live/ws`)
+  t.teardown(() => { ws.terminate() })
+  await new Promise((resolve) => ws.once('open', resolve))
+  ws.send(Buffer.from([0xff, 0xfe, 0xfd]), { binary: false })
+  await new Promise((resolve) => ws.once('close', resolve))
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const logged = lines.find((l) => l.msg === 'live view socket error')
+  t.equal(logged?.level, 40, 'a warning')
+  t.notOk(JSON.stringify(logged).includes('    at '), 'without a stack')
+  t.notOk(lines.some((l) => (l.level as number) >= 50), 'nothing at error level')
+})
+
+t.test('query keys like constructor, toString and __proto__ are plain params', async (t) => {
+  const seen: Params[] = []
+  class Probe extends Counter {
+    mount (params: Params): void { seen.push(params); super.mount(params) }
+  }
+  const app = await buildApp(t, {}, (app) => { app.liveView('/', Probe) })
+  await joinAt(t, app, '/?constructor=a&toString=b&__proto__=c&hasOwnProperty=d')
+  t.equal(seen.length, 2)
+  for (const params of seen) {
+    t.same(Object.entries(params), [['constructor', 'a'], ['toString', 'b'], ['__proto__', 'c'], ['hasOwnProperty', 'd']])
+    t.equal(typeof params.toString, 'string', 'a string, not a function')
+    t.equal(Object.getPrototypeOf(params), null)
+  }
+})
