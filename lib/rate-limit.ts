@@ -4,6 +4,9 @@ export class TokenBucket {
   readonly #burst: number
   #tokens: number
   #last: number
+  /** Since when takes have been refused (at least once a second), if they are. */
+  #overSince: number | undefined
+  #lastRefused = 0
 
   constructor (rate: number, burst: number, now: number) {
     this.#rate = rate / 1000
@@ -17,8 +20,15 @@ export class TokenBucket {
     // A clock that steps back (the wall clock can) refills nothing, and takes nothing away.
     this.#tokens = Math.min(this.#burst, this.#tokens + Math.max(0, now - this.#last) * this.#rate)
     this.#last = now
-    if (this.#tokens < 1) return false
+    if (this.#tokens < 1) {
+      if (this.#overSince === undefined || now - this.#lastRefused > 1000) this.#overSince = now
+      this.#lastRefused = now
+      return false
+    }
     this.#tokens -= 1
     return true
   }
+
+  /** Milliseconds the bucket has been refusing takes, at least once a second, as of the last refusal (0 when not). */
+  get overFor (): number { return this.#overSince === undefined ? 0 : this.#lastRefused - this.#overSince }
 }

@@ -120,10 +120,19 @@ export class RedisPubSub implements PubSub {
 
   attachLogger (log: Pick<FastifyBaseLogger, 'warn' | 'error'>): void { this.#log ??= log }
 
+  /** Quits both connections; one that Redis does not answer within `publishTimeoutMs` (hung) is dropped. */
   async close (): Promise<void> {
-    for (const client of [this.#pub, this.#sub]) {
-      try { await client.quit() } catch { client.disconnect() }
-    }
+    await Promise.all([this.#pub, this.#sub].map(async (client) => {
+      let timer: NodeJS.Timeout | undefined
+      const gaveUp = new Promise<'timeout'>((resolve) => { timer = setTimeout(resolve, this.#timeoutMs, 'timeout') })
+      try {
+        if (await Promise.race([client.quit(), gaveUp]) === 'timeout') client.disconnect()
+      } catch {
+        client.disconnect()
+      } finally {
+        clearTimeout(timer)
+      }
+    }))
   }
 
   #receive (channel: string, text: string): void {

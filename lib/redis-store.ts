@@ -27,7 +27,9 @@ export class RedisStore implements LiveStore {
   constructor (options: RedisStoreOptions = {}) {
     const redis = options.redis ?? 'redis://127.0.0.1:6379'
     this.#prefix = options.prefix ?? 'lv:'
-    const extra: RedisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 2000 }
+    // Commands sent before the connection is up (a fresh process's first joins) wait for it,
+    // within commandTimeout: without the offline queue they would fail at once, refusing them.
+    const extra: RedisOptions = { enableOfflineQueue: true, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs ?? 2000 }
     this.#redis = typeof redis === 'string' ? new Redis(redis, extra) : new Redis({ ...redis, ...extra })
     // Connection problems surface as failed commands; the client reconnects by itself.
     this.#redis.on('error', () => {})

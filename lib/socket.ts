@@ -19,8 +19,6 @@ const closing = (socket: LiveSocket): boolean => socket[kLink]?.closing === true
 class SocketTransport implements Transport {
   readonly socket: LiveSocket
   readonly rt: Runtime
-  /** The client IP the socket counts against (`socketsPerIp`). */
-  ip = ''
   session!: Session
   joinTimer: unknown
   /** Answered the last ping (the heartbeat). */
@@ -87,14 +85,13 @@ function onError (this: LiveSocket, err: Error & { code?: string }): void {
 
 function onClose (this: LiveSocket): void {
   const link = this[kLink] as SocketTransport
-  const { rt, ip } = link
-  if (ip !== '') {
-    link.ip = ''
-    rt.sockets--
-    const n = (rt.socketsByIp.get(ip) ?? 1) - 1
-    if (n > 0) rt.socketsByIp.set(ip, n)
-    else rt.socketsByIp.delete(ip)
-  }
+  // Counted at attach, for the same request's IP (not kept: one field less per idle socket).
+  const { rt } = link
+  const ip = ipOf(link.session.request)
+  rt.sockets--
+  const n = (rt.socketsByIp.get(ip) ?? 1) - 1
+  if (n > 0) rt.socketsByIp.set(ip, n)
+  else rt.socketsByIp.delete(ip)
   link.rt.lingering.delete(this)
   link.joined()
   void link.session.close(link.rt.closing ? 'shutdown' : 'closed')
@@ -117,9 +114,9 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
   // The plugin ends its own sockets at shutdown (handlers finish, then 1001): an app's own
   // @fastify/websocket `preClose` must not cut them first.
   clients?.delete(socket)
-  link.ip = ipOf(request)
+  const ip = ipOf(request)
   rt.sockets++
-  rt.socketsByIp.set(link.ip, (rt.socketsByIp.get(link.ip) ?? 0) + 1)
+  rt.socketsByIp.set(ip, (rt.socketsByIp.get(ip) ?? 0) + 1)
   // Attached synchronously: frames that arrive before the handler returns are not lost.
   // Errors are ours to log ('close' comes once, after any).
   socket.removeAllListeners('error')

@@ -48,7 +48,7 @@ export class MemoryStore implements LiveStore {
   get size (): number { return this.#entries.size }
 }
 
-const REVOKED = 'lv:revoked:'
+const REVOKED = 'revoked:'
 
 /** Records that the sessions of `key` were disconnected at `at`: tokens signed until then are refused for `ttlMs`. */
 export async function revoke (store: LiveStore, key: string, at: number, ttlMs: number): Promise<void> {

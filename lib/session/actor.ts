@@ -76,9 +76,6 @@ export class Session extends Mailbox<Message> implements Host {
   #active = 0
   /** The frame rate limit, from the first frame on. */
   #bucket: TokenBucket | undefined
-  /** Since when the client has been over its rate limit (refused at least once a second), if it is. */
-  #overSince: number | undefined
-  #lastRefused = 0
   #flushTimer: unknown
   #ended: Promise<void> | undefined
 
@@ -232,10 +229,7 @@ export class Session extends Mailbox<Message> implements Host {
    */
   #overBudget (text: string): void {
     const limits = this.rt.options.limits
-    const now = this.rt.clock.now()
-    if (this.#overSince === undefined || now - this.#lastRefused > 1000) this.#overSince = now
-    this.#lastRefused = now
-    if (now - this.#overSince >= limits.rateLimitCloseMs) {
+    if (this.#bucket!.overFor >= limits.rateLimitCloseMs) {
       const err = new errors.RATE_LIMIT_CLOSED(limits.rateLimitCloseMs)
       this.log.warn({ code: err.code }, err.message)
       return this.transport.close(CLOSE_RATE_LIMITED, err.code)
