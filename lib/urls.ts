@@ -20,11 +20,6 @@ export function safeUrl (raw: unknown, base: string, external = false): URL {
   return url
 }
 
-/** The same, as a boolean. */
-export function isSafeUrl (raw: unknown, base: string): URL | undefined {
-  try { return safeUrl(raw, base) } catch { return undefined }
-}
-
 /**
  * A same-origin URL as a `Location` header: its path, query and fragment, unless the path
  * starts with `//` (a browser would read that as another host): then the absolute URL.

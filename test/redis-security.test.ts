@@ -2,47 +2,15 @@
 // hung Redis (SIGSTOP: connected, silent) bounds broadcasts in time and in number, and
 // liveViewDisconnect(key) holds across processes (two apps sharing Redis) and restarts.
 import t, { type Test } from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { Redis } from 'ioredis'
 import liveview from '../plugin.js'
 import { RedisPubSub, RedisStore } from '../redis.js'
 import { Counter } from './fixtures/views.js'
 import { SECRET, WireClient, tokenOf, viewsRoot, type Frame } from './helpers.js'
+import { freePort, startRedis, stopRedis } from './redis-server.js'
 
 t.setTimeout(60000)
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
-}
-
-async function startRedis (port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('redis-server did not start')) }, 10000)
-    redis.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) { clearTimeout(timer); resolve() }
-    })
-    redis.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited (${String(code)})`)) })
-  })
-  return redis
-}
-
-async function stopRedis (redis: ChildProcess): Promise<void> {
-  if (redis.exitCode !== null) return
-  const exited = new Promise((resolve) => redis.once('exit', resolve))
-  redis.kill('SIGCONT') // a frozen server acts on SIGTERM only once it runs again
-  redis.kill('SIGTERM')
-  await exited
-}
 
 const port = await freePort()
 const redis = await startRedis(port)

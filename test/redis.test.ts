@@ -1,43 +1,13 @@
 import t from 'tap'
-import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { fork } from 'node:child_process'
 import { live } from '../testing.js'
 import { roomApp } from './fixtures/redis-room.js'
+import { freePort, startRedis, stopRedis } from './redis-server.js'
 
 // A real redis-server (Debian's package; `npm test` installs it when missing) on a free
 // loopback port, and a second Fastify process: a broadcast in one process re-renders a
 // session held by the other.
 t.setTimeout(60000)
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-  })
-}
-
-async function startRedis (port: number): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error('redis-server did not start')) }, 10000)
-    redis.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) { clearTimeout(timer); resolve() }
-    })
-    redis.once('exit', (code) => { clearTimeout(timer); reject(new Error(`redis-server exited (${String(code)})`)) })
-  })
-  return redis
-}
-
-async function stopRedis (redis: ChildProcess): Promise<void> {
-  if (redis.exitCode !== null) return
-  const exited = new Promise((resolve) => redis.once('exit', resolve))
-  redis.kill('SIGTERM')
-  await exited
-}
 
 const port = await freePort()
 let redis = await startRedis(port)
