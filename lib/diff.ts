@@ -1,5 +1,6 @@
 import { DiffDOM } from 'diff-dom'
-import { DIFF_CONST_NAMES, type Patch, type PatchAction } from './protocol.js'
+import type { Patch, PatchAction } from './protocol.js'
+import { A, K, finish } from './patch-finish.js'
 import { parseChildren, type VNode } from './html-tree.js'
 import { DomIndex, TEXT } from './dom-index.js'
 import { Rendered } from './rendered.js'
@@ -9,17 +10,6 @@ import { Scanner, frameOf, type Frame } from './scan.js'
 
 // Compressed keys (numbers) keep patches small on the wire; the client maps them back.
 const differ = new DiffDOM({ compress: true, valueDiffing: true })
-
-const key = (name: typeof DIFF_CONST_NAMES[number]): string => String(DIFF_CONST_NAMES.indexOf(name))
-const K = {
-  action: key('action'), route: key('route'), name: key('name'), value: key('value'), element: key('element'),
-  oldValue: key('oldValue'), newValue: key('newValue'), from: key('from'), to: key('to')
-}
-const GROUP_LENGTH = key('groupLength')
-const A = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i])) as Record<typeof DIFF_CONST_NAMES[number], number>
-// Attributes that only set a form field's default: once the field is dirty (the user, or an
-// earlier patch, changed it) the browser ignores them, so the live property follows too.
-const PROPERTY_OF: Record<string, number> = { checked: A.modifyChecked, selected: A.modifySelected, value: A.modifyValue }
 
 /** How many diffs took each path, for tests and the benchmark. */
 export const diffPaths = { scan: 0, whole: 0 }
@@ -169,7 +159,7 @@ function keyedMoves (before: VNode[], after: VNode[]): PatchAction[] | undefined
     cur.splice(q, 1)
     const r = p === 0 ? 0 : cur.indexOf(from[p - 1] as number) + 1
     cur.splice(r, 0, x)
-    moves.push({ [K.action]: A.relocateGroup, [K.route]: [], [K.from]: q, [K.to]: r, [GROUP_LENGTH]: 1 })
+    moves.push({ [K.action]: A.relocateGroup, [K.route]: [], [K.from]: q, [K.to]: r, [K.groupLength]: 1 })
   }
   for (let p = 0; p < from.length; p++) if (cur[p] !== from[p]) return undefined
   return moves.length > 0 ? moves : undefined
@@ -203,39 +193,4 @@ function diffChildren (before: VNode[], after: VNode[]): PatchAction[] {
 function ignores (node: VNode): boolean {
   if (node.attributes?.['lv-update'] === 'ignore') return true
   return node.childNodes?.some(ignores) ?? false
-}
-
-/**
- * Moves actions diffed under a stand-in parent to the real element (`route`, whose first
- * `offset` children were left out), drops what the browser never reads, and adds the
- * property updates attributes of form fields need.
- */
-function finish (actions: PatchAction[], route: number[], offset: number, before: VNode[], after: VNode[]): Patch {
-  const patch: Patch = []
-  for (const action of actions) {
-    const kind = action[K.action] as number
-    const at = action[K.route] as number[]
-    if (at.length === 0 && kind === A.replaceElement) {
-      // diff-dom gave up on the children as a whole: replace them one by one, never the parent.
-      for (let i = before.length - 1; i >= 0; i--) patch.push({ [K.action]: A.removeElement, [K.route]: [...route, offset + i] })
-      after.forEach((node, i) => { patch.push({ [K.action]: A.addElement, [K.route]: [...route, offset + i], [K.element]: node }) })
-      continue
-    }
-    const plain: PatchAction = {}
-    for (const k of Object.keys(action)) if (k !== K.oldValue) plain[k] = action[k]
-    plain[K.route] = at.length === 0 ? route : [...route, (at[0] as number) + offset, ...at.slice(1)]
-    if (kind === A.relocateGroup && at.length === 0) {
-      plain[K.from] = (plain[K.from] as number) + offset
-      plain[K.to] = (plain[K.to] as number) + offset
-    }
-    patch.push(plain)
-    if (kind !== A.addAttribute && kind !== A.modifyAttribute && kind !== A.removeAttribute) continue
-    const name = plain[K.name] as string
-    const property = PROPERTY_OF[name]
-    if (property === undefined) continue
-    const present = kind !== A.removeAttribute
-    const value = name === 'value' ? (present ? (plain[K.value] ?? plain[K.newValue]) : '') : present
-    patch.push({ [K.action]: property, [K.route]: plain[K.route], [K.newValue]: value })
-  }
-  return patch
 }
