@@ -1,5 +1,5 @@
 import { applyDOM } from './diff-dom-apply.js'
-import { DIFF_CONST_NAMES, type Patch } from '../lib/protocol.js'
+import { DIFF_CONST_NAMES, REORDER, type Patch } from '../lib/protocol.js'
 import { isField, read, write, type Field, type FieldState } from './fields.js'
 import { ignored } from './morph.js'
 
@@ -12,6 +12,7 @@ const named = (...names: string[]): Set<number | undefined> => new Set(names.map
 // lv-update="ignore" element.
 const OWN = named('addAttribute', 'modifyAttribute', 'removeAttribute', 'relocateGroup',
   'modifyValue', 'modifyChecked', 'modifySelected')
+OWN.add(REORDER)
 // Actions that only set what a field shows: skipped on the focused field.
 const SHOWN = named('modifyValue', 'modifyChecked')
 const SET_ATTR = named('addAttribute', 'modifyAttribute')
@@ -30,7 +31,16 @@ function xlink (el: Element): void {
   }
 }
 
-const valid = (a: unknown): boolean => Number.isInteger(a) && (a as number) >= 0 && (a as number) < ACTION
+/** Our `reorder` action: children from `from` on take the order `order` (current positions). */
+function reorder (parent: Node, from: unknown, order: unknown): true {
+  const kids = [...parent.childNodes].slice(from as number, (from as number) + (order as unknown[]).length)
+  if (!Array.isArray(order) || new Set(order).size !== kids.length || !order.every(k => kids[k as number])) throw new Error('bad reorder')
+  const after = parent.childNodes[(from as number) + kids.length] ?? null
+  for (const k of order) parent.insertBefore(kids[k as number] as Node, after)
+  return true
+}
+
+const valid = (a: unknown): boolean => a === REORDER || (Number.isInteger(a) && (a as number) >= 0 && (a as number) < ACTION)
 
 /**
  * Applies a diff-dom patch whose routes are relative to `root` (route [] is `root`).
@@ -57,6 +67,7 @@ export function applyPatch (root: Element, patch: Patch): boolean {
           n = n.childNodes[i] as Node
         }
         if (ignored(n)) return OWN.has(a)
+        if (a === REORDER) return reorder(n, diff[_const.from as number], diff[VALUE as number])
         const name = diff[_const.name as number]
         if (SET_ATTR.has(a) && typeof name === 'string' && name.startsWith('xlink:')) {
           (n as Element).setAttributeNS(XLINK, name, diff[a === _const.addAttribute ? VALUE as number : NEW_VALUE as number] as string)

@@ -36,7 +36,7 @@
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -127,6 +127,13 @@ export const DIFF_CONST_NAMES = [
   'element', 'group', 'groupLength', 'from', 'to', 'name', 'value', 'data',
   'attributes', 'nodeName', 'childNodes', 'checked', 'selected'
 ] as const
+
+/**
+ * An action of our own beside diff-dom's: the children of the element at `route` from
+ * index `from` on take the order `value` (each entry: the current position, counted from
+ * `from`, of the child that goes there). A reversed list costs one number per child.
+ */
+export const REORDER = 99
 
 export type DiffConstName = typeof DIFF_CONST_NAMES[number]
 

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
-import { DomIndex } from './dom-index.js'
+import { TreeBuilder, type INode } from './tree-index.js'
 import { parseTree, type VNode } from './html-tree.js'
 import { scan } from './scan.js'
 
@@ -37,7 +37,7 @@ export function unpack (packed: string): string {
 export class Rendered {
   #html: string
   #tree: VNode | undefined
-  #index: DomIndex | undefined
+  #index: INode | undefined
   #flags = 0
 
   constructor (html: string) {
@@ -60,11 +60,11 @@ export class Rendered {
   set ignorable (value: boolean) { this.#flags = (this.#flags & ~IGNORABLE) | IGNORE_KNOWN | (value ? IGNORABLE : 0) }
 
   /** Hands over the index (built by a full scan if need be): the next render's diff updates it in place. */
-  takeIndex (): DomIndex | undefined {
+  takeIndex (): INode | undefined {
     if ((this.#flags & SCAN_KNOWN) === 0) {
-      const index = new DomIndex()
-      const scannable = scan(this.html, index)
-      this.#index = scannable ? index : undefined
+      const builder = new TreeBuilder()
+      const scannable = scan(this.html, builder)
+      this.#index = scannable ? builder.roots[0] : undefined
       this.#flags |= SCAN_KNOWN | (scannable ? SCANNABLE : 0)
     }
     const index = this.#index
@@ -72,7 +72,7 @@ export class Rendered {
     return index
   }
 
-  giveIndex (index: DomIndex): void {
+  giveIndex (index: INode): void {
     this.#index = index
     this.#flags |= SCAN_KNOWN | SCANNABLE
   }

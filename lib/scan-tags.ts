@@ -1,6 +1,6 @@
 // The HTML parser's tag tables as the structural scan (scan.ts) needs them, and the
 // small readers it uses: where a start tag ends, white space, letters.
-import type { DomIndex } from './dom-index.js'
+import type { IndexSink } from './tree-index.js'
 export const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'param', 'source', 'track', 'wbr', 'keygen'])
 export const RAW = new Set(['script', 'style', 'xmp', 'iframe', 'noembed', 'noframes', 'noscript', 'textarea', 'title'])
 // Tags whose mere presence means the parser rewrites something.
@@ -110,7 +110,7 @@ export interface ScanOptions {
   /** False when the render has no `lv-update` at all (saves a search). Default: true */
   ignorable?: boolean
   /** Record every node into this index. */
-  index?: DomIndex | undefined
+  index?: IndexSink | undefined
   /** Scan only [start, end) as the content of the elements `stack` (outermost first). */
   fragment?: { stack: Frame[], start: number, end: number } | undefined
 }

@@ -1,4 +1,4 @@
-import { COMMENT, ELEMENT, TEXT, type DomIndex } from './dom-index.js'
+import { COMMENT, ELEMENT, TEXT, type IndexSink } from './tree-index.js'
 import {
   SCOPE, HEADING, SPECIAL, F_VOID, F_RAW, F_REFUSED, F_CLOSES_P, F_HEADING, F_BREAKS_SVG, TAGS, tag, isWhitespace, isLetter, TagEnds, frameOf,
   type Frame, type ScanOptions, type TagInfo
@@ -20,12 +20,12 @@ export { frameOf, type Frame, type ScanOptions }
 /**
  * Scans `html` (the inner HTML of the live root), or a fragment of it in the context of the
  * elements around it, checking the markup is one the scan understands and recording every
- * node into an index (see dom-index.ts) when given one.
+ * node into an index (see tree-index.ts) when given one.
  */
 export class Scanner {
   readonly #html: string
   readonly #len: number
-  readonly #index: DomIndex | undefined
+  readonly #index: IndexSink | undefined
   readonly #baseDepth: number
   readonly #fragment: boolean
   readonly #ignoreAt: number[] = []
@@ -212,7 +212,7 @@ export class Scanner {
 }
 
 /** Scans a whole render into `index`; false when the scan does not understand it. */
-export function scan (html: string, index?: DomIndex): boolean {
+export function scan (html: string, index?: IndexSink): boolean {
   return new Scanner(html, { index }).run() === 'done'
 }
 

@@ -2,6 +2,7 @@
 // Reproduce a failure with its seed: FUZZ_SEED=<seed> npx tap --disable-coverage test/fuzz.test.ts
 // Properties: every frame gets exactly one reply (ref-less frames one ref-0 "err"), a refused
 // frame changes nothing, and the session stays open and answers to the end.
+import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
@@ -71,7 +72,7 @@ function generator (rnd: () => number): (ref: number, mount: number, token: stri
     (ref) => ({ data: J([ref, 'patch', pick(GOOD_URLS)]), ref, expect: 'ok' }),
     (ref) => ({ data: J([ref, 'patch', pick(BAD_URLS)]), ref, expect: 'err' }),
     (ref) => ({ data: pick([J([ref, 'patch']), J([ref, 'patch', 1]), J([ref, 'patch', null]), J([ref, 'patch', '/counter?' + 'x'.repeat(8200)])]), ref, expect: 'err' }),
-    (ref, _m, token) => ({ data: J(pick([[ref, 'join', { v: 3, token, url: 'http://localhost/counter', pristine: true }], [ref, 'join', null], [ref, 'join', { url: 5 }]])), ref, expect: 'err' }),
+    (ref, _m, token) => ({ data: J(pick([[ref, 'join', { v: PROTOCOL_VERSION, token, url: 'http://localhost/counter', pristine: true }], [ref, 'join', null], [ref, 'join', { url: 5 }]])), ref, expect: 'err' }),
     (ref) => ({ data: J([ref, pick(['E', 'leave', 'mount', 'ok', 'SYNC', '__proto__', null, 5, {}])]), ref, expect: 'err' }),
     (_ref, m) => ({ data: `[${pick(BAD_REFS)},"e",${m},"inc",{}]`, ref: 0, expect: 'err' }),
     () => ({ data: pick(NOT_FRAMES), ref: 0, expect: 'err' }),

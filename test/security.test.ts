@@ -1,5 +1,6 @@
 // The security boundary (issue 10): every way into a view passes the route's checks, tokens
 // are bound to the page and the user, URLs stay same-origin, and abuse is bounded.
+import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { WebSocket } from 'ws'
@@ -208,7 +209,7 @@ t.test('onMount runs before every mount (HTTP and live); live sessions: navigati
   const anon = new WireClient(await app.injectWS('/_live/ws'))
   t.teardown(() => { anon.close() })
   const page = await app.inject({ url: '/app', headers: { 'x-user': 'ada' } })
-  anon.send([1, 'join', { v: 3, token: tokenOf(page.body), url: 'http://localhost/app', pristine: true }])
+  anon.send([1, 'join', { v: PROTOCOL_VERSION, token: tokenOf(page.body), url: 'http://localhost/app', pristine: true }])
   t.same(await anon.waitFor((f) => f[1] === 'redirect'), [0, 'redirect', '/login'])
 })
 
