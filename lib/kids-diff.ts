@@ -73,14 +73,16 @@ function diffMiddle (t: Texts, route: number[], ctxName: string, ctxNs: number, 
   const nKey = (j: number): string | undefined => (news[j] as INode).kind === ELEMENT ? keyOf(b.substring(nStart[j] as number, (nStart[j] as number) + (news[j] as INode).open)) : undefined
   const match = new Array<number>(news.length).fill(-1)
   const taken = new Uint8Array(olds.length)
-  // Equal text: moved (or kept) unchanged; equal texts are matched in order.
+  // Equal elements: moved (or kept) unchanged; equal ones are matched in order.
   const byText = new Map<string, number[]>()
   for (let i = 0; i < olds.length; i++) {
+    if ((olds[i] as INode).kind !== ELEMENT) continue
     const queue = byText.get(oText(i))
     if (queue === undefined) byText.set(oText(i), [i])
     else queue.push(i)
   }
   for (let j = 0; j < news.length; j++) {
+    if ((news[j] as INode).kind !== ELEMENT) continue
     const i = byText.get(nText(j))?.shift()
     if (i !== undefined) { match[j] = i; taken[i] = 1 }
   }
@@ -98,7 +100,16 @@ function diffMiddle (t: Texts, route: number[], ctxName: string, ctxNs: number, 
     const i = k === undefined ? undefined : byKey.get(k)
     if (i !== undefined && taken[i] === 0 && (olds[i] as INode).name === (news[j] as INode).name) { match[j] = i; taken[i] = 1; byKey.delete(k as string) }
   }
-  // Like unkeyed elements (and text), in order.
+  // Text and comments beside a matched element go with it (the white space between items).
+  for (let j = 0; j < news.length; j++) {
+    if (match[j] !== -1 || (news[j] as INode).kind === ELEMENT) continue
+    const left = j > 0 ? (match[j - 1] as number) + 1 : -1
+    const right = j + 1 < news.length && match[j + 1] !== -1 ? (match[j + 1] as number) - 1 : -1
+    for (const i of [left, right]) {
+      if (i >= 0 && i < olds.length && taken[i] === 0 && (olds[i] as INode).kind === (news[j] as INode).kind && oText(i) === nText(j)) { match[j] = i; taken[i] = 1; break }
+    }
+  }
+  // Like unkeyed elements and the remaining text, in order.
   let next = 0
   for (let j = 0; j < news.length; j++) {
     if (match[j] !== -1 || ((news[j] as INode).kind === ELEMENT && nKey(j) !== undefined)) continue

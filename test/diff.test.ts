@@ -35,7 +35,8 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
     root.innerHTML = canonical(render(model))
     let prev = new Rendered(render(model))
     for (let step = 0; step < STEPS; step++) {
-      model = mutate(r, model)
+      // Often several places at once (an item and a count elsewhere…): each is its own region.
+      model = r() < 0.5 ? mutate(r, model) : mutate(r, mutate(r, model))
       const html = render(model)
       const next = new Rendered(html)
       const scannedBefore = diffPaths.scan
@@ -176,4 +177,47 @@ t.test('a packed render (a hibernated session\'s) unpacks to its HTML exactly, w
   const prev = new Rendered(unpack(pack('<main><p id="a">1</p><p>−</p></main>')))
   const next = new Rendered('<main><p id="a">2</p><p>−</p></main>')
   t.same(diffRendered(prev, next), [{ 14: 3, 15: [0, 0, 0], 17: '2' }], 'an unpacked render diffs (its index rebuilt)')
+})
+
+t.test('several places change at once: each is diffed in its own element, nothing between them is sent or re-read', async (t) => {
+  const window = new Window()
+  t.teardown(() => window.close())
+  const document = window.document as unknown as Document
+  const dd = new DiffDOM({ compress: true, document })
+  const page = (items: Array<[number, boolean]>, badge: string, note = 'ok') => `<main>
+  <header><h1>Todos</h1><span id="open" class="badge">${badge}</span></header>
+  <ul id="list">
+${items.map(([id, done]) => `    <li id="todo-${id}" class="${done ? 'done' : 'open'}"><label><input type="checkbox"${done ? ' checked' : ''}> Item ${id}</label></li>`).join('\n')}
+  </ul>
+  <footer><p class="note">${note}</p></footer>
+</main>`
+  const items = Array.from({ length: 300 }, (_, i): [number, boolean] => [i, false])
+  const check = (label: string, before: string, after: string): Array<Record<string, unknown>> => {
+    const patch = diffRendered(new Rendered(before), new Rendered(after)) as Array<Record<string, unknown>>
+    const root = document.createElement('div')
+    root.innerHTML = before
+    t.ok(Array.isArray(patch) && applyAll(dd, root, patch as Patch), `${label}: applies`)
+    const expected = document.createElement('div')
+    expected.innerHTML = after
+    t.equal(root.innerHTML, expected.innerHTML, `${label}: gives the new render`)
+    return patch
+  }
+  const toggled = items.map(([id, done]): [number, boolean] => [id, id === 150 ? !done : done])
+  const toggle = check('an item in the middle and a count in the header', page(items, '300'), page(toggled, '299'))
+  t.ok(JSON.stringify(toggle).length < 300, `two sites, a small patch (${JSON.stringify(toggle).length} B)`)
+  t.notMatch(JSON.stringify(toggle), /todo-(149|151)/, 'the neighbours are not sent')
+  const three = check('three far-apart places', page(items, '300', 'a'), page(toggled, '299', 'b'))
+  t.equal(three.filter((a) => a['14'] === 3).length, 2, 'two text changes (the count, the note)')
+  const appended = [...items.slice(1), [999, false] as [number, boolean]]
+  const append = check('the oldest dropped, one appended, a badge', page(items, '300'), page(appended, '1 new'))
+  t.ok(JSON.stringify(append).length < 500, `a small patch (${JSON.stringify(append).length} B)`)
+  t.notMatch(JSON.stringify(append), /todo-(1|2|298)"/, 'no other item is sent')
+  const moved = [...items]
+  moved.splice(200, 0, moved.splice(20, 1)[0]!)
+  const move = check('one item moved', page(items, '300'), page(moved, '300'))
+  t.equal(move.length, 2, 'two actions: the item and the white space after it')
+  t.ok(move.every((a) => a['14'] === 4), 'relocations: the node keeps its identity')
+  const reversed = check('a reversed list', page(items, '300'), page([...items].reverse(), '300'))
+  t.ok(JSON.stringify(reversed).length < page(items, '300').length / 4, `one reorder, far smaller than the page (${JSON.stringify(reversed).length} B)`)
+  t.ok(reversed.some((a) => a['14'] === REORDER))
 })
