@@ -30,12 +30,12 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
   const a = prev.html
   const b = next.html
   const root = prev.takeIndex()
-  if (a === b) {
-    if (root !== undefined) next.giveIndex(root)
-    return undefined
-  }
   const regions = root === undefined ? undefined : findRegions(a, b, root)
   if (regions !== undefined && root !== undefined) {
+    if (regions.length === 0) {
+      next.giveIndex(root)
+      return undefined
+    }
     next.ignorable = prev.ignorable || regions.some((r) => r.ignorable)
     const t: Texts = { a, b, out: [] }
     let full = false
@@ -50,6 +50,7 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
     diffPaths.scan++
     return full ? FULL_HTML : t.out
   }
+  if (a === b) return undefined
   diffPaths.whole++
   const before = prev.tree.childNodes ?? []
   const after = next.tree.childNodes ?? []

@@ -177,14 +177,16 @@ function diffPair (t: Texts, route: number[], ctxName: string, ctxNs: number, o:
       if (o.ignored && n.ignored && oTag === nTag) return
       throw new NeedsFullHtml()
     }
+    // Both with content the scan read, or both with none (void, self-closed).
     const inner = isContainer(o) && isContainer(n)
+    const leaf = o.len === o.open && n.len === n.open
     const oAttrs = oTag === nTag ? undefined : attributesOf(oTag)
     const nAttrs = oTag === nTag ? undefined : attributesOf(nTag)
-    if (inner && (oTag === nTag || (oAttrs !== undefined && nAttrs !== undefined))) {
+    if ((inner || leaf) && (oTag === nTag || (oAttrs !== undefined && nAttrs !== undefined))) {
       const actions: PatchAction[] = []
       if (oAttrs !== undefined && nAttrs !== undefined) attributeActions(actions, route, oAttrs, nAttrs)
       t.out.push(...finish(actions, [], 0, [], []))
-      diffKids(t, route, o.name, o.ns, o.kids ?? [], oPos + o.open, n.kids ?? [], nPos + n.open, 0)
+      if (inner) diffKids(t, route, o.name, o.ns, o.kids ?? [], oPos + o.open, n.kids ?? [], nPos + n.open, 0)
       return
     }
   }

@@ -25,6 +25,8 @@ export interface Region {
 // new render is searched for them.
 const ANCHOR = 48
 const WINDOW = 16384
+// Bigger insertions are still found, as a change of the element after them (it is matched unchanged).
+const INSERT_WINDOW = 2048
 const TRIES = 4
 
 /**
@@ -56,23 +58,30 @@ function deltaAt (regions: Region[], at: number): number {
   return 0
 }
 
-/** Length of the common run of `a` from `i` and `b` from `j` (native comparisons, galloping). */
+/**
+ * Length of the common run of `a` from `i` and `b` from `j`: native comparisons of doubling
+ * spans until one differs, then a binary search inside that span.
+ */
 export function common (a: string, i: number, b: string, j: number): number {
   const limit = Math.min(a.length - i, b.length - j)
   let at = 0
   let step = 32
+  let hi = limit
   while (at < limit) {
     const n = Math.min(step, limit - at)
-    if (a.substring(i + at, i + at + n) === b.substring(j + at, j + at + n)) {
-      at += n
-      step *= 2
-    } else if (n > 1) {
-      step = Math.max(1, n >> 1)
-    } else {
+    if (a.substring(i + at, i + at + n) !== b.substring(j + at, j + at + n)) {
+      hi = at + n
       break
     }
+    at += n
+    step *= 2
   }
-  return at
+  while (hi - at > 1) {
+    const mid = (at + hi) >> 1
+    if (a.substring(i + at, i + mid) === b.substring(j + at, j + mid)) at = mid
+    else hi = mid
+  }
+  return at < limit && a.charCodeAt(i + at) === b.charCodeAt(j + at) ? at + 1 : at
 }
 
 /** The region of the first difference at old offset `pa`. */
@@ -118,10 +127,10 @@ function regionAt (a: string, b: string, root: INode, pa: number, regions: Regio
   let inserted: Region | undefined
   if (to - from === 1 && touched !== undefined && touched.kind === ELEMENT && touched.open > touched.name.length + 2 &&
     pa <= cs + (rel[to - 1] as number) + touched.open) {
-    inserted = tryRegion(a, b, path, at, starts, level, to - 1, to - 1, regions, 0)
+    inserted = tryRegion(a, b, path, at, starts, level, to - 1, to - 1, regions, 0, INSERT_WINDOW)
   }
   for (;;) {
-    const r = tryRegion(a, b, path, at, starts, level, from, to, regions, EXTEND)
+    const r = tryRegion(a, b, path, at, starts, level, from, to, regions, EXTEND, WINDOW)
     if (r !== undefined) return inserted !== undefined && size(inserted) <= size(r) ? inserted : r
     if (inserted !== undefined) return inserted
     if (level === 0) return undefined
@@ -140,7 +149,7 @@ const EXTEND = 8
  * found and read: it ends where the next old child's start tag (or the element's end tag)
  * shows again. When that tag changed too, the region takes in up to `extend` more children.
  */
-function tryRegion (a: string, b: string, path: INode[], at: number[], starts: number[], level: number, from: number, to: number, regions: Region[], extend: number): Region | undefined {
+function tryRegion (a: string, b: string, path: INode[], at: number[], starts: number[], level: number, from: number, to: number, regions: Region[], extend: number, window: number): Region | undefined {
   const node = path[level] as INode
   const kids = node.kids ?? []
   const rel = relOf(node)
@@ -155,11 +164,13 @@ function tryRegion (a: string, b: string, path: INode[], at: number[], starts: n
     const aEnd = to < kids.length ? cs + (rel[to] as number) : contentEnd
     // The next child's start tag, or the element's end tag (the root has none: the end).
     const anchor = to < kids.length ? a.substring(aEnd, aEnd + Math.min(ANCHOR, (kids[to] as INode).open)) : a.substring(contentEnd, contentEnd + node.close)
-    const limit = Math.min(b.length, bStart + WINDOW + 4 * (aEnd - aStart))
+    const limit = Math.min(b.length, bStart + window + 4 * (aEnd - aStart))
     let search = bStart
     for (let k = 0; k < TRIES; k++) {
-      const bEnd = anchor.length === 0 ? b.length : b.indexOf(anchor, search)
-      if (bEnd === -1 || bEnd > limit) break
+      // Searched within the window only: a miss must not cost the rest of the page.
+      const found = anchor.length === 0 ? 0 : b.substring(search, limit + anchor.length).indexOf(anchor)
+      if (found === -1) break
+      const bEnd = anchor.length === 0 ? b.length : search + found
       if (!(aEnd === aStart && bEnd === bStart)) {
         const ignorable = b.substring(bStart, bEnd).includes('lv-update')
         const builder = new TreeBuilder()

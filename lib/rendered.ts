@@ -41,6 +41,9 @@ export class Rendered {
   #flags = 0
 
   constructor (html: string) {
+    // A template's output is a rope of many pieces: made flat once here, every later
+    // comparison and search of it runs at memory speed.
+    html.charCodeAt(0)
     this.#html = html
   }
 

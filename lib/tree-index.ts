@@ -113,7 +113,17 @@ export function splice (path: INode[], at: number[], from: number, to: number, a
   const node = path[path.length - 1] as INode
   node.kids ??= []
   node.kids.splice(from, to - from, ...added)
-  node.rel = undefined
+  const rel = node.rel
+  if (rel !== undefined) {
+    // Offsets of the new children from their lengths; those after them move by delta.
+    if (added.length !== to - from) rel.splice(from, to - from, ...new Array<number>(added.length).fill(0))
+    let at = from === 0 ? 0 : (rel[from - 1] as number) + (node.kids[from - 1] as INode).len
+    for (let i = from; i < from + added.length; i++) {
+      rel[i] = at
+      at += (node.kids[i] as INode).len
+    }
+    if (delta !== 0) for (let i = from + added.length; i < rel.length; i++) rel[i] = (rel[i] as number) + delta
+  }
   node.len += delta
   if (delta === 0) return
   for (let d = path.length - 2; d >= 0; d--) {
