@@ -88,12 +88,13 @@ function diffMiddle (t: Texts, route: number[], ctxName: string, ctxNs: number, 
   }
   // The same key: changed in place.
   const byKey = new Map<string, number>()
+  const oKeyed = new Uint8Array(olds.length)
   for (let i = 0; i < olds.length; i++) {
     const k = taken[i] === 0 ? oKey(i) : undefined
-    if (k !== undefined && !byKey.has(k)) byKey.set(k, i)
+    if (k === undefined) continue
+    oKeyed[i] = 1
+    if (!byKey.has(k)) byKey.set(k, i)
   }
-  const oKeyed = new Uint8Array(olds.length)
-  for (let i = 0; i < olds.length; i++) if (oKey(i) !== undefined) oKeyed[i] = 1
   for (let j = 0; j < news.length; j++) {
     if (match[j] !== -1) continue
     const k = nKey(j)

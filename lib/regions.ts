@@ -1,4 +1,4 @@
-import { Scanner, frameOf } from './scan.js'
+import { Scanner, frameOf, type Frame } from './scan.js'
 import { ELEMENT, TEXT, TreeBuilder, childAt, isContainer, relOf, type INode } from './tree-index.js'
 
 /**
@@ -122,17 +122,18 @@ function regionAt (a: string, b: string, root: INode, pa: number, regions: Regio
   }
   if (from > 0 && (kids[from - 1] as INode).kind === TEXT && pa === cs + (rel[from - 1] as number) + (kids[from - 1] as INode).len) from--
   // A difference inside an element's start tag: the element changed, went, or others came
-  // before it (keyed siblings tell which). The smaller reading wins.
+  // before it (keyed siblings tell which). When reading it as changed finds more new
+  // children than one, reading it as insertion is tried too: the smaller wins.
   const touched = kids[to - 1]
-  let inserted: Region | undefined
-  if (to - from === 1 && touched !== undefined && touched.kind === ELEMENT && touched.open > touched.name.length + 2 &&
-    pa <= cs + (rel[to - 1] as number) + touched.open) {
-    inserted = tryRegion(a, b, path, at, starts, level, to - 1, to - 1, regions, 0, INSERT_WINDOW)
-  }
+  const inTag = to - from === 1 && touched !== undefined && touched.kind === ELEMENT && touched.open > touched.name.length + 2 &&
+    pa <= cs + (rel[to - 1] as number) + touched.open
   for (;;) {
     const r = tryRegion(a, b, path, at, starts, level, from, to, regions, EXTEND, WINDOW)
-    if (r !== undefined) return inserted !== undefined && size(inserted) <= size(r) ? inserted : r
-    if (inserted !== undefined) return inserted
+    if (inTag && level === path.length - 1 && (r === undefined || r.added.filter((n) => n.kind === ELEMENT).length > 1)) {
+      const inserted = tryRegion(a, b, path, at, starts, level, to - 1, to - 1, regions, 0, INSERT_WINDOW)
+      if (inserted !== undefined && (r === undefined || size(inserted) <= size(r))) return inserted
+    }
+    if (r !== undefined) return r
     if (level === 0) return undefined
     // Widen: the element becomes the changed child of its parent.
     from = at[level - 1] as number
@@ -157,8 +158,7 @@ function tryRegion (a: string, b: string, path: INode[], at: number[], starts: n
   const contentEnd = cs + node.len - node.open - node.close
   const aStart = from < kids.length ? cs + (rel[from] as number) : contentEnd
   const bStart = aStart + deltaAt(regions, aStart)
-  const stack = path.slice(1, level + 1).map((n) => frameOf(n.name, n.ns, n.ignored))
-  stack.unshift(frameOf('', 0, false))
+  let stack: Frame[] | undefined
   for (let e = 0; e <= extend; e++) {
     if (to < kids.length && to > from && (kids[to] as INode).kind === TEXT) to++
     const aEnd = to < kids.length ? cs + (rel[to] as number) : contentEnd
@@ -172,8 +172,14 @@ function tryRegion (a: string, b: string, path: INode[], at: number[], starts: n
       if (found === -1) break
       const bEnd = anchor.length === 0 ? b.length : search + found
       if (!(aEnd === aStart && bEnd === bStart)) {
+        // Text in place of text (a count, a message): one text node, nothing to scan.
+        if (textOnly(b, bStart, bEnd, kids, from, to, node.name)) {
+          const added: INode[] = bEnd === bStart ? [] : [{ kind: TEXT, name: '', ns: 0, ignored: false, len: bEnd - bStart, open: 0, close: 0, kids: undefined, rel: undefined }]
+          return { path: path.slice(0, level + 1), at: at.slice(0, level), from, to, aStart, aEnd, bStart, bEnd, added, ignorable: false }
+        }
         const ignorable = b.substring(bStart, bEnd).includes('lv-update')
         const builder = new TreeBuilder()
+        stack ??= framesOf(path, level)
         const frames = stack.map((f) => ({ ...f }))
         const scanner = new Scanner(b, { index: builder, ignorable, fragment: { stack: frames, start: bStart, end: bEnd } })
         if (scanner.run() === 'done' && edgesOk(kids, from, to, builder.roots)) {
@@ -187,6 +193,23 @@ function tryRegion (a: string, b: string, path: INode[], at: number[], starts: n
     to++
   }
   return undefined
+}
+
+function framesOf (path: INode[], level: number): Frame[] {
+  const stack = [frameOf('', 0, false)]
+  for (let d = 1; d <= level; d++) stack.push(frameOf((path[d] as INode).name, (path[d] as INode).ns, (path[d] as INode).ignored))
+  return stack
+}
+
+// Where the parser moves text elsewhere (foster parenting) or drops it.
+const NO_TEXT = new Set(['table', 'thead', 'tbody', 'tfoot', 'tr', 'colgroup', 'select', 'optgroup'])
+
+/** True when old text (or nothing) becomes plain text (or nothing) the parser keeps as it is. */
+function textOnly (b: string, bStart: number, bEnd: number, kids: INode[], from: number, to: number, name: string): boolean {
+  for (let k = from; k < to; k++) if ((kids[k] as INode).kind !== TEXT) return false
+  if (NO_TEXT.has(name)) return false
+  const text = b.substring(bStart, bEnd)
+  return !text.includes('<') && !text.includes('\0')
 }
 
 /** New text at a region's edge must not run into old text next to it (the browser would join them). */
