@@ -1,7 +1,7 @@
 import type { Patch, PatchAction } from './protocol.js'
 import { finish } from './patch-finish.js'
 import { Rendered } from './rendered.js'
-import { findRegions, type Region } from './regions.js'
+import { findRegions, pureMove, type Region } from './regions.js'
 import { NeedsFullHtml, diffKids, ignores, type Texts } from './kids-diff.js'
 import { diffChildren } from './keyed.js'
 import { splice } from './tree-index.js'
@@ -40,7 +40,16 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
     const t: Texts = { a, b, out: [] }
     let full = false
     // Last first: the routes of earlier places stay valid while later ones change.
-    for (let k = regions.length - 1; k >= 0 && !full; k--) full = !regionPatch(t, regions[k] as Region)
+    for (let k = regions.length - 1; k >= 0 && !full; k--) {
+      // A child moved (removed here, the same text added there): one relocation keeps the node.
+      const move = k > 0 ? pureMove(a, b, regions[k - 1] as Region, regions[k] as Region) : undefined
+      if (move !== undefined && !(regions[k] as Region).path.some((n) => n.ignored)) {
+        t.out.push(move)
+        k--
+        continue
+      }
+      full = !regionPatch(t, regions[k] as Region)
+    }
     // The index follows the new render (last first too: an earlier splice would move later offsets).
     for (let k = regions.length - 1; k >= 0; k--) {
       const r = regions[k] as Region

@@ -1,4 +1,6 @@
 import { Scanner, frameOf, type Frame } from './scan.js'
+import { A, K } from './patch-finish.js'
+import type { PatchAction } from './protocol.js'
 import { ELEMENT, TEXT, TreeBuilder, childAt, isContainer, relOf, type INode } from './tree-index.js'
 
 /**
@@ -234,6 +236,7 @@ function joinMoves (a: string, b: string, regions: Region[]): Region[] | undefin
     for (let j = regions.length - 1; j > i; j--) {
       const rj = regions[j] as Region
       if (rj.path[rj.path.length - 1] !== node || !(moved(a, b, ri, rj) || moved(a, b, rj, ri))) continue
+      if (j === i + 1 && pureMove(a, b, ri, rj) !== undefined) break
       const frames = ri.path.slice(1).map((n) => frameOf(n.name, n.ns, n.ignored))
       frames.unshift(frameOf('', 0, false))
       const ignorable = b.substring(ri.bStart, rj.bEnd).includes('lv-update')
@@ -264,4 +267,25 @@ function moved (a: string, b: string, from: Region, to: Region): boolean {
     at += n.len
   }
   return false
+}
+
+/**
+ * One relocation when two neighbouring regions of one element are a pure move: the first
+ * only removes children and the second only adds the same ones (by text, in order), or the
+ * other way round; nothing else changed between them.
+ */
+export function pureMove (a: string, b: string, ri: Region, rj: Region): PatchAction | undefined {
+  const node = ri.path[ri.path.length - 1] as INode
+  if (rj.path[rj.path.length - 1] !== node) return undefined
+  const forward = ri.added.length === 0 && rj.from === rj.to
+  const backward = ri.from === ri.to && rj.added.length === 0
+  if (!forward && !backward) return undefined
+  const gone = forward ? ri : rj
+  const come = forward ? rj : ri
+  const count = gone.to - gone.from
+  if (count === 0 || come.added.length !== count || gone.aEnd - gone.aStart !== come.bEnd - come.bStart) return undefined
+  if (a.substring(gone.aStart, gone.aEnd) !== b.substring(come.bStart, come.bEnd)) return undefined
+  if (come.added.some((n, k) => n.len !== ((node.kids as INode[])[gone.from + k] as INode).len)) return undefined
+  const to = forward ? rj.from - count : ri.from
+  return { [K.action]: A.relocateGroup, [K.route]: ri.at, [K.from]: gone.from, [K.to]: to, [K.groupLength]: count }
 }
