@@ -201,6 +201,11 @@ interface ScenarioResult {
   diffdom_us_p50: number | null
   /** Why diff-dom was not run, when it was not. */
   diffdom_skipped?: string
+  /**
+   * A full-HTML frame's bytes, averaged over the measured events: the page (as at the end
+   * of them) with each event's ref and version, so that an update sent as full HTML
+   * weighs exactly the page.
+   */
   page_bytes: number | null
   /** Phases that stopped at `phaseMaxMs` before their full count (warmup, measured, chain). */
   capped?: string[]
@@ -252,8 +257,9 @@ async function runScenarios (): Promise<Record<string, ScenarioResult>> {
       const all = new Float64Array(S.measured)
       let measured = 0
       let bytes = 0
+      /** The ref and version part of a full-HTML frame for each measured event: its page bytes (below) have the same. */
+      let frameHeads = 0
       let htmlFrames = 0
-      let lastFrame = ''
       const measureStart = performance.now()
       for (; measured < S.measured && !timeUp(measureStart, measured, S.phaseMinEvents); measured++) {
         const before = session.html!
@@ -262,12 +268,13 @@ async function runScenarios (): Promise<Record<string, ScenarioResult>> {
         bytes += Buffer.byteLength(r.frame)
         if (check(r.frame) === 'h') htmlFrames++
         if (diffdom && measured % stride === 0) pairs.push([before, session.html!])
-        lastFrame = r.frame
+        frameHeads += `[${/^\[(\d+),/.exec(r.frame)![1]!},"h",${session.version},]`.length
       }
       if (measured < S.measured) capped.push('measured')
       const us = all.subarray(0, measured).sort()
-      const ref = /^\[(\d+),/.exec(lastFrame)![1]
-      const pageBytes = Buffer.byteLength(`[${ref},"h",${session.version},${JSON.stringify(session.html)}]`)
+      // What a full-HTML frame would have taken, on average over the measured events (the
+      // page as it is at the end; the refs and versions of those events).
+      const pageBytes = round(frameHeads / measured + Buffer.byteLength(JSON.stringify(session.html)), 1)
 
       progress(`scenario ${s.name}: diff chain on ${S.diffEvents} more events`)
       const chain = new DiffChain()
