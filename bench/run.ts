@@ -2,8 +2,9 @@
 // benchmark anyone can run"). Prints a table with the issue's targets, or with --json one
 // JSON object on stdout. Progress goes to stderr.
 //
-//   npm run bench                       full run (about 2 minutes)
-//   npm run bench -- --quick            shorter run (under a minute)
+//   npm run bench                       full run (about 7 minutes with the diff engine of 2026-11-30:
+//                                       its slow issue-11 scenarios run each phase for 12 s)
+//   npm run bench -- --quick            shorter run (about 3 minutes)
 //   npm run -s bench -- --json          one JSON object on stdout (-s: no npm banner lines)
 //   npm run bench -- --only counter,load   some sections / scenarios only
 //   npm run bench -- --only rollback,alloc  the cost of rollback (bench/rollback.ts, bench/alloc.ts)
@@ -30,7 +31,7 @@ import { SCENARIOS, buildApp, openSession } from './scenarios.js'
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST] [--baseline FILE]
 
-  --quick       shorter run (fewer events, 3 s load windows), under a minute
+  --quick       shorter run (fewer events, 5 s phases, 3 s load windows)
   --json        print one JSON object on stdout instead of the table
   --baseline FILE  a report this command wrote with --json (e.g. before a change): the
                 scenarios that existed before issue 11 must not be slower than in it
