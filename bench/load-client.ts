@@ -9,38 +9,39 @@ import WebSocket from 'ws'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import { BARE_PATH, openFilesLimit, serve } from './procs.js'
 
+/** The page and event of a run, unless `connect` and `run` name others. */
 const PATH = '/counter'
 const EVENT = 'inc'
 /** Pages fetched and sockets joined at once while connecting. */
 const CONNECT_CONCURRENCY = 32
 
-function getPage (port: number, agent: Agent): Promise<string> {
+function getPage (port: number, agent: Agent, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = get({ host: '127.0.0.1', port, path: PATH, agent }, (res) => {
+    const req = get({ host: '127.0.0.1', port, path, agent }, (res) => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
       res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`GET ${PATH} answered ${String(res.statusCode)}`))
+        if (res.statusCode !== 200) reject(new Error(`GET ${path} answered ${String(res.statusCode)}`))
         else resolve(body)
       })
       res.on('error', reject)
     })
-    req.setTimeout(15000, () => { req.destroy(new Error(`GET ${PATH} timed out`)) })
+    req.setTimeout(15000, () => { req.destroy(new Error(`GET ${path} timed out`)) })
     req.on('error', reject)
   })
 }
 
 /** GETs the page, opens its socket and joins; resolves once the join is answered. */
-async function openSession (port: number, agent: Agent, deflate = false): Promise<WebSocket> {
-  const body = await getPage(port, agent)
+async function openSession (port: number, agent: Agent, path: string, deflate = false): Promise<WebSocket> {
+  const body = await getPage(port, agent, path)
   const token = /data-lv-token="([^"]+)"/.exec(body)?.[1]
   const socketPath = /data-lv-socket="([^"]+)"/.exec(body)?.[1]
-  if (token === undefined || socketPath === undefined) throw new Error(`GET ${PATH} is not a live page`)
+  if (token === undefined || socketPath === undefined) throw new Error(`GET ${path} is not a live page`)
   const ws = new WebSocket(`ws://127.0.0.1:${port}${socketPath}`, { perMessageDeflate: deflate })
   await ready(ws, 'join', (done, fail) => {
     ws.once('open', () => {
-      ws.send(JSON.stringify([1, 'join', { v: PROTOCOL_VERSION, token, url: `http://127.0.0.1:${port}${PATH}`, pristine: true }]))
+      ws.send(JSON.stringify([1, 'join', { v: PROTOCOL_VERSION, token, url: `http://127.0.0.1:${port}${path}`, pristine: true }]))
     })
     ws.once('message', (data: Buffer) => {
       const text = data.toString()
@@ -79,10 +80,10 @@ async function openBare (port: number): Promise<WebSocket> {
 }
 
 /**
- * Opens `n` joined sessions (or with `bare`, sockets to the bare server), `CONNECT_CONCURRENCY`
- * at a time; the HTTP connections are closed afterwards.
+ * Opens `n` joined sessions of `path` (or with `bare`, sockets to the bare or echo server),
+ * `CONNECT_CONCURRENCY` at a time; the HTTP connections are closed afterwards.
  */
-async function openMany (port: number, n: number, bare = false): Promise<WebSocket[]> {
+async function openMany (port: number, n: number, path: string, bare = false): Promise<WebSocket[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONNECT_CONCURRENCY })
   const out: WebSocket[] = []
   let next = 0
@@ -90,7 +91,7 @@ async function openMany (port: number, n: number, bare = false): Promise<WebSock
     await Promise.all(Array.from({ length: Math.min(n, CONNECT_CONCURRENCY) }, async () => {
       while (next < n) {
         next++
-        out.push(bare ? await openBare(port) : await openSession(port, agent))
+        out.push(bare ? await openBare(port) : await openSession(port, agent, path))
       }
     }))
   } catch (err) {
@@ -124,15 +125,15 @@ serve({
   async probe (args) {
     if (args.bare === true) return { extensions: '', openFiles: openFilesLimit() }
     const agent = new Agent({ keepAlive: false })
-    const ws = await openSession(args.port as number, agent, true)
+    const ws = await openSession(args.port as number, agent, (args.path as string | undefined) ?? PATH, true)
     const extensions = ws.extensions
     await closeMany([ws])
     return { extensions, openFiles: openFilesLimit() }
   },
 
-  /** Opens `n` idle joined sessions (with `bare`, bare sockets) and keeps them. */
+  /** Opens `n` idle joined sessions of `path` (with `bare`, bare sockets) and keeps them. */
   async connect (args) {
-    const sockets = await openMany(args.port as number, args.n as number, args.bare === true)
+    const sockets = await openMany(args.port as number, args.n as number, (args.path as string | undefined) ?? PATH, args.bare === true)
     held.push(...sockets)
     return { held: held.length }
   },
@@ -143,12 +144,14 @@ serve({
   },
 
   /**
-   * The held sessions each loop one event (the next goes when the reply arrives) for
-   * `warmupMs`, then `measureMs`; replies that arrive inside the measured window count.
+   * The held sessions each loop one event (`event`, default `inc`; the next goes when the
+   * reply arrives) for `warmupMs`, then `measureMs`; replies that arrive inside the measured
+   * window count.
    */
   async run (args) {
     const warmupMs = args.warmupMs as number
     const measureMs = args.measureMs as number
+    const event = (args.event as string | undefined) ?? EVENT
     const sockets = held
     const latencies: number[] = []
     const ops: Record<string, number> = {}
@@ -173,7 +176,7 @@ serve({
         const sendNext = (): void => {
           inflight++
           sentAt = performance.now()
-          ws.send(`[${++ref},"e",1,"${EVENT}",{}]`)
+          ws.send(`[${++ref},"e",1,"${event}",{}]`)
         }
         ws.on('message', (data: Buffer) => {
           const now = performance.now()

@@ -1,12 +1,15 @@
 // Figures and text of the benchmark report, shared by bench/run.ts and its sections
 // (bench/rollback.ts, bench/alloc.ts).
 
+/** How a figure compares with its limit. */
+export type Op = '<=' | '>=' | '<'
+
 /** A figure with a target: `figure op limit`, met or not. */
 export interface Target {
   /** Where the figure is in the report, e.g. `scenarios.counter.server_us_p50`. */
   figure: string
   value: number | null
-  op: '<=' | '>='
+  op: Op
   limit: number | null
   pass: boolean | null
   unit: string
@@ -38,12 +41,17 @@ export function fmt (n: number | null | undefined, unit = ''): string {
   return unit === '' ? s : `${s} ${unit}`
 }
 
+export const opSign = (op: Op): string => op === '<=' ? '≤' : op === '>=' ? '≥' : '<'
+
+/** Whether `value op limit` holds. */
+export const holds = (value: number, op: Op, limit: number): boolean => op === '<=' ? value <= limit : op === '>=' ? value >= limit : value < limit
+
 /** A figure and, when it has one, its target: `23.1  ≤ 40 pass`. */
 export function withTarget (targets: Target[], figure: string, value: number | null | undefined, unit = ''): string {
   const t = targets.find((x) => x.figure === figure)
   const v = fmt(value, unit)
   if (t === undefined || t.limit === null) return v
-  return `${v}  ${t.op === '<=' ? '≤' : '≥'} ${fmt(t.limit)} ${t.pass === null ? 'n/a' : t.pass ? 'pass' : 'MISS'}`
+  return `${v}  ${opSign(t.op)} ${fmt(t.limit)} ${t.pass === null ? 'n/a' : t.pass ? 'pass' : 'MISS'}`
 }
 
 export function table (head: string[], rows: string[][]): string {

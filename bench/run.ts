@@ -2,14 +2,17 @@
 // benchmark anyone can run"). Prints a table with the issue's targets, or with --json one
 // JSON object on stdout. Progress goes to stderr.
 //
-//   npm run bench                       full run (about 2 minutes)
-//   npm run bench -- --quick            shorter run (under a minute)
+//   npm run bench                       full run (about 7 minutes with the diff engine of 2026-11-30:
+//                                       its slow issue-11 scenarios run each phase for 12 s)
+//   npm run bench -- --quick            shorter run (about 3 minutes)
 //   npm run -s bench -- --json          one JSON object on stdout (-s: no npm banner lines)
 //   npm run bench -- --only counter,load   some sections / scenarios only
 //   npm run bench -- --only rollback,alloc  the cost of rollback (bench/rollback.ts, bench/alloc.ts)
+//   npm run bench -- --only counter_two_slots,chat_fanout_100,load_two_slots   parts of issue 11
 //
 // To profile one scenario: node --cpu-prof dist/bench/run.js --only table100_edit
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { cpus, freemem, loadavg, platform, arch, release, totalmem } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -18,18 +21,27 @@ import { DiffDOM } from 'diff-dom'
 import { DEFAULT_LIMITS } from '../plugin.js'
 import { live } from '../testing.js'
 import { renderAlloc, runAlloc, type AllocResult } from './alloc.js'
+import { DiffChain, CHAIN_SKIP } from './diff-chain.js'
+import { runFanout, type FanoutResult } from './fanout.js'
+import { CLIENT_SCRIPT, SERVER_SCRIPT, runLoad, runLoadTwoSlots, type LoadLevel, type Started, type TwoSlotsResult } from './load.js'
 import { Child, sleep } from './procs.js'
-import { fmt, opOf, percentile, progress, round, table, withTarget, type Target } from './report.js'
+import { fmt, holds, opOf, opSign, percentile, progress, round, table, withTarget, type Op, type Target } from './report.js'
 import { renderRollback, rollbackTargets, runRollback, type RollbackResult } from './rollback.js'
 import { SCENARIOS, buildApp, openSession } from './scenarios.js'
 
-const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST]
+const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST] [--baseline FILE]
 
-  --quick       shorter run (fewer events, 3 s load windows), under a minute
+  --quick       shorter run (fewer events, 5 s phases, 3 s load windows)
   --json        print one JSON object on stdout instead of the table
+  --baseline FILE  a report this command wrote with --json (e.g. before a change): the
+                scenarios that existed before issue 11 must not be slower than in it
+                (server µs p50; separate runs: the machine's noise counts too)
   --only LIST   comma-separated sections or scenario names:
                 scenarios, ${SCENARIOS.map((s) => s.name).join(', ')},
-                testing_mount_click, client, rollback, alloc, load, memory
+                testing_mount_click, chat_fanout_100, client, rollback, alloc, load,
+                load_two_slots (the two-slot counter beside a bare ws echo server), memory
+                (a scenario compared with another in the same run brings it along:
+                counter for the issue-11 scenarios, table100_edit for table10000_edit)
 `
 
 // ---------------------------------------------------------------------------------------
@@ -41,9 +53,15 @@ if (argv.includes('--help') || argv.includes('-h')) {
   process.exit(0)
 }
 let only: Set<string> | undefined
+let baselineFile: string | undefined
 for (let i = 0; i < argv.length; i++) {
   const arg = argv[i]!
   if (arg === '--quick' || arg === '--json') continue
+  if (arg === '--baseline' || arg.startsWith('--baseline=')) {
+    baselineFile = arg === '--baseline' ? argv[++i] : arg.slice('--baseline='.length)
+    if (baselineFile === undefined || baselineFile === '') fail('--baseline needs a file')
+    continue
+  }
   if (arg === '--only' || arg.startsWith('--only=')) {
     const list = arg === '--only' ? argv[++i] : arg.slice('--only='.length)
     if (list === undefined || list === '') fail('--only needs a list')
@@ -55,7 +73,21 @@ for (let i = 0; i < argv.length; i++) {
 const QUICK = argv.includes('--quick')
 const JSON_OUT = argv.includes('--json')
 
-const SECTIONS = ['scenarios', 'testing_mount_click', 'client', 'rollback', 'alloc', 'load', 'memory']
+/** The scenarios that existed before issue 11: "no existing scenario slower" (than in `--baseline`). */
+const EXISTING = ['counter', 'table100_edit', 'table1000_edit', 'table1000_insert', 'list200_reverse', 'form20_change', 'testing_mount_click']
+let baseline: { file: string, date: string, scenarios: Record<string, { server_us_p50: number | null }> } | undefined
+if (baselineFile !== undefined) {
+  try {
+    const b = JSON.parse(readFileSync(baselineFile, 'utf8')) as { date?: string, scenarios?: Record<string, { server_us_p50: number | null }> }
+    if (typeof b.scenarios !== 'object' || b.scenarios === null) throw new Error('no scenarios in it')
+    baseline = { file: baselineFile, date: String(b.date), scenarios: b.scenarios }
+  } catch (err) {
+    fail(`--baseline ${baselineFile}: ${(err as Error).message}`)
+  }
+}
+
+const FANOUT = 'chat_fanout_100'
+const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'load', 'load_two_slots', 'memory']
 const SCENARIO_NAMES = SCENARIOS.map((s) => s.name)
 if (only !== undefined) {
   for (const name of only) {
@@ -63,7 +95,10 @@ if (only !== undefined) {
   }
 }
 const wants = (section: string): boolean => only === undefined || only.has(section) || (section === 'testing_mount_click' && only.has('testing'))
-const selectedScenarios = SCENARIOS.filter((s) => wants('scenarios') || only!.has(s.name))
+const chosen = new Set(SCENARIOS.filter((s) => wants('scenarios') || only!.has(s.name)).map((s) => s.name))
+// Ratios are taken within one run: a scenario compared with another brings it along.
+for (const s of SCENARIOS) if (chosen.has(s.name) && s.ref !== undefined) chosen.add(s.ref)
+const selectedScenarios = SCENARIOS.filter((s) => chosen.has(s.name))
 
 /**
  * The per-connection event rate limit, raised out of the way of the measurements (the
@@ -85,10 +120,24 @@ const S = {
   warmup: QUICK ? 200 : 500,
   warmupMs: QUICK ? 1000 : 2000,
   measured: QUICK ? 500 : 2000,
+  /**
+   * A scenario's warm-up, measured events and diff chain each stop after this long once
+   * they have `phaseMinEvents` (the warm-up: its minimum count): a scenario at tens of
+   * milliseconds an event (todos_toggle_500, list_append_200 and table10000_edit before the
+   * new diff engine) would otherwise take minutes. Not reached by the older scenarios.
+   */
+  phaseMaxMs: QUICK ? 5000 : 12000,
+  phaseMinEvents: 100,
   /** Consecutive render pairs given to diff-dom, per scenario (spread evenly over the measured events). */
   diffdomPairsSmall: 500,
   /** The same for pages over 50 KB (1000 rows), where one diff-dom diff costs ~50 ms. */
   diffdomPairsLarge: 30,
+  /** Pages over this size (table10000_edit: 1.4 MB, about a second a diff) are not given to diff-dom at all. */
+  diffdomMaxPage: 500_000,
+  /** Events of each scenario's diff-chain phase (bench/diff-chain.ts), after its measured events; the first CHAIN_SKIP more are left out. */
+  diffEvents: QUICK ? 300 : 1000,
+  /** chat_fanout_100 (bench/fanout.ts). */
+  fanout: { sessions: 100, warmup: QUICK ? 50 : 100, warmupMs: QUICK ? 1000 : 2000, measured: QUICK ? 100 : 300, phaseMaxMs: QUICK ? 5000 : 12000, phaseMin: 20 },
   loadConnections: [1, 50, 500],
   loadWarmupMs: QUICK ? 500 : 1000,
   loadMeasureMs: QUICK ? 3000 : 10000,
@@ -131,9 +180,36 @@ function fail (message: string): never {
 interface ScenarioResult {
   server_us_p50: number | null
   server_us_p99: number | null
+  /**
+   * From the rendered HTML string to the encoded patch (bench/diff-chain.ts): the search
+   * for the changed regions, index work and encoding; rendering excluded. Beside it, the
+   * render alone.
+   */
+  diff_us_p50?: number | null
+  diff_us_p99?: number | null
+  render_us_p50?: number | null
+  /** Diffs measured for diff_us (after CHAIN_SKIP left out), and of them, how many gave full HTML. */
+  diff_pairs?: number
+  diff_full_html?: number
+  /** server_us_p50 ÷ that of the scenario the issue compares it with (`ref`), same run. */
+  server_over_ref?: number | null
+  /** diff_us_p50 ÷ that of `ref` (table10000_edit ÷ table100_edit). */
+  diff_over_ref?: number | null
+  /** server_us_p50 ÷ that of the --baseline report (the scenarios that existed before issue 11). */
+  server_over_baseline?: number | null
+  ref?: string
   bytes_per_update: number | null
   diffdom_us_p50: number | null
+  /** Why diff-dom was not run, when it was not. */
+  diffdom_skipped?: string
+  /**
+   * A full-HTML frame's bytes, averaged over the measured events: the page (as at the end
+   * of them) with each event's ref and version, so that an update sent as full HTML
+   * weighs exactly the page.
+   */
   page_bytes: number | null
+  /** Phases that stopped at `phaseMaxMs` before their full count (warmup, measured, chain). */
+  capped?: string[]
   /** Events measured, after the warm-up. */
   events: number
   /** Warm-up events before them. */
@@ -158,70 +234,120 @@ async function runScenarios (): Promise<Record<string, ScenarioResult>> {
         if (op !== 'p' && op !== 'h' && op !== 'ok') throw new Error(`${s.name}: the event was answered with ${frame.slice(0, 300)}`)
         return op
       }
+      let sent = 0
+      const next = (): Promise<{ us: number, frame: string }> => send(s.event, s.params?.(sent++))
+      const capped: string[] = []
+      /** True once a phase that began at `start` has run `phaseMaxMs` with at least `min` events done. */
+      const timeUp = (start: number, done: number, min: number): boolean => done >= min && performance.now() - start >= S.phaseMaxMs
       let warmup = 0
       const warmStart = performance.now()
       // An even count: scenarios that alternate (table1000_insert) start measuring at 1000 rows.
-      while (warmup < S.warmup || performance.now() - warmStart < S.warmupMs || warmup % 2 === 1) {
-        check((await send(s.event)).frame)
+      while (((warmup < S.warmup || performance.now() - warmStart < S.warmupMs) && !timeUp(warmStart, warmup, S.phaseMinEvents)) || warmup % 2 === 1) {
+        check((await next()).frame)
         warmup++
       }
+      if (warmup < S.warmup) capped.push('warmup')
 
-      const large = session.html!.length > 50_000
-      const stride = Math.max(1, Math.ceil(S.measured / (large ? S.diffdomPairsLarge : S.diffdomPairsSmall)))
+      const pageSize = session.html!.length
+      const large = pageSize > 50_000
+      const diffdom = pageSize <= S.diffdomMaxPage
+      // The events the measured phase will have (fewer when it will reach phaseMaxMs), for spreading the diff-dom pairs.
+      const expected = Math.min(S.measured, Math.max(S.phaseMinEvents, Math.floor(S.phaseMaxMs / ((performance.now() - warmStart) / warmup))))
+      const stride = Math.max(1, Math.ceil(expected / (large ? S.diffdomPairsLarge : S.diffdomPairsSmall)))
       const pairs: Array<[string, string]> = []
-      const us = new Float64Array(S.measured)
+      const all = new Float64Array(S.measured)
+      let measured = 0
       let bytes = 0
+      /** The ref and version part of a full-HTML frame for each measured event: its page bytes (below) have the same. */
+      let frameHeads = 0
       let htmlFrames = 0
-      let lastFrame = ''
-      for (let i = 0; i < S.measured; i++) {
+      const measureStart = performance.now()
+      for (; measured < S.measured && !timeUp(measureStart, measured, S.phaseMinEvents); measured++) {
         const before = session.html!
-        const r = await send(s.event)
-        us[i] = r.us
+        const r = await next()
+        all[measured] = r.us
         bytes += Buffer.byteLength(r.frame)
         if (check(r.frame) === 'h') htmlFrames++
-        if (i % stride === 0) pairs.push([before, session.html!])
-        lastFrame = r.frame
+        if (diffdom && measured % stride === 0) pairs.push([before, session.html!])
+        frameHeads += `[${/^\[(\d+),/.exec(r.frame)![1]!},"h",${session.version},]`.length
       }
-      us.sort()
-      const ref = /^\[(\d+),/.exec(lastFrame)![1]
-      const pageBytes = Buffer.byteLength(`[${ref},"h",${session.version},${JSON.stringify(session.html)}]`)
+      if (measured < S.measured) capped.push('measured')
+      const us = all.subarray(0, measured).sort()
+      // What a full-HTML frame would have taken, on average over the measured events (the
+      // page as it is at the end; the refs and versions of those events).
+      const pageBytes = round(frameHeads / measured + Buffer.byteLength(JSON.stringify(session.html)), 1)
+
+      progress(`scenario ${s.name}: diff chain on ${S.diffEvents} more events`)
+      const chain = new DiffChain()
+      const chainStart = performance.now()
+      while (chain.count < S.diffEvents && !timeUp(chainStart, chain.count, S.phaseMinEvents)) {
+        check((await next()).frame)
+        await chain.step(session.mounted!, session.html!)
+      }
+      if (chain.count < S.diffEvents) capped.push('chain')
+      if (chain.mismatches > 0) throw new Error(`${s.name}: ${chain.mismatches} renders of the diff chain differ from the session's`)
+      const diffUs = Float64Array.from(chain.diffUs).sort()
+      const renderUs = Float64Array.from(chain.renderUs).sort()
       await session.close()
 
-      progress(`scenario ${s.name}: diff-dom on ${pairs.length} render pairs, after the same warm-up time`)
-      const differ = new DiffDOM()
-      // diff-dom gets a warm-up as long as the server's, on the same pairs, so the ratio is fair.
-      let ddWarmup = 0
-      const ddWarmStart = performance.now()
-      while (ddWarmup < Math.min(S.warmup, pairs.length) || performance.now() - ddWarmStart < S.warmupMs) {
-        const [a, b] = pairs[ddWarmup % pairs.length]!
-        differ.diff(a, b)
-        ddWarmup++
-      }
       const dd = new Float64Array(pairs.length)
-      for (let i = 0; i < pairs.length; i++) {
-        const [a, b] = pairs[i]!
-        const start = performance.now()
-        differ.diff(a, b)
-        dd[i] = (performance.now() - start) * 1000
+      let ddWarmup = 0
+      if (diffdom) {
+        progress(`scenario ${s.name}: diff-dom on ${pairs.length} render pairs, after the same warm-up time`)
+        const differ = new DiffDOM()
+        // diff-dom gets a warm-up as long as the server's, on the same pairs, so the ratio is fair.
+        const ddWarmStart = performance.now()
+        while (ddWarmup < Math.min(S.warmup, pairs.length) || performance.now() - ddWarmStart < S.warmupMs) {
+          const [a, b] = pairs[ddWarmup % pairs.length]!
+          differ.diff(a, b)
+          ddWarmup++
+        }
+        for (let i = 0; i < pairs.length; i++) {
+          const [a, b] = pairs[i]!
+          const start = performance.now()
+          differ.diff(a, b)
+          dd[i] = (performance.now() - start) * 1000
+        }
+        dd.sort()
       }
-      dd.sort()
       out[s.name] = {
         server_us_p50: round(percentile(us, 0.5), 1),
         server_us_p99: round(percentile(us, 0.99), 1),
-        bytes_per_update: round(bytes / S.measured, 1),
-        diffdom_us_p50: round(percentile(dd, 0.5), 1),
+        diff_us_p50: round(percentile(diffUs, 0.5), 1),
+        diff_us_p99: round(percentile(diffUs, 0.99), 1),
+        render_us_p50: round(percentile(renderUs, 0.5), 1),
+        diff_pairs: chain.count,
+        diff_full_html: chain.fullHtml,
+        bytes_per_update: round(bytes / measured, 1),
+        diffdom_us_p50: diffdom ? round(percentile(dd, 0.5), 1) : null,
+        ...(diffdom ? {} : { diffdom_skipped: `page over ${fmt(S.diffdomMaxPage)} characters (one diff takes about a second)` }),
         page_bytes: pageBytes,
-        events: S.measured,
+        ...(capped.length > 0 ? { capped } : {}),
+        events: measured,
         warmup_events: warmup,
         diffdom_pairs: pairs.length,
         diffdom_warmup: ddWarmup,
         html_frames: htmlFrames
       }
     }
+    // Ratios within this run.
+    for (const s of selectedScenarios) {
+      const r = out[s.name]
+      const base = s.ref === undefined ? undefined : out[s.ref]
+      if (r === undefined || base === undefined) continue
+      r.ref = s.ref
+      r.server_over_ref = over(r.server_us_p50, base.server_us_p50)
+      r.diff_over_ref = over(r.diff_us_p50, base.diff_us_p50)
+    }
   } finally {
     await app.close()
   }
   return out
+}
+
+function over (a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a == null || b == null || b === 0) return null
+  return round(a / b, 2)
 }
 
 /** The testing API's mount-and-click: `live(app, '/counter')` (GET + join) then one click. */
@@ -263,6 +389,17 @@ async function runTestingMountClick (): Promise<ScenarioResult> {
   }
 }
 
+/** chat_fanout_100 in an app of its own (bench/fanout.ts). */
+async function runFanoutSection (): Promise<FanoutResult> {
+  const app = await buildApp({ limits: RATE_LIMIT })
+  await app.ready()
+  try {
+    return await runFanout(app, S.fanout)
+  } finally {
+    await app.close()
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Client script size
 
@@ -294,76 +431,7 @@ async function runClient (): Promise<ClientResult> {
 }
 
 // ---------------------------------------------------------------------------------------
-// Load and memory: a server process and a client process on 127.0.0.1
-
-const SERVER_SCRIPT = new URL('./load-server.js', import.meta.url)
-const CLIENT_SCRIPT = new URL('./load-client.js', import.meta.url)
-
-interface Started { port: number, perMessageDeflate: unknown, openFiles: number | undefined, exposeGc: boolean }
-interface LoadLevel {
-  events_per_s: number
-  p50_ms: number
-  p99_ms: number
-  connections: number
-  events: number
-  bytes_per_reply: number
-  replies: { patch: number, html: number, ok: number, error: number }
-  closed_early: number
-  elapsed_s: number
-  /** CPU use of the server process over the run (warm-up and window), and of the client over the window, in % of one core. */
-  server_cpu_pct: number
-  client_cpu_pct: number
-}
-interface LoadResult { levels: Record<string, LoadLevel>, deflate: { server_option: unknown, negotiated: string } }
-
-async function waitForSessions (server: Child, count: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await server.request<number>('sessions', {}, 10000) === count) return
-    await sleep(50)
-  }
-  throw new Error(`the server still has sessions other than ${count} after 5 s`)
-}
-
-async function runLoad (): Promise<LoadResult> {
-  const server = new Child('load server', SERVER_SCRIPT)
-  const client = new Child('load client', CLIENT_SCRIPT)
-  try {
-    const started = await server.request<Started>('start', { limits: RATE_LIMIT }, 30000)
-    const probe = await client.request<{ extensions: string }>('probe', { port: started.port }, 30000)
-    if (started.perMessageDeflate !== false || probe.extensions !== '') {
-      throw new Error(`load: permessage-deflate is not off (server option ${JSON.stringify(started.perMessageDeflate)}, negotiated '${probe.extensions}')`)
-    }
-    await waitForSessions(server, 0)
-    const levels: Record<string, LoadLevel> = {}
-    for (const c of S.loadConnections) {
-      progress(`load c${c}: ${c} connections, ${S.loadWarmupMs / 1000} s warm-up + ${S.loadMeasureMs / 1000} s measured`)
-      await client.request('connect', { port: started.port, n: c }, 300000)
-      const cpu0 = await server.request<{ us: number, at: number }>('cpu', {}, 10000)
-      const r = await client.request<LoadLevel>('run', { warmupMs: S.loadWarmupMs, measureMs: S.loadMeasureMs }, S.loadWarmupMs + S.loadMeasureMs + 60000)
-      const cpu1 = await server.request<{ us: number, at: number }>('cpu', {}, 10000)
-      await client.request('closeAll', {}, 60000)
-      r.server_cpu_pct = (cpu1.us - cpu0.us) / 1000 / (cpu1.at - cpu0.at) * 100
-      if (r.replies.error > 0 || r.replies.ok > 0 || r.closed_early > 0 || r.events === 0) {
-        throw new Error(`load c${c}: ${r.events} events, replies ${JSON.stringify(r.replies)}, ${r.closed_early} connections closed early`)
-      }
-      levels[`c${c}`] = {
-        ...r,
-        events_per_s: Math.round(r.events_per_s),
-        p50_ms: round(r.p50_ms, 3)!,
-        p99_ms: round(r.p99_ms, 3)!,
-        bytes_per_reply: round(r.bytes_per_reply, 1)!,
-        elapsed_s: round(r.elapsed_s, 2)!,
-        server_cpu_pct: Math.round(r.server_cpu_pct),
-        client_cpu_pct: Math.round(r.client_cpu_pct)
-      }
-      await waitForSessions(server, 0)
-    }
-    return { levels, deflate: { server_option: started.perMessageDeflate, negotiated: probe.extensions } }
-  } finally {
-    await client.kill()
-    await server.kill()
-  }
-}
+// Memory: a server process and a client process on 127.0.0.1 (the load runs: bench/load.ts)
 
 interface MemoryResult {
   /** Per idle joined counter session, once hibernated: heap and RSS (KiB). */
@@ -442,10 +510,10 @@ async function runMemory (): Promise<MemoryResult> {
 
 function targetsOf (r: Report): Target[] {
   const t: Target[] = []
-  const add = (figure: string, value: number | null | undefined, op: '<=' | '>=', limit: number | null | undefined, unit: string): void => {
+  const add = (figure: string, value: number | null | undefined, op: Op, limit: number | null | undefined, unit: string): void => {
     const v = value ?? null
     const l = limit ?? null
-    t.push({ figure, value: v, op, limit: l, unit, pass: v === null || l === null ? null : op === '<=' ? v <= l : v >= l })
+    t.push({ figure, value: v, op, limit: l, unit, pass: v === null || l === null ? null : holds(v, op, l) })
   }
   const sc = r.scenarios
   add('scenarios.counter.server_us_p50', sc.counter?.server_us_p50, '<=', 40, 'µs')
@@ -457,9 +525,23 @@ function targetsOf (r: Report): Target[] {
   }
   add('scenarios.counter.bytes_per_update', sc.counter?.bytes_per_update, '<=', 120, 'B')
   add('scenarios.table100_edit.bytes_per_update', sc.table100_edit?.bytes_per_update, '<=', 200, 'B')
-  add('scenarios.list200_reverse.bytes_per_update', sc.list200_reverse?.bytes_per_update, '<=', sc.list200_reverse?.page_bytes, 'B')
+  // Issue 11 has it strictly below the page (it was ≤: full HTML passed).
+  add('scenarios.list200_reverse.bytes_per_update', sc.list200_reverse?.bytes_per_update, '<', sc.list200_reverse?.page_bytes, 'B')
   add('load.c50.events_per_s', r.load?.c50?.events_per_s, '>=', 20000, '/s')
   add('load.c500.p99_ms', r.load?.c500?.p99_ms, '<=', 40, 'ms')
+  // Issue 11: demo-like pages, ratios within the run.
+  add('scenarios.counter_two_slots.server_over_ref', sc.counter_two_slots?.server_over_ref, '<=', 2, '×')
+  add('scenarios.counter_two_slots.bytes_per_update', sc.counter_two_slots?.bytes_per_update, '<=', 150, 'B')
+  for (const name of ['todos_toggle_50', 'todos_toggle_500', 'form_errors_3', 'list_append_200', 'list200_move_one']) {
+    add(`scenarios.${name}.server_over_ref`, sc[name]?.server_over_ref, '<=', name === 'todos_toggle_500' ? 20 : 8, '×')
+    add(`scenarios.${name}.bytes_per_update`, sc[name]?.bytes_per_update, '<=', 300, 'B')
+  }
+  add('scenarios.table10000_edit.diff_over_ref', sc.table10000_edit?.diff_over_ref, '<=', 3, '×')
+  add(`${FANOUT}.total_ms_p50`, r[FANOUT]?.total_ms_p50, '<=', 10, 'ms')
+  add('load_two_slots.c50.cpu_over_echo', r.load_two_slots?.c50?.cpu_over_echo, '<=', 2, '×')
+  add('load_two_slots.c1.p50_over_echo', r.load_two_slots?.c1?.p50_over_echo, '<=', 1.5, '×')
+  // "No existing scenario slower": against --baseline, when given.
+  for (const name of EXISTING) add(`scenarios.${name}.server_over_baseline`, sc[name]?.server_over_baseline, '<=', 1, '×')
   add('memory.plugin_share_kib', r.memory?.plugin_share_kib, '<=', 1.5, 'KiB')
   rollbackTargets(r.rollback, add)
   add('client.gzip_bytes', r.client?.gzip_bytes, '<=', 10240, 'B')
@@ -476,7 +558,9 @@ function ratio (s: ScenarioResult | undefined): number | null {
 
 interface Report {
   scenarios: Record<string, ScenarioResult>
+  [FANOUT]: FanoutResult | null
   load: Record<string, LoadLevel> | null
+  load_two_slots: TwoSlotsResult['levels'] | null
   memory: MemoryResult | null
   rollback: RollbackResult | null
   alloc: AllocResult | null
@@ -499,7 +583,9 @@ function render (r: Report): string {
 
   const names = Object.keys(r.scenarios)
   if (names.length > 0) {
-    out.push(`Scenarios: in-process, one event at a time; warm-up ≥ ${S.warmup} events and ≥ ${S.warmupMs / 1000} s, then ${S.measured} measured events; server = inbound frame text → outbound frame text`)
+    out.push(`Scenarios: in-process, one event at a time; warm-up ≥ ${S.warmup} events and ≥ ${S.warmupMs / 1000} s, then ${S.measured} measured events (each phase stops at ${S.phaseMaxMs / 1000} s once it has ${S.phaseMinEvents} events); server = inbound frame text → outbound frame text`)
+    out.push(`diff µs = from the rendered HTML string to the encoded patch (diffRendered + JSON.stringify, index work included, rendering excluded), on a chain of ${S.diffEvents} more events per scenario (the first ${CHAIN_SKIP} left out); render µs = the view rendered again, on the same events`)
+    out.push(`÷ ref = p50 ÷ the same figure of the scenario compared with, in this run (counter; table10000_edit: table100_edit)`)
     out.push(`diff-dom ${DIFFDOM_VERSION} = new DiffDOM().diff(oldHtml, newHtml), default options, on render pairs of the same run`)
     out.push('')
     const rows = names.map((name) => {
@@ -508,17 +594,51 @@ function render (r: Report): string {
         name,
         withTarget(t, `scenarios.${name}.server_us_p50`, s.server_us_p50),
         fmt(s.server_us_p99),
+        fmt(s.diff_us_p50),
+        fmt(s.render_us_p50),
+        withTarget(t, `scenarios.${name}.server_over_ref`, s.server_over_ref, '×'),
+        withTarget(t, `scenarios.${name}.diff_over_ref`, s.diff_over_ref, '×'),
         withTarget(t, `scenarios.${name}.bytes_per_update`, s.bytes_per_update),
         fmt(s.page_bytes),
-        s.diffdom_us_p50 === null ? '—' : `${fmt(s.diffdom_us_p50)} (${String(s.diffdom_pairs)})`,
+        s.diffdom_us_p50 == null ? (s.diffdom_skipped === undefined ? '—' : 'skipped') : `${fmt(s.diffdom_us_p50)} (${String(s.diffdom_pairs)})`,
         withTarget(t, `scenarios.${name}.diffdom_over_server`, ratio(s), '×'),
         fmt(s.warmup_events)
       ]
     })
-    out.push(table(['scenario', 'server µs p50', 'server µs p99', 'bytes/update', 'page bytes', 'diff-dom µs p50 (pairs)', 'diff-dom ÷ server', 'warm-up events'], rows))
+    out.push(table(['scenario', 'server µs p50', 'server µs p99', 'diff µs p50', 'render µs p50', 'server ÷ ref', 'diff ÷ ref', 'bytes/update', 'page bytes', 'diff-dom µs p50 (pairs)', 'diff-dom ÷ server', 'warm-up events'], rows))
     const fallbacks = names.filter((n) => (r.scenarios[n]!.html_frames ?? 0) > 0)
     for (const n of fallbacks) out.push(`  ${n}: ${String(r.scenarios[n]!.html_frames)} of ${r.scenarios[n]!.events} updates sent as full HTML`)
+    for (const n of names) {
+      const s = r.scenarios[n]!
+      if (s.capped !== undefined) out.push(`  ${n}: ${s.capped.join(', ')} stopped at ${S.phaseMaxMs / 1000} s: ${fmt(s.warmup_events)} warm-up events, ${fmt(s.events)} measured, ${fmt(s.diff_pairs)} chain diffs`)
+      if (s.diffdom_skipped !== undefined) out.push(`  ${n}: diff-dom skipped: ${s.diffdom_skipped}`)
+    }
     if (r.scenarios.testing_mount_click !== undefined) out.push('  testing_mount_click: server µs = live(app, \'/counter\') (GET + join) and one click, through the testing API')
+    const b = st.baseline as { file: string, date: string } | undefined
+    if (b !== undefined) {
+      const cells = EXISTING.filter((n) => r.scenarios[n] !== undefined).map((n) => `${n} ${withTarget(t, `scenarios.${n}.server_over_baseline`, r.scenarios[n]!.server_over_baseline, '×')}`)
+      out.push(`  server µs p50 ÷ the baseline's (${b.file}, ${b.date}): ${cells.join('; ')}`)
+    }
+    out.push('')
+  }
+
+  const fan = r[FANOUT]
+  if (fan !== null) {
+    out.push(`Fan-out: ${fan.sessions} in-process sessions of a chat room (50 messages shown) subscribed to one PubSub topic (the in-memory adapter); one broadcast = ${fan.sessions} handleInfo, renders, diffs and frames;`)
+    out.push(`total = from the broadcast until all ${fan.sessions} frames arrived; warm-up ≥ ${S.fanout.warmup} broadcasts and ≥ ${S.fanout.warmupMs / 1000} s, then ${fan.broadcasts} measured; diff and render µs of one session's chain`)
+    out.push('')
+    out.push(table(['scenario', 'total ms p50', 'total ms p99', 'per session µs', 'diff µs p50', 'render µs p50', 'bytes/update', 'page bytes', 'warm-up broadcasts'], [[
+      FANOUT,
+      withTarget(t, `${FANOUT}.total_ms_p50`, fan.total_ms_p50),
+      fmt(fan.total_ms_p99),
+      fmt(fan.per_session_us_p50),
+      fmt(fan.diff_us_p50),
+      fmt(fan.render_us_p50),
+      fmt(fan.bytes_per_update),
+      fmt(fan.page_bytes),
+      fmt(fan.warmup_broadcasts)
+    ]]))
+    if (fan.html_frames > 0) out.push(`  ${fan.html_frames} of ${fan.broadcasts * fan.sessions} updates sent as full HTML`)
     out.push('')
   }
 
@@ -528,15 +648,43 @@ function render (r: Report): string {
   if (r.load !== null) {
     out.push(`Load: counter, one server process and one client process on 127.0.0.1, deflate off, one event in flight per connection, ${S.loadWarmupMs / 1000} s warm-up + ${S.loadMeasureMs / 1000} s measured; CPU in % of one core`)
     out.push('')
-    out.push(table(['connections', 'events/s', 'p50 ms', 'p99 ms', 'bytes/reply', 'server CPU %', 'client CPU %'], Object.entries(r.load).map(([k, l]) => [
+    out.push(table(['connections', 'events/s', 'p50 ms', 'p99 ms', 'bytes/reply', 'server CPU µs/event', 'server CPU %', 'client CPU %'], Object.entries(r.load).map(([k, l]) => [
       k,
       withTarget(t, `load.${k}.events_per_s`, l.events_per_s),
       fmt(l.p50_ms),
       withTarget(t, `load.${k}.p99_ms`, l.p99_ms),
       fmt(l.bytes_per_reply),
+      fmt(l.server_cpu_us_per_event),
       String(l.server_cpu_pct),
       String(l.client_cpu_pct)
     ])))
+    out.push('(server CPU = process.cpuUsage() of the server process over the measured window; per event: ÷ the frames it received in that window)')
+    out.push('')
+  }
+
+  if (r.load_two_slots !== null) {
+    out.push(`Load: counter_two_slots beside a bare ws echo server (no Fastify, no deflate, each frame answered with one text frame of the size the live replies had at that level), the same client process, level by level in one run; ${S.loadWarmupMs / 1000} s warm-up + ${S.loadMeasureMs / 1000} s measured each`)
+    out.push('')
+    const rows: string[][] = []
+    for (const [k, l] of Object.entries(r.load_two_slots)) {
+      for (const [server, x] of [['counter_two_slots', l.live], ['ws echo', l.echo]] as const) {
+        const live = server !== 'ws echo'
+        rows.push([
+          k,
+          server,
+          fmt(x.events_per_s),
+          fmt(x.p50_ms),
+          fmt(x.p99_ms),
+          fmt(x.bytes_per_reply),
+          fmt(x.server_cpu_us_per_event),
+          String(x.server_cpu_pct),
+          String(x.client_cpu_pct),
+          live ? withTarget(t, `load_two_slots.${k}.p50_over_echo`, l.p50_over_echo, '×') : '',
+          live ? withTarget(t, `load_two_slots.${k}.cpu_over_echo`, l.cpu_over_echo, '×') : ''
+        ])
+      }
+    }
+    out.push(table(['connections', 'server', 'events/s', 'p50 ms', 'p99 ms', 'bytes/reply', 'server CPU µs/event', 'server CPU %', 'client CPU %', 'p50 ÷ echo', 'CPU/event ÷ echo'], rows))
     out.push('')
   }
 
@@ -571,8 +719,8 @@ function render (r: Report): string {
   for (const x of missed) {
     const v = x.value!
     const l = x.limit!
-    const by = x.op === '<=' ? `${fmt(v - l, x.unit)} over (${fmt(v / l, '×')} the limit)` : `${fmt(l - v, x.unit)} short (${((1 - v / l) * 100).toFixed(0)}% below)`
-    out.push(`  MISS ${x.figure}: ${fmt(v, x.unit)}, target ${x.op === '<=' ? '≤' : '≥'} ${fmt(l, x.unit)}: ${by}`)
+    const by = x.op !== '>=' ? `${fmt(v - l, x.unit)} over (${fmt(v / l, '×')} the limit)` : `${fmt(l - v, x.unit)} short (${((1 - v / l) * 100).toFixed(0)}% below)`
+    out.push(`  MISS ${x.figure}: ${fmt(v, x.unit)}, target ${opSign(x.op)} ${fmt(l, x.unit)}: ${by}`)
   }
   return out.join('\n') + '\n'
 }
@@ -585,7 +733,9 @@ async function main (): Promise<void> {
   const started = Date.now()
   const report: Report = {
     scenarios: {},
+    [FANOUT]: null,
     load: null,
+    load_two_slots: null,
     memory: null,
     rollback: null,
     alloc: null,
@@ -603,10 +753,12 @@ async function main (): Promise<void> {
     settings: {
       quick: QUICK,
       only: only === undefined ? null : [...only],
-      scenario_events: { warmup_min: S.warmup, warmup_min_s: S.warmupMs / 1000, measured: S.measured },
+      scenario_events: { warmup_min: S.warmup, warmup_min_s: S.warmupMs / 1000, measured: S.measured, phase_max_s: S.phaseMaxMs / 1000, phase_min_events: S.phaseMinEvents },
       diffdom: { version: DIFFDOM_VERSION, options: 'default', pairs_max: S.diffdomPairsSmall, pairs_max_over_50kb: S.diffdomPairsLarge },
       rate_limit: { ...RATE_LIMIT, defaults: { eventsPerSecond: DEFAULT_LIMITS.eventsPerSecond, eventBurst: DEFAULT_LIMITS.eventBurst, socketsPerIp: DEFAULT_LIMITS.socketsPerIp, maxSockets: DEFAULT_LIMITS.maxSockets } },
       production: true,
+      diff_chain: { events: S.diffEvents, left_out: CHAIN_SKIP, diffdom_max_page: S.diffdomMaxPage },
+      fanout: S.fanout,
       load: { path: '/counter', connections: S.loadConnections, warmup_s: S.loadWarmupMs / 1000, measured_s: S.loadMeasureMs / 1000 },
       memory: { sessions: S.memorySessions, warmup_sessions: S.memoryWarmupSessions, bare: 'Fastify + @fastify/websocket, one route that does nothing' }
     }
@@ -614,6 +766,14 @@ async function main (): Promise<void> {
 
   if (selectedScenarios.length > 0) report.scenarios = await runScenarios()
   if (wants('testing_mount_click')) report.scenarios.testing_mount_click = await runTestingMountClick()
+  if (baseline !== undefined) {
+    for (const name of EXISTING) {
+      const r = report.scenarios[name]
+      if (r !== undefined) r.server_over_baseline = over(r.server_us_p50, baseline.scenarios[name]?.server_us_p50)
+    }
+    report.settings.baseline = { file: baseline.file, date: baseline.date }
+  }
+  if (wants(FANOUT)) report[FANOUT] = await runFanoutSection()
   if (wants('client')) {
     const c = await runClient()
     report.client = { min_bytes: c.min_bytes, gzip_bytes: c.gzip_bytes }
@@ -621,10 +781,16 @@ async function main (): Promise<void> {
   }
   if (wants('rollback')) report.rollback = await runRollback(S.rollback, RATE_LIMIT)
   if (wants('alloc')) report.alloc = await runAlloc(S.alloc, RATE_LIMIT)
+  const load = { connections: S.loadConnections, warmupMs: S.loadWarmupMs, measureMs: S.loadMeasureMs }
   if (wants('load')) {
-    const l = await runLoad()
+    const l = await runLoad(load, RATE_LIMIT)
     report.load = l.levels
     ;(report.settings.load as Record<string, unknown>).deflate = l.deflate
+  }
+  if (wants('load_two_slots')) {
+    const l = await runLoadTwoSlots(load, RATE_LIMIT)
+    report.load_two_slots = l.levels
+    report.settings.load_two_slots = { path: l.path, event: l.event, deflate: l.deflate }
   }
   if (wants('memory')) report.memory = await runMemory()
   report.targets = targetsOf(report)

@@ -69,6 +69,162 @@ export class Form extends LiveView {
   context () { return { fields: this.fields } }
 }
 
+/** The counter of issue 11 (as LiveViewJS's benchmark): two adjacent slots change per click, the count and its parity. */
+export class CounterTwoSlots extends LiveView {
+  static template = 'counter_two_slots'
+  static events = defineEvents<CounterTwoSlots>({ inc: true, dec: true })
+  count = 0
+  inc (): void { this.count++ }
+  dec (): void { this.count-- }
+  context () { return { count: this.count } }
+}
+
+// `lv-value-id` arrives as a string; ajv (coerceTypes) makes it an integer, as in the demo.
+const ID_SCHEMA = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] }
+const TODO_TEXTS = ['Read the README', 'Try the counter', 'Water the plants', 'Answer the mail', 'Book the train', 'Fix the bike', 'Call the bank', 'Write the report']
+
+/**
+ * The demo's todo list (examples/demo/todos.ts and its template) with `size` items, `id="todo-N"`.
+ * `toggle` flips one item's done class (and its aria-pressed); the open count in the
+ * footer, far below, changes with it.
+ */
+export function todosView (size: number): typeof LiveView & { template: string } {
+  return class Todos extends LiveView {
+    static template = 'todos'
+    static events = defineEvents<Todos>({ toggle: { schema: ID_SCHEMA } })
+    todos = Array.from({ length: size }, (_, i) => ({ id: i + 1, text: `${TODO_TEXTS[i % TODO_TEXTS.length]!} (${i + 1})`, done: i % 3 === 0 }))
+    query = ''
+    draft = ''
+    error = ''
+    toggle (params: { id: number }): void {
+      const todo = this.todos.find((t) => t.id === params.id)
+      if (todo !== undefined) todo.done = !todo.done
+    }
+
+    context () {
+      const q = this.query.trim().toLowerCase()
+      const shown = q === '' ? this.todos : this.todos.filter((t) => t.text.toLowerCase().includes(q))
+      return { todos: shown, open: this.todos.filter((t) => !t.done).length, draft: this.draft, error: this.error, query: this.query, total: this.todos.length }
+    }
+  }
+}
+
+/** The toggles of a `size`-item todo list: item (7i mod size) + 1, so every item is flipped in turn, spread over the list. */
+export const toggleParams = (size: number) => (i: number): string => `{"id":"${(i * 7) % size + 1}"}`
+
+const SIGNUP_FIELDS = [
+  ['first_name', 'First name', 'text', 'given-name', 'Ada'],
+  ['last_name', 'Last name', 'text', 'family-name', 'Lovelace'],
+  ['email', 'Email', 'email', 'email', 'ada@example.com'],
+  ['username', 'Username', 'text', 'username', 'ada'],
+  ['password', 'Password', 'password', 'new-password', 'correct horse'],
+  ['phone', 'Phone', 'tel', 'tel', '+44 20 7946 0958'],
+  ['street', 'Street', 'text', 'address-line1', '12 St James\'s Square'],
+  ['city', 'City', 'text', 'address-level2', 'London'],
+  ['postcode', 'Postcode', 'text', 'postal-code', 'SW1Y 4JH'],
+  ['country', 'Country', 'text', 'country-name', 'United Kingdom']
+] as const
+
+/** What `lv-change` sends for the signup form: every field's value. */
+export const SIGNUP_PARAMS = JSON.stringify(Object.fromEntries(SIGNUP_FIELDS.map((f) => [f[0], f[4]])))
+
+/**
+ * A signup form of ten fields (label, input with its value, aria-invalid, an error `<p>` per
+ * field). Each `validate` (lv-change, with every field's value) sets or clears the error
+ * messages of three fields at once: fields g, g+3 and g+6 (mod 10) for g = 0, 1, 2, …
+ */
+export class SignupForm extends LiveView {
+  static template = 'signup'
+  static events = defineEvents<SignupForm>({ validate: true })
+  fields = SIGNUP_FIELDS.map(([name, label, type, autocomplete, value]) => ({ name, label, type, autocomplete, value: value as string, error: '' }))
+  turn = 0
+  validate (params: Record<string, unknown>): void {
+    for (const f of this.fields) {
+      const v = params[f.name]
+      if (typeof v === 'string') f.value = v
+    }
+    const g = this.turn++
+    for (const k of [0, 3, 6]) {
+      const f = this.fields[(g + k) % this.fields.length]!
+      f.error = f.error === '' ? `${f.label} is not valid (check ${g})` : ''
+    }
+  }
+
+  context () { return { fields: this.fields } }
+}
+
+const NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Ken', 'Margaret']
+const message = (id: number): { id: number, name: string, text: string, at: string } => ({
+  id,
+  name: NAMES[id % NAMES.length]!,
+  text: `Message number ${id}: see you at the meeting, I'll bring the notes & the slides.`,
+  at: `12:${String(Math.floor(id / 60) % 60).padStart(2, '0')}:${String(id % 60).padStart(2, '0')}`
+})
+
+/**
+ * An inbox of 200 messages (`id="msg-N"`). Each `receive` appends a message and drops the
+ * oldest (the list stays at 200); the unread badge in the header counts up.
+ */
+export class Inbox extends LiveView {
+  static template = 'inbox'
+  static events = defineEvents<Inbox>({ receive: true })
+  messages = Array.from({ length: 200 }, (_, i) => message(i + 1))
+  next = 201
+  unread = 0
+  receive (): void {
+    this.messages.push(message(this.next++))
+    this.messages.shift()
+    this.unread++
+  }
+
+  context () { return { messages: this.messages, unread: this.unread } }
+}
+
+const MOVE_SCHEMA = { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, required: ['from', 'to'] }
+
+/** A playlist of 200 keyed tracks (`id="track-N"`, `data-key`); each `move` (a drag and drop) moves one track to another place. */
+export class Sortable extends LiveView {
+  static template = 'sortable'
+  static events = defineEvents<Sortable>({ move: { schema: MOVE_SCHEMA } })
+  items = Array.from({ length: 200 }, (_, i) => ({ id: i + 1, title: `Track ${i + 1}`, length: `${3 + i % 4}:${String((i * 17) % 60).padStart(2, '0')}` }))
+  move (params: { from: number, to: number }): void {
+    const [item] = this.items.splice(params.from, 1)
+    if (item !== undefined) this.items.splice(Math.min(params.to, this.items.length), 0, item)
+  }
+
+  context () { return { items: this.items } }
+}
+
+/** Event i of list200_move_one: from and to positions spread over the list (far and near moves, up and down), never equal. */
+export const moveParams = (i: number): string => {
+  const from = (i * 37) % 200
+  let to = (i * 101 + 50) % 200
+  if (to === from) to = (to + 1) % 200
+  return `{"from":${from},"to":${to}}`
+}
+
+/** The chat room of the fan-out scenario (the demo's chat): subscribed to `CHAT_TOPIC` when connected, 50 messages shown. */
+export const CHAT_TOPIC = 'bench:chat'
+export const CHAT_PATH = '/chat'
+export class ChatRoom extends LiveView {
+  static template = 'chat'
+  name = ''
+  messages = Array.from({ length: 50 }, (_, i) => message(i + 1))
+  mount (): void {
+    if (this.connected) this.subscribe(CHAT_TOPIC)
+  }
+
+  handleInfo (msg: ReturnType<typeof message>): void {
+    this.messages.push(msg)
+    if (this.messages.length > 50) this.messages.shift()
+  }
+
+  context () { return { messages: this.messages, name: this.name } }
+}
+
+/** The message of broadcast `id` in the fan-out scenario. */
+export const chatMessage = message
+
 /**
  * The rollback section's view (bench/rollback.ts): `size` rows of plain objects, of which the
  * page shows only the first 20 and two totals, so an event's cost is about the state's size,
@@ -125,6 +281,10 @@ export interface Scenario {
   path: string
   View: typeof LiveView & { template: string }
   event: string
+  /** The params (JSON text) of the scenario's i-th event (counting from 0, warm-up included). Default: `{}`. */
+  params?: (i: number) => string
+  /** The scenario the issue compares this one's time with, in the same run (it then runs too). */
+  ref?: string
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -133,7 +293,15 @@ export const SCENARIOS: Scenario[] = [
   { name: 'table1000_edit', path: '/table1000', View: tableView(1000), event: 'bump' },
   { name: 'table1000_insert', path: '/table1000i', View: tableView(1000), event: 'churn' },
   { name: 'list200_reverse', path: '/list200', View: List, event: 'reverse' },
-  { name: 'form20_change', path: '/form20', View: Form, event: 'validate' }
+  { name: 'form20_change', path: '/form20', View: Form, event: 'validate' },
+  // Issue 11: demo-like markup (forms, ids, aria, whitespace), growing lists in a steady state.
+  { name: 'counter_two_slots', path: '/counter2', View: CounterTwoSlots, event: 'inc', ref: 'counter' },
+  { name: 'todos_toggle_50', path: '/todos50', View: todosView(50), event: 'toggle', params: toggleParams(50), ref: 'counter' },
+  { name: 'todos_toggle_500', path: '/todos500', View: todosView(500), event: 'toggle', params: toggleParams(500), ref: 'counter' },
+  { name: 'form_errors_3', path: '/signup', View: SignupForm, event: 'validate', params: () => SIGNUP_PARAMS, ref: 'counter' },
+  { name: 'list_append_200', path: '/inbox', View: Inbox, event: 'receive', ref: 'counter' },
+  { name: 'list200_move_one', path: '/sortable', View: Sortable, event: 'move', params: moveParams, ref: 'counter' },
+  { name: 'table10000_edit', path: '/table10000', View: tableView(10_000), event: 'bump', ref: 'table100_edit' }
 ]
 
 /** An app with every scenario's route. */
@@ -141,6 +309,7 @@ export async function buildApp (options: LiveViewOptions = {}): Promise<FastifyI
   const app = Fastify({ logger: false })
   await app.register(liveview, { root: viewsRoot, secret: randomBytes(32).toString('base64url'), production: true, ...options })
   for (const s of SCENARIOS) app.liveView(s.path, s.View as never)
+  app.liveView(CHAT_PATH, ChatRoom as never)
   return app
 }
 
@@ -157,6 +326,8 @@ export async function openSession (app: FastifyInstance, path: string): Promise<
   /** Sends event `name` with `params` (JSON text) and resolves with its reply frame and the server time. */
   send: (event: string, params?: string) => Promise<{ us: number, frame: string }>
   session: Session
+  /** Where the session's frames go: set `onFrame` to get server updates (ref 0) outside `send`. */
+  transport: { onFrame: (frame: string) => void }
 }> {
   const rt = runtimeOf(app)
   const page = await app.inject(path)
@@ -176,5 +347,5 @@ export async function openSession (app: FastifyInstance, path: string): Promise<
     start = process.hrtime.bigint()
     session.receive(text)
   })
-  return { send, session }
+  return { send, session, transport }
 }
