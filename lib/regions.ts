@@ -164,8 +164,9 @@ function tryRegion (a: string, b: string, path: INode[], at: number[], starts: n
   for (let e = 0; e <= extend; e++) {
     if (to < kids.length && to > from && (kids[to] as INode).kind === TEXT) to++
     const aEnd = to < kids.length ? cs + (rel[to] as number) : contentEnd
-    // The next child's start tag, or the element's end tag (the root has none: the end).
-    const anchor = to < kids.length ? a.substring(aEnd, aEnd + Math.min(ANCHOR, (kids[to] as INode).open)) : a.substring(contentEnd, contentEnd + node.close)
+    // The start of the next child, or the element's end tag (the root has none: the end).
+    // (Up to ANCHOR characters of the child: more than its start tag, which siblings often share.)
+    const anchor = to < kids.length ? a.substring(aEnd, aEnd + Math.min(ANCHOR, (kids[to] as INode).len)) : a.substring(contentEnd, contentEnd + node.close)
     const limit = Math.min(b.length, bStart + window + 4 * (aEnd - aStart))
     let search = bStart
     for (let k = 0; k < TRIES; k++) {
