@@ -3,6 +3,7 @@ import {
   CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
+import { decodePatch } from '../lib/patch-codec.js'
 import type { Busy, Push } from './bindings.js'
 import type { Reply } from './hooks.js'
 import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
@@ -101,6 +102,12 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
    * shows on elements still waiting is taken off first and put back after, on what the
    * update made of them.
    */
+  // A patch that does not decode or apply: the page is out of sync (the caller resyncs).
+  const patched = (wire: unknown): boolean => {
+    let patch
+    try { patch = decodePatch(wire) } catch { return false }
+    return applyPatch(root, patch)
+  }
   const update = <T>(fn: () => T): T => {
     for (const [, , busy] of pending.values()) busy?.[0]()
     try {
@@ -219,7 +226,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       // A full HTML reply is on its way: it supersedes whatever arrives before it.
     } else if (op === OP_PATCH) {
       pristine = false
-      if (frame[2] === version + 1 && update(() => applyPatch(root, frame[3]))) version++
+      if (frame[2] === version + 1 && update(() => patched(frame[3]))) version++
       else sync()
     } else if (op === OP_OK && frame[2] !== version) {
       sync()

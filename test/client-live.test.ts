@@ -76,7 +76,7 @@ t.test('the join reply may bring the page as full HTML', async t => {
   t.equal(root.querySelector('p')!.textContent, 'new')
   t.equal(root.querySelector('input'), input as unknown)
   t.equal(input.value, 'typed early')
-  ws.receive([0, 'p', 1, [{ 14: 3, 15: [0, 0], 17: 'newer' }]])
+  ws.receive([0, 'p', 1, [[3, [0, 0, 0], 'newer']]])
   t.equal(root.querySelector('p')!.textContent, 'newer', 'then patches from version 1 on')
 })
 
@@ -86,7 +86,7 @@ t.test('lv-click sends the event with lv-value-* params; lv-loading until the re
   t.same(ws.sent.at(-1), [2, 'e', 1, 'inc', { id: '7', 'foo-bar': 'x' }], 'for mount 1')
   t.equal(classes(), 'lv-connected lv-loading')
   t.ok(root.querySelector('button')!.classList.contains('lv-loading'))
-  ws.receive([2, 'p', 1, [{ 14: 3, 15: [1, 0], 17: '1' }]])
+  ws.receive([2, 'p', 1, [[3, [0, 1, 0], '1']]])
   t.equal(root.querySelector('span')!.textContent, '1')
   t.equal(classes(), 'lv-connected')
   t.notOk(root.querySelector('button')!.classList.contains('lv-loading'))
@@ -96,14 +96,14 @@ t.test('lv-click sends the event with lv-value-* params; lv-loading until the re
 
 t.test('version gaps and patches that do not fit ask for full HTML', async t => {
   const { root, ws } = await joined('<p>a</p>')
-  ws.receive([0, 'p', 2, [{ 14: 3, 15: [0, 0], 17: 'b' }]])
+  ws.receive([0, 'p', 2, [[3, [0, 0, 0], 'b']]])
   t.same(ws.sent.at(-1), [2, 'sync'], 'gap')
   t.equal(root.innerHTML, '<p>a</p>', 'the patch past the gap is not applied')
   ws.receive([0, 'p', 3, []])
   t.equal(ws.sent.length, 2, 'one sync at a time; updates before its reply are dropped')
   ws.receive([2, 'h', 3, '<p>c</p>'])
   t.equal(root.innerHTML, '<p>c</p>')
-  ws.receive([0, 'p', 4, [{ 14: 3, 15: [5, 5], 17: 'x' }]])
+  ws.receive([0, 'p', 4, [[3, [0, 5, 5], 'x']]])
   t.same(ws.sent.at(-1), [3, 'sync'], 'a patch that does not fit')
   ws.receive([3, 'h', 4, '<p>d</p>'])
   ws.receive([0, 'ok', 5])
@@ -174,7 +174,7 @@ t.test('lv-error stays only until the next successful reply', async t => {
   t.equal(classes(), 'lv-connected', 'an ok clears it')
   click('button')
   ws.receive([4, 'err', { code: 'FST_LIVEVIEW_HANDLER_FAILED', message: 'no' }])
-  ws.receive([0, 'p', 1, [{ 14: 3, 15: [1, 0], 17: 'b' }]])
+  ws.receive([0, 'p', 1, [[3, [0, 1, 0], 'b']]])
   t.equal(classes(), 'lv-connected', 'so does an update')
 })
 
@@ -212,7 +212,7 @@ t.test('a refused rejoin reloads at most 3 times in 30 s, then stops with lv-err
 
 t.test('a rejoin after updates tells the server the page is not pristine; after a navigation it is again', async t => {
   const { ws } = await joined('<p>a</p>')
-  ws.receive([0, 'p', 1, [{ 14: 3, 15: [0, 0], 17: 'b' }]])
+  ws.receive([0, 'p', 1, [[3, [0, 0, 0], 'b']]])
   ws.close(1006)
   await sleep(150)
   const again = FakeSocket.all.at(-1)!
@@ -302,7 +302,7 @@ t.test('lv-disable-with: a server update that arrives while the event waits appl
   const b = root.querySelector('#b')!
   t.equal(b.textContent, 'Saving…')
   // Another update changes the button's label (its text node, route [0, 0]) meanwhile.
-  ws.receive([0, 'p', 1, [{ 14: 3, 15: [0, 0], 17: 'Label 2' }]])
+  ws.receive([0, 'p', 1, [[3, [0, 0, 0], 'Label 2']]])
   t.equal(b.textContent, 'Saving…', 'still showing the waiting text')
   t.ok(b.hasAttribute('disabled'))
   ws.receive([2, 'ok', 1])

@@ -7,6 +7,7 @@ import { parseTree } from '../lib/html-tree.js'
 import { TreeBuilder, type INode } from '../lib/tree-index.js'
 import { scan } from '../lib/scan.js'
 import { REORDER, type Patch } from '../lib/protocol.js'
+import { decodePatch, encodePatch } from '../lib/patch-codec.js'
 import { mutate, randomModel, render, rng } from './fixtures/pages.js'
 import { defaultTreeAdapter, html as parse5Html, parseFragment, serialize } from 'parse5'
 
@@ -46,7 +47,8 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
       if (patch === FULL_HTML) failures++
       let applied: boolean
       try {
-        applied = patch === undefined || patch === FULL_HTML || applyAll(dd, root, patch)
+        // Through the wire form, as the client gets it.
+        applied = patch === undefined || patch === FULL_HTML || applyAll(dd, root, decodePatch(JSON.parse(JSON.stringify(encodePatch(patch)))))
       } catch {
         applied = false
       }
@@ -220,4 +222,18 @@ ${items.map(([id, done]) => `    <li id="todo-${id}" class="${done ? 'done' : 'o
   const reversed = check('a reversed list', page(items, '300'), page([...items].reverse(), '300'))
   t.ok(JSON.stringify(reversed).length < page(items, '300').length / 4, `one reorder, far smaller than the page (${JSON.stringify(reversed).length} B)`)
   t.ok(reversed.some((a) => a['14'] === REORDER))
+})
+
+t.test('the wire form of a patch: arrays, shared route prefixes, common names as numbers; it decodes to the patch', async (t) => {
+  const before = '<ul id="l"><li id="a" class="x">A</li></ul><p class="n">1</p>'
+  const after = '<ul id="l"><li id="a" class="y">A</li><li id="b"><input type="checkbox" checked> B</li></ul><p class="n">2</p>'
+  const patch = diffRendered(new Rendered(before), new Rendered(after)) as Patch
+  const wire = encodePatch(patch)!
+  t.ok(JSON.stringify(wire).length < JSON.stringify(patch).length * 0.7, `smaller than the object form (${JSON.stringify(wire).length} vs ${JSON.stringify(patch).length} B)`)
+  t.same(decodePatch(JSON.parse(JSON.stringify(wire))), patch, 'decodes to the same actions (form state derived again)')
+  t.same(encodePatch([{ 14: 3, 15: [0, 1], 17: 'x' }, { 14: 3, 15: [0, 1, 2], 17: 'y' }]), [[3, [0, 0, 1], 'x'], [3, [2, 2], 'y']], 'a route repeats only what differs from the one before')
+  t.equal(encodePatch([{ 14: 42, 15: [] }]), undefined, 'an action it does not know: no wire form (the session sends full HTML)')
+  for (const bad of [null, {}, [[3]], [[3, [1, 0], 'x']], [[3, [0, -1], 'x']], [[6, [0, 0], [999, 0]]], [[6, [0, 0], ['DIV', 'x']]], [[77, [0], 1]]]) {
+    t.throws(() => decodePatch(bad), `malformed: ${JSON.stringify(bad)} (the client resyncs)`)
+  }
 })

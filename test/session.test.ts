@@ -4,6 +4,7 @@ import { DiffDOM } from 'diff-dom'
 import { LiveView, defineEvents } from '../plugin.js'
 import { Counter } from './fixtures/views.js'
 import { buildApp, connect, rootHtml, type Frame } from './helpers.js'
+import { decodePatch } from '../lib/patch-codec.js'
 
 const counterApp = (t: Parameters<typeof buildApp>[0], limits = {}) =>
   buildApp(t, { limits }, (app) => { app.liveView('/counter', Counter) })
@@ -24,7 +25,7 @@ t.test('events update the page through patches that diff-dom applies to exactly 
     const reply = await client.event('inc')
     t.equal(reply[1], 'p', 'a patch')
     t.equal(reply[2], i + 1, 'versions count up')
-    t.ok(dd.apply(root as unknown as Element, reply[3] as never), 'the patch applies')
+    t.ok(dd.apply(root as unknown as Element, decodePatch(reply[3]) as never), 'the patch (its wire form decoded) applies')
   }
   const expected = window.document.createElement('div')
   expected.innerHTML = rootHtml((await app.inject('/counter?start=6')).body)

@@ -1,4 +1,5 @@
 import { FULL_HTML, Rendered, diffRendered } from '../diff.js'
+import { encodePatch } from '../patch-codec.js'
 import { clip, errors, isCoded, type CodedError } from '../errors.js'
 import { htmlFrame, okFrame, patchFrame, urlFrame } from '../frames.js'
 import { renderHash } from '../render.js'
@@ -151,7 +152,8 @@ export function update (s: Session, ref: number, mounted: MountedView, html: str
     return
   }
   const version = ++s.version
-  const json = patch === FULL_HTML ? undefined : JSON.stringify(patch)
+  const wire = patch === FULL_HTML ? undefined : encodePatch(patch)
+  const json = wire === undefined ? undefined : JSON.stringify(wire)
   s.reply(ref, json === undefined || json.length >= html.length ? htmlFrame(ref, version, html, value) : patchFrame(ref, version, json, value))
 }
 
