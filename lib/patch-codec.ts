@@ -35,6 +35,12 @@ const ARGS: Record<number, Array<typeof DIFF_CONST_NAMES[number]>> = {
   [REORDER]: ['from', 'value']
 }
 const NODE_ARG = new Set([n('addElement'), n('replaceElement')])
+const ADD = n('addElement')
+const ELEMENT = String(n('element'))
+/** True when `next` is the index after `route`'s, in the same element. */
+const follows = (route: number[], next: number[] | undefined): boolean =>
+  next !== undefined && next.length === route.length && next[next.length - 1] === (route[route.length - 1] as number) + 1 &&
+  route.every((x, k) => k === route.length - 1 || next[k] === x)
 const NAME_ARG = new Set([n('addAttribute'), n('modifyAttribute'), n('removeAttribute')])
 // Part of the protocol: changing either table changes PROTOCOL_VERSION.
 const TAGS = ['DIV', 'SPAN', 'P', 'A', 'LI', 'UL', 'OL', 'BUTTON', 'INPUT', 'LABEL', 'FORM', 'SELECT', 'OPTION', 'TEXTAREA',
@@ -69,7 +75,8 @@ export interface WireVNode {
 export function encodePatch (patch: Patch): unknown[] | undefined {
   const out: unknown[] = []
   let prev: number[] = []
-  for (const action of patch) {
+  for (let i = 0; i < patch.length; i++) {
+    const action = patch[i] as PatchAction
     const a = action[ACTION] as number
     const keys = ARGS[a]
     if (keys === undefined) return undefined
@@ -81,6 +88,11 @@ export function encodePatch (patch: Patch): unknown[] | undefined {
       const v = action[String(n(k as typeof DIFF_CONST_NAMES[number]))]
       op.push(NODE_ARG.has(a) ? encodeNode(v as WireVNode) : NAME_ARG.has(a) && k === 'name' ? ATTR_AT.get(v as string) ?? v : v)
     }
+    // Nodes added one after another into one element: one action carries them all.
+    for (let at = route; a === ADD && patch[i + 1]?.[ACTION] === ADD && follows(at, patch[i + 1]?.[ROUTE] as number[]); i++) {
+      at = (patch[i + 1] as PatchAction)[ROUTE] as number[]
+      op.push(encodeNode((patch[i + 1] as PatchAction)[ELEMENT] as WireVNode))
+    }
     out.push(op)
     prev = route
   }
@@ -91,21 +103,35 @@ export function encodePatch (patch: Patch): unknown[] | undefined {
 export function decodePatch (wire: unknown): Patch {
   if (!Array.isArray(wire)) throw new Error('patch: not a list')
   let prev: number[] = []
-  return wire.map((op: unknown): PatchAction => {
-    if (!Array.isArray(op)) throw new Error('patch: not an action')
-    const a = op[0] as number
-    const keys = ARGS[a]
-    const r = op[1] as unknown
-    if (keys === undefined || !Array.isArray(r) || !r.every((x) => Number.isInteger(x) && x >= 0) || (r[0] as number) > prev.length) throw new Error('patch: bad action')
-    const route = [...prev.slice(0, r[0] as number), ...(r.slice(1) as number[])]
-    const action: PatchAction = { [ACTION]: a, [ROUTE]: route }
-    keys.forEach((k, i) => {
-      const v = op[i + 2]
-      action[String(n(k as typeof DIFF_CONST_NAMES[number]))] = NODE_ARG.has(a) ? decodeNode(v) : NAME_ARG.has(a) && k === 'name' ? named(ATTRS, v) : v
-    })
-    prev = route
-    return action
+  const out: Patch = []
+  for (const op of wire as unknown[]) {
+    const action = decodeOp(op, prev)
+    out.push(action)
+    prev = action[ROUTE] as number[]
+    // More nodes after an added one: added at the next indexes.
+    if (action[ACTION] === ADD) {
+      for (let k = 3; k < (op as unknown[]).length; k++) {
+        const route = [...prev.slice(0, -1), (prev[prev.length - 1] as number) + k - 2]
+        out.push({ [ACTION]: ADD, [ROUTE]: route, [ELEMENT]: decodeNode((op as unknown[])[k]) })
+      }
+    }
+  }
+  return out
+}
+
+function decodeOp (op: unknown, prev: number[]): PatchAction {
+  if (!Array.isArray(op)) throw new Error('patch: not an action')
+  const a = op[0] as number
+  const keys = ARGS[a]
+  const r = op[1] as unknown
+  if (keys === undefined || !Array.isArray(r) || !r.every((x) => Number.isInteger(x) && x >= 0) || (r[0] as number) > prev.length) throw new Error('patch: bad action')
+  const route = [...prev.slice(0, r[0] as number), ...(r.slice(1) as number[])]
+  const action: PatchAction = { [ACTION]: a, [ROUTE]: route }
+  keys.forEach((k, i) => {
+    const v = op[i + 2]
+    action[String(n(k as typeof DIFF_CONST_NAMES[number]))] = NODE_ARG.has(a) ? decodeNode(v) : NAME_ARG.has(a) && k === 'name' ? named(ATTRS, v) : v
   })
+  return action
 }
 
 function encodeNode (v: WireVNode): unknown {

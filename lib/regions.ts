@@ -254,17 +254,19 @@ function joinMoves (a: string, b: string, regions: Region[]): Region[] | undefin
 /** True when an element `from` removes has the text of one `to` adds. */
 function moved (a: string, b: string, from: Region, to: Region): boolean {
   const kids = (from.path[from.path.length - 1] as INode).kids ?? []
-  const texts = new Set<string>()
+  // Lengths first: texts are compared only where they could be equal.
+  const lengths = new Map<number, number[]>()
   let at = to.bStart
   for (const n of to.added) {
-    if (n.kind === ELEMENT) texts.add(b.substring(at, at + n.len))
+    if (n.kind === ELEMENT) lengths.set(n.len, [...(lengths.get(n.len) ?? []), at])
     at += n.len
   }
-  if (texts.size === 0) return false
+  if (lengths.size === 0) return false
   at = from.aStart
   for (let k = from.from; k < from.to; k++) {
     const n = kids[k] as INode
-    if (n.kind === ELEMENT && texts.has(a.substring(at, at + n.len))) return true
+    const starts = n.kind === ELEMENT ? lengths.get(n.len) : undefined
+    if (starts !== undefined && starts.some((s) => a.substring(at, at + n.len) === b.substring(s, s + n.len))) return true
     at += n.len
   }
   return false

@@ -232,6 +232,9 @@ t.test('the wire form of a patch: arrays, shared route prefixes, common names as
   t.ok(JSON.stringify(wire).length < JSON.stringify(patch).length * 0.7, `smaller than the object form (${JSON.stringify(wire).length} vs ${JSON.stringify(patch).length} B)`)
   t.same(decodePatch(JSON.parse(JSON.stringify(wire))), patch, 'decodes to the same actions (form state derived again)')
   t.same(encodePatch([{ 14: 3, 15: [0, 1], 17: 'x' }, { 14: 3, 15: [0, 1, 2], 17: 'y' }]), [[3, [0, 0, 1], 'x'], [3, [2, 2], 'y']], 'a route repeats only what differs from the one before')
+  const added = [0, 1, 2].map((i) => ({ 14: 6, 15: [1, 4 + i], 18: { nodeName: '#text', data: `t${i}` } }))
+  t.same(encodePatch(added), [[6, [0, 1, 4], 't0', 't1', 't2']], 'nodes added one after another: one action')
+  t.same(decodePatch(encodePatch(added)), added, 'and back')
   t.equal(encodePatch([{ 14: 42, 15: [] }]), undefined, 'an action it does not know: no wire form (the session sends full HTML)')
   for (const bad of [null, {}, [[3]], [[3, [1, 0], 'x']], [[3, [0, -1], 'x']], [[6, [0, 0], [999, 0]]], [[6, [0, 0], ['DIV', 'x']]], [[77, [0], 1]]]) {
     t.throws(() => decodePatch(bad), `malformed: ${JSON.stringify(bad)} (the client resyncs)`)
