@@ -1,6 +1,6 @@
 import { applyDOM } from './diff-dom-apply.js'
 import { DIFF_CONST_NAMES, REORDER, type Patch } from '../lib/protocol.js'
-import { isField, read, write, type Field, type FieldState } from './fields.js'
+import { isField, read, reselect, write, type Field, type FieldState } from './fields.js'
 import { ignored } from './morph.js'
 
 // The server diffs with `compress: true`: every key and action name is its index here.
@@ -50,10 +50,12 @@ export function applyPatch (root: Element, patch: Patch): boolean {
   // The focused field whose attributes change: what it showed before, restored after. As in
   // Phoenix, the field the user is in keeps its value; every other field follows the server.
   let saved: [Field, FieldState] | undefined
+  // Selects whose options changed: their selection is derived again afterwards.
+  const selects = new Set<HTMLSelectElement>()
   const { action: A_NAME, newValue: NEW_VALUE, value: VALUE } = _const as Record<string, number>
   try {
     // An unknown action would reach diff-dom's console.log branch: treat it as out of sync.
-    return patch.every(d => valid(d[ACTION])) && applyDOM(root, patch, {
+    const ok = patch.every(d => valid(d[ACTION])) && applyDOM(root, patch, {
       _const,
       document: root.ownerDocument,
       valueDiffing: true,
@@ -67,7 +69,10 @@ export function applyPatch (root: Element, patch: Patch): boolean {
           n = n.childNodes[i] as Node
         }
         if (ignored(n)) return OWN.has(a)
-        if (a === REORDER) return reorder(n, diff[_const.from as number], diff[VALUE as number])
+        if (a === REORDER) {
+          if (n.nodeName === 'SELECT' || n.nodeName === 'OPTGROUP') selects.add((n.nodeName === 'SELECT' ? n : n.parentNode) as HTMLSelectElement)
+          return reorder(n, diff[_const.from as number], diff[VALUE as number])
+        }
         const name = diff[_const.name as number]
         if (SET_ATTR.has(a) && typeof name === 'string' && name.startsWith('xlink:')) {
           (n as Element).setAttributeNS(XLINK, name, diff[a === _const.addAttribute ? VALUE as number : NEW_VALUE as number] as string)
@@ -80,6 +85,12 @@ export function applyPatch (root: Element, patch: Patch): boolean {
       },
       postDiffApply ({ diff }) {
         if (saved) write(...saved)
+        let at: Node | null = root
+        for (const i of diff[ROUTE] as number[]) {
+          if (at?.nodeName === 'SELECT') selects.add(at as HTMLSelectElement)
+          at = at?.childNodes[i] ?? null
+        }
+        if (at?.nodeName === 'SELECT') selects.add(at as HTMLSelectElement)
         if (ADDS.has(diff[A_NAME as number] as number)) {
           const route = diff[ROUTE] as number[]
           let n: Node = root
@@ -88,6 +99,8 @@ export function applyPatch (root: Element, patch: Patch): boolean {
         }
       }
     })
+    for (const sel of selects) if (sel.isConnected && sel !== sel.ownerDocument.activeElement) reselect(sel)
+    return ok
   } catch {
     return false
   }

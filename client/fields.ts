@@ -34,3 +34,20 @@ export function reset (form: HTMLFormElement): void {
     else f.value = f.defaultValue
   }
 }
+
+/**
+ * Makes a select show the selection its markup gives, as a fresh parse would: the last
+ * option marked `selected` (all marked ones when `multiple`), else the first enabled one
+ * (none for a list box). Patches that add, remove or move options leave the browser's
+ * earlier choice in place otherwise.
+ */
+export function reselect (s: HTMLSelectElement): void {
+  const marked = [...s.options].filter(o => o.defaultSelected)
+  if (s.multiple || marked.length > 0) {
+    for (const o of s.options) o.selected = o.defaultSelected
+    if (!s.multiple && marked.length > 0) (marked[marked.length - 1] as HTMLOptionElement).selected = true
+    return
+  }
+  const first = [...s.options].find(o => !o.disabled && !(o.parentNode as HTMLOptGroupElement | null)?.disabled)
+  s.selectedIndex = s.size > 1 || first === undefined ? -1 : first.index
+}
