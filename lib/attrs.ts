@@ -53,3 +53,37 @@ export function textOf (raw: string): string | undefined {
 }
 
 const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 12 || c === 13
+
+/**
+ * When two start tags differ only inside one double-quoted attribute value (the common
+ * case: a class, an aria state, a count), that attribute's name and new value, read
+ * without tokenizing either tag; undefined otherwise (tokenize both).
+ */
+export function oneValueChanged (before: string, after: string): [string, string] | undefined {
+  if (before.includes("'") || after.includes("'") || before.includes('&') || after.includes('&') || before.includes('\r') || after.includes('\r') || before.includes('\0') || after.includes('\0')) return undefined
+  let p = 0
+  const min = Math.min(before.length, after.length)
+  while (p < min && before.charCodeAt(p) === after.charCodeAt(p)) p++
+  let s = 0
+  while (s < min - p && before.charCodeAt(before.length - 1 - s) === after.charCodeAt(after.length - 1 - s)) s++
+  // Inside a double-quoted value: an odd number of quotes before the change.
+  let quotes = 0
+  for (let i = before.indexOf('"'); i !== -1 && i < p; i = before.indexOf('"', i + 1)) quotes++
+  if (quotes % 2 === 0) return undefined
+  const open = before.lastIndexOf('"', p - 1)
+  const closeBefore = before.indexOf('"', p)
+  const closeAfter = after.indexOf('"', p)
+  // The closing quote lies in the common end of both: nothing else changed.
+  if (closeBefore < before.length - s || closeAfter < after.length - s) return undefined
+  let e = open - 1
+  while (e > 0 && isSpace(before.charCodeAt(e))) e--
+  if (before.charCodeAt(e) !== 61) return undefined
+  e--
+  while (e > 0 && isSpace(before.charCodeAt(e))) e--
+  let n = e
+  while (n > 0 && !isSpace(before.charCodeAt(n - 1)) && before.charCodeAt(n - 1) !== 34 && before.charCodeAt(n - 1) !== 47) n--
+  const name = before.slice(n, e + 1).toLowerCase()
+  // A name that shows earlier may be a duplicate (the first one wins): tokenize instead.
+  if (name === '' || !isSpace(before.charCodeAt(n - 1)) || before.toLowerCase().lastIndexOf(name, n - 1) !== -1) return undefined
+  return [name, after.slice(open + 1, closeAfter)]
+}

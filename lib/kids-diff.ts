@@ -1,7 +1,7 @@
 import type { PatchAction } from './protocol.js'
 import { A, K, finish } from './patch-finish.js'
 import { parseChildren, type VNode } from './html-tree.js'
-import { attributesOf, textOf } from './attrs.js'
+import { attributesOf, oneValueChanged, textOf } from './attrs.js'
 import { ELEMENT, TEXT, isContainer, type INode } from './tree-index.js'
 import { diffChildren, longestIncreasing } from './keyed.js'
 import { REORDER } from './protocol.js'
@@ -181,10 +181,12 @@ function diffPair (t: Texts, route: number[], ctxName: string, ctxNs: number, o:
     // Both with content the scan read, or both with none (void, self-closed).
     const inner = isContainer(o) && isContainer(n)
     const leaf = o.len === o.open && n.len === n.open
-    const oAttrs = oTag === nTag ? undefined : attributesOf(oTag)
-    const nAttrs = oTag === nTag ? undefined : attributesOf(nTag)
-    if ((inner || leaf) && (oTag === nTag || (oAttrs !== undefined && nAttrs !== undefined))) {
+    const one = oTag === nTag ? undefined : oneValueChanged(oTag, nTag)
+    const oAttrs = oTag === nTag || one !== undefined ? undefined : attributesOf(oTag)
+    const nAttrs = oTag === nTag || one !== undefined ? undefined : attributesOf(nTag)
+    if ((inner || leaf) && (oTag === nTag || one !== undefined || (oAttrs !== undefined && nAttrs !== undefined))) {
       const actions: PatchAction[] = []
+      if (one !== undefined) actions.push({ [K.action]: A.modifyAttribute, [K.route]: route, [K.name]: one[0], [K.newValue]: one[1] })
       if (oAttrs !== undefined && nAttrs !== undefined) attributeActions(actions, route, oAttrs, nAttrs)
       t.out.push(...finish(actions, [], 0, [], []))
       if (inner) diffKids(t, route, o.name, o.ns, o.kids ?? [], oPos + o.open, n.kids ?? [], nPos + n.open, 0)

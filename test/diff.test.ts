@@ -14,6 +14,8 @@ import { defaultTreeAdapter, html as parse5Html, parseFragment, serialize } from
 // happy-dom's parser is not the HTML standard's for markup the parser must repair (tables
 // without tbody, a div in a p): DOMs are built from parse5's serialisation of the spec
 // parse, which happy-dom reads as written. Chromium checks the raw markup (browser tests).
+t.setTimeout(180000)
+
 const context = defaultTreeAdapter.createElement('div', parse5Html.NS.HTML, [])
 const canonical = (html: string): string => serialize(parseFragment(context, html, {}))
 
