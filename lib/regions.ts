@@ -45,7 +45,9 @@ export function findRegions (a: string, b: string, root: INode): Region[] | unde
     if (pa === a.length && pa + delta === b.length) return joinMoves(a, b, regions)
     const region = regionAt(a, b, root, pa, regions)
     if (region === undefined) return undefined
-    while (regions.length > 0 && (regions[regions.length - 1] as Region).aStart >= region.aStart) regions.pop()
+    // A region widened over earlier ones (in both renders) takes their place; an insertion
+    // just before it (its old text empty, its new text before this one's) stays.
+    while (regions.length > 0 && (regions[regions.length - 1] as Region).aStart >= region.aStart && (regions[regions.length - 1] as Region).bStart >= region.bStart) regions.pop()
     regions.push(region)
     pa = region.aEnd + common(a, region.aEnd, b, region.bEnd)
   }

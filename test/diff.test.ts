@@ -242,3 +242,17 @@ t.test('the wire form of a patch: arrays, shared route prefixes, common names as
     t.throws(() => decodePatch(bad), `malformed: ${JSON.stringify(bad)} (the client resyncs)`)
   }
 })
+
+t.test('an insertion right before a change of the element after it: both are sent', async (t) => {
+  const window = new Window()
+  t.teardown(() => window.close())
+  const document = window.document as unknown as Document
+  const dd = new DiffDOM({ compress: true, document })
+  const before = '<input id="f8" type="color" value="500" class="b">'
+  const after = '<meter>m</meter><input id="f8" type="color" value="500" class="b" disabled>'
+  const patch = diffRendered(new Rendered(before), new Rendered(after)) as Patch
+  const root = document.createElement('div')
+  root.innerHTML = before
+  t.ok(applyAll(dd, root, patch))
+  t.equal(root.innerHTML, after)
+})
