@@ -1,107 +1,129 @@
-import { applyDOM } from './diff-dom-apply.js'
-import { DIFF_CONST_NAMES, REORDER, type Patch } from '../lib/protocol.js'
-import { isField, read, reselect, write, type Field, type FieldState } from './fields.js'
+import { DIFF_CONST_NAMES, REORDER, type Patch, type PatchAction } from '../lib/protocol.js'
+import { Fields } from './fields.js'
 import { ignored } from './morph.js'
+import { box, build, setAttr, type VNode } from './nodes.js'
 
-// The server diffs with `compress: true`: every key and action name is its index here.
-const _const: Record<string, number> = {}
-DIFF_CONST_NAMES.forEach((name, i) => { _const[name] = i })
-const { action: ACTION, route: ROUTE } = _const
-const named = (...names: string[]): Set<number | undefined> => new Set(names.map(n => _const[n]))
-// Actions on an element itself rather than its removal or replacement: skipped on an
-// lv-update="ignore" element.
-const OWN = named('addAttribute', 'modifyAttribute', 'removeAttribute', 'relocateGroup',
-  'modifyValue', 'modifyChecked', 'modifySelected')
-OWN.add(REORDER)
-// Actions that only set what a field shows: skipped on the focused field.
-const SHOWN = named('modifyValue', 'modifyChecked')
-const SET_ATTR = named('addAttribute', 'modifyAttribute')
-const ADDS = named('addElement', 'replaceElement')
-const XLINK = 'http://www.w3.org/1999/xlink'
+// Applies the server's patches: diff-dom's action format (`compress: true`, every key and
+// action name is its index in DIFF_CONST_NAMES), applied as the HTML parser would have built
+// the new render. Routes go through a `<template>`'s content, added elements get the
+// namespace of where they stand, and what a form field shows is derived from its markup
+// (see fields.ts): property writes (`modifyValue`…) are not applied.
 
-/** diff-dom sets `xlink:` attributes without their namespace: put them in it. */
-function xlink (el: Element): void {
-  for (const e of [el, ...el.querySelectorAll('*')]) {
-    for (const { name, value, namespaceURI } of [...e.attributes]) {
-      if (namespaceURI === null && name.startsWith('xlink:')) {
-        e.removeAttribute(name)
-        e.setAttributeNS(XLINK, name, value)
-      }
-    }
+const C: Record<string, number> = {}
+DIFF_CONST_NAMES.forEach((name, i) => { C[name] = i })
+const key = (name: string): number => C[name] as number
+const ACTION = key('action')
+const ROUTE = key('route')
+const NAME = key('name')
+const VALUE = key('value')
+const NEW_VALUE = key('newValue')
+// Actions on an element itself (not its removal or replacement): skipped on an
+// lv-update="ignore" element, which the client owns.
+const OWN = new Set([...['addAttribute', 'modifyAttribute', 'removeAttribute', 'relocateGroup', 'modifyValue', 'modifyChecked', 'modifySelected'].map(key), REORDER])
+
+/**
+ * Applies a patch whose routes are relative to `root` (route [] is `root`). Returns false
+ * when the patch does not fit the DOM: the page is out of sync.
+ */
+export function applyPatch (root: Element, patch: Patch): boolean {
+  const fields = new Fields(root)
+  try {
+    return patch.every(d => one(root, d, fields))
+  } catch {
+    return false
+  } finally {
+    fields.settle()
   }
 }
 
-/** Our `reorder` action: children from `from` on take the order `order` (current positions). */
-function reorder (parent: Node, from: unknown, order: unknown): true {
-  const kids = [...parent.childNodes].slice(from as number, (from as number) + (order as unknown[]).length)
-  if (!Array.isArray(order) || new Set(order).size !== kids.length || !order.every(k => kids[k as number])) throw new Error('bad reorder')
-  const after = parent.childNodes[(from as number) + kids.length] ?? null
-  for (const k of order) parent.insertBefore(kids[k as number] as Node, after)
-  return true
-}
-
-const valid = (a: unknown): boolean => a === REORDER || (Number.isInteger(a) && (a as number) >= 0 && (a as number) < ACTION)
-
-/**
- * Applies a diff-dom patch whose routes are relative to `root` (route [] is `root`).
- * Returns false when the patch does not fit the DOM: the page is out of sync.
- */
-export function applyPatch (root: Element, patch: Patch): boolean {
-  // The focused field whose attributes change: what it showed before, restored after. As in
-  // Phoenix, the field the user is in keeps its value; every other field follows the server.
-  let saved: [Field, FieldState] | undefined
-  // Selects whose options changed: their selection is derived again afterwards.
-  const selects = new Set<HTMLSelectElement>()
-  const { action: A_NAME, newValue: NEW_VALUE, value: VALUE } = _const as Record<string, number>
-  try {
-    // An unknown action would reach diff-dom's console.log branch: treat it as out of sync.
-    const ok = patch.every(d => valid(d[ACTION])) && applyDOM(root, patch, {
-      _const,
-      document: root.ownerDocument,
-      valueDiffing: true,
-      simplifiedElementCheck: false,
-      textDiff (node, _current, _expected, value) { node.data = value },
-      preDiffApply ({ diff }) {
-        const a = diff[ACTION] as number
-        let n: Node = root
-        for (const i of diff[ROUTE] as number[]) {
-          if (ignored(n)) return true
-          n = n.childNodes[i] as Node
-        }
-        if (ignored(n)) return OWN.has(a)
-        if (a === REORDER) {
-          if (n.nodeName === 'SELECT' || n.nodeName === 'OPTGROUP') selects.add((n.nodeName === 'SELECT' ? n : n.parentNode) as HTMLSelectElement)
-          return reorder(n, diff[_const.from as number], diff[VALUE as number])
-        }
-        const name = diff[_const.name as number]
-        if (SET_ATTR.has(a) && typeof name === 'string' && name.startsWith('xlink:')) {
-          (n as Element).setAttributeNS(XLINK, name, diff[a === _const.addAttribute ? VALUE as number : NEW_VALUE as number] as string)
-          return true
-        }
-        // The field itself, or the one around a changed option or textarea text.
-        const f = [n, n?.parentNode].find(x => x && isField(x)) as Field | undefined
-        saved = f && f === f.ownerDocument.activeElement ? [f, read(f)] : undefined
-        return f === n && !!saved && SHOWN.has(a)
-      },
-      postDiffApply ({ diff }) {
-        if (saved) write(...saved)
-        let at: Node | null = root
-        for (const i of diff[ROUTE] as number[]) {
-          if (at?.nodeName === 'SELECT') selects.add(at as HTMLSelectElement)
-          at = at?.childNodes[i] ?? null
-        }
-        if (at?.nodeName === 'SELECT') selects.add(at as HTMLSelectElement)
-        if (ADDS.has(diff[A_NAME as number] as number)) {
-          const route = diff[ROUTE] as number[]
-          let n: Node = root
-          for (const i of route) n = n.childNodes[i] as Node
-          if ((n as Element | undefined)?.namespaceURI === 'http://www.w3.org/2000/svg') xlink(n as Element)
-        }
+function one (root: Element, d: PatchAction, fields: Fields): boolean {
+  const a = d[ACTION]
+  const route = d[ROUTE]
+  if (!Array.isArray(route)) return false
+  const adds = a === C.addElement || a === C.addTextElement
+  let n: Node = root
+  for (const i of adds ? route.slice(0, -1) : route) {
+    // Nothing inside an ignored element is patched.
+    if (ignored(n)) return true
+    n = box(n).childNodes[i as number] as Node
+    if (n === undefined) return false
+  }
+  if (ignored(n) && (adds || OWN.has(a as number))) return true
+  const parent = n.parentNode as Node
+  if (adds) {
+    if (n.nodeType !== 1) return false
+    const node = a === C.addElement ? build(d[key('element')] as VNode, n) : n.ownerDocument!.createTextNode(d[VALUE] as string)
+    fields.touch(n)
+    box(n).insertBefore(node, box(n).childNodes[route[route.length - 1] as number] ?? null)
+    fields.radios(node)
+    return true
+  }
+  switch (a) {
+    case C.addAttribute:
+    case C.modifyAttribute:
+    case C.removeAttribute: {
+      if (n.nodeType !== 1) return false
+      const el = n as Element
+      const name = d[NAME] as string
+      fields.attr(el, name, () => {
+        if (a === C.removeAttribute) el.removeAttribute(name)
+        else setAttr(el, name, d[a === C.addAttribute ? VALUE : NEW_VALUE] as string)
+      })
+      return true
+    }
+    case C.modifyTextElement:
+    case C.modifyComment:
+      if (n.nodeType !== (a === C.modifyComment ? 8 : 3)) return false
+      fields.touch(parent)
+      ;(n as CharacterData).data = d[NEW_VALUE] as string
+      return true
+    case C.modifyValue:
+    case C.modifyChecked:
+    case C.modifySelected:
+      // Fields show what their markup says: derived when it changes.
+      return true
+    case C.replaceElement:
+    case C.removeElement:
+    case C.removeTextElement: {
+      if (parent === null || (a === C.removeTextElement && n.nodeType !== 3)) return false
+      fields.touch(parent)
+      fields.radios(n)
+      if (a === C.replaceElement) {
+        const node = build(d[NEW_VALUE] as VNode, parent)
+        parent.replaceChild(node, n)
+        fields.radios(node)
+      } else {
+        parent.removeChild(n)
       }
-    })
-    for (const sel of selects) if (sel.isConnected && sel !== sel.ownerDocument.activeElement) reselect(sel)
-    return ok
-  } catch {
-    return false
+      return true
+    }
+    case C.relocateGroup: {
+      const kids = box(n)
+      const moved: Node[] = []
+      fields.touch(n)
+      for (let k = 0; k < (d[key('groupLength')] as number); k++) {
+        const c = kids.childNodes[d[key('from')] as number]
+        if (c === undefined) return false
+        fields.radios(c)
+        moved.push(kids.removeChild(c))
+      }
+      const ref = kids.childNodes[d[key('to')] as number] ?? null
+      for (const m of moved) kids.insertBefore(m, ref)
+      return true
+    }
+    case REORDER: {
+      // Our own action: the children from `from` on take the order `value` (current positions).
+      const kids = box(n)
+      const from = d[key('from')] as number
+      const order = d[VALUE] as unknown
+      const moved = [...kids.childNodes].slice(from, from + (Array.isArray(order) ? order.length : 0))
+      if (!Array.isArray(order) || new Set(order).size !== moved.length || !order.every(k => moved[k as number] !== undefined)) return false
+      fields.touch(n)
+      const ref = kids.childNodes[from + moved.length] ?? null
+      for (const k of order) kids.insertBefore(moved[k as number] as Node, ref)
+      return true
+    }
+    default:
+      return false
   }
 }

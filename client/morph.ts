@@ -1,5 +1,6 @@
 import { ATTR_UPDATE } from '../lib/protocol.js'
-import { isField, keep, read, write, type FieldState } from './fields.js'
+import { Fields } from './fields.js'
+import { box } from './nodes.js'
 
 // Morphs the live DOM to new server HTML, keeping element identity (and so focus,
 // selection, scroll, listeners) wherever the new HTML has the same element.
@@ -11,17 +12,25 @@ export const ignored = (n: Node | undefined): boolean =>
 const key = (n: Node): string | null =>
   n.nodeType === 1 ? (n as Element).getAttribute('id') ?? (n as Element).getAttribute('data-key') : null
 
+let inert: Document | undefined
+
 /** Replaces the children of `root` with `html`, reusing the nodes that match. */
 export function morph (root: Element, html: string): void {
-  const t = root.ownerDocument.createElement('template')
-  t.innerHTML = html
-  children(root, t.content)
+  // Parsed as the content of a div, as the page was (a <template> would keep table parts
+  // found at the top level). In a document without scripting (no image loads, no handlers
+  // run), unless there is a <noscript>: with scripting on, as in the page, its content is text.
+  const doc = root.ownerDocument
+  const div = (/<noscript/i.test(html) ? doc : (inert ??= doc.implementation.createHTMLDocument(''))).createElement('div')
+  div.innerHTML = html
+  const fields = new Fields(root, true)
+  children(root, div, fields)
+  fields.settle()
 }
 
 // Unkeyed nodes match in order, by node name.
 const same = (a: Node | null, b: Node | null): boolean => !!a && !!b && !key(a) && a.nodeName === b.nodeName
 
-function children (live: Node, next: Node): void {
+function children (live: Node, next: Node, fields: Fields): void {
   const keyed = new Map<string, Node>()
   for (let n = live.firstChild; n; n = n.nextSibling) {
     const k = key(n)
@@ -32,6 +41,7 @@ function children (live: Node, next: Node): void {
     while (cur && cur !== until) {
       const gone: Node = cur
       cur = cur.nextSibling
+      fields.radios(gone)
       live.removeChild(gone)
     }
   }
@@ -57,31 +67,42 @@ function children (live: Node, next: Node): void {
       }
     }
     if (match) {
-      if (match === cur) cur = cur.nextSibling
-      else live.insertBefore(match, cur)
-      update(match, n)
+      if (match === cur) {
+        cur = cur.nextSibling
+      } else {
+        // Moved: a checked radio inserted again unchecks the rest of its group.
+        fields.radios(match)
+        live.insertBefore(match, cur)
+      }
+      update(match, n, fields)
     } else {
       live.insertBefore(n, cur)
+      fields.radios(n)
     }
   }
   drop(null)
 }
 
-function update (live: Node, next: Node): void {
+function update (live: Node, next: Node, fields: Fields): void {
   if (live.nodeType !== 1) {
-    if (live.nodeValue !== next.nodeValue) live.nodeValue = next.nodeValue
+    if (live.nodeValue !== next.nodeValue) {
+      fields.touch(live.parentNode)
+      live.nodeValue = next.nodeValue
+    }
     return
   }
   const el = live as Element
   const to = next as Element
-  if (ignored(el)) return
-  const field = isField(el) ? el : undefined
-  // Before the attributes change: a new `value` attribute moves `defaultValue`.
-  const kept = field && keep(field)
-  const state = field && read(field)
-  for (const { name } of [...el.attributes]) if (!to.hasAttribute(name)) el.removeAttribute(name)
+  // An element the client owns, unless the server no longer marks it so.
+  if (ignored(el) && ignored(to)) return
+  // Before anything changes: what a field shows, and what it had rendered.
+  fields.touch(el)
+  for (const { name } of [...el.attributes]) {
+    if (!to.hasAttribute(name)) fields.attr(el, name, () => { el.removeAttribute(name) })
+  }
   // A copy of the parsed attribute: setAttribute() rejects names the parser accepts (`@click`).
-  for (const a of to.attributes) if (el.getAttribute(a.name) !== a.value) el.setAttributeNode(a.cloneNode() as Attr)
-  children(el, to)
-  if (field) write(field, kept ? state as FieldState : read(to as typeof field))
+  for (const a of to.attributes) {
+    if (el.getAttribute(a.name) !== a.value) fields.attr(el, a.name, () => { el.setAttributeNode(a.cloneNode() as Attr) })
+  }
+  children(box(el), box(to), fields)
 }

@@ -5,6 +5,7 @@ import { findRegions, pureMove, type Region } from './regions.js'
 import { NeedsFullHtml, diffKids, ignores, type Texts } from './kids-diff.js'
 import { diffChildren } from './keyed.js'
 import { splice } from './tree-index.js'
+import { browserDisagrees } from './html-tree.js'
 
 export { Rendered }
 
@@ -66,6 +67,8 @@ export function diffRendered (prev: Rendered, next: Rendered): Patch | undefined
   // A whole-tree patch may reach into a region the client owns: full HTML, which the client
   // morphs in around it, is safe.
   if ((prev.ignorable && before.some(ignores)) || (next.ignorable && after.some(ignores))) return FULL_HTML
+  // Markup Chromium parses otherwise than parse5 (the scan refuses it): only full HTML fits.
+  if (browserDisagrees(a, prev.tree) || browserDisagrees(b, next.tree)) return FULL_HTML
   return finish(diffChildren(before, after), [], 0, before, after)
 }
 

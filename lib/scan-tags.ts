@@ -164,6 +164,9 @@ export class TagEnds {
       const sq = this.#next(39, at)
       const q = dq === -1 ? sq : sq === -1 ? dq : Math.min(dq, sq)
       if (q === -1 || q > gt) return gt + 1
+      // A quote opens a value only right after `name=`; elsewhere (in a name, in an unquoted
+      // value) it is a character like others, and the tag is one the scan leaves alone.
+      if (html.charCodeAt(q - 1) !== 61 || inValue(html, from, q - 2)) return -1
       // A quoted value holds the '>': skip past its closing quote.
       const close = html.indexOf(q === dq ? '"' : "'", q + 1)
       if (close === -1) return -1
@@ -171,3 +174,24 @@ export class TagEnds {
     }
   }
 }
+
+const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13 || c === 12
+
+/**
+ * Whether the character at `at` (in a start tag whose attributes start at `from`) belongs to
+ * an attribute value rather than a name, or cannot be told: true when the run of characters
+ * back to the white space or quote before it holds a `=`, or that white space follows one
+ * (`a= b`), or the run is empty.
+ */
+export function inValue (html: string, from: number, at: number): boolean {
+  let k = at
+  for (; k >= from; k--) {
+    const c = html.charCodeAt(k)
+    if (isSpace(c) || c === 34 || c === 39) break
+    if (c === 61) return true
+  }
+  if (k === at) return true
+  while (k >= from && isSpace(html.charCodeAt(k))) k--
+  return k >= from && html.charCodeAt(k) === 61
+}
+

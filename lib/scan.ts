@@ -1,8 +1,9 @@
 import { COMMENT, ELEMENT, TEXT, type IndexSink } from './tree-index.js'
 import {
-  SCOPE, HEADING, SPECIAL, F_VOID, F_RAW, F_REFUSED, F_CLOSES_P, F_HEADING, F_BREAKS_SVG, TAGS, tag, isWhitespace, isLetter, TagEnds, frameOf,
+  SCOPE, HEADING, SPECIAL, F_VOID, F_RAW, F_REFUSED, F_CLOSES_P, F_HEADING, F_BREAKS_SVG, TAGS, tag, isWhitespace, isLetter, TagEnds, frameOf, inValue,
   type Frame, type ScanOptions, type TagInfo
 } from './scan-tags.js'
+import { MAX_DEPTH } from './html-tree.js'
 
 export { frameOf, type Frame, type ScanOptions }
 
@@ -62,6 +63,27 @@ export class Scanner {
     this.#top.children++
   }
 
+  /**
+   * Text from `from` to `to`: a node. False for text the parser moves (out of a table part:
+   * foster parenting), for text of NULs only (the parser drops it all: no node, while the
+   * index needs every character in a node) and for NULs in foreign content, where parse5
+   * reads a run of them as one U+FFFD.
+   */
+  #text (from: number, to: number): boolean {
+    const html = this.#html
+    const top = this.#top
+    if (top.allowed !== undefined && top.name !== 'option' && !isWhitespace(html, from, to)) return false
+    if (top.ns !== 0) {
+      if (html.slice(from, to).includes('\0')) return false
+    } else if (html.charCodeAt(from) === 0) {
+      let k = from
+      while (k < to && html.charCodeAt(k) === 0) k++
+      if (k === to) return false
+    }
+    this.#leaf(TEXT, from, from, to)
+    return true
+  }
+
   /** A node with no children of its own: text, a comment, a void element. */
   #leaf (kind: number, s: number, contentStart: number, e: number, name = '', ns = 0, ignored = false): void {
     const top = this.#top
@@ -99,8 +121,7 @@ export class Scanner {
       }
       let top = this.#top
       if (textStart !== -1) {
-        if (top.allowed !== undefined && top.name !== 'option' && !isWhitespace(html, textStart, lt)) return 'refused'
-        this.#leaf(TEXT, textStart, textStart, lt)
+        if (!this.#text(textStart, lt)) return 'refused'
         textStart = -1
       }
       if (c === 33) {
@@ -108,6 +129,8 @@ export class Scanner {
         const endComment = html.indexOf('-->', lt + 4)
         if (endComment === -1) return 'refused'
         if (endComment + 3 > len) return 'refused'
+        // `--!>` ends a comment too.
+        if (html.slice(lt + 4, endComment + 1).includes('--!>')) return 'refused'
         this.#leaf(COMMENT, lt, lt, endComment + 3)
         i = endComment + 3
         continue
@@ -173,6 +196,8 @@ export class Scanner {
         ignored = /\slv-update\s*=\s*["']?ignore\b/.test(html.slice(lt, gt))
       }
       const selfClosing = html.charCodeAt(gt - 2) === 47
+      // `/>` closes a foreign element, unless the `/` ends an unquoted value (`r=5/>`).
+      if (ns !== 0 && selfClosing && gt - 3 > j && !isWhitespace(html, gt - 3, gt - 2) && html.charCodeAt(gt - 3) !== 34 && html.charCodeAt(gt - 3) !== 39 && inValue(html, j, gt - 3)) return 'refused'
       if ((ns === 0 && (flags & F_VOID) !== 0) || (ns !== 0 && selfClosing)) {
         this.#leaf(ELEMENT, lt, gt, gt, name, ns, ignored)
         i = gt
@@ -186,8 +211,8 @@ export class Scanner {
         if (endTag === -1) return 'refused'
         stack.push(frame)
         this.#top = frame
-        let textFrom = gt
-        if (name === 'textarea' && html.charCodeAt(gt) === 10) textFrom++
+        // The parser drops a newline (LF, CR LF or CR) right after <textarea>.
+        const textFrom = name === 'textarea' ? gt + newline(html, gt) : gt
         if (endTag > textFrom) this.#leaf(TEXT, textFrom, textFrom, endTag)
         const endGt = html.indexOf('>', endTag)
         if (endGt === -1 || endGt >= len) return 'refused'
@@ -195,16 +220,14 @@ export class Scanner {
         i = endGt + 1
         continue
       }
-      stack.push(frame)
+      if (stack.push(frame) > MAX_DEPTH) return 'refused'
       this.#top = top = frame
       i = gt
-      if ((name === 'pre' || name === 'listing') && html.charCodeAt(gt) === 10) {
-        // The parser drops a newline right after <pre>: if that was all the text, no text node.
-        const next = html.indexOf('<', gt)
-        if (next === gt + 1) i = gt + 1
-      }
+      const nl = name === 'pre' || name === 'listing' ? newline(html, gt) : 0
+      // The parser drops a newline right after <pre>: if that was all the text, no text node.
+      if (nl > 0 && html.indexOf('<', gt) === gt + nl) i = gt + nl
     }
-    if (textStart !== -1) this.#leaf(TEXT, textStart, textStart, len)
+    if (textStart !== -1 && !this.#text(textStart, len)) return 'refused'
     if (stack.length !== this.#baseDepth) return 'refused'
     if (!this.#fragment && this.#index !== undefined) this.#index.close(0, len, len)
     return 'done'
@@ -214,6 +237,12 @@ export class Scanner {
 /** Scans a whole render into `index`; false when the scan does not understand it. */
 export function scan (html: string, index?: IndexSink): boolean {
   return new Scanner(html, { index }).run() === 'done'
+}
+
+/** The length of the newline at `at`: LF or CR 1, CR LF 2 (the parser reads both as LF), else 0. */
+function newline (html: string, at: number): number {
+  const c = html.charCodeAt(at)
+  return c === 10 ? 1 : c === 13 ? (html.charCodeAt(at + 1) === 10 ? 2 : 1) : 0
 }
 
 function findEndTag (html: string, from: number, name: string): number {

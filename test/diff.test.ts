@@ -56,7 +56,9 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
       }
       const expected = document.createElement('div')
       expected.innerHTML = canonical(html)
-      const same = applied && root.innerHTML === expected.innerHTML && formState(root) === formState(expected)
+      // The markup; what fields show follows from it on the client (fields.ts), checked in
+      // Chromium with the client's own apply (browser-diff-fuzz.test.ts).
+      const same = applied && root.innerHTML === expected.innerHTML
       if (!same) {
         failures++
         if (failures <= 3) t.fail(`seed ${seed} step ${step}`, { found: root.innerHTML, wanted: expected.innerHTML, patch: JSON.stringify(patch) })
@@ -107,15 +109,6 @@ function dumpIndex (node: INode): string {
   }
   const own = [node.kind, node.name, node.ns, node.ignored ? 1 : 0, node.len, node.open, node.close].join(',')
   return kids.length === 0 ? own : `${own}(${kids.map(dumpIndex).join(' ')})`
-}
-
-// Options are left out: happy-dom 21 parses `<option selected>` as selecting the option
-// before it. Their `selected` attribute is compared through innerHTML.
-function formState (el: Element): string {
-  return [...el.querySelectorAll('input, textarea')].map((n) => {
-    const f = n as HTMLInputElement
-    return f.type === 'checkbox' ? String(f.checked) : f.value
-  }).join('|')
 }
 
 t.test('the server tree matches the browser\'s parse: entities decoded, tables get tbody, form state set', async (t) => {
@@ -232,7 +225,8 @@ t.test('the wire form of a patch: arrays, shared route prefixes, common names as
   const patch = diffRendered(new Rendered(before), new Rendered(after)) as Patch
   const wire = encodePatch(patch)!
   t.ok(JSON.stringify(wire).length < JSON.stringify(patch).length * 0.7, `smaller than the object form (${JSON.stringify(wire).length} vs ${JSON.stringify(patch).length} B)`)
-  t.same(decodePatch(JSON.parse(JSON.stringify(wire))), patch, 'decodes to the same actions (form state derived again)')
+  const plain = (p: unknown): unknown => JSON.parse(JSON.stringify(p).replaceAll(',"childNodes":[]', ''))
+  t.same(plain(decodePatch(JSON.parse(JSON.stringify(wire)))), plain(patch), 'decodes to the same actions (form state derived again)')
   t.same(encodePatch([{ 14: 3, 15: [0, 1], 17: 'x' }, { 14: 3, 15: [0, 1, 2], 17: 'y' }]), [[3, [0, 0, 1], 'x'], [3, [2, 2], 'y']], 'a route repeats only what differs from the one before')
   const added = [0, 1, 2].map((i) => ({ 14: 6, 15: [1, 4 + i], 18: { nodeName: '#text', data: `t${i}` } }))
   t.same(encodePatch(added), [[6, [0, 1, 4], 't0', 't1', 't2']], 'nodes added one after another: one action')
