@@ -90,7 +90,7 @@ t.test('a shop page: selects, errors, a keyed list and counts change together; t
   await page.reload()
   await page.waitForSelector('[data-lv-root].lv-connected')
   // Steps through the page's own client (its Refresh button sends `step`), and real user input.
-  const STEPS = Number(process.env.REAL_STEPS ?? 120)
+  const STEPS = Number(process.env.REAL_STEPS ?? 80)
   let broken = 0
   for (let i = 0; i < STEPS; i++) {
     if (i % 10 === 3) {
@@ -132,7 +132,7 @@ t.test('the demo todos: add, toggle, delete, filter in any order; the page alway
   const { page, errors } = await openLivePage(t, browser, `${base}/todos`)
   const r = rng(11)
   let broken = 0
-  const STEPS = 40
+  const STEPS = 30
   for (let i = 0; i < STEPS; i++) {
     const items = await page.locator('li[id^="todo-"]').count()
     const what = items === 0 ? 0 : Math.floor(r() * 4)
