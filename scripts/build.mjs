@@ -23,10 +23,8 @@ await build({
   target: ['es2020'],
   sourcemap: 'linked',
   legalComments: 'none',
-  // diff-dom's apply has a console.log branch for unknown actions, which the client never reaches.
-  pure: ['console.log'],
   banner: {
-    js: `/*! fastify-liveview ${pkg.version} client | MIT. Bundles the apply code of diff-dom 5.2.1, LGPL-3.0-only (npm package diff-dom; its source is in the source map). */`
+    js: `/*! fastify-liveview ${pkg.version} client | MIT */`
   },
   logLevel: 'warning'
 })

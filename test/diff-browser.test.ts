@@ -50,7 +50,7 @@ const bundle = await build({
     // something is wrong, whether the patch or the client's handling of it is.
     contents: [
       "import { applyPatch } from './client/apply.ts'",
-      "import { applyDOM } from './client/diff-dom-apply.js'",
+      "import { applyDOM } from 'diff-dom/src/diffDOM/dom/apply'",
       "import { DIFF_CONST_NAMES } from './lib/protocol.ts'",
       'const _const = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i]))',
       'const g = globalThis as any',
