@@ -25,7 +25,7 @@ t.test('patches applied with diff-dom to the old DOM give exactly the new render
   const document = window.document as unknown as Document
   const dd = new DiffDOM({ compress: true, document })
   // The unit tier (npm run test:unit, LV_QUICK=1) runs fewer cases.
-  const CASES = process.env.LV_QUICK === '1' ? 100 : 500
+  const CASES = process.env.LV_QUICK === '1' ? 100 : 300
   const STEPS = 4
   let failures = 0
   let indexFailures = 0
