@@ -85,7 +85,7 @@ function one (root: Element, d: PatchAction, fields: Fields): boolean {
     case C.replaceElement:
     case C.removeElement:
     case C.removeTextElement: {
-      if (parent === null || (a === C.removeTextElement && n.nodeType !== 3)) return false
+      if (n === root || (a === C.removeTextElement && n.nodeType !== 3)) return false
       fields.touch(parent)
       fields.radios(n)
       if (a === C.replaceElement) {

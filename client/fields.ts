@@ -53,7 +53,9 @@ function defaults (f: HTMLSelectElement): HTMLOptionElement[] {
   const marked = options.filter(o => o.hasAttribute('selected'))
   if (f.multiple) return marked
   if (marked.length > 0) return marked.slice(-1)
-  const enabled = !(parseInt(f.getAttribute('size') ?? '', 10) > 1) && options.find(o => !o.disabled && !(o.parentNode as HTMLOptGroupElement).disabled)
+  // Disabled: the option, or the optgroup it is in (not the select).
+  const off = (o: HTMLOptionElement): boolean => o.disabled || (o.parentNode?.nodeName === 'OPTGROUP' && (o.parentNode as HTMLOptGroupElement).disabled)
+  const enabled = !(parseInt(f.getAttribute('size') ?? '', 10) > 1) && options.find(o => !off(o))
   return enabled ? [enabled] : []
 }
 

@@ -19,9 +19,12 @@ export function morph (root: Element, html: string): void {
   // Parsed as the content of a div, as the page was (a <template> would keep table parts
   // found at the top level). In a document without scripting (no image loads, no handlers
   // run), unless there is a <noscript>: with scripting on, as in the page, its content is text.
+  // A comment first: Chromium's innerHTML fast path, which decodes `&not` + a letter in an
+  // attribute value as the HTML standard says not to, leaves it to its full parser.
   const doc = root.ownerDocument
   const div = (/<noscript/i.test(html) ? doc : (inert ??= doc.implementation.createHTMLDocument(''))).createElement('div')
-  div.innerHTML = html
+  div.innerHTML = '<!---->' + html
+  div.removeChild(div.firstChild as Node)
   const fields = new Fields(root, true)
   children(root, div, fields)
   fields.settle()

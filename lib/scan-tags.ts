@@ -166,7 +166,7 @@ export class TagEnds {
       if (q === -1 || q > gt) return gt + 1
       // A quote opens a value only right after `name=`; elsewhere (in a name, in an unquoted
       // value) it is a character like others, and the tag is one the scan leaves alone.
-      if (html.charCodeAt(q - 1) !== 61 || inValue(html, from, q - 2)) return -1
+      if (!opensValue(html, from, q)) return -1
       // A quoted value holds the '>': skip past its closing quote.
       const close = html.indexOf(q === dq ? '"' : "'", q + 1)
       if (close === -1) return -1
@@ -176,22 +176,24 @@ export class TagEnds {
 }
 
 const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13 || c === 12
+const isSpaceOrQuote = (c: number): boolean => isSpace(c) || c === 34 || c === 39
 
 /**
- * Whether the character at `at` (in a start tag whose attributes start at `from`) belongs to
- * an attribute value rather than a name, or cannot be told: true when the run of characters
- * back to the white space or quote before it holds a `=`, or that white space follows one
- * (`a= b`), or the run is empty.
+ * Whether the character at `at` (no white space nor quote, in a start tag whose attributes
+ * start at `from`) is in an unquoted attribute value: its run, back to the white space or
+ * quote before it, holds a `=`, or that white space follows one (`a= b`).
  */
-export function inValue (html: string, from: number, at: number): boolean {
+export function inUnquotedValue (html: string, from: number, at: number): boolean {
   let k = at
-  for (; k >= from; k--) {
-    const c = html.charCodeAt(k)
-    if (isSpace(c) || c === 34 || c === 39) break
-    if (c === 61) return true
-  }
-  if (k === at) return true
+  for (; k >= from && !isSpaceOrQuote(html.charCodeAt(k)); k--) if (html.charCodeAt(k) === 61) return true
   while (k >= from && isSpace(html.charCodeAt(k))) k--
   return k >= from && html.charCodeAt(k) === 61
 }
 
+/** Whether the `=` before `at` (a quote) separates an attribute's name from its value. */
+export const opensValue = (html: string, from: number, at: number): boolean =>
+  html.charCodeAt(at - 1) === 61 && at - 2 >= from && !isSpaceOrQuote(html.charCodeAt(at - 2)) && !inUnquotedValue(html, from, at - 2)
+
+/** Whether a `/` right before a tag's `>` (at `at`) ends an unquoted value rather than closing the tag. */
+export const slashInValue = (html: string, from: number, at: number): boolean =>
+  at - 1 >= from && !isSpaceOrQuote(html.charCodeAt(at - 1)) && inUnquotedValue(html, from, at - 1)

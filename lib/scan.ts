@@ -1,6 +1,6 @@
 import { COMMENT, ELEMENT, TEXT, type IndexSink } from './tree-index.js'
 import {
-  SCOPE, HEADING, SPECIAL, F_VOID, F_RAW, F_REFUSED, F_CLOSES_P, F_HEADING, F_BREAKS_SVG, TAGS, tag, isWhitespace, isLetter, TagEnds, frameOf, inValue,
+  SCOPE, HEADING, SPECIAL, F_VOID, F_RAW, F_REFUSED, F_CLOSES_P, F_HEADING, F_BREAKS_SVG, TAGS, tag, isWhitespace, isLetter, TagEnds, frameOf, slashInValue,
   type Frame, type ScanOptions, type TagInfo
 } from './scan-tags.js'
 import { MAX_DEPTH } from './html-tree.js'
@@ -197,7 +197,7 @@ export class Scanner {
       }
       const selfClosing = html.charCodeAt(gt - 2) === 47
       // `/>` closes a foreign element, unless the `/` ends an unquoted value (`r=5/>`).
-      if (ns !== 0 && selfClosing && gt - 3 > j && !isWhitespace(html, gt - 3, gt - 2) && html.charCodeAt(gt - 3) !== 34 && html.charCodeAt(gt - 3) !== 39 && inValue(html, j, gt - 3)) return 'refused'
+      if (ns !== 0 && selfClosing && slashInValue(html, j, gt - 2)) return 'refused'
       if ((ns === 0 && (flags & F_VOID) !== 0) || (ns !== 0 && selfClosing)) {
         this.#leaf(ELEMENT, lt, gt, gt, name, ns, ignored)
         i = gt
