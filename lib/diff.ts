@@ -88,5 +88,3 @@ function regionPatch (t: Texts, r: Region): boolean {
   return true
 }
 
-/** Lengths of the common start and the common end of two strings (not overlapping). */
-export { common } from './regions.js'
