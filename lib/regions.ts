@@ -240,8 +240,7 @@ function joinMoves (a: string, b: string, regions: Region[]): Region[] | undefin
       const rj = regions[j] as Region
       if (rj.path[rj.path.length - 1] !== node || !(moved(a, b, ri, rj) || moved(a, b, rj, ri))) continue
       if (j === i + 1 && pureMove(a, b, ri, rj) !== undefined) break
-      const frames = ri.path.slice(1).map((n) => frameOf(n.name, n.ns, n.ignored))
-      frames.unshift(frameOf('', 0, false))
+      const frames = framesOf(ri.path, ri.path.length - 1)
       const ignorable = b.substring(ri.bStart, rj.bEnd).includes('lv-update')
       const builder = new TreeBuilder()
       if (new Scanner(b, { index: builder, ignorable, fragment: { stack: frames, start: ri.bStart, end: rj.bEnd } }).run() !== 'done') return undefined
