@@ -1,15 +1,6 @@
 import { Eta, EtaFileResolutionError, type TemplateFunction } from 'eta'
 import { errors, describe } from './errors.js'
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const SPECIAL = /[&<>"']/
-
-/** Eta's escaping, with fast paths for numbers and for strings with nothing to escape. */
-function escapeHtml (value: unknown): string {
-  if (typeof value === 'number') return String(value)
-  const text = String(value)
-  return SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string) : text
-}
+import { escapeHtml } from './escape.js'
 
 /** The built-in layout: a complete page around the live root. */
 const DEFAULT_LAYOUT = `<!DOCTYPE html>
