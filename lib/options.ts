@@ -12,49 +12,49 @@ import type { LiveView, Params } from './view.js'
 /** Limits of one connection. Every field is optional; defaults below. */
 export interface LiveViewLimits {
   /** Largest inbound frame, in bytes; a larger one closes the socket with 1009. Default: 65536 (64 KiB) */
-  maxFrameBytes?: number
+  maxFrameBytes?: number | undefined
   /** Frames (events, URL changes, resyncs, the join, malformed ones) a connection may send per second, on average. Default: 30 */
-  eventsPerSecond?: number
+  eventsPerSecond?: number | undefined
   /** Frames a connection may send in a burst above the average. Default: 60 */
-  eventBurst?: number
+  eventBurst?: number | undefined
   /** Messages (events and server messages) that may wait in a session's mailbox. Default: 100 */
-  mailbox?: number
+  mailbox?: number | undefined
   /** Milliseconds a new socket has to send its join. Default: 10000 */
-  joinTimeoutMs?: number
+  joinTimeoutMs?: number | undefined
   /** Milliseconds between heartbeat pings; a socket that misses one pong is closed. Default: 30000 */
-  heartbeatMs?: number
+  heartbeatMs?: number | undefined
   /** Bytes queued to a client above which server-initiated updates coalesce into one. Default: 65536 (64 KiB) */
-  coalesceBytes?: number
+  coalesceBytes?: number | undefined
   /** Bytes queued to a client above which the socket is closed (the client reconnects and resyncs). Default: 4194304 (4 MiB) */
-  sendBufferBytes?: number
+  sendBufferBytes?: number | undefined
   /** A handler (or mount, or handleInfo) running longer than this many milliseconds is logged. Default: 1000 */
-  slowHandlerMs?: number
+  slowHandlerMs?: number | undefined
   /** How deep event params may nest (`{}` is 1, `{ a: [] }` 2); deeper ones are refused. Default: 32 */
-  maxDepth?: number
+  maxDepth?: number | undefined
   /**
    * Milliseconds a socket closed by the server (slow client, heartbeat) stays open for its
    * close frame to be read, before it is cut: a client that resumes reading within it sees
    * the close code. Default: 10000
    */
-  closeGraceMs?: number
+  closeGraceMs?: number | undefined
   /**
    * A session that handled no message for between one and two of these periods hibernates:
    * it keeps its last render compactly and drops what it rebuilds on the next message (the
    * render's index, the rollback cache). Default: 15000
    */
-  hibernateAfterMs?: number
+  hibernateAfterMs?: number | undefined
   /**
    * A socket that keeps sending over its rate limit (`eventsPerSecond`, which every frame
    * counts against) for this many milliseconds is closed with 4005. Default: 10000
    */
-  rateLimitCloseMs?: number
+  rateLimitCloseMs?: number | undefined
   /**
    * Live sockets one client IP may hold open at once (as Fastify sees the IP: `trustProxy`
    * included). Offices behind one NAT share an IP: raise it for them. Default: 100
    */
-  socketsPerIp?: number
+  socketsPerIp?: number | undefined
   /** Live sockets this process holds open at once. Default: 10000 */
-  maxSockets?: number
+  maxSockets?: number | undefined
 }
 
 /** What the app's `onMount` check gets: the view about to mount, and where. */
@@ -78,21 +78,21 @@ export interface MountContext {
 /** Options of `fastify.register(liveview, options)`. */
 export interface LiveViewOptions {
   /** Folder of the Eta templates: a path (relative to the working directory) or a `file:` URL. Default: `views` */
-  root?: string | URL
+  root?: string | URL | undefined
   /** Name of a layout template under `root` that wraps every page (it gets `it.body`, `it.head`, `it.title`, `it.lang`), or `false` for the built-in one. Default: the built-in layout */
-  layout?: string | false
+  layout?: string | false | undefined
   /**
    * Secret that signs page tokens, at least 32 characters. A list rotates keys: the first
    * signs, all verify. Default: none; in development a random one is generated (with a
    * warning), in production `register` fails without it.
    */
-  secret?: string | string[]
+  secret?: string | string[] | undefined
   /** Production mode: templates are cached and a secret is required. Default: `process.env.NODE_ENV === 'production'` */
-  production?: boolean
+  production?: boolean | undefined
   /** Origins (like `https://app.example.com`) allowed to open the socket besides the page's own host. Default: `[]` */
-  allowedOrigins?: string[]
+  allowedOrigins?: string[] | undefined
   /** Path under which the plugin serves the socket (`<prefix>/ws`) and the client script. Default: `/_live` */
-  prefix?: string
+  prefix?: string | undefined
   /**
    * Derives the session data from a request (e.g. the user read from a cookie or
    * @fastify/session): for the page GET, and again for every live mount (join, rejoin,
@@ -100,7 +100,7 @@ export interface LiveViewOptions {
    * `key` field (a string or number: the user id, say) binds page tokens to the user and
    * names the user's sessions for `app.liveViewDisconnect(key)`. Default: `() => ({})`
    */
-  session?: (request: FastifyRequest) => unknown
+  session?: ((request: FastifyRequest) => unknown) | undefined
   /**
    * A check for every mount of every live view (Phoenix's `on_mount`), on the HTTP render
    * and on every live mount, before `mount`: throw to refuse (an error with a `statusCode`
@@ -115,21 +115,21 @@ export interface LiveViewOptions {
    */
   store?: LiveStore | undefined
   /** Milliseconds a page token stays valid; an expired token makes the page reload. Default: 86400000 (1 day) */
-  tokenMaxAgeMs?: number
+  tokenMaxAgeMs?: number | undefined
   /** Per-connection limits. */
-  limits?: LiveViewLimits
+  limits?: LiveViewLimits | undefined
   /** Where broadcasts go between sessions (`subscribe`, `broadcast`). Default: an in-memory adapter (this process only) */
-  pubsub?: PubSub
+  pubsub?: PubSub | undefined
   /**
    * Milliseconds `app.close()` gives running handlers to finish and reply, and views'
    * `terminate` to run, before sockets are cut. Default: 5000
    */
-  shutdownTimeoutMs?: number
+  shutdownTimeoutMs?: number | undefined
   /** The clock sessions, tokens, rate limits and sockets read (tests pass a fake one). Default: the system clock */
-  clock?: Clock
+  clock?: Clock | undefined
 }
 
-export interface ResolvedLimits extends Required<LiveViewLimits> {}
+export type ResolvedLimits = { [K in keyof LiveViewLimits]-?: NonNullable<LiveViewLimits[K]> }
 
 export interface ResolvedOptions {
   root: string

@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { WebSocket } from 'ws'
 import type { ClientAsset } from './client-asset.js'
 import type { Clock } from './clock.js'
 import type { Guard } from './guard.js'
@@ -26,6 +25,15 @@ export interface Services {
   readonly guard: Guard
   /** Revocation records (and, later, other shared state). */
   readonly store: LiveStore
+}
+
+/** What the runtime keeps of a socket it closed (structural, so no `ws` types reach the published declarations). */
+export interface ClosableSocket {
+  readonly readyState: number
+  readonly OPEN: number
+  readonly CLOSED: number
+  close: (code?: number, reason?: string) => void
+  terminate: () => void
 }
 
 /** What the runtime knows of a session: enough to count, find by key and end it. */
@@ -56,7 +64,7 @@ export class Runtime implements Services {
   sockets = 0
   readonly socketsByIp = new Map<string, number>()
   /** Sockets the server closed whose close frame waits to be read (see `closeGraceMs`). */
-  readonly lingering = new Set<WebSocket>()
+  readonly lingering = new Set<ClosableSocket>()
   /** Set once the server starts closing: sessions then end with reason 'shutdown'. */
   closing = false
   /** The shutdown under way (see socket.ts). */

@@ -8,7 +8,7 @@ import type { RouteMatch, ViewEntry } from '../registry.js'
 import { renderView } from '../render.js'
 import type { Services } from '../runtime.js'
 import { locationOf, safeUrl } from '../urls.js'
-import { NO_FLASH, kLive, type LiveView, type Params, type TerminateReason, type ViewPort } from '../view.js'
+import { NO_FLASH, kLive, type LiveView, type Params, type RedirectOptions, type TerminateReason, type ViewPort } from '../view.js'
 import { Effects, type EffectSink, type Timer } from './effects.js'
 import type { Outcome } from './outcome.js'
 
@@ -256,7 +256,7 @@ export class MountedView implements ViewPort, EffectSink {
     else this.#host.changeUrl(this, target, true)
   }
 
-  redirect (url: string, options?: { external?: boolean }): void {
+  redirect (url: string, options?: RedirectOptions): void {
     if (!this.#alive) return
     const to = safeUrl(url, this.url, options?.external === true)
     if (this.out !== undefined) this.out.redirect = to
