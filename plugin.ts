@@ -140,7 +140,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     if (typeof path !== 'string' || !path.startsWith('/')) throw new errors.ROUTE_INVALID(String(path), 'the path must start with /')
     const { liveSession = DEFAULT_LIVE_SESSION, ...routeOptions } = options
     if (typeof liveSession !== 'string' || liveSession === '') throw new errors.ROUTE_INVALID(path, 'liveSession must be a non-empty string')
-    const entry = checkView(View, rt.templates)
+    const entry = checkView(View, rt.templates, (message) => { this.log.warn(message) })
     this.route({
       ...routeOptions,
       method: 'GET',

@@ -143,13 +143,13 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     const el = t.closest(`[${ATTR_CLICK}]`)
     if (inside(el) && !el.hasAttribute('disabled')) rate([el], ATTR_CLICK, () => { send(el, el.getAttribute(ATTR_CLICK) as string, {}) })
   })
-  // A plain left click on an `lv-patch` or `lv-navigate` link to this origin tells the server
-  // the URL instead of loading the page (the server patches the view, or mounts the other
-  // route's); a new tab or window (modifier keys, `target`) is the browser's.
-  on('click', (t, e) => {
-    const a = t.closest(`a[${ATTR_PATCH}],a[${ATTR_NAVIGATE}]`) as HTMLAnchorElement | null
-    const m = e as MouseEvent
-    if (inside(a) && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
+  // A plain left click on an `lv-patch` or `lv-navigate` link to this origin, in the live
+  // root or in the layout around it (site navigation), tells the server the URL instead of
+  // loading the page (the server patches the view, or mounts the other route's); a new tab
+  // or window (modifier keys, `target`) is the browser's.
+  doc.addEventListener('click', m => {
+    const a = (m.target as Element).closest?.(`a[${ATTR_PATCH}],a[${ATTR_NAVIGATE}]`) as HTMLAnchorElement | null
+    if (a && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
       (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()
   })
   // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.

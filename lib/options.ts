@@ -82,6 +82,17 @@ export interface LiveViewOptions {
   /** Name of a layout template under `root` that wraps every page (it gets `it.body`, `it.head`, `it.title`, `it.lang`), or `false` for the built-in one. Default: the built-in layout */
   layout?: string | false | undefined
   /**
+   * The page's language: `<html lang>` of the built-in layout, `it.lang` in yours. A
+   * language tag, or a function of the page's request and session data. Default: `'en'`
+   */
+  lang?: string | ((request: FastifyRequest, session: unknown) => string) | undefined
+  /**
+   * Extra data for your layout, computed once per page load (a signed-in user's name for
+   * the header): merged into its `it`, under `title`, `head`, `body`, `lang` and `session`,
+   * which win. Async allowed. Default: none
+   */
+  layoutData?: ((request: FastifyRequest, session: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>) | undefined
+  /**
    * Secret that signs page tokens, at least 32 characters. A list rotates keys: the first
    * signs, all verify. Default: none; in development a random one is generated (with a
    * warning), in production `register` fails without it.
@@ -134,6 +145,8 @@ export type ResolvedLimits = { [K in keyof LiveViewLimits]-?: NonNullable<LiveVi
 export interface ResolvedOptions {
   root: string
   layout: string | false
+  lang: string | ((request: FastifyRequest, session: unknown) => string)
+  layoutData: ((request: FastifyRequest, session: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>) | undefined
   secrets: string[]
   generatedSecret: boolean
   production: boolean
@@ -167,7 +180,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxSockets: 10000
 }
 
-const KNOWN = new Set(['root', 'layout', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store'])
+const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -205,6 +218,11 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
 
   const layout = opts.layout ?? false
   if (layout !== false && (typeof layout !== 'string' || layout.length === 0)) fail('layout', 'expected a template name or false')
+
+  const lang = opts.lang ?? 'en'
+  if (typeof lang !== 'function' && !isLanguageTag(lang)) fail('lang', `expected a language tag like 'en' or 'pt-BR', or a function (request, session) => tag; got ${JSON.stringify(lang)}`)
+  const layoutData = opts.layoutData
+  if (layoutData !== undefined && typeof layoutData !== 'function') fail('layoutData', 'expected a function (request, session) => data')
 
   let secrets: string[]
   let generatedSecret = false
@@ -266,5 +284,10 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
     if (typeof clock?.[fn] !== 'function') fail('clock', `expected an object with now, setTimeout, clearTimeout, setInterval and clearInterval; ${fn} is missing`)
   }
 
-  return { root, layout, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, limits, pubsub, shutdownTimeoutMs, clock }
+  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, limits, pubsub, shutdownTimeoutMs, clock }
+}
+
+/** A BCP 47-shaped language tag (`en`, `pt-BR`, `zh-Hant-TW`): letters, digits and hyphens. */
+export function isLanguageTag (value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(value)
 }

@@ -8,6 +8,7 @@ import type { Runtime } from './runtime.js'
 import { MountedView } from './session/mounted.js'
 import { Outcome } from './session/outcome.js'
 import { NO_FLASH } from './view.js'
+import { isLanguageTag } from './options.js'
 
 /**
  * The HTTP GET of a live route: the view mounts (not connected) through the same
@@ -33,8 +34,17 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   const token = rt.tokens.sign(url, keyOf(session), renderHash(inner), flash)
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
   const head = `<script src="${escapeAttr(rt.client.url)}" defer></script>`
+  const { lang, layoutData } = rt.options
+  const extra = layoutData === undefined ? undefined : await layoutData(request, session)
+  if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) {
+    throw new errors.OPTIONS_INVALID('layoutData', `must return an object, got ${Array.isArray(extra) ? 'an array' : extra === null ? 'null' : typeof extra}`)
+  }
+  const tag = typeof lang === 'function' ? lang(request, session) : lang
+  if (!isLanguageTag(tag)) throw new errors.OPTIONS_INVALID('lang', `returned ${JSON.stringify(tag)}, not a language tag like 'en' or 'pt-BR'`)
+  const page = rt.templates.layout({ ...extra, title: mounted.pageTitle, head, body, lang: tag, session })
+  if (!page.includes(head)) throw new errors.TEMPLATE_INVALID('layout', String(rt.options.layout), 'did not output `<%~ it.head %>` on this page: it would never connect')
   reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
-  return rt.templates.layout({ title: mounted.pageTitle, head, body, lang: 'en' })
+  return page
 }
 
 /**

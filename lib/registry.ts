@@ -1,6 +1,7 @@
 import AjvCompiler from '@fastify/ajv-compiler'
 import FindMyWay from 'find-my-way'
 import { errors } from './errors.js'
+import { bindingsOf } from './template-check.js'
 import type { Templates } from './templates.js'
 import { LiveView, type LiveViewClass, type Params } from './view.js'
 
@@ -32,9 +33,12 @@ const buildCompiler = AjvCompiler()
 
 /**
  * Checks a view class and builds its entry; throws FST_LIVEVIEW_VIEW_INVALID or
- * FST_LIVEVIEW_TEMPLATE_INVALID naming the class and the problem.
+ * FST_LIVEVIEW_TEMPLATE_INVALID naming the class and the problem. Every `lv-*` binding
+ * with a literal event name in the template and the partials it includes must name a
+ * declared event; a declared event that none binds is reported to `warn`, unless it is
+ * declared `{ hook: true }` (sent by a hook's `pushEvent`).
  */
-export function checkView (View: LiveViewClass, templates: Templates): ViewEntry {
+export function checkView (View: LiveViewClass, templates: Templates, warn?: (message: string) => void): ViewEntry {
   if (typeof View !== 'function' || !(View.prototype instanceof LiveView)) {
     throw new errors.VIEW_INVALID(String((View as { name?: string } | undefined)?.name ?? View), 'is not a class that extends LiveView')
   }
@@ -42,7 +46,7 @@ export function checkView (View: LiveViewClass, templates: Templates): ViewEntry
   if (typeof View.template !== 'string' || View.template.length === 0) {
     throw new errors.VIEW_INVALID(name, "has no `static template = 'name'` (a template under the views root)")
   }
-  templates.check(name, View.template)
+  const files = templates.check(name, View.template)
   if (typeof View.prototype.context !== 'function') throw new errors.VIEW_INVALID(name, 'has no context() method')
 
   const declared = View.events ?? {}
@@ -50,6 +54,7 @@ export function checkView (View: LiveViewClass, templates: Templates): ViewEntry
     throw new errors.VIEW_INVALID(name, '`static events` must be an object like { inc: true }')
   }
   const events = new Map<string, EventEntry>()
+  const fromHooks = new Set<string>()
   let compile: ReturnType<typeof buildCompiler> | undefined
   for (const [event, spec] of Object.entries(declared)) {
     if (!EVENT_NAME.test(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is not valid (a lower-case letter, then letters, digits or _)`)
@@ -60,6 +65,8 @@ export function checkView (View: LiveViewClass, templates: Templates): ViewEntry
       events.set(event, {})
     } else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
       const entry: EventEntry = {}
+      if (spec.hook !== undefined && typeof spec.hook !== 'boolean') throw new errors.VIEW_INVALID(name, `event '${event}': hook must be true or false`)
+      if (spec.hook === true) fromHooks.add(event)
       if (spec.schema !== undefined) {
         compile ??= buildCompiler({}, { customOptions: {} })
         try {
@@ -73,7 +80,25 @@ export function checkView (View: LiveViewClass, templates: Templates): ViewEntry
       throw new errors.VIEW_INVALID(name, `event '${event}' must be declared as true or { schema }`)
     }
   }
+  crossCheck(name, View.template, files, events, fromHooks, templates, warn)
   return { View, name, template: View.template, title: View.title ?? name, events }
+}
+
+function crossCheck (name: string, template: string, files: Array<{ path: string, source: string }>, events: Map<string, EventEntry>, fromHooks: Set<string>, templates: Templates, warn?: (message: string) => void): void {
+  const bound = new Set<string>()
+  for (const file of files) {
+    for (const binding of bindingsOf(file.source)) {
+      if (!events.has(binding.event)) {
+        const declared = events.size === 0 ? 'none' : [...events.keys()].join(', ')
+        throw new errors.TEMPLATE_INVALID(name, template, `${templates.relative(file.path)}:${binding.line}: ${binding.attr}="${binding.event}" sends an event ${name} does not declare (declared: ${declared})`)
+      }
+      bound.add(binding.event)
+    }
+  }
+  for (const event of events.keys()) {
+    if (bound.has(event) || fromHooks.has(event)) continue
+    warn?.(`fastify-liveview: ${name} declares the event '${event}', which no lv-* binding of its templates sends by name; declare it { hook: true } if a hook's pushEvent (or a binding with a computed name) sends it`)
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ export type Params = Record<string, string | string[] | undefined>
 export type EventSchema = Record<string, unknown>
 
 /** How one event is declared: `true`, or with a params schema. */
-export type EventSpec = true | { schema?: EventSchema }
+export type EventSpec = true | { schema?: EventSchema, hook?: boolean }
 
 /** Names of the methods a view declares itself (not those of LiveView). */
 export type HandlerName<V> = {

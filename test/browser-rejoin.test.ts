@@ -157,7 +157,7 @@ t.test('a refused rejoin reloads the page: a restart with another secret', async
 t.test('a rejoin refused every time reloads 3 times, then stops with lv-error and lv:error', async (t) => {
   let gets = 0
   class Broken extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (): void { if (this.connected) throw new Error('always') }
     context () { return { count: 0 } }
   }
@@ -213,7 +213,7 @@ t.test('flash survives a redirect: the next page shows it (HTTP render and join)
 t.test('a navigation the server cannot do live loads the URL in full; lv-error clears on the next success', async (t) => {
   let failures = 1
   class Fragile extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (): void { if (this.connected && failures-- > 0) throw new Error('once') }
     context () { return { count: 42 } }
   }

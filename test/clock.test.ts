@@ -102,7 +102,7 @@ t.test('view timers tick with the clock and never pile up', async (t) => {
   let handled = 0
   let release: () => void = () => {}
   class Ticker extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     count = 0
     mount (): void { if (this.connected) this.every(1000, 'tick') }
     async handleInfo (): Promise<void> {
@@ -133,8 +133,9 @@ t.test('a handler slower than slowHandlerMs is logged while it runs', async (t) 
   const logs: string[] = []
   let release: () => void = () => {}
   class Slow extends LiveView {
-    static template = 'counter'
-    static events = defineEvents<Slow>({ slow: true })
+    static template = 'count'
+    // Sent straight from the wire below, not by a binding: { hook: true } keeps the boot check quiet.
+    static events = defineEvents<Slow>({ slow: { hook: true } })
     async slow (): Promise<void> { await new Promise<void>((resolve) => { release = resolve }) }
     context () { return { count: 0 } }
   }
@@ -152,7 +153,7 @@ t.test('a handler slower than slowHandlerMs is logged while it runs', async (t) 
 t.test('app.close() cuts a handler that never finishes once shutdownTimeoutMs has passed', async (t) => {
   const clock = new FakeClock()
   class Stuck extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Stuck>({ stuck: true })
     async stuck (): Promise<void> { await new Promise(() => {}) }
     context () { return { count: 0 } }
@@ -175,7 +176,7 @@ t.test('app.close() cuts a handler that never finishes once shutdownTimeoutMs ha
 t.test('an idle session hibernates after one to two hibernateAfterMs periods; its next events diff as before', async (t) => {
   const clock = new FakeClock()
   class Wide extends LiveView {
-    static template = 'counter'
+    static template = 'count-inc'
     static events = defineEvents<Wide>({ inc: true })
     count = 0
     inc (): void { this.count++ }

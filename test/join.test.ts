@@ -64,7 +64,7 @@ t.test('a custom layout wraps the page', async (t) => {
 
 t.test('join: a render equal to the HTTP one costs an ack; a different one sends full HTML', async (t) => {
   class Clock extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     count = 0
     mount (): void { this.count = this.connected ? 2 : 1 }
     context () { return { count: this.count } }
@@ -195,7 +195,7 @@ t.test('Origin behind a proxy: with trustProxy, X-Forwarded-Host and -Proto are 
 t.test('session data is fresh at every live mount: session(request) runs on the socket\'s request; the token binds its key and its URL', async (t) => {
   const seen: Array<{ connected: boolean, session: unknown, cookie: unknown, params: Params }> = []
   class Account extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Account>({})
     mount (params: Params, session: { user: string }): void {
       seen.push({ connected: this.connected, session, cookie: this.request.headers.cookie, params: { ...params } })
@@ -248,7 +248,7 @@ t.test('a session key binds the token to its user: another user\'s cookie with t
 t.test('a mount that throws at join is refused with FST_LIVEVIEW_MOUNT_FAILED and terminate runs', async (t) => {
   const ended: string[] = []
   class Flaky extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (): void { if (this.connected) throw new Error('db down') }
     terminate (reason: string): void { ended.push(reason) }
     context () { return { count: 0 } }
@@ -266,7 +266,7 @@ t.test('a mount that throws at join is refused with FST_LIVEVIEW_MOUNT_FAILED an
 
 t.test('an HTTP render whose mount throws answers 500 through Fastify\'s error handler', async (t) => {
   class Broken extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (): void { throw new Error('nope') }
     context () { return { count: 0 } }
   }

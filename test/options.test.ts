@@ -98,14 +98,14 @@ t.test('early validation: a bad view class fails at declaration, naming the clas
   t.throws(declare(BadSpec), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /true or \{ schema \}/ })
 
   class BadSchema extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<BadSchema>({ go: { schema: { type: 'not-a-type' } } })
     go (): void {}
     context () { return {} }
   }
   t.throws(declare(BadSchema), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /schema of event 'go' does not compile/ })
 
-  class NotAView { static template = 'counter' }
+  class NotAView { static template = 'count' }
   t.throws(declare(NotAView), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /extends LiveView/ })
   t.throws(declare(undefined), { code: 'FST_LIVEVIEW_VIEW_INVALID' })
   t.throws(() => app.liveView('relative', Counter), { code: 'FST_LIVEVIEW_ROUTE_INVALID' })

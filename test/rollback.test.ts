@@ -151,7 +151,7 @@ t.test('a successful message keeps its changes and leaves no proxy in the state'
 
 t.test('rollback through a session: a handler that changes one row of 10,000 and throws; shared objects stay shared', async (t) => {
   class Rows extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Rows>({ edit: true, fail: true, drop: true })
     rows = Array.from({ length: 10000 }, (_, id) => ({ id, qty: 0, tags: new Set<string>() }))
     selected = this.rows[5]!

@@ -22,6 +22,7 @@ function adminOnly (request: FastifyRequest, reply: FastifyReply, done: () => vo
 }
 
 class Public extends Counter {
+  static template = 'count-inc'
   static events = defineEvents<Public>({ inc: true, go: true })
   go (params: { to: string }): void { this.pushNavigate(params.to) }
 }
@@ -29,7 +30,7 @@ class Public extends Counter {
 class Admin extends Counter {}
 
 class Doc extends LiveView {
-  static template = 'counter'
+  static template = 'count'
   static events = defineEvents<Doc>({ open: true })
   id = ''
   tab = ''
@@ -254,7 +255,7 @@ const UNSAFE = [
 
 t.test('URLs a view sends the browser to: same-origin http(s) only; every trick is a coded error and nothing is sent', async (t) => {
   class Mover extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Mover>({ redirectTo: true, navigateTo: true, patchTo: true, away: true })
     redirectTo (p: { to: string }): void { this.redirect(p.to) }
     navigateTo (p: { to: string }): void { this.pushNavigate(p.to) }
@@ -343,7 +344,7 @@ t.test('sockets are capped per client IP and in total (429 on the upgrade)', asy
 
 t.test('production: error frames and error pages say the code and "see the server log", nothing more', async (t) => {
   class Leaky extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Leaky>({ ctx: true })
     broken = false
     mount (params: Params): void { if (params.fail === '1') throw new Error('connect ECONNREFUSED password=hunter2') }

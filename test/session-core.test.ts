@@ -35,7 +35,7 @@ t.test('navigation half-swaps: a new view that fails to mount leaves the old one
   const ended: string[] = []
   let ticked = 0
   class Fails extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (): void {
       if (!this.connected) return
       this.subscribe('news')
@@ -168,7 +168,7 @@ t.test('flash is carried by redirect to the next page load (signed cookie), show
 
 t.test('deep data never silences a session: deep frames are refused, deep state and deep return values are answered', async (t) => {
   class Keeper extends LiveView {
-    static template = 'counter'
+    static template = 'count-inc'
     static events = defineEvents<Keeper>({ keep: true, give: true, inc: true })
     form: unknown = null
     count = 0
@@ -207,7 +207,7 @@ t.test('deep data never silences a session: deep frames are refused, deep state 
 async function slowApp (t: Test, before?: (app: FastifyInstance) => Promise<void>) {
   const ended: string[] = []
   class Slow extends LiveView {
-    static template = 'counter'
+    static template = 'count-inc'
     static events = defineEvents<Slow>({ slow: true, inc: true })
     count = 0
     async slow (): Promise<void> {
@@ -263,7 +263,7 @@ for (const registered of ['the plugin', 'the app']) {
 
 t.test('shutdown gives up on a handler that never finishes after shutdownTimeoutMs', async (t) => {
   class Stuck extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Stuck>({ stuck: true })
     async stuck (): Promise<void> { await new Promise(() => {}) }
     context () { return { count: 0 } }
@@ -287,7 +287,7 @@ t.test('shutdown gives up on a handler that never finishes after shutdownTimeout
 t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 302, a connected mount sends the browser there', async (t) => {
   let signedIn = true
   class Guarded extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (params: Params): void {
       if (params.to === 'patch') this.pushPatch('/guarded?page=2')
       else if (!signedIn) this.redirect('/login')
@@ -325,7 +325,7 @@ t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 30
 
 t.test('URLs a view sends the browser to with pushPatch or pushNavigate are of the page\'s origin: others throw, on the HTTP render too', async (t) => {
   class Away extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Away>({ go: true })
     mount (params: Params): void { if (typeof params.to === 'string') this.pushNavigate(params.to) }
     go (params: { to: string }): void { this.pushNavigate(params.to) }
@@ -455,7 +455,7 @@ t.test('a held-back update (slow client) still reaches the page after a navigati
 
 t.test('a join still mounting when app.close() starts is answered (FST_LIVEVIEW_SHUTTING_DOWN) before the 1001 close', async (t) => {
   class SlowMount extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     async mount (): Promise<void> { if (this.connected) await new Promise((resolve) => setTimeout(resolve, 150)) }
     context () { return { count: 0 } }
   }

@@ -35,7 +35,7 @@ t.test('events update the page through patches that diff-dom applies to exactly 
 
 t.test('an event that changes nothing gets an ack with the current version', async (t) => {
   class Still extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Still>({ noop: true })
     noop (): void {}
     context () { return { count: 1 } }

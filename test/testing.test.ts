@@ -104,7 +104,7 @@ t.test('server-originated messages: info() runs handleInfo and returns the updat
 t.test('mountView: a view class in isolation, closed with the page', async (t) => {
   const ended: string[] = []
   class Greeter extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     who = ''
     mount (params: Params, session: unknown): void {
       this.who = `${String(params.name)} ${JSON.stringify(session)} ${String(this.request.headers.cookie)}`
@@ -144,7 +144,7 @@ t.test('mistakes in a test get clear errors', async (t) => {
   await t.rejects(live(bare, '/x'), { message: /not registered/ })
 
   class Flaky extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     mount (): void { if (this.connected) throw new Error('db down') }
     context () { return { count: 0 } }
   }
@@ -154,7 +154,7 @@ t.test('mistakes in a test get clear errors', async (t) => {
 t.test('handler values and pushed events: reply.value, page.pushed', async (t) => {
   const outside: boolean[] = []
   class Chat extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Chat>({ send: true, fail: true, bare: true })
     count = 0
     mount (): void { outside.push(this.pushEvent('early', {})) }
@@ -237,7 +237,7 @@ t.test('key, focus, input and click-away bindings, as the client sends them', as
 
 t.test('server push: timers owned by the session, broadcasts through PubSub', async (t) => {
   class Clock extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Clock>({ stop: true })
     count = 0
     cancel: () => void = () => {}
@@ -311,7 +311,7 @@ t.test('a subscriber that throws does not stop the others; the adapter is an opt
 t.test('real timers tick through the mailbox and stop when the session ends', async (t) => {
   let ticks = 0
   class Ticker extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     count = 0
     mount (): void { if (this.connected) this.every(5, 'tick') }
     handleInfo (): void { ticks++; this.count++ }
@@ -399,7 +399,7 @@ t.test('navigation within a route: handleParams, lv-patch links, pushPatch; titl
 
 t.test('pushNavigate from a handler; a navigation refused for a URL that is no live route', async (t) => {
   class Start extends LiveView {
-    static template = 'counter'
+    static template = 'count'
     static events = defineEvents<Start>({ go: true, bad: true })
     go (): void { this.pushNavigate('/counter?start=7') }
     bad (): void { this.pushNavigate('/not-live') }

@@ -1,0 +1,181 @@
+// Templates and layouts as an app writes them: problems found at boot name the .eta file and
+// line (partials included), every literal lv-* binding must name a declared event, and a
+// layout gets the page's session data, the app's layout data and its language.
+import t, { type Test } from 'tap'
+import Fastify from 'fastify'
+import liveview, { LiveView, defineEvents } from '../plugin.js'
+import { Templates } from '../lib/templates.js'
+
+const templatesRoot = new URL('./fixtures/templates/', import.meta.url)
+const layoutsRoot = new URL('./fixtures/layouts/', import.meta.url)
+const SECRET = 'templates-test-secret-long-enough-0123456789'
+
+function viewOf (template: string): typeof LiveView {
+  return class Page extends LiveView {
+    static template = template
+    static events = defineEvents<Page>({})
+    context () { return {} }
+  }
+}
+
+async function appWith (t: Test, options: Record<string, unknown> = {}, logs?: string[]): Promise<ReturnType<typeof Fastify>> {
+  const app = Fastify(logs === undefined
+    ? { logger: false }
+    : { logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } } })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: templatesRoot, secret: SECRET, ...options })
+  return app
+}
+
+t.test('a syntax error names the .eta file and line, not Eta\'s generated code', async (t) => {
+  const app = await appWith(t)
+  t.throws(() => app.liveView('/s', viewOf('syntax')), {
+    code: 'FST_LIVEVIEW_TEMPLATE_INVALID',
+    message: /syntax\.eta:2: .*in `<% if \(it\.x \{ %>`/
+  })
+  const err = (() => { try { app.liveView('/s2', viewOf('syntax')) } catch (e) { return e as Error } })()
+  t.notMatch(err?.message, /__eta/, 'none of the generated function in the message')
+})
+
+t.test('partials included by literal name are checked at boot too', async (t) => {
+  const app = await appWith(t)
+  t.throws(() => app.liveView('/b', viewOf('includes-broken')), {
+    code: 'FST_LIVEVIEW_TEMPLATE_INVALID',
+    message: /included by includes-broken\.eta:3\) does not compile: partials\/broken\.eta:2: /
+  })
+  t.throws(() => app.liveView('/m', viewOf('includes-missing')), {
+    code: 'FST_LIVEVIEW_TEMPLATE_INVALID',
+    message: /included by includes-missing\.eta:2\) cannot be found at .*partials\/missing\.eta/
+  })
+})
+
+t.test('an error while rendering names the .eta line, in production too', async (t) => {
+  for (const production of [false, true]) {
+    const templates = new Templates(new URL(templatesRoot).pathname, production, false)
+    t.throws(() => templates.render('runtime', {}), { message: /runtime\.eta:3[\s\S]*it\.user\.name[\s\S]*Cannot read properties of undefined/ }, `production: ${String(production)}`)
+  }
+})
+
+t.test('every literal lv-* binding names a declared event: a typo is a boot error with its line', async (t) => {
+  const app = await appWith(t)
+  class Typo extends LiveView {
+    static template = 'typo'
+    static events = defineEvents<Typo>({ inc: true })
+    inc (): void {}
+    context () { return {} }
+  }
+  t.throws(() => app.liveView('/typo', Typo), {
+    code: 'FST_LIVEVIEW_TEMPLATE_INVALID',
+    message: "View Typo: template 'typo' typo.eta:4: lv-click=\"icn\" sends an event Typo does not declare (declared: inc)"
+  })
+})
+
+t.test('bindings in partials count; computed names are skipped; unbound events warn unless { hook: true }', async (t) => {
+  const logs: string[] = []
+  const app = await appWith(t, {}, logs)
+  class Form extends LiveView {
+    static template = 'bound'
+    static events = defineEvents<Form>({
+      inc: true, save: true, shortcut: true, check: true, // bound by name, one in the partial
+      preview: { hook: true }, // sent by a hook's pushEvent
+      unused: true
+    })
+
+    inc (): void {}
+    save (): void {}
+    shortcut (): void {}
+    check (): void {}
+    preview (): void {}
+    unused (): void {}
+    context () { return { changeEvent: 'save' } }
+  }
+  app.liveView('/form', Form)
+  await app.ready()
+  const warnings = logs.map((l) => (JSON.parse(l) as { msg: string }).msg)
+  t.same(warnings, ["fastify-liveview: Form declares the event 'unused', which no lv-* binding of its templates sends by name; declare it { hook: true } if a hook's pushEvent (or a binding with a computed name) sends it"])
+
+  class Missing extends LiveView {
+    static template = 'bound'
+    static events = defineEvents<Missing>({ inc: true, save: true, shortcut: true })
+    inc (): void {}
+    save (): void {}
+    shortcut (): void {}
+    context () { return {} }
+  }
+  t.throws(() => app.liveView('/missing', Missing), { message: /partials\/row\.eta:1: lv-blur="check" sends an event Missing does not declare \(declared: inc, save, shortcut\)/ })
+  t.throws(() => app.liveView('/bad', class Bad extends LiveView {
+    static template = 'typo'
+    static events = { inc: { hook: 'yes' } } as never
+    inc (): void {}
+    context () { return {} }
+  }), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /hook must be true or false/ })
+})
+
+class Counter extends LiveView {
+  static template = 'counter'
+  static title = 'Counter'
+  static events = defineEvents<Counter>({ inc: true, add: true })
+  count = 0
+  inc (): void { this.count++ }
+  add (): void {}
+  context () { return { count: this.count } }
+}
+
+t.test('a layout gets the session data, the layoutData option and the page language', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, {
+    root: layoutsRoot,
+    secret: SECRET,
+    layout: 'layout',
+    session: (request) => ({ user: request.headers['x-user'] }),
+    layoutData: async (_request, session) => ({ site: `Shop for ${String((session as { user?: string }).user ?? 'guests')}`, title: 'ignored' }),
+    lang: (request) => request.headers['accept-language'] === 'pt-BR' ? 'pt-BR' : 'en'
+  })
+  app.liveView('/counter', Counter)
+  const page = await app.inject({ url: '/counter', headers: { 'x-user': 'ada', 'accept-language': 'pt-BR' } })
+  t.equal(page.statusCode, 200)
+  t.match(page.body, '<html lang="pt-BR">')
+  t.match(page.body, '<span id="user">ada</span> · Shop for ada')
+  t.match(page.body, '<title>Counter · Shop</title>', "the view's title wins over layoutData's")
+  const anonymous = await app.inject({ url: '/counter' })
+  t.match(anonymous.body, '<html lang="en">')
+  t.match(anonymous.body, '<span id="user">nobody</span> · Shop for guests')
+})
+
+t.test('a layout that would never connect, or shows the page as text, is refused at register', async (t) => {
+  for (const [layout, problem] of [['no-head', /never outputs `<%~ it\.head %>`/], ['escaped-body', /never outputs `<%~ it\.body %>` raw/], ['no-body', /never outputs `<%~ it\.body %>` raw/]] as const) {
+    const app = Fastify({ logger: false })
+    t.teardown(() => app.close())
+    await t.rejects(async () => { await app.register(liveview, { root: layoutsRoot, secret: SECRET, layout }) }, { code: 'FST_LIVEVIEW_TEMPLATE_INVALID', message: problem }, layout)
+  }
+})
+
+t.test('lang and layoutData are checked', async (t) => {
+  for (const [options, problem] of [
+    [{ lang: 'en_US' }, /lang.*language tag/],
+    [{ lang: 42 }, /lang.*language tag/],
+    [{ layoutData: {} }, /layoutData.*function/]
+  ] as const) {
+    const app = Fastify({ logger: false })
+    t.teardown(() => app.close())
+    await t.rejects(async () => { await app.register(liveview, { root: layoutsRoot, secret: SECRET, ...options } as never) }, { code: 'FST_LIVEVIEW_OPTIONS_INVALID', message: problem })
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: layoutsRoot, secret: SECRET, lang: () => '"><script>', layoutData: () => [] as never })
+  app.liveView('/counter', Counter)
+  const page = await app.inject({ url: '/counter' })
+  t.equal(page.statusCode, 500)
+  t.match(page.json(), { code: 'FST_LIVEVIEW_OPTIONS_INVALID', message: /layoutData.*must return an object, got an array/ })
+})
+
+t.test('the built-in layout: a language, and no favicon request', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: layoutsRoot, secret: SECRET, lang: 'fr' })
+  app.liveView('/counter', Counter)
+  const page = await app.inject({ url: '/counter' })
+  t.match(page.body, '<html lang="fr">')
+  t.match(page.body, '<link rel="icon" href="data:,">', 'an empty icon: the browser asks for no /favicon.ico')
+})
