@@ -149,7 +149,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // or window (modifier keys, `target`) is the browser's.
   doc.addEventListener('click', m => {
     const a = (m.target as Element).closest?.(`a[${ATTR_PATCH}],a[${ATTR_NAVIGATE}]`) as HTMLAnchorElement | null
-    if (a && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
+    if (a && root.isConnected && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
       (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()
   })
   // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.

@@ -126,11 +126,15 @@ t.test('clicks the browser must handle are not intercepted', async t => {
   t.equal(location.href, START)
 })
 
-t.test('an lv-patch link outside the live root is the browser\'s', async t => {
+t.test('an lv-patch link outside the live root (site navigation in the layout) is followed live too', async t => {
   const { ws } = await joined('<p>x</p>')
   document.body.insertAdjacentHTML('beforeend', '<a id="outside" href="/items?page=2" lv-patch>out</a>')
-  t.notOk(click(document.querySelector('#outside')!).defaultPrevented)
-  t.equal(ws.sent.length, 1)
+  const outside = document.querySelector('#outside')!
+  t.teardown(() => { outside.remove() })
+  t.ok(click(outside).defaultPrevented, 'no page load')
+  t.same(ws.sent.at(-1), [2, 'patch', 'https://example.test/items?page=2'])
+  ws.receive([2, 'ok', 0])
+  t.ok(click(outside, { ctrlKey: true }).defaultPrevented === false, 'a new tab is still the browser\'s')
 })
 
 t.test('back and forward send a patch for the new URL; a fragment alone does not', async t => {
