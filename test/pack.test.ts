@@ -71,6 +71,16 @@ t.test('the quick start, from npm pack to a served page', async (t) => {
   const installed = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }
   t.match(installed.dependencies?.['fastify-liveview'], /^file:/, 'the packed tarball is what got installed')
 
+  // Source maps carry their sources: the .ts files are not in the package.
+  const pkgDir = join(app, 'node_modules/fastify-liveview')
+  const maps = (await sh('tar tzf ' + JSON.stringify(tarball), work)).split('\n').filter((f) => f.endsWith('.map')).map((f) => f.replace(/^package\//, ''))
+  t.ok(maps.length > 10, `${maps.length} source maps shipped`)
+  const missing = maps.filter((file) => {
+    const map = JSON.parse(readFileSync(join(pkgDir, file), 'utf8')) as { sources: string[], sourcesContent?: Array<string | null> }
+    return map.sources.some((_source, i) => typeof map.sourcesContent?.[i] !== 'string')
+  })
+  t.same(missing, [], 'every source map has the content of each of its sources')
+
   // tsc --init's config, with the published types checked too.
   const tsconfigPath = join(app, 'tsconfig.json')
   const tsconfig = readFileSync(tsconfigPath, 'utf8')
