@@ -80,7 +80,7 @@ export class CounterTwoSlots extends LiveView {
 }
 
 // `lv-value-id` arrives as a string; ajv (coerceTypes) makes it an integer, as in the demo.
-const ID_SCHEMA = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] }
+const ID_SCHEMA = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const
 const TODO_TEXTS = ['Read the README', 'Try the counter', 'Water the plants', 'Answer the mail', 'Book the train', 'Fix the bike', 'Call the bank', 'Write the report']
 
 /**
@@ -180,7 +180,7 @@ export class Inbox extends LiveView {
   context () { return { messages: this.messages, unread: this.unread } }
 }
 
-const MOVE_SCHEMA = { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, required: ['from', 'to'] }
+const MOVE_SCHEMA = { type: 'object', properties: { from: { type: 'integer', minimum: 0 }, to: { type: 'integer', minimum: 0 } }, required: ['from', 'to'] } as const
 
 /** A playlist of 200 keyed tracks (`id="track-N"`, `data-key`); each `move` (a drag and drop) moves one track to another place. */
 export class Sortable extends LiveView {

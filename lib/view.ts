@@ -1,21 +1,27 @@
 import type { FastifyRequest } from 'fastify'
+import type { EventSpecFor, HandlerParams } from './event-types.js'
 
 /** Route params merged with the query string, as a view's `mount` gets them. */
 export type Params = Record<string, string | string[] | undefined>
 
-/** JSON Schema of an event's params, checked with Fastify's validator (ajv) before the handler runs. */
-export type EventSchema = Record<string, unknown>
+/** JSON Schema of an event's params (a literal, or TypeBox's), checked with Fastify's validator (ajv) before the handler runs. */
+export type EventSchema = object
 
-/** How one event is declared: `true`, or with a params schema. */
-export type EventSpec = true | { schema?: EventSchema, hook?: boolean }
+/** How one event is declared: `true`, or with a params schema, or `{ hook: true }` (sent by a hook's `pushEvent`). */
+export type EventSpec = true | { schema?: EventSchema | undefined, hook?: boolean | undefined }
 
 /** Names of the methods a view declares itself (not those of LiveView). */
 export type HandlerName<V> = {
   [K in keyof V]: K extends keyof LiveView ? never : V[K] extends (...args: any[]) => unknown ? K : never
 }[keyof V] & string
 
-/** The events of a view: each key a handler method of the view. */
-export type EventDeclarations<V> = { [K in HandlerName<V>]?: EventSpec }
+/**
+ * The events of a view: each key a handler method of the view, declared in a way its
+ * params type fits (see `EventSpecFor`): `true` only for a handler that takes what DOM
+ * bindings send (`DomParams`), `{ hook: true }` for one that takes `unknown`, a schema
+ * whose type agrees with the handler's otherwise.
+ */
+export type EventDeclarations<V> = { [K in HandlerName<V>]?: EventSpecFor<HandlerParams<V[K]>> }
 
 /** The params a handler of view V takes for event E. */
 export type EventParams<V, E extends HandlerName<V>> =

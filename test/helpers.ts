@@ -7,6 +7,8 @@ import type { Session } from '../lib/session/actor.js'
 
 export const viewsRoot = new URL('./fixtures/views/', import.meta.url)
 export const SECRET = 'test-secret-that-is-long-enough-0123456789'
+/** Params `{ to: string }` (a URL a test asks a view to go to). */
+export const TO_SCHEMA = { type: 'object', properties: { to: { type: 'string' } }, required: ['to'] } as const
 
 /** Builds an app with the plugin registered, closed when the test ends. */
 export async function buildApp (t: Test, options: LiveViewOptions = {}, setup?: (app: FastifyInstance) => void | Promise<void>): Promise<FastifyInstance> {

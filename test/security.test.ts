@@ -8,7 +8,7 @@ import liveview, { LiveView, defineEvents, type LiveViewOptions, type Params } f
 import { live } from '../testing.js'
 import { FakeClock } from './fake-clock.js'
 import { Counter } from './fixtures/views.js'
-import { SECRET, WireClient, buildApp, tokenOf, viewsRoot, type Frame } from './helpers.js'
+import { SECRET, TO_SCHEMA, WireClient, buildApp, tokenOf, viewsRoot, type Frame } from './helpers.js'
 
 const errorOf = (f: Frame): { code: string, message: string, url?: string, reload?: boolean } => {
   if (f[1] !== 'err') throw new Error(`expected an error frame, got ${JSON.stringify(f)}`)
@@ -23,7 +23,7 @@ function adminOnly (request: FastifyRequest, reply: FastifyReply, done: () => vo
 
 class Public extends Counter {
   static template = 'count-inc'
-  static events = defineEvents<Public>({ inc: true, go: true })
+  static events = defineEvents<Public>({ inc: true, go: { schema: TO_SCHEMA } })
   go (params: { to: string }): void { this.pushNavigate(params.to) }
 }
 
@@ -31,7 +31,7 @@ class Admin extends Counter {}
 
 class Doc extends LiveView {
   static template = 'count'
-  static events = defineEvents<Doc>({ open: true })
+  static events = defineEvents<Doc>({ open: { schema: TO_SCHEMA } })
   id = ''
   tab = ''
   handleParams (params: Params): void {
@@ -256,7 +256,7 @@ const UNSAFE = [
 t.test('URLs a view sends the browser to: same-origin http(s) only; every trick is a coded error and nothing is sent', async (t) => {
   class Mover extends LiveView {
     static template = 'count'
-    static events = defineEvents<Mover>({ redirectTo: true, navigateTo: true, patchTo: true, away: true })
+    static events = defineEvents<Mover>({ redirectTo: { schema: TO_SCHEMA }, navigateTo: { schema: TO_SCHEMA }, patchTo: { schema: TO_SCHEMA }, away: { schema: TO_SCHEMA } })
     redirectTo (p: { to: string }): void { this.redirect(p.to) }
     navigateTo (p: { to: string }): void { this.pushNavigate(p.to) }
     patchTo (p: { to: string }): void { this.pushPatch(p.to) }

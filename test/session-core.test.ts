@@ -9,7 +9,7 @@ import { WebSocket } from 'ws'
 import liveview, { LiveView, MemoryPubSub, defineEvents, type Params } from '../plugin.js'
 import { live } from '../testing.js'
 import { Counter } from './fixtures/views.js'
-import { SECRET, WireClient, tokenOf, viewsRoot } from './helpers.js'
+import { SECRET, TO_SCHEMA, WireClient, tokenOf, viewsRoot } from './helpers.js'
 
 /** A view that shows `text` and its flash; `go` does whatever the test put in `Note.go`. */
 class Note extends LiveView {
@@ -326,7 +326,7 @@ t.test('redirect, pushNavigate or pushPatch in mount: the HTTP render answers 30
 t.test('URLs a view sends the browser to with pushPatch or pushNavigate are of the page\'s origin: others throw, on the HTTP render too', async (t) => {
   class Away extends LiveView {
     static template = 'count'
-    static events = defineEvents<Away>({ go: true })
+    static events = defineEvents<Away>({ go: { schema: TO_SCHEMA } })
     mount (params: Params): void { if (typeof params.to === 'string') this.pushNavigate(params.to) }
     go (params: { to: string }): void { this.pushNavigate(params.to) }
     context () { return { count: 0 } }

@@ -1,9 +1,10 @@
 // Type tests: checked by `tsc --noEmit` in `npm test` (tap itself does not type-check).
 // Each `@ts-expect-error` fails the build if the line below it stops being an error.
 import Fastify from 'fastify'
+import { Type } from '@sinclair/typebox'
 import liveview, {
   LiveView, defineEvents, errors,
-  type ContextOf, type EventParams, type HandlerName, type LiveViewErrorCode, type LiveViewOptions, type Params
+  type ContextOf, type DomParams, type EventParams, type HandlerName, type LiveViewErrorCode, type LiveViewOptions, type Params, type ParamsOf
 } from '../plugin.js'
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
@@ -11,7 +12,7 @@ function expectType<T extends true> (): T | undefined { return undefined }
 
 class Counter extends LiveView {
   static template = 'counter'
-  static events = defineEvents<Counter>({ inc: true, set: { schema: { type: 'object' } } })
+  static events = defineEvents<Counter>({ inc: true, set: { schema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } } })
   count = 0
   mount (params: Params): void { this.count = Number(params.start ?? 0) }
   inc (): void { this.count++ }
@@ -39,6 +40,58 @@ defineEvents<Counter>({ count: true })
 defineEvents<Counter>({ mount: true })
 // @ts-expect-error: a spec is true or { schema }
 defineEvents<Counter>({ inc: 'yes' })
+
+// Typed events end to end: a handler's params type and its declaration cannot disagree.
+const Add = { type: 'object', properties: { by: { type: 'integer', minimum: 1 }, note: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } }, mode: { enum: ['a', 'b'] } }, required: ['by'] } as const
+expectType<Equal<ParamsOf<typeof Add>, { by: number, note?: string, tags?: string[], mode?: 'a' | 'b' }>>()
+expectType<Equal<ParamsOf<{ type: ['string', 'null'] }>, string | null>>()
+const Move = Type.Object({ from: Type.Integer(), to: Type.Integer() })
+expectType<Equal<ParamsOf<typeof Move>, { from: number, to: number }>>()
+
+class Typed extends LiveView {
+  static template = 'x'
+  static events = defineEvents<Typed>({
+    add: { schema: Add }, // a const schema, the handler's type derived from it
+    move: { schema: Move }, // TypeBox
+    inline: { schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } },
+    dom: true, // what bindings send: strings
+    picked: true,
+    fromHook: { hook: true }, // what a hook's pushEvent sends: anything JSON
+    ping: true // no params at all
+  })
+
+  add (params: ParamsOf<typeof Add>): void { void params.by.toFixed() }
+  move (params: { from: number, to: number }): void { void params }
+  inline (params: { id: number }): void { void params }
+  dom (params: DomParams): void { void params }
+  picked (params: { id?: string | string[] }): void { void params }
+  fromHook (payload: unknown): void { void payload }
+  ping (): void {}
+  context () { return {} }
+}
+
+class Wrong extends LiveView {
+  static template = 'x'
+  remove (params: { id: number }): void { void params }
+  named (params: { id: string }): void { void params }
+  context () { return {} }
+}
+// @ts-expect-error: without a schema, lv-value-id="1" arrives as the string "1", not a number
+defineEvents<Wrong>({ remove: true })
+// @ts-expect-error: without a schema, a field may arrive as a list (repeated names) or be missing
+defineEvents<Wrong>({ named: true })
+// @ts-expect-error: a hook's pushEvent may send anything: the handler must take unknown
+defineEvents<Wrong>({ remove: { hook: true } })
+// @ts-expect-error: the schema says string, the handler number
+defineEvents<Wrong>({ remove: { schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } })
+// @ts-expect-error: the handler needs id, the schema does not require anything
+defineEvents<Wrong>({ remove: { schema: { type: 'object', properties: { id: { type: 'integer' } } } } })
+// @ts-expect-error: a TypeBox schema of another shape
+defineEvents<Wrong>({ remove: { schema: Move } })
+// @ts-expect-error: a schema written without `as const` has lost its types (type: string)
+defineEvents<Wrong>({ remove: { schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } as Record<string, unknown> } })
+defineEvents<Wrong>({ remove: { schema: Type.Object({ id: Type.Integer() }) }, named: { schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } })
+void Typed
 
 class NotAnObject extends LiveView {
   static template = 'x'

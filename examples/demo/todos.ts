@@ -1,4 +1,4 @@
-import { LiveView, defineEvents } from '../../plugin.js'
+import { LiveView, defineEvents, type ParamsOf } from '../../plugin.js'
 
 export interface Todo {
   id: number
@@ -7,7 +7,8 @@ export interface Todo {
 }
 
 // `lv-value-id` arrives as a string; ajv (coerceTypes) makes it an integer or refuses it.
-const ID_SCHEMA = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] }
+/** `{ id: number }`: the params of toggle and remove, typed from the schema (ParamsOf). */
+const ID_SCHEMA = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const
 
 /** `/todos`: add, toggle and delete items, each keyed by `id="todo-N"`. */
 export class Todos extends LiveView {
@@ -55,12 +56,12 @@ export class Todos extends LiveView {
     this.error = ''
   }
 
-  toggle (params: { id: number }): void {
+  toggle (params: ParamsOf<typeof ID_SCHEMA>): void {
     const todo = this.todos.find((t) => t.id === params.id)
     if (todo !== undefined) todo.done = !todo.done
   }
 
-  remove (params: { id: number }): void {
+  remove (params: ParamsOf<typeof ID_SCHEMA>): void {
     this.todos = this.todos.filter((t) => t.id !== params.id)
   }
 
