@@ -1,33 +1,15 @@
 import { ATTR_HOOK, DOM_CONNECTED, DOM_DISCONNECTED, DOM_EVENT, type ErrorPayload } from '../lib/protocol.js'
 import type { Params, Push } from './bindings.js'
+import type { HookCallbacks, HookContext } from './types.js'
 
 const HOOK = ATTR_HOOK
 
-/** What a hook's callbacks see as `this`: the user's hook object, plus these. */
-export interface Hook {
-  /** The element with `lv-hook`. */
-  el: Element
-  /** Sends an event to the view; resolves with its handler's return value, rejects with `{ code, message }`. */
-  pushEvent: (event: string, params?: Params) => Promise<unknown>
-  /** Calls `callback` with the payload of every `event` the view pushes; returns what stops it. */
-  handleEvent: (event: string, callback: (payload: unknown) => void) => () => void
-  mounted?: () => void
-  updated?: () => void
-  destroyed?: () => void
-  disconnected?: () => void
-  reconnected?: () => void
-}
+/** A hook instance as the client holds it (the public types are in types.ts). */
+type Hook = HookContext & HookCallbacks
 
 type Callback = 'mounted' | 'updated' | 'destroyed' | 'disconnected' | 'reconnected'
 /** A hook instance: its name, itself, its `handleEvent` listeners. */
 type Live = [string, Hook, Array<[string, (payload: unknown) => void]>]
-
-declare global {
-  interface Window {
-    /** The page's hooks, by the name `lv-hook` gives; read when an element needs its hook. */
-    lvHooks?: Record<string, Partial<Hook> & ThisType<Hook>>
-  }
-}
 
 // A throwing hook must not stop the others, nor the update that called it.
 const call = ([, h]: Live, name: Callback): void => {

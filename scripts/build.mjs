@@ -28,3 +28,10 @@ await build({
   },
   logLevel: 'warning'
 })
+
+// The client's public types (`fastify-liveview/client`): hooks, `window.lvHooks`, `lv:*` events.
+execFileSync(process.execPath, [
+  new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, 'client/types.ts',
+  '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/client', '--rootDir', 'client',
+  '--target', 'ES2020', '--module', 'ESNext', '--moduleResolution', 'bundler', '--lib', 'ES2020,DOM', '--strict', '--skipLibCheck'
+], { cwd: root, stdio: 'inherit' })

@@ -89,7 +89,7 @@ t.test('the quick start, from npm pack to a served page', async (t) => {
   writeFileSync(tsconfigPath, tsconfig.replace('"skipLibCheck": true', '"skipLibCheck": false'))
 
   const files = namedFiles()
-  for (const path of ['views/counter.eta', 'src/counter.ts', 'src/server.ts', 'test/counter.test.ts']) {
+  for (const path of ['views/counter.eta', 'src/counter.ts', 'src/server.ts', 'test/counter.test.ts', 'src/hooks.ts']) {
     const text = files.get(path)
     if (text === undefined) throw new Error(`the README has no \`${path}\`: block`)
     mkdirSync(dirname(join(app, path)), { recursive: true })
