@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import type { LiveHook } from '../client/types.js' // as an app's front-end code gets them
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium, openLivePage } from './chromium.js'
@@ -31,11 +32,9 @@ interface Hook {
   pushEvent: (event: string, params?: Record<string, unknown>) => Promise<unknown>
   handleEvent: (event: string, callback: (payload: unknown) => void) => () => void
 }
-type Callbacks = Partial<Record<'mounted' | 'updated' | 'destroyed' | 'disconnected' | 'reconnected', (this: Hook) => void>>
 
 declare global {
   interface Window {
-    lvHooks?: Record<string, Callbacks>
     hookLog: string[]
     hookOf: Record<string, Hook>
   }
@@ -47,8 +46,7 @@ function register (): void {
   window.hookLog = []
   window.hookOf = {}
   const log = (s: string): void => { window.hookLog.push(s) }
-  window.lvHooks = {
-    Probe: {
+  const Probe: LiveHook<{ uid: number }> = {
       mounted () {
         this.uid = ++uid
         window.hookOf[this.el.id] = this
@@ -59,8 +57,8 @@ function register (): void {
       destroyed () { log(`destroyed ${this.el.id}`) },
       disconnected () { log(`disconnected ${this.el.id}`) },
       reconnected () { log(`reconnected ${this.el.id}`) }
-    }
   }
+  window.lvHooks = { Probe }
 }
 
 /** The browser's own reports of a refused connection, expected while the server is down. */
