@@ -71,7 +71,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   if (options.generatedSecret) {
     fastify.log.warn('fastify-liveview: no `secret` given, using a random one: pages stop working on restart. Set `secret` (required in production).')
   }
-  const rt = new Runtime(options, loadClientAsset(options.prefix), fastify.log, new Guard(fastify, options.session))
+  const rt = new Runtime(options, loadClientAsset(options.prefix), fastify.log, new Guard(fastify, options.session, options.lang))
   rt.pubsub.attachLogger?.(fastify.log)
 
   if (!fastify.hasDecorator('websocketServer')) {

@@ -13,9 +13,14 @@ const HANDSHAKE = new Set(['upgrade', 'connection', 'sec-websocket-key', 'sec-we
 export interface Admission {
   session: unknown
   key: string | undefined
+  /** The page's language at the target URL (the `lang` option). */
+  lang: string
 }
 
-interface Check { session: unknown, passed: boolean }
+interface Check { session: unknown, passed: boolean, lang: string }
+
+/** The `lang` option: a tag, or a function of the request and its session data. */
+export type LangOption = string | ((request: FastifyRequest, session: unknown) => string)
 
 /**
  * Authorizes live mounts with the app's own HTTP checks: for every join, rejoin and
@@ -28,11 +33,13 @@ interface Check { session: unknown, passed: boolean }
 export class Guard {
   readonly #app: FastifyInstance
   readonly #session: (request: FastifyRequest) => unknown
+  readonly #lang: LangOption
   readonly #checks = new Map<string, Check>()
 
-  constructor (app: FastifyInstance, session: (request: FastifyRequest) => unknown) {
+  constructor (app: FastifyInstance, session: (request: FastifyRequest) => unknown, lang: LangOption = 'en') {
     this.#app = app
     this.#session = session
+    this.#lang = lang
   }
 
   /**
@@ -41,7 +48,7 @@ export class Guard {
    */
   async admit (request: FastifyRequest, target: URL): Promise<Admission> {
     const nonce = randomBytes(18).toString('base64url')
-    const check: Check = { session: undefined, passed: false }
+    const check: Check = { session: undefined, passed: false, lang: '' }
     this.#checks.set(nonce, check)
     const headers: Record<string, string | string[]> = {}
     for (const [name, value] of Object.entries(request.headers)) {
@@ -61,7 +68,7 @@ export class Guard {
     if (!check.passed || status !== 204) {
       throw new errors.MOUNT_REFUSED(clip(path), location === undefined ? status : `${status} → ${clip(location)}`)
     }
-    return { session: check.session, key: keyOf(check.session) }
+    return { session: check.session, key: keyOf(check.session), lang: check.lang }
   }
 
   /**
@@ -73,6 +80,8 @@ export class Guard {
     const check = typeof nonce === 'string' ? this.#checks.get(nonce) : undefined
     if (check === undefined) return false
     check.session = await this.#session(request)
+    const lang = this.#lang
+    check.lang = typeof lang === 'function' ? lang(request, check.session) : lang
     check.passed = true
     await reply.code(204).header('cache-control', 'no-store').send()
     return true

@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import liveview, { LiveView, defineEvents } from '../plugin.js'
 import { Templates } from '../lib/templates.js'
+import { WireClient, tokenOf } from './helpers.js'
 
 const templatesRoot = new URL('./fixtures/templates/', import.meta.url)
 const layoutsRoot = new URL('./fixtures/layouts/', import.meta.url)
@@ -178,4 +179,26 @@ t.test('the built-in layout: a language, and no favicon request', async (t) => {
   const page = await app.inject({ url: '/counter' })
   t.match(page.body, '<html lang="fr">')
   t.match(page.body, '<link rel="icon" href="data:,">', 'an empty icon: the browser asks for no /favicon.ico')
+})
+
+t.test('a live navigation to a page of another language is a full load; of the same, live', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: layoutsRoot, secret: SECRET, lang: (request) => request.url.startsWith('/pt/') ? 'pt' : 'en' })
+  app.liveView('/:lang/counter', Counter)
+  app.liveView('/:lang/other', Counter)
+  await app.ready()
+  const page = await app.inject({ url: '/en/counter' })
+  t.match(page.body, '<html lang="en">')
+  const client = new WireClient(await app.injectWS('/_live/ws'))
+  t.teardown(() => { client.close() })
+  await client.join(tokenOf(page.body), 'http://localhost/en/counter')
+  let ref = client.nextRef()
+  client.send([ref, 'patch', 'http://localhost/en/other'])
+  t.equal((await client.reply(ref))[1], 'mount', 'same language: a live navigation')
+  ref = client.nextRef()
+  client.send([ref, 'patch', 'http://localhost/pt/counter'])
+  t.equal((await client.reply(ref))[1], 'ok', 'another language: answered…')
+  t.same(await client.waitFor((f) => f[1] === 'redirect'), [0, 'redirect', '/pt/counter'], '…and the page loads it in full (its layout renders <html lang="pt">)')
+  t.match((await app.inject({ url: '/pt/counter' })).body, '<html lang="pt">')
 })

@@ -61,6 +61,8 @@ export class Session extends Mailbox<Message> implements Host {
   mounted: MountedView | undefined
   /** The session key of the app's session data (its `key`), from the join's checks. */
   key: string | undefined
+  /** @internal The page's language (the `lang` option), from the join's checks: a live navigation keeps it. */
+  lang: string | undefined
   /** @internal Updates sent so far (the join is 0). */
   version = 0
   /** @internal Views mounted so far (each mount's id). */

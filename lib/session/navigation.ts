@@ -45,6 +45,7 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   }
   if (s.state !== 'joining') return
   s.key = admission.key
+  s.lang = admission.lang
   const mounted = new MountedView(rt, s, undefined, match, url.href, ++s.mounts)
   const out = mounted.out = new Outcome()
   let html: string | undefined
@@ -127,6 +128,11 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
     const coded = isCoded(err) ? err : new errors.MESSAGE_FAILED(detail(rt.options.production, err))
     s.log.warn({ code: coded.code, view: match.entry.name }, `live view navigation refused: ${coded.message}`)
     return s.sendError(ref, coded, { url: target.href })
+  }
+  // Another language: a full page load, as the layout (its `<html lang>`) renders per load.
+  if (shown !== undefined && admission.lang !== s.lang) {
+    if (ref !== 0) s.reply(ref, okFrame(ref, s.version))
+    return s.redirect(shown, target, flash)
   }
   const next = new MountedView(rt, s, undefined, match, target.href, ++s.mounts)
   const out = next.out = new Outcome()
