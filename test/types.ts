@@ -105,6 +105,11 @@ const options: LiveViewOptions = { root: 'views', secret: ['a', 'b'], limits: { 
 const badLimits: LiveViewOptions = { limits: { mailbxo: 10 } }
 void app.register(liveview, options)
 app.liveView('/counter', Counter).liveView('/other', AsyncContext)
+app.liveView('/guarded', Counter, { liveSession: 'admin', onRequest: async (request) => { void request.headers.cookie } })
+// @ts-expect-error: the route options are Fastify's (typed), not any
+app.liveView('/typo', Counter, { onRequset: async () => {} })
+// @ts-expect-error: liveSession is a name
+app.liveView('/bad', Counter, { liveSession: 1 })
 class Plain { static template = 'x' }
 // @ts-expect-error: a view class must extend LiveView
 app.liveView('/plain', Plain)
