@@ -35,7 +35,7 @@ class Admin extends LiveView {
 }
 
 class Login extends LiveView {
-  static template = 'b-page'
+  static template = 'login'
   context () { return { bumps: 'Please sign in' } }
 }
 
