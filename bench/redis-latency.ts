@@ -14,7 +14,7 @@ import { viewsRoot } from './scenarios.js'
 const SECRET = 'redis-latency-bench-secret-0123456789abcdef'
 
 class Echo extends LiveView {
-  static template = 'counter'
+  static template = 'echo'
   count = 0
   mount (): void { if (this.connected) this.subscribe(process.env.LV_ECHO === '1' ? 'ping' : 'pong') }
   handleInfo (msg: { n: number }): void {

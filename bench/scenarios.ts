@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import liveview, { LiveView, defineEvents, type LiveViewOptions } from '../plugin.js'
+import liveview, { LiveView, defineEvents, type DomParams, type LiveViewOptions, type ParamsOf } from '../plugin.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 import { Session, type Transport } from '../lib/session/actor.js'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
@@ -91,15 +91,26 @@ const TODO_TEXTS = ['Read the README', 'Try the counter', 'Water the plants', 'A
 export function todosView (size: number): typeof LiveView & { template: string } {
   return class Todos extends LiveView {
     static template = 'todos'
-    static events = defineEvents<Todos>({ toggle: { schema: ID_SCHEMA } })
+    // Every binding of the template has its handler (the boot check); the bench sends toggle.
+    static events = defineEvents<Todos>({ toggle: { schema: ID_SCHEMA }, remove: { schema: ID_SCHEMA }, add: true, edit: true, filter: true })
     todos = Array.from({ length: size }, (_, i) => ({ id: i + 1, text: `${TODO_TEXTS[i % TODO_TEXTS.length]!} (${i + 1})`, done: i % 3 === 0 }))
     query = ''
     draft = ''
     error = ''
-    toggle (params: { id: number }): void {
+    toggle (params: ParamsOf<typeof ID_SCHEMA>): void {
       const todo = this.todos.find((t) => t.id === params.id)
       if (todo !== undefined) todo.done = !todo.done
     }
+
+    remove (params: ParamsOf<typeof ID_SCHEMA>): void { this.todos = this.todos.filter((t) => t.id !== params.id) }
+    add (params: DomParams): void {
+      const text = String(params.text ?? '').trim()
+      if (text !== '') this.todos.push({ id: this.todos.length + 1, text, done: false })
+      this.draft = ''
+    }
+
+    edit (params: DomParams): void { this.draft = String(params.text ?? '') }
+    filter (params: DomParams): void { this.query = String(params.query ?? '') }
 
     context () {
       const q = this.query.trim().toLowerCase()
@@ -135,10 +146,11 @@ export const SIGNUP_PARAMS = JSON.stringify(Object.fromEntries(SIGNUP_FIELDS.map
  */
 export class SignupForm extends LiveView {
   static template = 'signup'
-  static events = defineEvents<SignupForm>({ validate: true })
+  static events = defineEvents<SignupForm>({ validate: true, save: true })
   fields = SIGNUP_FIELDS.map(([name, label, type, autocomplete, value]) => ({ name, label, type, autocomplete, value: value as string, error: '' }))
   turn = 0
-  validate (params: Record<string, unknown>): void {
+  save (params: DomParams): void { this.validate(params) }
+  validate (params: DomParams): void {
     for (const f of this.fields) {
       const v = params[f.name]
       if (typeof v === 'string') f.value = v
@@ -167,10 +179,11 @@ const message = (id: number): { id: number, name: string, text: string, at: stri
  */
 export class Inbox extends LiveView {
   static template = 'inbox'
-  static events = defineEvents<Inbox>({ receive: true })
+  static events = defineEvents<Inbox>({ receive: { hook: true }, send: true })
   messages = Array.from({ length: 200 }, (_, i) => message(i + 1))
   next = 201
   unread = 0
+  send (params: DomParams): void { this.messages.push({ ...message(this.next++), text: String(params.text ?? '') }) }
   receive (): void {
     this.messages.push(message(this.next++))
     this.messages.shift()
@@ -208,6 +221,7 @@ export const CHAT_TOPIC = 'bench:chat'
 export const CHAT_PATH = '/chat'
 export class ChatRoom extends LiveView {
   static template = 'chat'
+  static events = defineEvents<ChatRoom>({ send: true })
   name = ''
   messages = Array.from({ length: 50 }, (_, i) => message(i + 1))
   mount (): void {
@@ -219,6 +233,7 @@ export class ChatRoom extends LiveView {
     if (this.messages.length > 50) this.messages.shift()
   }
 
+  send (params: DomParams): void { this.broadcast(CHAT_TOPIC, { ...message(this.messages.length + 1), text: String(params.text ?? '') }) }
   context () { return { messages: this.messages, name: this.name } }
 }
 
