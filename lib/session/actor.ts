@@ -193,9 +193,10 @@ export class Session extends Mailbox<Message> implements Host {
     if (to === this.mounted && this.state === 'joined') this.redirect(to, url, to.flash)
   }
 
-  async authorize (url: URL): Promise<void> {
+  async authorize (url: URL): Promise<boolean> {
     const admission = await this.rt.guard.admit(this.request, url)
     if (admission.key !== this.key) throw new errors.SESSION_MISMATCH()
+    return admission.lang === this.lang
   }
 
   /** Ends the session with a close code: the app disconnected its user (`liveViewDisconnect`). */

@@ -26,7 +26,8 @@ export interface Host {
   /** A redirect the view asked for outside any message. */
   redirectNow: (to: MountedView, url: URL) => void
   /** Runs the route's checks for a live mount at `url` (throws FST_LIVEVIEW_MOUNT_REFUSED). */
-  authorize: (url: URL) => Promise<void>
+  /** The checks of a live mount of `url`: throws when refused; false when the page's language would change. */
+  authorize: (url: URL) => Promise<boolean>
 }
 
 /**
@@ -144,12 +145,15 @@ export class MountedView implements ViewPort, EffectSink {
    */
   async authorize (target: URL): Promise<void> {
     if (this.#host === undefined || target.pathname === new URL(this.url).pathname) return
+    let sameLang: boolean
     try {
-      await this.#host.authorize(target)
+      sameLang = await this.#host.authorize(target)
     } catch (err) {
       // The browser loads the refused URL in full: HTTP answers (a login page, a 403).
       throw Object.assign(err as Error, { url: target.href })
     }
+    // Another language: `<html lang>` is the layout's, rendered per page load.
+    if (!sameLang) throw Object.assign(new errors.PATCH_REFUSED(clip(target.href), `${this.pattern}, in the page's language`), { url: target.href })
   }
 
   render (): string | Promise<string> { return renderView(this.#services.templates, this.entry, this.view) }

@@ -135,9 +135,12 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   if (match !== undefined) await navigate(s, 0, out.navigate!, match, carried)
 }
 
+/** Codes of a URL change the browser must load in full (refused by the route's checks, another user, another language). */
+const FULL_LOAD = new Set(['FST_LIVEVIEW_MOUNT_REFUSED', 'FST_LIVEVIEW_SESSION_MISMATCH', 'FST_LIVEVIEW_PATCH_REFUSED'])
+
 /** A refusal of the route's checks for a URL change, with the URL the browser then loads in full. */
 function refusal (err: unknown): (CodedError & { url: string }) | undefined {
-  if (!isCoded(err) || (err.code !== 'FST_LIVEVIEW_MOUNT_REFUSED' && err.code !== 'FST_LIVEVIEW_SESSION_MISMATCH')) return undefined
+  if (!isCoded(err) || !FULL_LOAD.has(err.code)) return undefined
   return typeof (err as { url?: unknown }).url === 'string' ? err as CodedError & { url: string } : undefined
 }
 
