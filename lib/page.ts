@@ -33,6 +33,20 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   const flash = mounted.flash === NO_FLASH ? undefined : mounted.flash
   const token = rt.tokens.sign(url, keyOf(session), renderHash(inner), flash)
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
+  let page: string
+  try {
+    page = await inLayout(rt, request, session, mounted.pageTitle, body)
+  } catch (err) {
+    // The layout, `layoutData` or `lang` failed: answered like a failed mount (in production
+    // nothing of the error reaches the browser; the log has it).
+    throw failure(rt, entry, request, err)
+  }
+  reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
+  return page
+}
+
+/** The page: the live root inside the layout, with the layout's data for this request. */
+async function inLayout (rt: Runtime, request: FastifyRequest, session: unknown, title: string, body: string): Promise<string> {
   const head = `<script src="${escapeAttr(rt.client.url)}" defer></script>`
   const { lang, layoutData } = rt.options
   const extra = layoutData === undefined ? undefined : await layoutData(request, session)
@@ -41,9 +55,8 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   }
   const tag = typeof lang === 'function' ? lang(request, session) : lang
   if (!isLanguageTag(tag)) throw new errors.OPTIONS_INVALID('lang', `returned ${JSON.stringify(tag)}, not a language tag like 'en' or 'pt-BR'`)
-  const page = rt.templates.layout({ ...extra, title: mounted.pageTitle, head, body, lang: tag, session })
+  const page = rt.templates.layout({ ...extra, title, head, body, lang: tag, session })
   if (!page.includes(head)) throw new errors.TEMPLATE_INVALID('layout', String(rt.options.layout), 'did not output `<%~ it.head %>` on this page: it would never connect')
-  reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
   return page
 }
 

@@ -162,13 +162,33 @@ t.test('lang and layoutData are checked', async (t) => {
     t.teardown(() => app.close())
     await t.rejects(async () => { await app.register(liveview, { root: layoutsRoot, secret: SECRET, ...options } as never) }, { code: 'FST_LIVEVIEW_OPTIONS_INVALID', message: problem })
   }
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(liveview, { root: layoutsRoot, secret: SECRET, lang: () => '"><script>', layoutData: () => [] as never })
-  app.liveView('/counter', Counter)
-  const page = await app.inject({ url: '/counter' })
-  t.equal(page.statusCode, 500)
-  t.match(page.json(), { code: 'FST_LIVEVIEW_OPTIONS_INVALID', message: /layoutData.*must return an object, got an array/ })
+  for (const [options, problem] of [
+    [{ lang: () => '"><script>' }, /lang.*returned "\\"><script>", not a language tag/],
+    [{ layoutData: () => [] }, /layoutData.*must return an object, got an array/]
+  ] as const) {
+    const app = Fastify({ logger: false })
+    t.teardown(() => app.close())
+    await app.register(liveview, { root: layoutsRoot, secret: SECRET, ...options } as never)
+    app.liveView('/counter', Counter)
+    const page = await app.inject({ url: '/counter' })
+    t.equal(page.statusCode, 500)
+    t.match(page.json(), { code: 'FST_LIVEVIEW_OPTIONS_INVALID', message: problem })
+  }
+})
+
+t.test('production: a failing layout or layoutData answers "see the server log", with none of the template or the error', async (t) => {
+  for (const options of [{ layout: 'throwing' }, { layoutData: async () => { throw new Error('db down at 10.0.0.7') } }]) {
+    const logs: string[] = []
+    const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => { logs.push(line) } } } })
+    t.teardown(() => app.close())
+    await app.register(liveview, { root: layoutsRoot, secret: SECRET, production: true, ...options })
+    app.liveView('/counter', Counter)
+    const page = await app.inject({ url: '/counter' })
+    t.equal(page.statusCode, 500)
+    t.match(page.json(), { code: 'FST_LIVEVIEW_MOUNT_FAILED', message: /see the server log/ })
+    t.notMatch(page.body, /throwing\.eta|session\.user|db down|\/fixtures\//, 'nothing of the error in the answer')
+    t.match(logs.join(''), 'layout' in options ? /throwing\.eta:3/ : /db down/, 'the log has it (with the .eta line)')
+  }
 })
 
 t.test('the built-in layout: a language, and no favicon request', async (t) => {
