@@ -226,13 +226,14 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   }
 
   // Other window events: `lv-window-resize` and `-scroll` send the viewport's size and scroll
-  // position (use lv-throttle or lv-debounce on them); focus, blur, online, offline send nothing.
+  // position, as strings like every binding (use lv-throttle or lv-debounce on them); focus,
+  // blur, online, offline send nothing.
   for (const type of ['resize', 'scroll', 'focus', 'blur', 'online', 'offline']) {
     const attr = ATTR_WINDOW + type
     win.addEventListener(type, () => {
       for (const el of root.querySelectorAll(`[${attr}]`)) {
         const params = type === 'resize' || type === 'scroll'
-          ? { width: win.innerWidth, height: win.innerHeight, scrollX: win.scrollX, scrollY: win.scrollY }
+          ? { width: '' + win.innerWidth, height: '' + win.innerHeight, scrollX: '' + win.scrollX, scrollY: '' + win.scrollY }
           : {}
         rate([el], attr, () => { send(el, el.getAttribute(attr) as string, params) })
       }

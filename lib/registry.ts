@@ -7,6 +7,8 @@ import { LiveView, type LiveViewClass, type Params } from './view.js'
 
 /** A declared event: its validator, when it has a params schema. */
 export interface EventEntry {
+  /** Declared `{ hook: true }` without a schema: any JSON params (a hook's `pushEvent`). Else, without a schema, only what DOM bindings send. */
+  hook?: boolean
   validate?: ((params: unknown) => boolean) & { errors?: Array<{ instancePath?: string, message?: string }> | null }
 }
 
@@ -66,7 +68,7 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
     } else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
       const entry: EventEntry = {}
       if (spec.hook !== undefined && typeof spec.hook !== 'boolean') throw new errors.VIEW_INVALID(name, `event '${event}': hook must be true or false`)
-      if (spec.hook === true) fromHooks.add(event)
+      if (spec.hook === true) { fromHooks.add(event); entry.hook = true }
       if (spec.schema !== undefined) {
         compile ??= buildCompiler({}, { customOptions: {} })
         try {

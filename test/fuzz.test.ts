@@ -55,9 +55,11 @@ function generator (rnd: () => number): (ref: number, mount: number, token: stri
   const cases: Case[] = [
     inc, inc, inc, inc, add, add, add,
     (ref, m) => { const by = int(1, 5); return { data: `[${ref},"e",${m},"add",{"by":${by},"__proto__":{"by":100},"constructor":{"prototype":{"by":7}}}]`, ref, expect: 'ok', delta: by } },
-    (ref, m) => ({ data: `[${ref},"e",${m},"inc",${pick([nested(int(1, 31)), nested(32), J({ s: HUGE.slice(0, int(1, 60000)) }),
+    // inc is declared `true`: strings and lists of strings run it; anything else is refused (PARAMS_INVALID) and changes nothing.
+    (ref, m) => ({ data: `[${ref},"e",${m},"inc",${pick([J({ s: HUGE.slice(0, int(1, 60000)) }), J({ a: ['x', 'y'], toString: 'z', __proto__: 's' })])}]`, ref, expect: 'ok', delta: 1, inc: true }),
+    (ref, m) => ({ data: `[${ref},"e",${m},"inc",${pick([nested(int(2, 31)), nested(32),
       '{"__proto__":{"count":1000000},"constructor":{"name":"x"}}', J({ toString: 1, valueOf: 2, a: [1, null, 's', {}] })])}]`,
-    ref, expect: 'ok', delta: 1, inc: true }),
+    ref, expect: 'err' }),
     (ref, m) => ({ data: J([ref, 'e', m, 'inc']), ref, expect: 'ok', delta: 1, inc: true }),
     (ref, m) => ({ data: `[${ref},"e",${m},"inc",${nested(pick([33, 34, int(35, 200), int(1000, 5000)]))}]`, ref, expect: 'err' }),
     (ref, m) => ({ data: J([ref, 'e', m, pick(['inc', 'add']), pick([[], [1, 2], null, 0, 42, 's', true])]), ref, expect: 'err' }),

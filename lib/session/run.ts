@@ -22,12 +22,29 @@ export function event (s: Session, ref: number, mount: number, name: string, par
   const { entry, view } = mounted
   const declared = entry.events.get(name)
   if (declared === undefined) return s.refuse(ref, new errors.EVENT_UNKNOWN(entry.name, name))
-  if (declared.validate !== undefined && !declared.validate(params)) {
-    const problems = (declared.validate.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.message ?? 'is invalid'}`).join('; ')
-    return s.refuse(ref, new errors.PARAMS_INVALID(name, problems))
+  if (declared.validate !== undefined) {
+    if (!declared.validate(params)) {
+      const problems = (declared.validate.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.message ?? 'is invalid'}`).join('; ')
+      return s.refuse(ref, new errors.PARAMS_INVALID(name, problems))
+    }
+  } else if (declared.hook !== true) {
+    // No schema: what DOM bindings send, as the handler's type (DomParams) says.
+    const bad = notDomParams(params)
+    if (bad !== undefined) return s.refuse(ref, new errors.PARAMS_INVALID(name, `${bad} is not a string or a list of strings (declare a schema, or { hook: true })`))
   }
   const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
   return step(s, ref, mounted, name, true, () => handler.call(view, params))
+}
+
+/** The first key of `params` whose value is not a string or a list of strings, if any. */
+function notDomParams (params: Record<string, unknown>): string | undefined {
+  for (const key in params) {
+    const value = params[key]
+    if (typeof value === 'string') continue
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) continue
+    return key
+  }
+  return undefined
 }
 
 /** The page's URL changed (ref > 0: a link, back, forward), or the view asked (ref 0). */
