@@ -10,10 +10,19 @@ import { Script } from 'node:vm'
 /** A place in a template file. */
 export interface TemplateLine { path: string, line: number, text: string }
 
-/** Binding attributes whose value is an event name. */
-const EVENT_ATTR = /\blv-(click-away|click|submit|change|input|focus|blur|keydown|keyup|window-[a-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/g
-/** `include('./name'` / `includeAsync("name"` with a literal name. */
-const INCLUDE = /\binclude(?:Async)?\(\s*(?:'([^']+)'|"([^"]+)"|`([^`$]+)`)/g
+/** Binding attributes whose value is an event name (an attribute: after whitespace; names are case-insensitive). */
+const EVENT_ATTR = /(?<=\s)lv-(click-away|click|submit|change|input|focus|blur|keydown|keyup|window-[a-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi
+/** A value that is an event name as the client sends it (anything else is computed or not a binding). */
+const NAME = /^[a-z][A-Za-z0-9_]*$/
+/** `include('./name')` / `includeAsync("name", data)`: a literal name, alone as the first argument. */
+const INCLUDE = /(?<![.\w$])include(?:Async)?\(\s*(?:'([^'\\]+)'|"([^"\\]+)"|`([^`$\\]+)`)\s*[,)]/g
+/** Where no binding or include can be: HTML comments, Eta comments, and script and style text. */
+const INERT = /<!--[\s\S]*?-->|<%\s*\/\*[\s\S]*?\*\/\s*%>|(<(script|style)\b[^>]*>)[\s\S]*?(?=<\/\2\s*>)/gi
+
+/** `source` with its inert parts blanked (newlines kept, so lines stay where they were). */
+function active (source: string): string {
+  return source.replace(INERT, (m: string, open?: string) => (open ?? '') + m.slice(open?.length ?? 0).replace(/[^\n]/g, ' '))
+}
 /** Eta's line markers in a function compiled with `debug: true`. */
 const LINE_MARK = /^__eta\.line=(\d+)$/
 
@@ -53,19 +62,26 @@ export function syntaxError (code: string): { line: number, message: string } | 
 /** Partials a template includes by literal name (dynamic names are not followed). */
 export function includesOf (source: string): Array<{ name: string, line: number }> {
   const out: Array<{ name: string, line: number }> = []
-  for (const m of source.matchAll(INCLUDE)) out.push({ name: (m[1] ?? m[2] ?? m[3]) as string, line: lineAt(source, m.index) })
+  const text = active(source)
+  for (const m of text.matchAll(INCLUDE)) out.push({ name: (m[1] ?? m[2] ?? m[3]) as string, line: lineAt(text, m.index) })
   return out
 }
 
-/** An event binding with a literal name (`lv-click="inc"`); values with template code are skipped. */
+/**
+ * An event binding with a literal name (`lv-click="inc"`). Values that are not a name as
+ * written (template code, `${…}`, escaped text) are computed: skipped. A name with spaces
+ * around it is kept as written (`event` then fails the check: the client sends the spaces).
+ */
 export interface Binding { attr: string, event: string, line: number }
 
 export function bindingsOf (source: string): Binding[] {
   const out: Binding[] = []
-  for (const m of source.matchAll(EVENT_ATTR)) {
-    const value = (m[2] ?? m[3] ?? m[4] ?? '').trim()
-    if (value === '' || value.includes('<%') || value.includes('%>')) continue
-    out.push({ attr: `lv-${m[1] as string}`, event: value, line: lineAt(source, m.index) })
+  const text = active(source)
+  for (const m of text.matchAll(EVENT_ATTR)) {
+    const value = m[2] ?? m[3] ?? m[4] ?? ''
+    // An unquoted value that template code continues (`lv-click=x<%= it.a %>`) is computed.
+    if (!NAME.test(value.trim()) || (m[4] !== undefined && text.startsWith('<%', m.index + m[0].length))) continue
+    out.push({ attr: `lv-${(m[1] as string).toLowerCase()}`, event: value, line: lineAt(text, m.index) })
   }
   return out
 }

@@ -55,8 +55,8 @@ export class Templates {
     this.eta = new Eta({ views: root, cache: production, debug: true, autoTrim: false, escapeFunction: escapeHtml })
     this.#layout = layout === false ? this.eta.compile(DEFAULT_LAYOUT) : `./${layout}`
     if (layout !== false) {
-      const [file] = this.check('layout', layout)
-      const source = file?.source ?? ''
+      // The layout or one of its partials (a shared `<head>`, say) outputs them.
+      const source = this.check('layout', layout).map((f) => f.source).join('\n')
       if (!RAW_HEAD.test(source)) throw new errors.TEMPLATE_INVALID('layout', layout, 'never outputs `<%~ it.head %>` (the client script: without it the page never connects)')
       if (!RAW_BODY.test(source)) throw new errors.TEMPLATE_INVALID('layout', layout, 'never outputs `<%~ it.body %>` raw (the live root: `<%= it.body %>` would show it as text)')
     }

@@ -5,6 +5,7 @@ import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import liveview, { LiveView, defineEvents } from '../plugin.js'
 import { Templates } from '../lib/templates.js'
+import { bindingsOf, includesOf } from '../lib/template-check.js'
 import { WireClient, tokenOf } from './helpers.js'
 
 const templatesRoot = new URL('./fixtures/templates/', import.meta.url)
@@ -152,6 +153,16 @@ t.test('a layout that would never connect, or shows the page as text, is refused
   }
 })
 
+t.test('a layout whose <head> is a partial that outputs the script tag is fine', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: layoutsRoot, secret: SECRET, layout: 'shared-head' })
+  app.liveView('/counter', Counter)
+  const page = await app.inject({ url: '/counter' })
+  t.equal(page.statusCode, 200)
+  t.match(page.body, /<head><title>Counter<\/title><script src="\/_live\/client\.[\w-]+\.js" defer><\/script><\/head>/)
+})
+
 t.test('lang and layoutData are checked', async (t) => {
   for (const [options, problem] of [
     [{ lang: 'en_US' }, /lang.*language tag/],
@@ -225,4 +236,24 @@ t.test('a live navigation to a page of another language is a full load; of the s
   t.equal((await client.reply(ref))[1], 'ok', 'another language: answered…')
   t.same(await client.waitFor((f) => f[1] === 'redirect'), [0, 'redirect', '/pt/counter'], '…and the page loads it in full (its layout renders <html lang="pt">)')
   t.match((await app.inject({ url: '/pt/counter' })).body, '<html lang="pt">')
+})
+
+t.test('what the boot check reads as a binding or an include, and what it leaves alone', async (t) => {
+  const source = [
+    '<div data-lv-click="mine" LV-CLICK="inc">', // 1: data-lv-* is not a binding; names are case-insensitive
+    '<!-- <button lv-click="old"> --> <%/* lv-click="gone" */%>', // 2: comments
+    '<code>lv-click="demo"</code> &lt;b lv-click=&quot;inc&quot;&gt;', // 3: text, escaped samples
+    '<%~ `<b lv-click="${ev}">` %> <b lv-click=x<%= it.a %>> <b lv-click=" spaced ">', // 4: computed; spaces kept
+    '<script>var s = \' lv-click="js"\'</script><style>.a{} </style>', // 5: script text
+    '<a', '  lv-submit=\'save\'', '  lv-window-keydown=key>', // 6-8: multi-line, quotes
+    '<%~ include(\'./rows/\' + it.kind) %> <%~ it.include(\'b\') %> <%~ include("./ok", it) %> <%~ includeAsync(`./ok2`) %>', // 9
+    '<%/* include(\'./gone\') */%> <!-- <%~ include(\'./old\') %> -->' // 10
+  ].join('\n')
+  t.same(bindingsOf(source), [
+    { attr: 'lv-click', event: 'inc', line: 1 },
+    { attr: 'lv-click', event: ' spaced ', line: 4 },
+    { attr: 'lv-submit', event: 'save', line: 7 },
+    { attr: 'lv-window-keydown', event: 'key', line: 8 }
+  ])
+  t.same(includesOf(source), [{ name: './ok', line: 9 }, { name: './ok2', line: 9 }])
 })
