@@ -64,22 +64,24 @@ export type ParamsOf<S> =
  */
 export type SchemaFor<P> =
   unknown extends P ? Record<string, unknown>
-    : { readonly static: P } | JsonSchemaFor<P>
+    : { readonly static: P } | JsonSchemaFor<NonNullable<P>>
 
 type Extra = Readonly<Record<string, unknown>>
 
-type JsonSchemaFor<P> =
-  [P] extends [string] ? Extra & ({ readonly type: 'string' } | { readonly enum: readonly P[] } | { readonly const: P })
-    : [P] extends [number] ? Extra & ({ readonly type: 'number' | 'integer' } | { readonly enum: readonly P[] } | { readonly const: P })
-      : [P] extends [boolean] ? Extra & { readonly type: 'boolean' }
-        : [P] extends [ReadonlyArray<infer E>] ? Extra & { readonly type: 'array', readonly items?: SchemaFor<E> }
-          : [P] extends [object] ? ObjectSchemaFor<P>
-            : Extra
+/** The schema of a non-null value of type Q; `never` for what a JSON Schema literal cannot be checked against here (use TypeBox). */
+type JsonSchemaFor<Q> =
+  [Q] extends [string] ? Extra & ((string extends Q ? { readonly type: 'string' } : never) | { readonly enum: readonly Q[] } | { readonly const: Q })
+    : [Q] extends [number] ? Extra & ((number extends Q ? { readonly type: 'number' | 'integer' } : never) | { readonly enum: readonly Q[] } | { readonly const: Q })
+      : [Q] extends [boolean] ? Extra & ((boolean extends Q ? { readonly type: 'boolean' } : never) | { readonly const: Q })
+        : [Q] extends [ReadonlyArray<infer E>] ? Extra & { readonly type: 'array', readonly items: SchemaFor<E> }
+          : [Q] extends [object] ? ObjectSchemaFor<Q>
+            : never
 
-type ObjectSchemaFor<P> = Extra & {
-  readonly type: 'object'
-  readonly properties?: { readonly [K in keyof P]?: SchemaFor<Exclude<P[K], undefined>> }
-} & ([RequiredKeys<P>] extends [never] ? unknown : { readonly required: ReadonlyArray<keyof P & string> })
+type ObjectSchemaFor<P> = Extra & { readonly type: 'object' } & (string extends keyof P
+  // A record type: any properties.
+  ? { readonly properties?: Extra }
+  : ([keyof P] extends [never] ? unknown : { readonly properties: { readonly [K in keyof P]?: SchemaFor<Exclude<P[K], undefined>> } }) &
+    ([RequiredKeys<P>] extends [never] ? unknown : { readonly required: ReadonlyArray<keyof P & string> }))
 
 /** The params type of a handler (a handler that takes none accepts anything). */
 export type HandlerParams<F> = F extends (...args: infer A) => unknown ? (A extends [] ? unknown : A[0]) : never
@@ -89,6 +91,6 @@ export type HandlerParams<F> = F extends (...args: infer A) => unknown ? (A exte
  * declaration the handler's type does not fit is a compile error.
  */
 export type EventSpecFor<P> =
-  | (DomParams extends P ? true | { readonly hook?: boolean, readonly schema?: undefined } : never)
+  | (DomParams extends P ? true | { readonly hook?: false, readonly schema?: undefined } : never)
   | (unknown extends P ? { readonly hook: true, readonly schema?: undefined } : never)
   | { readonly schema: SchemaFor<P>, readonly hook?: boolean }

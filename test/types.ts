@@ -91,6 +91,41 @@ defineEvents<Wrong>({ remove: { schema: Move } })
 // @ts-expect-error: a schema written without `as const` has lost its types (type: string)
 defineEvents<Wrong>({ remove: { schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } as Record<string, unknown> } })
 defineEvents<Wrong>({ remove: { schema: Type.Object({ id: Type.Integer() }) }, named: { schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } })
+
+class Holes extends LiveView {
+  static template = 'x'
+  dom (params: DomParams): void { void params }
+  optional (params?: { id: number }): void { void params }
+  nullable (params: { id: number } | null): void { void params }
+  mixed (params: { v: string | number }): void { void params }
+  dir (params: { dir: 'up' | 'down' }): void { void params }
+  ids (params: { ids: number[] }): void { void params }
+  loose (params: Record<string, unknown>): void { void params }
+  context () { return {} }
+}
+// @ts-expect-error: { hook: true } sends any JSON, not strings
+defineEvents<Holes>({ dom: { hook: true } })
+// @ts-expect-error: an optional params object is still checked against the schema
+defineEvents<Holes>({ optional: { schema: { type: 'string' } } })
+// @ts-expect-error: so is a nullable one
+defineEvents<Holes>({ nullable: { schema: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } })
+// @ts-expect-error: a union of primitives cannot be checked against a JSON literal (use TypeBox)
+defineEvents<Holes>({ mixed: { schema: { type: 'object', properties: { v: { type: 'boolean' } }, required: ['v'] } } })
+// @ts-expect-error: a literal union needs enum (or const), not the plain type
+defineEvents<Holes>({ dir: { schema: { type: 'object', properties: { dir: { type: 'string' } }, required: ['dir'] } } })
+// @ts-expect-error: properties must be given when the handler reads keys
+defineEvents<Holes>({ optional: { schema: { type: 'object', required: ['id'] } } })
+// @ts-expect-error: an array needs its items' schema
+defineEvents<Holes>({ ids: { schema: { type: 'object', properties: { ids: { type: 'array' } }, required: ['ids'] } } })
+defineEvents<Holes>({
+  dom: true,
+  optional: { schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } },
+  nullable: { schema: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] } },
+  mixed: { schema: Type.Object({ v: Type.Union([Type.String(), Type.Number()]) }) },
+  dir: { schema: { type: 'object', properties: { dir: { enum: ['up', 'down'] } }, required: ['dir'] } },
+  ids: { schema: { type: 'object', properties: { ids: { type: 'array', items: { type: 'integer' } } }, required: ['ids'] } },
+  loose: { schema: { type: 'object' } }
+})
 void Typed
 
 class NotAnObject extends LiveView {
