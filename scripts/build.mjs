@@ -2,7 +2,7 @@
 // The client is bundled here, at build time, never at request time.
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -35,3 +35,6 @@ execFileSync(process.execPath, [
   '--declaration', '--emitDeclarationOnly', '--outDir', 'dist/client', '--rootDir', 'client',
   '--target', 'ES2020', '--module', 'ESNext', '--moduleResolution', 'bundler', '--lib', 'ES2020,DOM', '--strict', '--skipLibCheck'
 ], { cwd: root, stdio: 'inherit' })
+// An empty module beside them: `import { type LiveHook } from 'fastify-liveview/client'` under
+// verbatimModuleSyntax keeps an import statement, which must resolve.
+writeFileSync(new URL('../dist/client/types.js', import.meta.url), '// Types only: see types.d.ts. The client script is served by the plugin.\nexport {}\n')

@@ -104,6 +104,10 @@ t.test('the quick start, from npm pack to a served page', async (t) => {
   t.match(tested, /# pass 1\b/, "the README's test passes")
   t.match(tested, /# fail 0\b/)
 
+  // The types-only entry resolves at run time too (an `import { type X }` keeps the import).
+  await sh(`node --input-type=module -e "await import('fastify-liveview/client')"`, app)
+  t.pass('fastify-liveview/client imports')
+
   // npm start's command, on a free port of 127.0.0.1.
   const start = (JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start as string
   const server = spawn('sh', ['-c', `exec ${start}`], { cwd: app, env: { ...process.env, PORT: '0', LV_SECRET: 'a-pack-test-secret-of-at-least-32-chars' }, stdio: ['ignore', 'pipe', 'pipe'] })
