@@ -92,7 +92,10 @@ function crossCheck (name: string, template: string, files: Array<{ path: string
     for (const binding of bindingsOf(file.source)) {
       if (!events.has(binding.event)) {
         const declared = events.size === 0 ? 'none' : [...events.keys()].join(', ')
-        throw new errors.TEMPLATE_INVALID(name, template, `${templates.relative(file.path)}:${binding.line}: ${binding.attr}="${binding.event}" sends an event ${name} does not declare (declared: ${declared})`)
+        const where = `${templates.relative(file.path)}:${binding.line}: ${binding.attr}="${binding.event}"`
+        throw new errors.TEMPLATE_INVALID(name, template, binding.event.trim() !== binding.event
+          ? `${where} has spaces around the event name (the client sends them as written)`
+          : `${where} sends an event ${name} does not declare (declared: ${declared})`)
       }
       bound.add(binding.event)
     }

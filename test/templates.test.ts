@@ -72,6 +72,17 @@ t.test('every literal lv-* binding names a declared event: a typo is a boot erro
   })
 })
 
+t.test('an event name with spaces around it is refused: the client would send the spaces', async (t) => {
+  const app = await appWith(t)
+  class Spaced extends LiveView {
+    static template = 'spaced'
+    static events = defineEvents<Spaced>({ inc: true })
+    inc (): void {}
+    context () { return {} }
+  }
+  t.throws(() => app.liveView('/spaced', Spaced), { code: 'FST_LIVEVIEW_TEMPLATE_INVALID', message: /spaced\.eta:2: lv-click=" inc " has spaces around the event name/ })
+})
+
 t.test('bindings in partials count; computed names are skipped; unbound events warn unless { hook: true }', async (t) => {
   const logs: string[] = []
   const app = await appWith(t, {}, logs)
