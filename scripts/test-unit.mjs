@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const out = join(root, '.unit')
-const SLOW = /^(browser.*|diff-browser|redis.*|demo|socket|pack)\.test\.ts$/
+const SLOW = /^(browser.*|diff-browser|redis.*|demo|socket|pack|readme-types)\.test\.ts$/
 
 function files (dir) {
   return readdirSync(dir).flatMap((name) => {
