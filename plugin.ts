@@ -59,9 +59,15 @@ export interface LiveRouteOptions extends Omit<RouteShorthandOptions, 'websocket
    * one; a link to a route of another is a full page load. Default: `'default'`
    */
   liveSession?: string | undefined
+  /**
+   * The route's layout: a template under `root`, or `false` for the built-in one. A live
+   * navigation to a route with another layout is a full page load. Default: the plugin's
+   * `layout` option
+   */
+  layout?: string | false | undefined
 }
 
-interface LiveRoute { entry: ViewEntry, liveSession: string }
+interface LiveRoute { entry: ViewEntry, liveSession: string, layout: string | false }
 
 /** The PubSub topic on which `liveViewDisconnect` reaches every process. */
 const DISCONNECT_TOPIC = 'fastify-liveview:disconnect'
@@ -121,7 +127,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
 
   fastify.addHook('onRoute', (route) => {
     const live = route.config?.[kLiveRoute]
-    if (live !== undefined && route.method === 'GET') rt.registry.add(route.url ?? route.path, live.entry, live.liveSession)
+    if (live !== undefined && route.method === 'GET') rt.registry.add(route.url ?? route.path, live.entry, live.liveSession, live.layout)
   })
 
   fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
@@ -138,18 +144,20 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
 
   fastify.decorate('liveView', function liveView (this: FastifyInstance, path: string, View: LiveViewClass, options: LiveRouteOptions = {}) {
     if (typeof path !== 'string' || !path.startsWith('/')) throw new errors.ROUTE_INVALID(String(path), 'the path must start with /')
-    const { liveSession = DEFAULT_LIVE_SESSION, ...routeOptions } = options
+    const { liveSession = DEFAULT_LIVE_SESSION, layout = rt.options.layout, ...routeOptions } = options
     if (typeof liveSession !== 'string' || liveSession === '') throw new errors.ROUTE_INVALID(path, 'liveSession must be a non-empty string')
+    if (layout !== false && (typeof layout !== 'string' || layout === '')) throw new errors.ROUTE_INVALID(path, 'layout must be a template name or false')
+    if (layout !== false && layout !== rt.options.layout) rt.templates.checkLayout(layout)
     const entry = checkView(View, rt.templates, (message) => { this.log.warn(message) })
     this.route({
       ...routeOptions,
       method: 'GET',
       url: path,
-      config: { ...routeOptions.config, [kLiveRoute]: { entry, liveSession } },
+      config: { ...routeOptions.config, [kLiveRoute]: { entry, liveSession, layout } },
       handler: async (request, reply) => {
         // A live mount's check (see Guard): the hooks passed; no render.
         if (await rt.guard.answer(request, reply)) return reply
-        return await renderPage(rt, entry, request.routeOptions.url ?? path, liveSession, request, reply)
+        return await renderPage(rt, entry, request.routeOptions.url ?? path, liveSession, layout, request, reply)
       }
     })
     return this

@@ -16,11 +16,11 @@ import { isLanguageTag } from './options.js'
  * render inside the layout, with a token the join verifies. A redirect, `pushNavigate` or
  * `pushPatch` asked for in `mount` answers with a 302 instead.
  */
-export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string, liveSession: string, request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> {
+export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string, liveSession: string, layout: string | false, request: FastifyRequest, reply: FastifyReply): Promise<string | FastifyReply> {
   const url = new URL(request.url, `${request.protocol}://${request.host}`)
   const params = paramsOf(url, request.params as Record<string, string>)
   const session = await rt.options.session(request)
-  const mounted = new MountedView(rt, undefined, request, { pattern, entry, liveSession, params }, url.href, 0)
+  const mounted = new MountedView(rt, undefined, request, { pattern, entry, liveSession, layout, params }, url.href, 0)
   const out = mounted.out = new Outcome()
   let inner: string | undefined
   try {
@@ -35,7 +35,7 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
   let page: string
   try {
-    page = await inLayout(rt, request, session, mounted.pageTitle, body)
+    page = await inLayout(rt, layout, request, session, mounted.pageTitle, body)
   } catch (err) {
     // The layout, `layoutData` or `lang` failed: answered like a failed mount (in production
     // nothing of the error reaches the browser; the log has it).
@@ -46,7 +46,7 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
 }
 
 /** The page: the live root inside the layout, with the layout's data for this request. */
-async function inLayout (rt: Runtime, request: FastifyRequest, session: unknown, title: string, body: string): Promise<string> {
+async function inLayout (rt: Runtime, layout: string | false, request: FastifyRequest, session: unknown, title: string, body: string): Promise<string> {
   const head = `<script src="${escapeAttr(rt.client.url)}" defer></script>`
   const { lang, layoutData } = rt.options
   const extra = layoutData === undefined ? undefined : await layoutData(request, session)
@@ -55,8 +55,8 @@ async function inLayout (rt: Runtime, request: FastifyRequest, session: unknown,
   }
   const tag = typeof lang === 'function' ? lang(request, session) : lang
   if (!isLanguageTag(tag)) throw new errors.OPTIONS_INVALID('lang', `returned ${JSON.stringify(tag)}, not a language tag like 'en' or 'pt-BR'`)
-  const page = rt.templates.layout({ ...extra, title, head, body, lang: tag, session })
-  if (!page.includes(head)) throw new errors.TEMPLATE_INVALID('layout', String(rt.options.layout), 'did not output `<%~ it.head %>` on this page: it would never connect')
+  const page = rt.templates.layout({ ...extra, title, head, body, lang: tag, session }, layout)
+  if (!page.includes(head)) throw new errors.TEMPLATE_INVALID('layout', String(layout), 'did not output `<%~ it.head %>` on this page: it would never connect')
   return page
 }
 

@@ -110,21 +110,21 @@ function crossCheck (name: string, template: string, files: Array<{ path: string
  * A live route found for a URL: its pattern, its view, its live session (navigation
  * between two live sessions is a full page load), and the URL's params.
  */
-export interface RouteMatch { pattern: string, entry: ViewEntry, liveSession: string, params: Params }
+export interface RouteMatch { pattern: string, entry: ViewEntry, liveSession: string, layout: string | false, params: Params }
 
 /** The live session of routes that name none. */
 export const DEFAULT_LIVE_SESSION = 'default'
 
-interface Route { pattern: string, entry: ViewEntry, liveSession: string }
+interface Route { pattern: string, entry: ViewEntry, liveSession: string, layout: string | false }
 
 /** Live routes by URL pattern, matched the way Fastify matches them. */
 export class Registry {
   readonly #router = FindMyWay<FindMyWay.HTTPVersion.V1>({ ignoreTrailingSlash: false })
   readonly #patterns = new Map<string, Route>()
 
-  add (pattern: string, entry: ViewEntry, liveSession = DEFAULT_LIVE_SESSION): void {
+  add (pattern: string, entry: ViewEntry, liveSession = DEFAULT_LIVE_SESSION, layout: string | false = false): void {
     if (this.#patterns.has(pattern)) return
-    const route: Route = { pattern, entry, liveSession }
+    const route: Route = { pattern, entry, liveSession, layout }
     this.#patterns.set(pattern, route)
     this.#router.on('GET', pattern, () => {}, route)
   }
@@ -136,7 +136,7 @@ export class Registry {
     const found = this.#router.find('GET', url.pathname)
     if (found === null) return undefined
     const route = found.store as Route
-    return { pattern: route.pattern, entry: route.entry, liveSession: route.liveSession, params: paramsOf(url, found.params) }
+    return { pattern: route.pattern, entry: route.entry, liveSession: route.liveSession, layout: route.layout, params: paramsOf(url, found.params) }
   }
 }
 

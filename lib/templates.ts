@@ -45,7 +45,7 @@ const RAW_BODY = /<%~[^%]*\bit\.body\b/
  */
 export class Templates {
   readonly eta: Eta
-  readonly #layout: string | TemplateFunction
+  readonly #builtin: TemplateFunction
   readonly #production: boolean
   readonly #compiled = new Map<string, { fn: TemplateFunction, meta: { filepath: string } }>()
 
@@ -53,13 +53,16 @@ export class Templates {
     this.#production = production
     // debug: errors name the .eta file and line, in production too (it costs about 1% of a render).
     this.eta = new Eta({ views: root, cache: production, debug: true, autoTrim: false, escapeFunction: escapeHtml })
-    this.#layout = layout === false ? this.eta.compile(DEFAULT_LAYOUT) : `./${layout}`
-    if (layout !== false) {
-      // The layout or one of its partials (a shared `<head>`, say) outputs them.
-      const source = this.check('layout', layout).map((f) => f.source).join('\n')
-      if (!RAW_HEAD.test(source)) throw new errors.TEMPLATE_INVALID('layout', layout, 'never outputs `<%~ it.head %>` (the client script: without it the page never connects)')
-      if (!RAW_BODY.test(source)) throw new errors.TEMPLATE_INVALID('layout', layout, 'never outputs `<%~ it.body %>` raw (the live root: `<%= it.body %>` would show it as text)')
-    }
+    this.#builtin = this.eta.compile(DEFAULT_LAYOUT)
+    if (layout !== false) this.checkLayout(layout)
+  }
+
+  /** Checks a layout template (and its partials): it must output the script tag and the live root raw. */
+  checkLayout (layout: string): void {
+    // The layout or one of its partials (a shared `<head>`, say) outputs them.
+    const source = this.check('layout', layout).map((f) => f.source).join('\n')
+    if (!RAW_HEAD.test(source)) throw new errors.TEMPLATE_INVALID('layout', layout, 'never outputs `<%~ it.head %>` (the client script: without it the page never connects)')
+    if (!RAW_BODY.test(source)) throw new errors.TEMPLATE_INVALID('layout', layout, 'never outputs `<%~ it.body %>` raw (the live root: `<%= it.body %>` would show it as text)')
   }
 
   /**
@@ -119,7 +122,8 @@ export class Templates {
     return this.eta.render(compiled.fn, data, compiled.meta)
   }
 
-  layout (data: LayoutData): string {
-    return this.eta.render(this.#layout, data)
+  /** The page around the live root: the layout template `layout`, or the built-in one (false). */
+  layout (data: LayoutData, layout: string | false): string {
+    return this.eta.render(layout === false ? this.#builtin : `./${layout}`, data)
   }
 }

@@ -44,6 +44,8 @@ export class MountedView implements ViewPort, EffectSink {
   readonly pattern: string
   /** The live session of its route: navigating to another one is a full page load. */
   readonly liveSession: string
+  /** The route's layout (a live navigation to a route with another is a full load). */
+  readonly layout: string | false
   /** Names this mount on the wire (events carry it). */
   readonly id: number
   readonly view: LiveView
@@ -65,6 +67,7 @@ export class MountedView implements ViewPort, EffectSink {
     this.entry = match.entry
     this.pattern = match.pattern
     this.liveSession = match.liveSession
+    this.layout = match.layout
     this.url = url
     this.id = id
     this.view = new match.entry.View()

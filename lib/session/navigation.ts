@@ -114,8 +114,8 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   // Shutting down: the browser loads the URL in full (from the next server, say).
   if (shuttingDown(s)) return s.sendError(ref, new errors.SHUTTING_DOWN(), { url: target.href })
   const shown = s.mounted
-  // Another live session: a full page load (its layout, its checks), carrying the flash.
-  if (shown !== undefined && shown.liveSession !== match.liveSession) {
+  // Another live session or another layout: a full page load (its layout, its checks), carrying the flash.
+  if (shown !== undefined && (shown.liveSession !== match.liveSession || shown.layout !== match.layout)) {
     if (ref !== 0) s.reply(ref, okFrame(ref, s.version))
     return s.redirect(shown, target, flash)
   }
