@@ -145,6 +145,9 @@ app.liveView('/guarded', Counter, { liveSession: 'admin', onRequest: async (requ
 app.liveView('/typo', Counter, { onRequset: async () => {} })
 // @ts-expect-error: liveSession is a name
 app.liveView('/bad', Counter, { liveSession: 1 })
+app.liveView('/admin', Counter, { layout: 'admin' }).liveView('/bare', Counter, { layout: false })
+// @ts-expect-error: a layout is a template name or false
+app.liveView('/bad-layout', Counter, { layout: true })
 class Plain { static template = 'x' }
 // @ts-expect-error: a view class must extend LiveView
 app.liveView('/plain', Plain)
