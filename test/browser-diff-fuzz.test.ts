@@ -11,9 +11,8 @@
 // DIFF_FUZZ_SEED=<n> replays a run, DIFF_FUZZ_N=<steps> sets its size. A failure prints the
 // seed, the case, and the smallest old/new pair that still fails.
 import t from 'tap'
-import { build } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
-import { fileURLToPath } from 'node:url'
+import { bundleScript } from './client-harness.js'
 import { launchChromium } from './chromium.js'
 import { FULL_HTML, Rendered, diffRendered } from '../lib/diff.js'
 import { encodePatch } from '../lib/patch-codec.js'
@@ -42,25 +41,13 @@ function serve (id: string, htmls: string[], user: Array<UserAct[] | undefined> 
   return { id, old: htmls[0]!, steps }
 }
 
-const bundle = await build({
-  stdin: {
-    contents: [
-      "import { applyPatch } from './client/apply.ts'",
-      "import { decodePatch } from './lib/patch-codec.ts'",
-      "import { morph } from './client/morph.ts'",
-      "import { run } from './test/fuzz-page.ts'",
-      '(globalThis as any).lvFuzz = (cases: any, track: any) => run(((root: Element, wire: unknown) => applyPatch(root, decodePatch(wire))) as any, morph, cases, track)'
-    ].join('\n'),
-    resolveDir: fileURLToPath(new URL('..', import.meta.url)),
-    sourcefile: 'fuzz-entry.ts',
-    loader: 'ts'
-  },
-  bundle: true,
-  format: 'iife',
-  target: ['es2020'],
-  write: false,
-  logLevel: 'silent'
-})
+const script = await bundleScript('fuzz-entry.ts', [
+  "import { applyPatch } from './client/apply.ts'",
+  "import { decodePatch } from './lib/patch-codec.ts'",
+  "import { morph } from './client/morph.ts'",
+  "import { run } from './test/fuzz-page.ts'",
+  '(globalThis as any).lvFuzz = (cases: any, track: any) => run(((root: Element, wire: unknown) => applyPatch(root, decodePatch(wire))) as any, morph, cases, track)'
+])
 
 let browser: Browser | undefined
 t.teardown(async () => { await browser?.close() })
@@ -72,7 +59,7 @@ async function openPage (): Promise<Page> {
   page.on('pageerror', (e) => { pageErrors.push(String(e)) })
   // A doctype: no quirks, as parse5 parses (a table closes an open p).
   await page.setContent('<!doctype html><html><body><div id="root"></div></body></html>')
-  await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
+  await page.addScriptTag({ content: script })
   return page
 }
 

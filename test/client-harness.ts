@@ -30,3 +30,19 @@ export async function bundleClient (): Promise<string> {
   })
   return bundle.outputFiles[0]!.text
 }
+
+/**
+ * A script for a test page: `lines` of TypeScript (imports relative to the repository root)
+ * bundled into one IIFE, as the build bundles the client.
+ */
+export async function bundleScript (name: string, lines: string[]): Promise<string> {
+  const bundle = await build({
+    stdin: { contents: lines.join('\n'), resolveDir: fileURLToPath(new URL('..', import.meta.url)), sourcefile: name, loader: 'ts' },
+    bundle: true,
+    format: 'iife',
+    target: ['es2020'],
+    write: false,
+    logLevel: 'silent'
+  })
+  return bundle.outputFiles[0]!.text
+}

@@ -8,10 +8,9 @@
 // standard, so the "messy" pages (tables without tbody, a div inside a p) and a <pre>'s
 // leading newline are checked here as they are, which happy-dom cannot do (diff.test.ts).
 import t, { type Test } from 'tap'
-import { build } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { launchChromium } from './chromium.js'
-import { fileURLToPath } from 'node:url'
+import { bundleScript } from './client-harness.js'
 import { FULL_HTML, Rendered, diffPaths, diffRendered } from '../lib/diff.js'
 import type { Patch } from '../lib/protocol.js'
 import { mutate, randomModel, render, rng } from './fixtures/pages.js'
@@ -44,32 +43,20 @@ function makeCase (name: string, htmls: string[], users: Array<UserAction[] | un
   return { name, old: htmls[0] as string, steps }
 }
 
-const bundle = await build({
-  stdin: {
-    // The client's applyPatch, and diff-dom's apply alone (no client hooks) to tell, when
-    // something is wrong, whether the patch or the client's handling of it is.
-    contents: [
-      "import { applyPatch } from './client/apply.ts'",
-      "import { applyDOM } from 'diff-dom/src/diffDOM/dom/apply'",
-      "import { DIFF_CONST_NAMES } from './lib/protocol.ts'",
-      'const _const = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i]))',
-      'const g = globalThis as any',
-      'g.lvApplyPatch = applyPatch',
-      'g.lvApplyPlain = (root: Element, patch: any[]) => applyDOM(root, patch, {',
-      '  _const, document: root.ownerDocument, valueDiffing: true, simplifiedElementCheck: false,',
-      '  textDiff (node, _c, _e, value) { node.data = value }, preDiffApply: () => false, postDiffApply () {}',
-      '})'
-    ].join('\n'),
-    resolveDir: fileURLToPath(new URL('..', import.meta.url)),
-    sourcefile: 'diff-browser-entry.ts',
-    loader: 'ts'
-  },
-  bundle: true,
-  format: 'iife',
-  target: ['es2020'],
-  write: false,
-  logLevel: 'silent'
-})
+// The client's applyPatch, and diff-dom's apply alone (no client hooks) to tell, when
+// something is wrong, whether the patch or the client's handling of it is.
+const script = await bundleScript('diff-browser-entry.ts', [
+  "import { applyPatch } from './client/apply.ts'",
+  "import { applyDOM } from 'diff-dom/src/diffDOM/dom/apply'",
+  "import { DIFF_CONST_NAMES } from './lib/protocol.ts'",
+  'const _const = Object.fromEntries(DIFF_CONST_NAMES.map((n, i) => [n, i]))',
+  'const g = globalThis as any',
+  'g.lvApplyPatch = applyPatch',
+  'g.lvApplyPlain = (root: Element, patch: any[]) => applyDOM(root, patch, {',
+  '  _const, document: root.ownerDocument, valueDiffing: true, simplifiedElementCheck: false,',
+  '  textDiff (node, _c, _e, value) { node.data = value }, preDiffApply: () => false, postDiffApply () {}',
+  '})'
+])
 
 let browser: Browser | undefined
 t.teardown(async () => { await browser?.close() })
@@ -79,7 +66,7 @@ const pageErrors: string[] = []
 page.on('pageerror', (e) => { pageErrors.push(String(e)) })
 // A doctype: without one the page is in quirks mode, where a <table> does not close an open <p>.
 await page.setContent('<!doctype html><html><body><div id="root"></div></body></html>')
-await page.addScriptTag({ content: bundle.outputFiles[0]!.text })
+await page.addScriptTag({ content: script })
 
 /**
  * Runs cases in the page, step by step, with the client's applyPatch (or diff-dom's apply
