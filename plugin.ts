@@ -177,7 +177,7 @@ export default liveview
 export { liveview }
 export { LiveView, defineEvents } from './lib/view.js'
 export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, RedirectOptions, TerminateReason } from './lib/view.js'
-export type { LiveViewLimits, LiveViewOptions, MountContext } from './lib/options.js'
+export type { LangOption, LayoutDataOption, LiveViewLimits, LiveViewOptions, MountContext } from './lib/options.js'
 export type { DomParams, EventSpecFor, HandlerParams, ParamsOf, SchemaFor } from './lib/event-types.js'
 export { MemoryStore } from './lib/store.js'
 export type { LiveStore } from './lib/store.js'

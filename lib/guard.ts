@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { clip, errors } from './errors.js'
+import { langOf, type LangOption } from './options.js'
 
 /** Header that marks a mount check (its value is a one-time nonce only this process knows). */
 export const CHECK_HEADER = 'x-liveview-mount-check'
@@ -19,8 +20,6 @@ export interface Admission {
 
 interface Check { session: unknown, passed: boolean, lang: string }
 
-/** The `lang` option: a tag, or a function of the request and its session data. */
-export type LangOption = string | ((request: FastifyRequest, session: unknown) => string)
 
 /**
  * Authorizes live mounts with the app's own HTTP checks: for every join, rejoin and
@@ -80,8 +79,7 @@ export class Guard {
     const check = typeof nonce === 'string' ? this.#checks.get(nonce) : undefined
     if (check === undefined) return false
     check.session = await this.#session(request)
-    const lang = this.#lang
-    check.lang = typeof lang === 'function' ? lang(request, check.session) : lang
+    check.lang = langOf(this.#lang, request, check.session)
     check.passed = true
     await reply.code(204).header('cache-control', 'no-store').send()
     return true

@@ -75,6 +75,12 @@ export interface MountContext {
   request: FastifyRequest
 }
 
+/** The `lang` option: a language tag, or a function of the page's request and session data. */
+export type LangOption = string | ((request: FastifyRequest, session: unknown) => string)
+
+/** The `layoutData` option: extra data for the layout, per page load. */
+export type LayoutDataOption = (request: FastifyRequest, session: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>
+
 /** Options of `fastify.register(liveview, options)`. */
 export interface LiveViewOptions {
   /** Folder of the Eta templates: a path (relative to the working directory) or a `file:` URL. Default: `views` */
@@ -85,13 +91,13 @@ export interface LiveViewOptions {
    * The page's language: `<html lang>` of the built-in layout, `it.lang` in yours. A
    * language tag, or a function of the page's request and session data. Default: `'en'`
    */
-  lang?: string | ((request: FastifyRequest, session: unknown) => string) | undefined
+  lang?: LangOption | undefined
   /**
    * Extra data for your layout, computed once per page load (a signed-in user's name for
    * the header): merged into its `it`, under `title`, `head`, `body`, `lang` and `session`,
    * which win. Async allowed. Default: none
    */
-  layoutData?: ((request: FastifyRequest, session: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>) | undefined
+  layoutData?: LayoutDataOption | undefined
   /**
    * Secret that signs page tokens, at least 32 characters. A list rotates keys: the first
    * signs, all verify. Default: none; in development a random one is generated (with a
@@ -145,8 +151,8 @@ export type ResolvedLimits = { [K in keyof LiveViewLimits]-?: NonNullable<LiveVi
 export interface ResolvedOptions {
   root: string
   layout: string | false
-  lang: string | ((request: FastifyRequest, session: unknown) => string)
-  layoutData: ((request: FastifyRequest, session: unknown) => Record<string, unknown> | Promise<Record<string, unknown>>) | undefined
+  lang: LangOption
+  layoutData: LayoutDataOption | undefined
   secrets: string[]
   generatedSecret: boolean
   production: boolean
@@ -290,4 +296,9 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
 /** A BCP 47-shaped language tag (`en`, `pt-BR`, `zh-Hant-TW`): letters, digits and hyphens. */
 export function isLanguageTag (value: unknown): value is string {
   return typeof value === 'string' && /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/.test(value)
+}
+
+/** The page's language for a request: the `lang` option's tag, or what its function returns. */
+export function langOf (lang: LangOption, request: FastifyRequest, session: unknown): string {
+  return typeof lang === 'function' ? lang(request, session) : lang
 }

@@ -8,7 +8,7 @@ import type { Runtime } from './runtime.js'
 import { MountedView } from './session/mounted.js'
 import { Outcome } from './session/outcome.js'
 import { NO_FLASH } from './view.js'
-import { isLanguageTag } from './options.js'
+import { isLanguageTag, langOf } from './options.js'
 
 /**
  * The HTTP GET of a live route: the view mounts (not connected) through the same
@@ -53,7 +53,7 @@ async function inLayout (rt: Runtime, layout: string | false, request: FastifyRe
   if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) {
     throw new errors.OPTIONS_INVALID('layoutData', `must return an object, got ${Array.isArray(extra) ? 'an array' : extra === null ? 'null' : typeof extra}`)
   }
-  const tag = typeof lang === 'function' ? lang(request, session) : lang
+  const tag = langOf(lang, request, session)
   if (!isLanguageTag(tag)) throw new errors.OPTIONS_INVALID('lang', `returned ${JSON.stringify(tag)}, not a language tag like 'en' or 'pt-BR'`)
   const page = rt.templates.layout({ ...extra, title, head, body, lang: tag, session }, layout)
   if (!page.includes(head)) throw new errors.TEMPLATE_INVALID('layout', String(layout), 'did not output `<%~ it.head %>` on this page: it would never connect')

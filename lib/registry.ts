@@ -56,7 +56,6 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
     throw new errors.VIEW_INVALID(name, '`static events` must be an object like { inc: true }')
   }
   const events = new Map<string, EventEntry>()
-  const fromHooks = new Set<string>()
   let compile: ReturnType<typeof buildCompiler> | undefined
   for (const [event, spec] of Object.entries(declared)) {
     if (!EVENT_NAME.test(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is not valid (a lower-case letter, then letters, digits or _)`)
@@ -68,7 +67,7 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
     } else if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
       const entry: EventEntry = {}
       if (spec.hook !== undefined && typeof spec.hook !== 'boolean') throw new errors.VIEW_INVALID(name, `event '${event}': hook must be true or false`)
-      if (spec.hook === true) { fromHooks.add(event); entry.hook = true }
+      if (spec.hook === true) entry.hook = true
       if (spec.schema !== undefined) {
         compile ??= buildCompiler({}, { customOptions: {} })
         try {
@@ -82,11 +81,11 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
       throw new errors.VIEW_INVALID(name, `event '${event}' must be declared as true or { schema }`)
     }
   }
-  crossCheck(name, View.template, files, events, fromHooks, templates, warn)
+  crossCheck(name, View.template, files, events, templates, warn)
   return { View, name, template: View.template, title: View.title ?? name, events }
 }
 
-function crossCheck (name: string, template: string, files: Array<{ path: string, source: string }>, events: Map<string, EventEntry>, fromHooks: Set<string>, templates: Templates, warn?: (message: string) => void): void {
+function crossCheck (name: string, template: string, files: Array<{ path: string, source: string }>, events: Map<string, EventEntry>, templates: Templates, warn?: (message: string) => void): void {
   const bound = new Set<string>()
   for (const file of files) {
     for (const binding of bindingsOf(file.source)) {
@@ -100,8 +99,8 @@ function crossCheck (name: string, template: string, files: Array<{ path: string
       bound.add(binding.event)
     }
   }
-  for (const event of events.keys()) {
-    if (bound.has(event) || fromHooks.has(event)) continue
+  for (const [event, entry] of events) {
+    if (bound.has(event) || entry.hook === true) continue
     warn?.(`fastify-liveview: ${name} declares the event '${event}', which no lv-* binding of its templates sends by name; declare it { hook: true } if a hook's pushEvent (or a binding with a computed name) sends it`)
   }
 }
