@@ -7,9 +7,6 @@ import { Script } from 'node:vm'
  * bindings send.
  */
 
-/** A place in a template file. */
-export interface TemplateLine { path: string, line: number, text: string }
-
 /** Binding attributes whose value is an event name (an attribute: after whitespace; names are case-insensitive). */
 const EVENT_ATTR = /(?<=\s)lv-(click-away|click|submit|change|input|focus|blur|keydown|keyup|window-[a-z]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/gi
 /** A value that is an event name as the client sends it (anything else is computed or not a binding). */
@@ -26,12 +23,14 @@ function active (source: string): string {
 /** Eta's line markers in a function compiled with `debug: true`. */
 const LINE_MARK = /^__eta\.line=(\d+)$/
 
-export function lineAt (source: string, index: number): number {
+/** The 1-based line of `index` in `source`. */
+function lineAt (source: string, index: number): number {
   let line = 1
   for (let i = source.indexOf('\n'); i !== -1 && i < index; i = source.indexOf('\n', i + 1)) line++
   return line
 }
 
+/** Line `line` (1-based) of `source`, trimmed. */
 export function lineText (source: string, line: number): string {
   return (source.split('\n')[line - 1] ?? '').trim()
 }
