@@ -185,10 +185,9 @@ function diffPair (t: Texts, route: number[], ctxName: string, ctxNs: number, o:
     const oAttrs = oTag === nTag || one !== undefined ? undefined : attributesOf(oTag)
     const nAttrs = oTag === nTag || one !== undefined ? undefined : attributesOf(nTag)
     if ((inner || leaf) && (oTag === nTag || one !== undefined || (oAttrs !== undefined && nAttrs !== undefined))) {
-      const actions: PatchAction[] = []
-      if (one !== undefined) actions.push({ [K.action]: A.modifyAttribute, [K.route]: route, [K.name]: one[0], [K.newValue]: one[1] })
-      if (oAttrs !== undefined && nAttrs !== undefined) attributeActions(actions, route, oAttrs, nAttrs)
-      t.out.push(...finish(actions, [], 0, [], []))
+      // Attribute actions are final as built (no old values, no property writes): no finish().
+      if (one !== undefined) t.out.push({ [K.action]: A.modifyAttribute, [K.route]: route, [K.name]: one[0], [K.newValue]: one[1] })
+      if (oAttrs !== undefined && nAttrs !== undefined) attributeActions(t.out, route, oAttrs, nAttrs)
       if (inner) diffKids(t, route, o.name, o.ns, o.kids ?? [], oPos + o.open, n.kids ?? [], nPos + n.open, 0)
       return
     }
