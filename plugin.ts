@@ -176,6 +176,8 @@ const liveview = fp(plugin, { fastify: '5.x', name: 'fastify-liveview' })
 export default liveview
 export { liveview }
 export { LiveView, defineEvents } from './lib/view.js'
+export { LiveComponent } from './lib/component.js'
+export type { ComponentId, ComponentUpdate, LiveComponentClass, PropsOf } from './lib/component.js'
 export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, RedirectOptions, TerminateReason } from './lib/view.js'
 export type { LangOption, LayoutDataOption, LiveViewLimits, LiveViewOptions, MountContext } from './lib/options.js'
 export type { DomParams, EventSpecFor, HandlerParams, ParamsOf, SchemaFor } from './lib/event-types.js'

@@ -1,6 +1,6 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
+  ATTR_TARGET, CID_ATTR, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import { decodePatch } from '../lib/patch-codec.js'
@@ -263,6 +263,23 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       fire(DOM_ERROR, { ...down(event), ref: 0 })
       return
     }
-    request(el, r => [r, OP_EVENT, mount, event, params], event, after, busy, reply)
+    const cid = targetOf(el)
+    request(el, r => cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
   }, patch]
+}
+
+/**
+ * The component an event goes to, by the `lv-target` of its element (or the element's form):
+ * `@myself` the component around it, a number that `lv-cid`, else a CSS selector's first match
+ * (or the component around it). 0 when it names none (the server refuses it, coded);
+ * undefined without `lv-target` (the view).
+ */
+function targetOf (el: Element): number | undefined {
+  const t = el.getAttribute(ATTR_TARGET) ?? (el as HTMLInputElement).form?.getAttribute(ATTR_TARGET)
+  if (t == null) return
+  let c: Element | null | undefined
+  try {
+    c = /^\d+$/.test(t) ? null : (t === '@myself' ? el : el.ownerDocument.querySelector(t))?.closest(`[${CID_ATTR}]`)
+  } catch {}
+  return c ? +(c.getAttribute(CID_ATTR) as string) : /^\d+$/.test(t) ? +t : 0
 }

@@ -17,7 +17,7 @@ import {
 /** A client frame as the server reads it, checked field by field. */
 export type ClientMessage =
   | { kind: 'join', ref: number, payload: JoinPayload }
-  | { kind: 'event', ref: number, mount: number, name: string, params: Record<string, unknown> }
+  | { kind: 'event', ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number }
   | { kind: 'sync', ref: number }
   | { kind: 'url', ref: number, url: string }
 
@@ -70,12 +70,13 @@ export function decodeClient (text: string, maxDepth: number): ClientMessage | B
   if (typeof ref !== 'number' || !Number.isSafeInteger(ref) || ref <= 0) return { kind: 'bad', ref: 0, detail: 'ref must be a positive integer' }
   const op = frame[1] as unknown
   if (op === OP_EVENT) {
-    const [, , mount, name, params = {}] = frame as unknown[]
-    if (typeof mount !== 'number' || !Number.isSafeInteger(mount) || typeof name !== 'string' || !isObject(params) || frame.length > 5) {
-      return { kind: 'bad', ref, detail: 'expected [ref, "e", mount, name, params]' }
+    const [, , mount, name, params = {}, cid] = frame as unknown[]
+    if (typeof mount !== 'number' || !Number.isSafeInteger(mount) || typeof name !== 'string' || !isObject(params) || frame.length > 6 ||
+      (cid !== undefined && (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0))) {
+      return { kind: 'bad', ref, detail: 'expected [ref, "e", mount, name, params, cid?]' }
     }
     if (deeperThan(params, maxDepth)) return { kind: 'bad', ref, detail: `params nest deeper than ${maxDepth} levels`, deep: true }
-    return { kind: 'event', ref, mount, name, params }
+    return cid === undefined ? { kind: 'event', ref, mount, name, params } : { kind: 'event', ref, mount, name, params, cid }
   }
   if (op === OP_JOIN) {
     const p = frame[2] as unknown

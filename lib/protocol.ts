@@ -11,8 +11,10 @@
  * - `[ref, "join", { v, token, url, pristine? }]`  first frame of a socket; `pristine` when the
  *                                                 live root shows exactly the render the token
  *                                                 was signed for (nothing applied since)
- * - `[ref, "e", mount, event, params]`             run a declared handler of the view mounted as
- *                                                 `mount` (refused as stale for another one)
+ * - `[ref, "e", mount, event, params, cid?]`       run a declared handler of the view mounted as
+ *                                                 `mount` (refused as stale for another one), or
+ *                                                 of its component `cid` (the root's `lv-cid`; 0:
+ *                                                 the binding's `lv-target` matched none)
  * - `[ref, "sync"]`                                out of sync: send full HTML
  * - `[ref, "patch", url]`                          the page's URL changed (a link, back, forward)
  *
@@ -36,7 +38,7 @@
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -60,6 +62,10 @@ export const ATTR_PATCH = PREFIX + 'patch'
 export const ATTR_NAVIGATE = PREFIX + 'navigate'
 export const ATTR_UPDATE = PREFIX + 'update'
 export const ATTR_HOOK = PREFIX + 'hook'
+/** Where an event goes: `@myself` (the component around), a CSS selector, or a component's `lv-cid`. */
+export const ATTR_TARGET = PREFIX + 'target'
+/** The wire id the server puts on each component's root element. */
+export const CID_ATTR = PREFIX + 'cid'
 /** `lv-window-` + a DOM event type. */
 export const ATTR_WINDOW = PREFIX + 'window-'
 
@@ -176,7 +182,7 @@ export interface MountPayload {
 
 export type ClientFrame =
   | [ref: number, op: typeof OP_JOIN, payload: JoinPayload]
-  | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>]
+  | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>, cid?: number]
   | [ref: number, op: typeof OP_SYNC]
   | [ref: number, op: typeof OP_PATCH_URL, url: string]
 

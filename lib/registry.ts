@@ -1,9 +1,9 @@
 import AjvCompiler from '@fastify/ajv-compiler'
 import FindMyWay from 'find-my-way'
 import { errors } from './errors.js'
-import { bindingsOf } from './template-check.js'
+import { checkBinding, checkComponents, crossCheck, warnUnbound, type ComponentEntry, type Owner } from './component-check.js'
 import type { Templates } from './templates.js'
-import { LiveView, type LiveViewClass, type Params } from './view.js'
+import { LiveView, type EventSpec, type LiveViewClass, type Params } from './view.js'
 
 /** A declared event: its validator, when it has a params schema. */
 export interface EventEntry {
@@ -19,13 +19,15 @@ export interface ViewEntry {
   template: string
   title: string
   events: Map<string, EventEntry>
+  /** The components its template renders, by the name the template uses. */
+  components: Map<string, ComponentEntry>
 }
 
 /** Event names a client may call: a lower-case letter, then letters, digits and underscores. */
 export const EVENT_NAME = /^[a-z][A-Za-z0-9_]{0,63}$/
 
 // Names a view can never expose as events, even if it declares them.
-const RESERVED = new Set<string>([
+export const RESERVED = new Set<string>([
   ...Object.getOwnPropertyNames(Object.prototype),
   ...Object.getOwnPropertyNames(LiveView.prototype),
   'mount', 'context', 'handleInfo', 'terminate', 'template', 'events', 'title'
@@ -37,8 +39,10 @@ const buildCompiler = AjvCompiler()
  * Checks a view class and builds its entry; throws FST_LIVEVIEW_VIEW_INVALID or
  * FST_LIVEVIEW_TEMPLATE_INVALID naming the class and the problem. Every `lv-*` binding
  * with a literal event name in the template and the partials it includes must name a
- * declared event; a declared event that none binds is reported to `warn`, unless it is
- * declared `{ hook: true }` (sent by a hook's `pushEvent`).
+ * declared event (of the view, or with `lv-target="@myself"` in a component's template, of
+ * that component); a declared event that none binds is reported to `warn`, unless it is
+ * declared `{ hook: true }` (sent by a hook's `pushEvent`). The components it declares are
+ * checked the same way, once each.
  */
 export function checkView (View: LiveViewClass, templates: Templates, warn?: (message: string) => void): ViewEntry {
   if (typeof View !== 'function' || !(View.prototype instanceof LiveView)) {
@@ -50,17 +54,35 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
   }
   const files = templates.check(name, View.template)
   if (typeof View.prototype.context !== 'function') throw new errors.VIEW_INVALID(name, 'has no context() method')
+  const events = checkEvents(name, View.events, View.prototype, RESERVED)
+  const components = checkComponents(name, View.components, templates, warn)
+  const owner: Owner = { name, template: View.template, files, events, components }
+  const toView = crossCheck(owner, templates)
+  // Bindings in component templates without lv-target send to the view.
+  const seen = new Set<ComponentEntry>()
+  const visit = (entry: ComponentEntry): void => {
+    if (seen.has(entry)) return
+    seen.add(entry)
+    for (const b of entry.toView) toView.add(checkBinding(owner, b, templates, entry))
+    for (const child of entry.components.values()) visit(child)
+  }
+  for (const entry of components.values()) visit(entry)
+  warnUnbound(name, events, toView, warn)
+  return { View, name, template: View.template, title: View.title ?? name, events, components }
+}
 
-  const declared = View.events ?? {}
+/** Checks the `static events` of a view or component class. */
+export function checkEvents (name: string, declared: unknown, proto: object, reserved: Set<string>): Map<string, EventEntry> {
+  declared ??= {}
   if (declared === null || typeof declared !== 'object' || Array.isArray(declared)) {
     throw new errors.VIEW_INVALID(name, '`static events` must be an object like { inc: true }')
   }
   const events = new Map<string, EventEntry>()
   let compile: ReturnType<typeof buildCompiler> | undefined
-  for (const [event, spec] of Object.entries(declared)) {
+  for (const [event, spec] of Object.entries(declared as Record<string, EventSpec>)) {
     if (!EVENT_NAME.test(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is not valid (a lower-case letter, then letters, digits or _)`)
-    if (RESERVED.has(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is reserved`)
-    const method = (View.prototype as unknown as Record<string, unknown>)[event]
+    if (reserved.has(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is reserved`)
+    const method = (proto as Record<string, unknown>)[event]
     if (typeof method !== 'function') throw new errors.VIEW_INVALID(name, `event '${event}' has no method ${event}() to handle it`)
     if (spec === true) {
       events.set(event, {})
@@ -81,28 +103,7 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
       throw new errors.VIEW_INVALID(name, `event '${event}' must be declared as true or { schema }`)
     }
   }
-  crossCheck(name, View.template, files, events, templates, warn)
-  return { View, name, template: View.template, title: View.title ?? name, events }
-}
-
-function crossCheck (name: string, template: string, files: Array<{ path: string, source: string }>, events: Map<string, EventEntry>, templates: Templates, warn?: (message: string) => void): void {
-  const bound = new Set<string>()
-  for (const file of files) {
-    for (const binding of bindingsOf(file.source)) {
-      if (!events.has(binding.event)) {
-        const declared = events.size === 0 ? 'none' : [...events.keys()].join(', ')
-        const where = `${templates.relative(file.path)}:${binding.line}: ${binding.attr}="${binding.event}"`
-        throw new errors.TEMPLATE_INVALID(name, template, binding.event.trim() !== binding.event
-          ? `${where} has spaces around the event name (the client sends them as written)`
-          : `${where} sends an event ${name} does not declare (declared: ${declared})`)
-      }
-      bound.add(binding.event)
-    }
-  }
-  for (const [event, entry] of events) {
-    if (bound.has(event) || entry.hook === true) continue
-    warn?.(`fastify-liveview: ${name} declares the event '${event}', which no lv-* binding of its templates sends by name; declare it { hook: true } if a hook's pushEvent (or a binding with a computed name) sends it`)
-  }
+  return events
 }
 
 /**

@@ -1,38 +1,51 @@
 import { createHash } from 'node:crypto'
 import { errors, describe } from './errors.js'
-import type { ViewEntry } from './registry.js'
+import { MARK } from './mark.js'
 import type { Templates } from './templates.js'
-import type { LiveView } from './view.js'
+
+/** What renders: a view or a component (its `context()`), and its class's name and template. */
+interface Renderable { context: () => object | Promise<object> }
+interface Named { name: string, template: string }
 
 /**
- * Renders a view's template with its context. Throws FST_LIVEVIEW_CONTEXT_INVALID when
- * `context()` throws or returns a non-object, FST_LIVEVIEW_RENDER_FAILED when the
- * template fails. Synchronous contexts render without a microtask hop.
+ * Renders a view's (or a component's) template with its context. Throws
+ * FST_LIVEVIEW_CONTEXT_INVALID when `context()` throws or returns a non-object,
+ * FST_LIVEVIEW_RENDER_FAILED when the template fails. Synchronous contexts render without
+ * a microtask hop. With `calls`, the template gets `it.component(name, props)`, which
+ * records the call there and outputs a mark (see session/components.ts).
  */
-export function renderView (templates: Templates, entry: ViewEntry, view: LiveView): string | Promise<string> {
+export function renderView (templates: Templates, entry: Named, view: Renderable, flash?: Readonly<Record<string, string>>, calls?: unknown[]): string | Promise<string> {
   let ctx: object | Promise<object>
   try {
     ctx = view.context()
   } catch (err) {
     throw new errors.CONTEXT_INVALID(entry.name, `threw: ${describe(err)}`)
   }
-  const flash = view.flash
   if (ctx instanceof Promise) {
     return ctx.then(
-      (value) => renderContext(templates, entry, value, flash),
+      (value) => renderContext(templates, entry, value, flash, calls),
       (err: unknown) => { throw new errors.CONTEXT_INVALID(entry.name, `rejected: ${describe(err)}`) }
     )
   }
-  return renderContext(templates, entry, ctx, flash)
+  return renderContext(templates, entry, ctx, flash, calls)
 }
 
-function renderContext (templates: Templates, entry: ViewEntry, ctx: unknown, flash: Readonly<Record<string, string>>): string {
+function renderContext (templates: Templates, entry: Named, ctx: unknown, flash: Readonly<Record<string, string>> | undefined, calls: unknown[] | undefined): string {
   if (ctx === null || typeof ctx !== 'object' || Array.isArray(ctx)) {
     throw new errors.CONTEXT_INVALID(entry.name, `must return an object, got ${Array.isArray(ctx) ? 'an array' : ctx === null ? 'null' : typeof ctx}`)
   }
+  let data = ctx as Record<string, unknown>
+  // Views' templates get the flash as `it.flash`, unless the context has its own.
+  if (flash !== undefined && !('flash' in data)) data = { flash, ...data }
+  if (calls !== undefined) {
+    if (data === ctx) data = { ...data }
+    data.component = (name: unknown, props: unknown): string => {
+      calls.push(name, props)
+      return MARK
+    }
+  }
   try {
-    // Templates get the flash as `it.flash`, unless the context has its own.
-    return templates.render(entry.template, 'flash' in ctx ? ctx : { flash, ...ctx })
+    return templates.render(entry.template, data)
   } catch (err) {
     throw new errors.RENDER_FAILED(entry.name, describe(err))
   }

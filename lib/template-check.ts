@@ -71,7 +71,37 @@ export function includesOf (source: string): Array<{ name: string, line: number 
  * written (template code, `${…}`, escaped text) are computed: skipped. A name with spaces
  * around it is kept as written (`event` then fails the check: the client sends the spaces).
  */
-export interface Binding { attr: string, event: string, line: number }
+export interface Binding {
+  attr: string
+  event: string
+  line: number
+  /** The element's literal `lv-target` (`@myself`, a selector, a component id), if it has one. */
+  target?: string
+}
+
+/** An `lv-target` attribute (its value as written). */
+const TARGET_ATTR = /(?<=\s)lv-target\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/i
+/** `it.component('name', …)`: a component rendered by literal name. */
+const COMPONENT = /(?<![\w$])it\.component\(\s*(?:'([^'\\]+)'|"([^"\\]+)"|`([^`$\\]+)`)/g
+
+/** The start tag around `index`: from its `<name` to the first `>` that does not end template code (`%>`). */
+function tagAround (text: string, index: number): string {
+  let start = index
+  do start = text.lastIndexOf('<', start - 1)
+  while (start > 0 && !/[A-Za-z]/.test(text.charAt(start + 1)))
+  let end = index
+  do end = text.indexOf('>', end + 1)
+  while (end !== -1 && text.charCodeAt(end - 1) === 37)
+  return text.slice(Math.max(start, 0), end === -1 ? text.length : end)
+}
+
+/** Components a template renders by literal name (`it.component('card', …)`). */
+export function componentsOf (source: string): Array<{ name: string, line: number }> {
+  const out: Array<{ name: string, line: number }> = []
+  const text = active(source)
+  for (const m of text.matchAll(COMPONENT)) out.push({ name: (m[1] ?? m[2] ?? m[3]) as string, line: lineAt(text, m.index) })
+  return out
+}
 
 export function bindingsOf (source: string): Binding[] {
   const out: Binding[] = []
@@ -80,7 +110,10 @@ export function bindingsOf (source: string): Binding[] {
     const value = m[2] ?? m[3] ?? m[4] ?? ''
     // An unquoted value that template code continues (`lv-click=x<%= it.a %>`) is computed.
     if (!NAME.test(value.trim()) || (m[4] !== undefined && text.startsWith('<%', m.index + m[0].length))) continue
-    out.push({ attr: `lv-${(m[1] as string).toLowerCase()}`, event: value, line: lineAt(text, m.index) })
+    const binding: Binding = { attr: `lv-${(m[1] as string).toLowerCase()}`, event: value, line: lineAt(text, m.index) }
+    const target = TARGET_ATTR.exec(tagAround(text, m.index))
+    if (target !== null) binding.target = (target[1] ?? target[2] ?? target[3]) as string
+    out.push(binding)
   }
   return out
 }

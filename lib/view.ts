@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { ComponentId, LiveComponent, LiveComponentClass, PropsOf } from './component.js'
 import type { EventSpecFor, HandlerParams } from './event-types.js'
 
 /** Route params merged with the query string, as a view's `mount` gets them. */
@@ -12,7 +13,7 @@ export type EventSpec = true | { schema?: EventSchema | undefined, hook?: boolea
 
 /** Names of the methods a view declares itself (not those of LiveView). */
 export type HandlerName<V> = {
-  [K in keyof V]: K extends keyof LiveView ? never : V[K] extends (...args: any[]) => unknown ? K : never
+  [K in keyof V]: K extends (V extends LiveComponent<any> ? keyof LiveComponent<any> : keyof LiveView) ? never : V[K] extends (...args: any[]) => unknown ? K : never
 }[keyof V] & string
 
 /**
@@ -70,6 +71,7 @@ export interface ViewPort {
   patchUrl: (url: string) => void
   navigate: (url: string) => void
   redirect: (url: string, options?: RedirectOptions) => void
+  sendUpdate: (Component: LiveComponentClass, id: ComponentId, props: object) => boolean
 }
 
 /** Options of `redirect`. */
@@ -102,6 +104,8 @@ export abstract class LiveView {
   static title?: string
   /** Declared event handlers; nothing else is callable from the client. Default: none */
   static events?: Record<string, EventSpec>
+  /** Components its template renders (`it.component('card', props)`), by name. Default: none */
+  static components?: Record<string, LiveComponentClass>
 
   /** @internal */
   declare [kLive]: ViewPort
@@ -203,6 +207,16 @@ export abstract class LiveView {
    */
   redirect (url: string, options?: RedirectOptions): void { this[kLive].redirect(url, options) }
 
+  /**
+   * Updates one of this page's components: `props` are laid over its props, its `update`
+   * runs (else it just reads them), and it renders again, alone. Through the mailbox, after
+   * the current message. Returns false when not connected; a component that is not on the
+   * page is logged and skipped.
+   */
+  sendUpdate<C extends LiveComponent<any>> (Component: LiveComponentClass<C>, id: ComponentId, props: Partial<PropsOf<C>>): boolean {
+    return this[kLive].sendUpdate(Component as unknown as LiveComponentClass, id, props)
+  }
+
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>
 
@@ -234,4 +248,5 @@ export interface LiveViewClass<V extends LiveView = LiveView> {
   template: string
   title?: string
   events?: Record<string, EventSpec>
+  components?: Record<string, LiveComponentClass>
 }

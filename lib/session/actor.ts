@@ -1,49 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { errors, type CodedError } from '../errors.js'
-import { decodeClient, errorFrame, redirectFrame, titleFrame, type ClientMessage } from '../frames.js'
+import { decodeClient, errorFrame, redirectFrame, titleFrame } from '../frames.js'
 import { Mailbox } from '../mailbox.js'
 import { CLOSE_GOING_AWAY, CLOSE_RATE_LIMITED, type ErrorPayload } from '../protocol.js'
 import { TokenBucket } from '../rate-limit.js'
 import type { Runtime } from '../runtime.js'
-import { NO_FLASH, type LiveView, type TerminateReason } from '../view.js'
 import type { Timer } from './effects.js'
+import type { ComponentId, LiveComponentClass } from '../component.js'
+import { NO_FLASH, type LiveView, type TerminateReason } from '../view.js'
 import { MountedView, detail, type Host } from './mounted.js'
 import { join, navigate, refuseJoin } from './navigation.js'
 import type { Tracker } from './rollback.js'
+import { FLUSH_POLL_MS, leadingRef, type Message, type State, type Transport } from './messages.js'
+
+export type { Transport }
+import { componentUpdate } from './component-run.js'
 import { event, flush, step, sync, urlChange } from './run.js'
-
-/**
- * What carries a session's frames. The session knows nothing else of its connection:
- * a WebSocket, the testing API or a benchmark feed it frames and take its replies.
- */
-export interface Transport {
-  /** Sends one frame (JSON text). */
-  send (frame: string): void
-  /** Bytes sent but not yet taken by the client; above `coalesceBytes` server-initiated updates wait. */
-  backlog (): number
-  /** Ends the connection with a WebSocket close code and a reason (an error code). */
-  close (code: number, reason: string): void
-  /** Told once the session has joined. */
-  joined? (): void
-}
-
-type Message =
-  | ClientMessage
-  | { kind: 'info', msg: unknown, to: MountedView, timer?: Timer | undefined }
-  | { kind: 'flush', to: MountedView }
-  /** A URL change the view asked for outside any message (pushPatch, or pushNavigate). */
-  | { kind: 'goto', to: MountedView, url: URL, navigate: boolean }
-
-type State = 'new' | 'joining' | 'joined' | 'closing' | 'closed'
-
-const FLUSH_POLL_MS = 25
-
-/** The ref a client frame starts with, read without parsing it (0 when there is none). */
-function leadingRef (text: string): number {
-  const m = /^\s*\[\s*(\d{1,15})\s*,/.exec(text.length > 40 ? text.slice(0, 40) : text)
-  return m === null ? 0 : Number(m[1])
-}
 
 /**
  * The session actor of one connection: frames in, a bounded mailbox that runs one message
@@ -189,6 +162,13 @@ export class Session extends Mailbox<Message> implements Host {
     if (!this.push({ kind: 'goto', to, url, navigate })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
   }
 
+  postUpdate (to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object): boolean {
+    if (this.state !== 'joined' && this.state !== 'joining') return false
+    if (this.push({ kind: 'update', to, Component, id, props })) return true
+    this.log.warn({ view: to.entry.name, code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view mailbox full: sendUpdate dropped')
+    return false
+  }
+
   redirectNow (to: MountedView, url: URL): void {
     if (to === this.mounted && this.state === 'joined') this.redirect(to, url, to.flash)
   }
@@ -260,7 +240,8 @@ export class Session extends Mailbox<Message> implements Host {
   #dispatch (m: Message): void | Promise<void> {
     switch (m.kind) {
       case 'join': return join(this, m.ref, m.payload)
-      case 'event': return event(this, m.ref, m.mount, m.name, m.params)
+      case 'event': return event(this, m.ref, m.mount, m.name, m.params, m.cid)
+      case 'update': return m.to === this.mounted && this.state === 'joined' ? componentUpdate(this, m.to, m.Component, m.id, m.props) : undefined
       case 'sync': return sync(this, m.ref)
       case 'url': return urlChange(this, m.ref, m.url)
       case 'goto': {

@@ -1,5 +1,8 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { Clock } from '../clock.js'
+import type { ComponentId, LiveComponentClass } from '../component.js'
+import type { Templates } from '../templates.js'
+import { ComponentTree, type Instance, type TreeHost } from './components.js'
 import { Rendered, pack, unpack } from '../rendered.js'
 import { clip, errors, describe } from '../errors.js'
 import { pushFrame } from '../frames.js'
@@ -25,7 +28,8 @@ export interface Host {
   changeUrl: (to: MountedView, url: URL, navigate: boolean) => void
   /** A redirect the view asked for outside any message. */
   redirectNow: (to: MountedView, url: URL) => void
-  /** Runs the route's checks for a live mount at `url` (throws FST_LIVEVIEW_MOUNT_REFUSED). */
+  /** Queues `sendUpdate(Component, id, props)` for one of `to`'s components. */
+  postUpdate: (to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object) => boolean
   /** The checks of a live mount of `url`: throws when refused; false when the page's language would change. */
   authorize: (url: URL) => Promise<boolean>
 }
@@ -36,7 +40,7 @@ export interface Host {
  * a session makes one per join and per navigation, and ends it with `dispose`, after which
  * everything the view calls is a no-op. It is also what the view reaches as `this[kLive]`.
  */
-export class MountedView implements ViewPort, EffectSink {
+export class MountedView implements ViewPort, EffectSink, TreeHost {
   readonly #services: Services
   readonly #host: Host | undefined
   readonly #request: FastifyRequest | undefined
@@ -59,6 +63,8 @@ export class MountedView implements ViewPort, EffectSink {
   out: Outcome | undefined
   #effects: Effects | undefined
   #alive = true
+  /** Its live components (once it renders any). */
+  components: ComponentTree | undefined
 
   constructor (services: Services, host: Host | undefined, request: FastifyRequest | undefined, match: RouteMatch, url: string, id: number) {
     this.#services = services
@@ -80,6 +86,8 @@ export class MountedView implements ViewPort, EffectSink {
   get clock (): Clock { return this.#services.clock }
   get pubsub (): PubSub { return this.#services.pubsub }
   get log (): FastifyBaseLogger { return this.#host?.log ?? this.#request!.log }
+  get templates (): Templates { return this.#services.templates }
+  get production (): boolean { return this.#services.options.production }
   /** The title the page shows. */
   get pageTitle (): string { return this.title ?? this.entry.title }
 
@@ -159,7 +167,16 @@ export class MountedView implements ViewPort, EffectSink {
     if (!sameLang) throw Object.assign(new errors.PATCH_REFUSED(clip(target.href), `${this.pattern}, in the page's language`), { url: target.href })
   }
 
-  render (): string | Promise<string> { return renderView(this.#services.templates, this.entry, this.view) }
+  /** The view's render, with its components' (those whose props and state did not change reuse their last HTML). */
+  render (): string | Promise<string> {
+    const { entry, view } = this
+    const templates = this.#services.templates
+    if (entry.components.size === 0) return renderView(templates, entry, view, view.flash)
+    return (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, view.flash, calls))
+  }
+
+  /** The page's render after one component's own message: that component alone renders again. */
+  renderComponent (inst: Instance): Promise<string> { return this.components!.renderOne(inst) }
 
   /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`. */
   timed (what: string, fn: () => unknown): unknown {
@@ -188,9 +205,10 @@ export class MountedView implements ViewPort, EffectSink {
     this.#effects = undefined
   }
 
-  /** Calls the view's `terminate` once (errors are logged). */
+  /** Calls the components' and the view's `terminate` once (errors are logged). */
   async terminate (reason: TerminateReason): Promise<void> {
     const view = this.view
+    await this.components?.terminateAll()
     if (view.terminate === undefined) return
     try {
       await view.terminate(reason)
@@ -224,6 +242,10 @@ export class MountedView implements ViewPort, EffectSink {
       return true
     }
     return this.#host!.sendFor(this, frame)
+  }
+
+  sendUpdate (Component: LiveComponentClass, id: ComponentId, props: object): boolean {
+    return this.#alive && this.#host !== undefined && this.#host.postUpdate(this, Component, id, props)
   }
 
   subscribe (topic: string): boolean {

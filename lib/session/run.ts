@@ -11,29 +11,43 @@ import { detail } from './mounted.js'
 import { navigate } from './navigation.js'
 import { Outcome } from './outcome.js'
 import { Tracker } from './rollback.js'
+import type { EventEntry } from '../registry.js'
+import type { Instance } from './components.js'
+import { componentEvent } from './component-run.js'
 
 // Messages for the view the page shows: events, server messages, URL changes, resyncs.
 
-/** An event from the client, for the mount it names. */
-export function event (s: Session, ref: number, mount: number, name: string, params: Record<string, unknown>): void | Promise<void> {
+/** An event from the client, for the mount it names (and its component `cid`, when targeted). */
+export function event (s: Session, ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number): void | Promise<void> {
   const mounted = s.mounted
   if (s.state !== 'joined' || mounted === undefined) return s.sendError(ref, new errors.JOIN_REQUIRED())
   if (mount !== mounted.id) return s.refuse(ref, new errors.EVENT_STALE(name, mount, mounted.id))
+  if (cid !== undefined) return componentEvent(s, ref, mounted, name, params, cid)
   const { entry, view } = mounted
   const declared = entry.events.get(name)
   if (declared === undefined) return s.refuse(ref, new errors.EVENT_UNKNOWN(entry.name, name))
+  if (!paramsOk(s, ref, name, declared, params)) return
+  const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
+  return step(s, ref, mounted, name, true, () => handler.call(view, params))
+}
+
+/** Checks an event's params as declared (its schema, else what DOM bindings send); refuses them when they fail. */
+export function paramsOk (s: Session, ref: number, name: string, declared: EventEntry, params: Record<string, unknown>): boolean {
   if (declared.validate !== undefined) {
     if (!declared.validate(params)) {
       const problems = (declared.validate.errors ?? []).map((e) => `${e.instancePath || 'params'} ${e.message ?? 'is invalid'}`).join('; ')
-      return s.refuse(ref, new errors.PARAMS_INVALID(name, problems))
+      s.refuse(ref, new errors.PARAMS_INVALID(name, problems))
+      return false
     }
   } else if (declared.hook !== true) {
     // No schema: what DOM bindings send, as the handler's type (DomParams) says.
     const bad = notDomParams(params)
-    if (bad !== undefined) return s.refuse(ref, new errors.PARAMS_INVALID(name, `${bad} is not a string or a list of strings (declare a schema, or { hook: true })`))
+    if (bad !== undefined) {
+      s.refuse(ref, new errors.PARAMS_INVALID(name, `${bad} is not a string or a list of strings (declare a schema, or { hook: true })`))
+      return false
+    }
   }
-  const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
-  return step(s, ref, mounted, name, true, () => handler.call(view, params))
+  return true
 }
 
 /** The first key of `params` whose value is not a string or a list of strings, if any. */
@@ -87,18 +101,20 @@ export function urlChange (s: Session, ref: number, href: string): void | Promis
  * outcome is applied, in one order: the update, the URL, the title, pushed events, then a
  * redirect or a navigation.
  */
-export async function step (s: Session, ref: number, mounted: MountedView, what: string, user: boolean, work: () => unknown, failUrl?: string): Promise<void> {
-  const view = mounted.view
+export async function step (s: Session, ref: number, mounted: MountedView, what: string, user: boolean, work: () => unknown, failUrl?: string, target?: Instance): Promise<void> {
+  // A component's message tracks (and rolls back) that component, and renders it alone.
+  const view = target?.component ?? mounted.view
   const out = mounted.out = new Outcome()
   const { flash, title, url } = mounted
   const tracker = s.rt.rollback ? (s.tracker ??= new Tracker()) : undefined
   tracker?.begin(view)
+  if (target !== undefined) target.dirty = true
   let html: string | undefined
   let carried: Record<string, string> | undefined
   let rendering = false
   try {
     // Flash messages are shown by one render: the user's next action starts without them.
-    if (user) mounted.flash = NO_FLASH
+    if (user && target === undefined) mounted.flash = NO_FLASH
     let returned = mounted.timed(what, work)
     if (returned instanceof Promise) returned = await returned
     // pushPatch: handleParams of the new URL (no await when there is none: the common case).
@@ -112,7 +128,7 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
     }
     if (ref !== 0 || s.transport.backlog() <= s.rt.options.limits.coalesceBytes) {
       rendering = true
-      const rendered = mounted.render()
+      const rendered = target === undefined ? mounted.render() : mounted.renderComponent(target)
       html = typeof rendered === 'string' ? rendered : await rendered
     }
   } catch (err) {
@@ -129,12 +145,13 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
     }
     // A render error keeps its code (context, template); whatever a handler throws is its failure.
     const production = s.rt.options.production
-    const coded = rendering && isCoded(err)
+    const owner = target === undefined ? mounted.entry.name : `${target.entry.name} (component ${String(target.id)})`
+    const coded = (rendering || target !== undefined) && isCoded(err)
       ? err
       : what === 'handleInfo'
-        ? new errors.INFO_FAILED(mounted.entry.name, detail(production, err))
-        : new errors.HANDLER_FAILED(what, mounted.entry.name, detail(production, err))
-    s.log.error({ err, view: mounted.entry.name, event: what, code: coded.code }, 'live view handler failed')
+        ? new errors.INFO_FAILED(owner, detail(production, err))
+        : new errors.HANDLER_FAILED(what, owner, detail(production, err))
+    s.log.error({ err, view: owner, event: what, code: coded.code }, 'live view handler failed')
     if (ref !== 0) s.sendError(ref, coded, failUrl === undefined ? undefined : { url: failUrl })
     return
   }

@@ -114,3 +114,6 @@ export function fieldOwn (el: Element): Params {
   if (type === 'checkbox' || type === 'radio') return el.attribs.checked !== undefined ? { value: el.attribs.value ?? 'on' } : { value: undefined }
   return { value: el.attribs.value ?? '' }
 }
+
+/** An element's HTML, tags and all. */
+export function outerHtml (el: Element): string { return getOuterHTML(el) }

@@ -1,10 +1,12 @@
 import { AssertionError } from 'node:assert'
 import type { FastifyInstance } from 'fastify'
 import { encodeClient } from '../frames.js'
-import { FLASH_COOKIE, OP_EVENT, OP_PATCH_URL } from '../protocol.js'
+import type { ComponentId, LiveComponent, LiveComponentClass } from '../component.js'
+import { CID_ATTR, FLASH_COOKIE, OP_EVENT, OP_PATCH_URL } from '../protocol.js'
 import type { Session } from '../session/actor.js'
 import type { LiveView } from '../view.js'
 import { Dom, closestWith, describeElement, fieldOwn, formOf, formParams, readText, valueParams, type Element, type Params } from './dom.js'
+import { LiveComponentHandle } from './component.js'
 import { live } from './live.js'
 import { LiveTestError, Reply, type PushedEvent } from './reply.js'
 import type { TestTransport } from './transport.js'
@@ -121,11 +123,15 @@ export class LivePage {
     return this
   }
 
-  /** Sends an event by name, as a binding would; resolves with its reply. */
-  async event (name: string, params: Params = {}): Promise<Reply> {
+  /**
+   * Sends an event by name, as a binding would, to the view (or to the component with wire
+   * id `cid`, as `lv-target` does); resolves with its reply.
+   */
+  async event (name: string, params: Params = {}, cid?: number): Promise<Reply> {
     const ref = ++this.#ref
     const reply = new Promise<Reply>((resolve) => { this.#transport.waiting.set(ref, (frame) => { resolve(new Reply(frame)) }) })
-    this.#session.receive(encodeClient([ref, OP_EVENT, this.#transport.mount, name, params]))
+    const mount = this.#transport.mount
+    this.#session.receive(encodeClient(cid === undefined ? [ref, OP_EVENT, mount, name, params] : [ref, OP_EVENT, mount, name, params, cid]))
     const answered = await reply
     // What the message pushed (pushEvent) follows its reply: wait for the message to finish.
     await this.#session.idle()
@@ -142,7 +148,7 @@ export class LivePage {
     if (link !== undefined && link.name === 'a' && link.attribs.href !== undefined) return this.patch(link.attribs.href)
     const bound = closestWith(el, 'lv-click')
     if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click binding, nor has any element around it`)
-    return this.event(bound.attribs['lv-click'] as string, valueParams(bound))
+    return this.event(bound.attribs['lv-click'] as string, valueParams(bound), this.#target(bound))
   }
 
   /**
@@ -186,7 +192,7 @@ export class LivePage {
     const el = this.#one(selector)
     const name = el.attribs['lv-click-away']
     if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click-away binding`)
-    return this.event(name, valueParams(el))
+    return this.event(name, valueParams(el), this.#target(el))
   }
 
   #fieldEvent (type: 'input' | 'change', selector: string, values: Params): Promise<Reply> {
@@ -200,14 +206,14 @@ export class LivePage {
       ? { [el.attribs.name ?? '']: values[el.attribs.name ?? ''] ?? el.attribs.value ?? '' }
       : formParams(bound, values)
     if (target !== undefined) params._target = target
-    return this.event(bound.attribs[attr] as string, valueParams(bound, params))
+    return this.event(bound.attribs[attr] as string, valueParams(bound, params), this.#target(bound))
   }
 
   #own (type: 'focus' | 'blur', selector: string): Promise<Reply> {
     const el = this.#one(selector)
     const name = el.attribs[`lv-${type}`]
     if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${type} binding`)
-    return this.event(name, valueParams(el, fieldOwn(el)))
+    return this.event(name, valueParams(el, fieldOwn(el)), this.#target(el))
   }
 
   #key (type: 'keydown' | 'keyup', selector: string, key: string): Promise<Reply> {
@@ -218,7 +224,7 @@ export class LivePage {
     if (want !== undefined && want.toLowerCase() !== key.toLowerCase()) {
       throw new LiveTestError(`${describeElement(bound)} listens for lv-key="${want}" only, not '${key}'`)
     }
-    return this.event(bound.attribs[`lv-${type}`] as string, valueParams(bound, { ...fieldOwn(bound), key }))
+    return this.event(bound.attribs[`lv-${type}`] as string, valueParams(bound, { ...fieldOwn(bound), key }), this.#target(bound))
   }
 
   async #windowKey (type: 'keydown' | 'keyup', key: string): Promise<Reply[]> {
@@ -226,7 +232,7 @@ export class LivePage {
     for (const el of this.all(`[lv-window-${type}]`)) {
       const want = el.attribs['lv-key']
       if (want !== undefined && want.toLowerCase() !== key.toLowerCase()) continue
-      replies.push(await this.event(el.attribs[`lv-window-${type}`] as string, valueParams(el, { ...fieldOwn(el), key })))
+      replies.push(await this.event(el.attribs[`lv-window-${type}`] as string, valueParams(el, { ...fieldOwn(el), key }), this.#target(el)))
     }
     return replies
   }
@@ -238,7 +244,7 @@ export class LivePage {
     if (form === undefined || form.attribs['lv-submit'] === undefined) {
       throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') is not in a form with an lv-submit binding`)
     }
-    return this.event(form.attribs['lv-submit'] as string, valueParams(form, formParams(form, values)))
+    return this.event(form.attribs['lv-submit'] as string, valueParams(form, formParams(form, values)), this.#target(form))
   }
 
   /**
@@ -278,6 +284,26 @@ export class LivePage {
   async close (): Promise<void> {
     await this.#session.close('closed')
     await this.#onClose?.()
+  }
+
+  /**
+   * A component of the page, by class and id: its subtree, and events sent to it (selectors
+   * are matched inside its root element). Throws when it is not on the page.
+   */
+  component<C extends LiveComponent<any>> (Component: LiveComponentClass<C>, id: ComponentId): LiveComponentHandle<C> {
+    const inst = this.#session.mounted?.components?.findByClass(Component, id)
+    if (inst === undefined) throw new LiveTestError(`no ${Component.name} with id ${JSON.stringify(id)} is on the page`)
+    return new LiveComponentHandle<C>(this, this.#session, inst)
+  }
+
+  /** The component an event from `el` goes to (its `lv-target`, as the browser client reads it). */
+  #target (el: Element): number | undefined {
+    const t = el.attribs['lv-target'] ?? formOf(el)?.attribs['lv-target']
+    if (t === undefined) return undefined
+    if (/^\d+$/.test(t)) return Number(t)
+    const at = t === '@myself' ? el : this.all(t)[0]
+    const root = at === undefined ? undefined : closestWith(at, CID_ATTR)
+    return root === undefined ? 0 : Number(root.attribs[CID_ATTR])
   }
 
   #one (selector: string): Element {

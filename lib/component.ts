@@ -1,0 +1,113 @@
+import type { EventSpec } from './view.js'
+
+/** What identifies a component among those of its class on a page (unique per class). */
+export type ComponentId = string | number
+
+/** @internal Where a component instance reaches its runtime (kept off its own fields, so rollback never touches it). */
+export const kComponent = Symbol('fastify-liveview.component')
+
+/** @internal What a component asks of the runtime. After the component is removed, every call is a no-op. */
+export interface ComponentPort {
+  readonly cid: number
+  readonly id: ComponentId
+  readonly connected: boolean
+  readonly sessionId: string
+  sendParent: (msg: unknown) => boolean
+  push: (event: string, payload: unknown) => boolean
+}
+
+/** One instance and the props it gets, as `updateMany` gets them. */
+export interface ComponentUpdate<C extends LiveComponent<any> = LiveComponent> {
+  component: C
+  props: PropsOf<C>
+}
+
+/** The props a component class takes (its `LiveComponent<Props>` type argument, with `id`). */
+export type PropsOf<C> = C extends LiveComponent<infer P> ? P & { id: ComponentId } : never
+
+/**
+ * A stateful live component: a part of a page (a card, a row editor, a modal) with its own
+ * template, state and events, rendered by a view's (or another component's) template with
+ * `<%~ it.component('card', { id: card.id, card }) %>`, where `card` is a name the parent
+ * declares in `static components = { card: Card }`.
+ *
+ * On the first render of an id it is created and `mount(props)` runs; when a later render
+ * of the parent passes other props (compared by value), `update(props)` runs (or, once for
+ * every instance of the class that needs it, the static `updateMany`), then it re-renders.
+ * Its events (`lv-target="@myself"` on the binding) run its own handlers, and re-render and
+ * diff this component only. It renders exactly one root element, which gets an `lv-cid`
+ * attribute (the component's id on the wire). When a render of its parent no longer
+ * renders it, it is removed (`terminate()` runs).
+ *
+ * @example
+ * class Card extends LiveComponent<{ card: { title: string } }> {
+ *   static template = 'card'
+ *   static events = defineEvents<Card>({ edit: true })
+ *   editing = false
+ *   edit () { this.editing = true }
+ *   context () { return { title: this.props.card.title, editing: this.editing } }
+ * }
+ */
+export abstract class LiveComponent<Props extends object = Record<string, unknown>> {
+  /** Template name under the plugin's `root`, without `.eta`. Required. */
+  static template: string
+  /** Declared event handlers (sent with `lv-target="@myself"`). Default: none */
+  static events?: Record<string, EventSpec>
+  /** Components this one's template renders, by the name the template uses. Default: none */
+  static components?: Record<string, LiveComponentClass>
+
+  /** @internal */
+  declare [kComponent]: ComponentPort
+
+  /**
+   * The props of the last render of the parent (with `id`). Set before `mount` and before
+   * every `update`; a component without `update` just reads them.
+   */
+  declare props: Props & { id: ComponentId }
+
+  /** The id the parent gave (unique among the components of this class on the page). */
+  get id (): ComponentId { return this[kComponent].id }
+
+  /** False during the HTTP render, true once the page's socket has joined. */
+  get connected (): boolean { return this[kComponent].connected }
+
+  /** The session's id (as the view's `sessionId`). */
+  get sessionId (): string { return this[kComponent].sessionId }
+
+  /**
+   * Sends a message to the view (its `handleInfo`), through the session's mailbox: it runs
+   * after the current event, and what the view changes is rendered then. Returns false when
+   * not connected or the component was removed.
+   */
+  sendParent (msg: unknown): boolean { return this[kComponent].sendParent(msg) }
+
+  /** Pushes an event to the page's hooks, as the view's `pushEvent` does. */
+  pushEvent (event: string, payload?: unknown): boolean { return this[kComponent].push(event, payload) }
+
+  /** Called once, when a render of the parent first renders this id (on the HTTP render and again on join). */
+  mount? (props: Props & { id: ComponentId }): void | Promise<void>
+
+  /** Called when the parent renders it with other props than before (and by `sendUpdate`); `this.props` holds them already. */
+  update? (props: Props & { id: ComponentId }): void | Promise<void>
+
+  /** The data its template renders, as `it`. Must return an object. */
+  abstract context (): object | Promise<object>
+
+  /** Called once when it is removed from the page or the session ends. */
+  terminate? (): void | Promise<void>
+}
+
+/** A concrete component class, as `static components` takes it. */
+export interface LiveComponentClass<C extends LiveComponent<any> = any> {
+  new (): C
+  readonly name: string
+  template: string
+  events?: Record<string, EventSpec>
+  components?: Record<string, LiveComponentClass>
+  /**
+   * Optional: one call for every instance of the class that a render mounts or passes new
+   * props (instead of each one's `update`), so a list of 100 loads its data in one query.
+   * Each `component.props` holds its new props already.
+   */
+  updateMany?: (updates: Array<ComponentUpdate<C>>) => void | Promise<void>
+}

@@ -1,0 +1,35 @@
+import type { LiveComponentClass, ComponentId } from '../component.js'
+import { errors } from '../errors.js'
+import type { Session } from './actor.js'
+import type { MountedView } from './mounted.js'
+import { paramsOk, step } from './run.js'
+
+// Messages for one component of the view the page shows: its events and `sendUpdate`.
+
+/** An event with a target: the handler of that component (the cid the client read from its root). */
+export function componentEvent (s: Session, ref: number, mounted: MountedView, name: string, params: Record<string, unknown>, cid: number): void | Promise<void> {
+  const inst = cid === 0 ? undefined : mounted.components?.byCid(cid)
+  if (inst === undefined) {
+    return s.refuse(ref, new errors.TARGET_UNKNOWN(`'${name}'`, cid === 0 ? 'its lv-target matched no component' : `no component has lv-cid ${cid} (removed since?)`))
+  }
+  const declared = inst.entry.events.get(name)
+  if (declared === undefined) return s.refuse(ref, new errors.EVENT_UNKNOWN(`${inst.entry.name} (component)`, name))
+  if (!paramsOk(s, ref, name, declared, params)) return
+  const c = inst.component
+  const handler = (c as unknown as Record<string, (p: unknown) => unknown>)[name]!
+  return step(s, ref, mounted, name, true, () => handler.call(c, params), undefined, inst)
+}
+
+/** `sendUpdate(Component, id, props)`: props laid over the component's, its `update`, its render. */
+export function componentUpdate (s: Session, mounted: MountedView, Component: LiveComponentClass, id: ComponentId, props: object): void | Promise<void> {
+  const inst = mounted.components?.findByClass(Component, id)
+  if (inst === undefined) {
+    s.log.warn({ view: mounted.entry.name, component: Component.name, id }, 'live view sendUpdate: no such component on the page')
+    return
+  }
+  const c = inst.component
+  return step(s, 0, mounted, 'update', false, () => {
+    c.props = { ...c.props, ...props, id: c.props.id }
+    return c.update?.(c.props)
+  }, undefined, inst)
+}

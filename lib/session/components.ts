@@ -1,0 +1,318 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { kComponent, type ComponentId, type ComponentPort, type LiveComponent } from '../component.js'
+import type { ComponentEntry } from '../component-check.js'
+import { describe, errors } from '../errors.js'
+import { CID_ATTR } from '../protocol.js'
+import { MARK } from '../mark.js'
+import { renderView } from '../render.js'
+import { scan } from '../scan.js'
+import type { Templates } from '../templates.js'
+import { ELEMENT, TEXT, TreeBuilder } from '../tree-index.js'
+import { sameProps, snapshot } from './props.js'
+
+/** What the components of a mounted view ask of it. */
+export interface TreeHost {
+  readonly templates: Templates
+  readonly production: boolean
+  readonly connected: boolean
+  readonly sessionId: string
+  readonly log: FastifyBaseLogger
+  deliver: (msg: unknown) => boolean
+  push: (event: string, payload: unknown) => boolean
+  timed: (what: string, fn: () => unknown) => unknown
+}
+
+const START_TAG = /^<[A-Za-z][^\s/>]*/
+
+/** One live component on the page. */
+export class Instance implements ComponentPort {
+  readonly cid: number
+  readonly id: ComponentId
+  readonly entry: ComponentEntry
+  readonly component: LiveComponent
+  readonly #tree: ComponentTree
+  /** The instance whose template renders it (undefined: the view's). */
+  owner: Instance | undefined
+  /** The props it was last rendered with, as a snapshot (compared by value). */
+  last: unknown
+  /** Its own render, split where it renders components, and those components. */
+  pieces: string[] = []
+  kids: Instance[] = []
+  /** Its HTML with its components' in place. */
+  html = ''
+  /** Its state may have changed since it was rendered. */
+  dirty = true
+  alive = true
+
+  constructor (tree: ComponentTree, cid: number, id: ComponentId, entry: ComponentEntry) {
+    this.#tree = tree
+    this.cid = cid
+    this.id = id
+    this.entry = entry
+    this.component = new entry.Component()
+    Object.defineProperty(this.component, kComponent, { value: this, enumerable: false })
+  }
+
+  /** `Card#3`, for logs and errors. */
+  get label (): string { return `${this.entry.name}#${String(this.id)}` }
+  get connected (): boolean { return this.alive && this.#tree.host.connected }
+  get sessionId (): string { return this.#tree.host.sessionId }
+  sendParent (msg: unknown): boolean { return this.alive && this.#tree.host.deliver(msg) }
+  push (event: string, payload: unknown): boolean { return this.alive && this.#tree.host.push(event, payload) }
+}
+
+/** One render pass: what it has rendered so far, to refuse an id rendered twice. */
+interface Pass {
+  seen: Set<Instance>
+  created: Instance[]
+  rendered: Set<Instance | undefined>
+  moved: Array<[Instance, Instance | undefined]>
+}
+
+/**
+ * The live components of one mounted view: created when a render first renders an id,
+ * updated when it passes other props, removed when their owner's render no longer renders
+ * them. A page render re-renders the view's template and each component whose props or
+ * state changed (the others' last HTML is reused); a component's own message re-renders
+ * that component alone.
+ */
+export class ComponentTree {
+  readonly host: TreeHost
+  readonly #byClass = new Map<ComponentEntry, Map<ComponentId, Instance>>()
+  readonly #byCid = new Map<number, Instance>()
+  #cids = 0
+  #pieces: string[] = ['']
+  #kids: Instance[] = []
+
+  constructor (host: TreeHost) { this.host = host }
+
+  /** The component with this wire id, if it is on the page. */
+  byCid (cid: number): Instance | undefined { return this.#byCid.get(cid) }
+
+  /** The component of class `entry` with this id, if it is on the page. */
+  find (entry: ComponentEntry, id: ComponentId): Instance | undefined { return this.#byClass.get(entry)?.get(id) }
+
+  /** The component of this class (by its constructor) and id. */
+  findByClass (Component: unknown, id: ComponentId): Instance | undefined {
+    for (const [entry, map] of this.#byClass) if (entry.Component === Component) return map.get(id)
+    return undefined
+  }
+
+  get size (): number { return this.#byCid.size }
+
+  /** The view's render, its components resolved (mounted, updated, rendered) and put in place. */
+  async renderPage (entry: { name: string, components: Map<string, ComponentEntry> }, render: (calls: unknown[]) => string | Promise<string>): Promise<string> {
+    const calls: unknown[] = []
+    const html = await render(calls)
+    const pieces = split(entry.name, html, calls)
+    const pass: Pass = { seen: new Set(), created: [], rendered: new Set([undefined]), moved: [] }
+    let kids: Instance[]
+    try {
+      kids = await this.#resolve(undefined, entry.name, entry.components, calls, pass)
+      this.#checkMoves(pass)
+    } catch (err) {
+      this.#undo(pass)
+      throw err
+    }
+    this.#prune(this.#kids, kids, undefined)
+    this.#pieces = pieces
+    this.#kids = kids
+    return compose(pieces, kids)
+  }
+
+  /** Re-renders one component (after its own message) and returns the page's HTML. */
+  async renderOne (inst: Instance): Promise<string> {
+    const pass: Pass = { seen: new Set([inst]), created: [], rendered: new Set(), moved: [] }
+    try {
+      await this.#render(inst, pass)
+      this.#checkMoves(pass)
+    } catch (err) {
+      this.#undo(pass)
+      throw err
+    }
+    for (let o = inst.owner; o !== undefined; o = o.owner) o.html = compose(o.pieces, o.kids)
+    return compose(this.#pieces, this.#kids)
+  }
+
+  /** Ends every component (the view ended). */
+  async terminateAll (): Promise<void> {
+    const all = [...this.#byCid.values()]
+    this.#byCid.clear()
+    this.#byClass.clear()
+    this.#kids = []
+    for (const inst of all) await this.#terminate(inst)
+  }
+
+  async #resolve (owner: Instance | undefined, ownerName: string, declared: Map<string, ComponentEntry>, calls: unknown[], pass: Pass): Promise<Instance[]> {
+    const kids: Instance[] = []
+    const updates = new Map<ComponentEntry, Instance[]>()
+    const fresh: Instance[] = []
+    for (let i = 0; i < calls.length; i += 2) {
+      const name = calls[i]
+      const props = calls[i + 1] as Record<string, unknown>
+      const entry = typeof name === 'string' ? declared.get(name) : undefined
+      if (entry === undefined) throw new errors.COMPONENT_INVALID(ownerName, `it.component(${JSON.stringify(name)}) names no component it declares in \`static components\` (declared: ${[...declared.keys()].join(', ') || 'none'})`)
+      if (props === null || typeof props !== 'object' || Array.isArray(props)) throw new errors.COMPONENT_INVALID(ownerName, `it.component('${name as string}', props): props must be an object with an id`)
+      const id = props.id
+      if (!((typeof id === 'string' && id !== '') || (typeof id === 'number' && Number.isFinite(id)))) {
+        throw new errors.COMPONENT_INVALID(ownerName, `it.component('${name as string}', props): props.id must be a non-empty string or a number, got ${describe(id)}`)
+      }
+      let map = this.#byClass.get(entry)
+      if (map === undefined) this.#byClass.set(entry, map = new Map())
+      let inst = map.get(id)
+      if (inst !== undefined && pass.seen.has(inst)) throw new errors.COMPONENT_DUPLICATE(entry.name, String(id))
+      if (inst === undefined) {
+        inst = new Instance(this, ++this.#cids, id, entry)
+        map.set(id, inst)
+        this.#byCid.set(inst.cid, inst)
+        pass.created.push(inst)
+        inst.component.props = props as LiveComponent['props']
+        inst.last = snapshot(props)
+        fresh.push(inst)
+        push(updates, entry, inst)
+      } else if (!sameProps(inst.last, props)) {
+        inst.component.props = props as LiveComponent['props']
+        inst.last = snapshot(props)
+        push(updates, entry, inst)
+      }
+      if (inst.owner !== owner && !pass.created.includes(inst)) pass.moved.push([inst, inst.owner])
+      pass.seen.add(inst)
+      inst.owner = owner
+      kids.push(inst)
+    }
+    for (const inst of fresh) {
+      const c = inst.component
+      if (c.mount !== undefined) await this.#call(inst, 'mount', () => c.mount!(c.props))
+    }
+    for (const [entry, list] of updates) {
+      const many = entry.Component.updateMany
+      if (many !== undefined) {
+        await this.#call(list[0] as Instance, 'updateMany', () => many.call(entry.Component, list.map((i) => ({ component: i.component, props: i.component.props }))))
+      } else {
+        for (const inst of list) {
+          const c = inst.component
+          if (c.update !== undefined) await this.#call(inst, 'update', () => c.update!(c.props))
+        }
+      }
+      for (const inst of list) inst.dirty = true
+    }
+    for (const inst of kids) if (inst.dirty) await this.#render(inst, pass)
+    return kids
+  }
+
+  /** Renders a component's template, then the components it renders. */
+  async #render (inst: Instance, pass: Pass): Promise<void> {
+    pass.rendered.add(inst)
+    const calls: unknown[] = []
+    const { templates } = this.host
+    const rendered = renderView(templates, inst.entry, inst.component, undefined, calls)
+    const own = rooted(inst, typeof rendered === 'string' ? rendered : await rendered)
+    const pieces = split(inst.entry.name, own, calls)
+    const kids = await this.#resolve(inst, inst.entry.name, inst.entry.components, calls, pass)
+    this.#prune(inst.kids, kids, inst)
+    inst.pieces = pieces
+    inst.kids = kids
+    inst.html = compose(pieces, kids)
+    inst.dirty = false
+  }
+
+  /** A component rendered by another owner than before is fine only when that one re-rendered too. */
+  #checkMoves (pass: Pass): void {
+    for (const [inst, from] of pass.moved) {
+      if (!pass.rendered.has(from)) throw new errors.COMPONENT_DUPLICATE(inst.entry.name, String(inst.id))
+    }
+  }
+
+  /** A failed pass: what it created goes, and owners it changed render again next time. */
+  #undo (pass: Pass): void {
+    for (const inst of pass.created) {
+      if (inst.owner !== undefined) inst.owner.dirty = true
+      this.#remove(inst)
+    }
+    for (const inst of pass.rendered) if (inst !== undefined) inst.dirty = true
+  }
+
+  /** Removes the components `before` had that `after` does not (and that no other owner took). */
+  #prune (before: Instance[], after: Instance[], owner: Instance | undefined): void {
+    if (before.length === 0) return
+    const kept = after.length > 8 ? new Set(after) : after
+    for (const inst of before) {
+      const stays = kept instanceof Set ? kept.has(inst) : kept.includes(inst)
+      if (!stays && inst.owner === owner && inst.alive) this.#remove(inst)
+    }
+  }
+
+  #remove (inst: Instance): void {
+    if (!inst.alive) return
+    inst.alive = false
+    this.#byCid.delete(inst.cid)
+    const map = this.#byClass.get(inst.entry)
+    if (map?.get(inst.id) === inst) map.delete(inst.id)
+    for (const kid of inst.kids) if (kid.owner === inst) this.#remove(kid)
+    void this.#terminate(inst)
+  }
+
+  async #terminate (inst: Instance): Promise<void> {
+    inst.alive = false
+    const c = inst.component
+    if (c.terminate === undefined) return
+    try {
+      await c.terminate()
+    } catch (err) {
+      this.host.log.error({ err, component: inst.label }, 'live component terminate failed')
+    }
+  }
+
+  /** Runs a component callback; what it throws becomes FST_LIVEVIEW_HANDLER_FAILED naming it. */
+  async #call (inst: Instance, what: string, fn: () => unknown): Promise<void> {
+    try {
+      const r = this.host.timed(`${inst.entry.name}.${what}`, fn)
+      if (r instanceof Promise) await r
+    } catch (err) {
+      throw new errors.HANDLER_FAILED(what, `${inst.entry.name} (component ${String(inst.id)})`, this.host.production ? 'see the server log' : describe(err))
+    }
+  }
+}
+
+function push<K, V> (map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [value])
+  else list.push(value)
+}
+
+/** A render split at its component marks; throws unless each `it.component()` is output once. */
+function split (owner: string, html: string, calls: unknown[]): string[] {
+  if (calls.length === 0 && !html.includes(MARK)) return [html]
+  const pieces = html.split(MARK)
+  if (pieces.length - 1 !== calls.length / 2) {
+    throw new errors.COMPONENT_INVALID(owner, `its template output ${pieces.length - 1} of its ${calls.length / 2} it.component() calls: output each once, with <%~ %>`)
+  }
+  return pieces
+}
+
+function compose (pieces: string[], kids: Instance[]): string {
+  let html = pieces[0] as string
+  for (let i = 0; i < kids.length; i++) html += (kids[i] as Instance).html + (pieces[i + 1] as string)
+  return html
+}
+
+/**
+ * A component's render with the component's wire id on its root element; throws unless it
+ * is exactly one element (white space around it is dropped).
+ */
+function rooted (inst: Instance, html: string): string {
+  const own = html.trim()
+  const tag = START_TAG.exec(own)
+  const fail = (why: string): never => { throw new errors.COMPONENT_INVALID(inst.entry.name, `must render exactly one root element: ${why}`) }
+  if (tag === null) fail(`its render starts with ${JSON.stringify(own.slice(0, 20))}`)
+  const builder = new TreeBuilder()
+  // Markup the scan does not read (a <tr> alone, say) is taken as it is.
+  if (scan(own, builder)) {
+    const top = builder.roots[0]?.kids ?? []
+    const elements = top.filter((n) => n.kind === ELEMENT).length
+    if (elements !== 1 || top.some((n) => n.kind !== ELEMENT && n.kind !== TEXT)) fail(`it renders ${top.length} nodes at its top level`)
+    if (top.length !== 1) fail('it renders text beside its root element')
+  }
+  const at = (tag as RegExpExecArray)[0].length
+  return `${own.slice(0, at)} ${CID_ATTR}="${inst.cid}"${own.slice(at)}`
+}
