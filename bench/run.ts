@@ -235,7 +235,10 @@ async function runScenarios (): Promise<Record<string, ScenarioResult>> {
         return op
       }
       let sent = 0
-      const next = (): Promise<{ us: number, frame: string }> => send(s.event, s.params?.(sent++))
+      const next = (): Promise<{ us: number, frame: string }> => {
+        const i = sent++
+        return send(s.event, s.params?.(i), s.cid?.(i))
+      }
       const capped: string[] = []
       /** True once a phase that began at `start` has run `phaseMaxMs` with at least `min` events done. */
       const timeUp = (start: number, done: number, min: number): boolean => done >= min && performance.now() - start >= S.phaseMaxMs
@@ -536,6 +539,9 @@ function targetsOf (r: Report): Target[] {
     add(`scenarios.${name}.server_over_ref`, sc[name]?.server_over_ref, '<=', name === 'todos_toggle_500' ? 20 : 8, '×')
     add(`scenarios.${name}.bytes_per_update`, sc[name]?.bytes_per_update, '<=', 300, 'B')
   }
+  // Issue 13: one component's event re-renders and diffs that component only.
+  add('scenarios.component_list_100.server_us_p50', sc.component_list_100?.server_us_p50, '<=', 50, 'µs')
+  add('scenarios.component_list_100.bytes_per_update', sc.component_list_100?.bytes_per_update, '<=', 200, 'B')
   add('scenarios.table10000_edit.diff_over_ref', sc.table10000_edit?.diff_over_ref, '<=', 3, '×')
   add(`${FANOUT}.total_ms_p50`, r[FANOUT]?.total_ms_p50, '<=', 10, 'ms')
   add('load_two_slots.c50.cpu_over_echo', r.load_two_slots?.c50?.cpu_over_echo, '<=', 2, '×')

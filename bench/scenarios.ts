@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
-import liveview, { LiveView, defineEvents, type DomParams, type LiveViewOptions, type ParamsOf } from '../plugin.js'
+import liveview, { LiveComponent, LiveView, defineEvents, type DomParams, type LiveViewOptions, type ParamsOf } from '../plugin.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 import { Session, type Transport } from '../lib/session/actor.js'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
@@ -67,6 +67,23 @@ export class Form extends LiveView {
   }
 
   context () { return { fields: this.fields } }
+}
+
+/** Issue 13: a row of `ComponentList`, with its own count. */
+export class CountRow extends LiveComponent<{ label: string }> {
+  static template = 'component_row'
+  static events = defineEvents<CountRow>({ inc: true })
+  count = 0
+  inc (): void { this.count++ }
+  context () { return { id: this.props.id, label: this.props.label, count: this.count } }
+}
+
+/** 100 row components; the bench clicks each row's `+` in turn (a component event: that row alone renders). */
+export class ComponentList extends LiveView {
+  static template = 'component_list'
+  static components = { row: CountRow }
+  rows = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, label: `Row ${i + 1}` }))
+  context () { return { rows: this.rows } }
 }
 
 /** The counter of issue 11 (as LiveViewJS's benchmark): two adjacent slots change per click, the count and its parity. */
@@ -300,6 +317,8 @@ export interface Scenario {
   params?: (i: number) => string
   /** The scenario the issue compares this one's time with, in the same run (it then runs too). */
   ref?: string
+  /** The component (its wire id) the i-th event goes to, as `lv-target` sends it. Default: the view. */
+  cid?: (i: number) => number
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -316,7 +335,9 @@ export const SCENARIOS: Scenario[] = [
   { name: 'form_errors_3', path: '/signup', View: SignupForm, event: 'validate', params: () => SIGNUP_PARAMS, ref: 'counter' },
   { name: 'list_append_200', path: '/inbox', View: Inbox, event: 'receive', ref: 'counter' },
   { name: 'list200_move_one', path: '/sortable', View: Sortable, event: 'move', params: moveParams, ref: 'counter' },
-  { name: 'table10000_edit', path: '/table10000', View: tableView(10_000), event: 'bump', ref: 'table100_edit' }
+  { name: 'table10000_edit', path: '/table10000', View: tableView(10_000), event: 'bump', ref: 'table100_edit' },
+  // Issue 13: one row component's event among 100 (the cids are 1…100, in page order).
+  { name: 'component_list_100', path: '/components100', View: ComponentList, event: 'inc', cid: (i) => (i * 37) % 100 + 1, ref: 'counter' }
 ]
 
 /** An app with every scenario's route. */
@@ -339,7 +360,7 @@ class BenchTransport implements Transport {
 /** A joined in-process session of `path`, and a function that sends one event and times it. */
 export async function openSession (app: FastifyInstance, path: string): Promise<{
   /** Sends event `name` with `params` (JSON text) and resolves with its reply frame and the server time. */
-  send: (event: string, params?: string) => Promise<{ us: number, frame: string }>
+  send: (event: string, params?: string, cid?: number) => Promise<{ us: number, frame: string }>
   session: Session
   /** Where the session's frames go: set `onFrame` to get server updates (ref 0) outside `send`. */
   transport: { onFrame: (frame: string) => void }
@@ -355,8 +376,8 @@ export async function openSession (app: FastifyInstance, path: string): Promise<
     transport.onFrame = () => { resolve() }
     session.receive(JSON.stringify([ref, 'join', { v: PROTOCOL_VERSION, token, url: `http://localhost${path}`, pristine: true }]))
   })
-  const send = (event: string, params = '{}'): Promise<{ us: number, frame: string }> => new Promise((resolve) => {
-    const text = `[${++ref},"e",1,"${event}",${params}]`
+  const send = (event: string, params = '{}', cid?: number): Promise<{ us: number, frame: string }> => new Promise((resolve) => {
+    const text = `[${++ref},"e",1,"${event}",${params}${cid === undefined ? '' : `,${cid}`}]`
     let start = 0n
     transport.onFrame = (frame) => { resolve({ us: Number(process.hrtime.bigint() - start) / 1000, frame }) }
     start = process.hrtime.bigint()
