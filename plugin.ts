@@ -177,6 +177,8 @@ export default liveview
 export { liveview }
 export { LiveView, defineEvents } from './lib/view.js'
 export { LiveComponent } from './lib/component.js'
+export { Html, html } from './lib/html.js'
+export type { HtmlValue } from './lib/html.js'
 export type { ComponentId, ComponentUpdate, LiveComponentClass, PropsOf } from './lib/component.js'
 export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, RedirectOptions, TerminateReason } from './lib/view.js'
 export type { LangOption, LayoutDataOption, LiveViewLimits, LiveViewOptions, MountContext } from './lib/options.js'

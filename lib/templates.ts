@@ -1,6 +1,6 @@
 import { Eta, EtaFileResolutionError, type TemplateFunction } from 'eta'
 import { errors, describe } from './errors.js'
-import { escapeHtml } from './escape.js'
+import { escapeOutput } from './html.js'
 import { includesOf, lineText, syntaxError } from './template-check.js'
 
 /** The built-in layout: a complete page around the live root. */
@@ -52,7 +52,7 @@ export class Templates {
   constructor (root: string, production: boolean, layout: string | false) {
     this.#production = production
     // debug: errors name the .eta file and line, in production too (it costs about 1% of a render).
-    this.eta = new Eta({ views: root, cache: production, debug: true, autoTrim: false, escapeFunction: escapeHtml })
+    this.eta = new Eta({ views: root, cache: production, debug: true, autoTrim: false, escapeFunction: escapeOutput })
     this.#builtin = this.eta.compile(DEFAULT_LAYOUT)
     if (layout !== false) this.checkLayout(layout)
   }

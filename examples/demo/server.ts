@@ -9,6 +9,7 @@ import { Signup } from './signup.js'
 import { Todos } from './todos.js'
 import { Chat, Clock } from './chat.js'
 import { Catalog } from './catalog.js'
+import { Board } from './board.js'
 
 /**
  * The repository root: the nearest folder above this file that holds package.json.
@@ -50,6 +51,7 @@ export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInst
   app.liveView('/chat', Chat)
   app.liveView('/clock', Clock)
   app.liveView('/catalog', Catalog)
+  app.liveView('/board', Board)
   return app
 }
 
