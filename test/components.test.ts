@@ -199,9 +199,17 @@ t.test('nested components: each re-renders alone; a parent render keeps its chil
   class Nest extends LiveView {
     static template = 'nest-page'
     static components = { outer: Outer }
-    static events = defineEvents<Nest>({ rename: true })
+    static events = defineEvents<Nest>({ rename: true, move: { hook: true } })
     outers = [{ id: 'a', title: 'A', kids: ['x', 'y'] }, { id: 'b', title: 'B', kids: ['z'] }]
     rename (): void { this.outers[1]!.title = 'BB' }
+    /** Moves inner `id` to the other outer. */
+    move (p: unknown): void {
+      const id = (p as { id: string }).id
+      const [from, to] = this.outers[0]!.kids.includes(id) ? [this.outers[0]!, this.outers[1]!] : [this.outers[1]!, this.outers[0]!]
+      from.kids = from.kids.filter((k) => k !== id)
+      to.kids.push(id)
+    }
+
     context (): object { return { outers: this.outers } }
   }
   const page = await mountView(Nest, { root })
@@ -212,6 +220,13 @@ t.test('nested components: each re-renders alone; a parent render keeps its chil
   await page.click('#rename')
   t.same(page.texts('.inner'), ['A/x:0+', 'A/y:1+', 'BB/z:0+'], "the renamed outer's inner got new props; the others kept their state")
   t.equal(page.all('[lv-cid]').length, 5)
+  const cid = page.component(Inner, 'y').cid
+  await page.event('move', { id: 'y' })
+  t.same(page.texts('.inner'), ['A/x:0+', 'BB/z:0+', 'BB/y:1+'], 'moved to a later owner: its state kept')
+  t.equal(page.component(Inner, 'y').cid, cid, 'the same component')
+  await page.event('move', { id: 'y' })
+  t.same(page.texts('.inner'), ['A/x:0+', 'A/y:1+', 'BB/z:0+'], 'moved back to an earlier owner: its state kept')
+  t.equal(page.component(Inner, 'y').cid, cid)
 })
 
 t.test('render-time problems are coded errors', async (t) => {
@@ -279,4 +294,35 @@ t.test('the boot check covers component templates, it.component names and lv-tar
   t.throws(() => app.liveView('/m', Myself), { code: 'FST_LIVEVIEW_TEMPLATE_INVALID', message: /lv-target="@myself" is for a component's template/ })
   t.throws(() => app.liveView('/n', Undeclared), { code: 'FST_LIVEVIEW_TEMPLATE_INVALID', message: /it\.component\('nope'\) renders a component Undeclared does not declare/ })
   t.throws(() => app.liveView('/x', NotAComponent), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /is not a class that extends LiveComponent/ })
+})
+
+t.test('a view event whose render fails (a duplicate id) is rolled back; the components made for it are gone', async (t) => {
+  class Flaky extends LiveView {
+    static template = 'dup-page'
+    static components = { row: Row }
+    static events = defineEvents<Flaky>({ remove: true, grow: true, dup: true, late: true })
+    ids = [1, 2]
+    remove (): void {}
+    grow (): void { this.ids.push(this.ids.length + 1) }
+    dup (): void { this.ids.push(7, 7) }
+    late (): void { this.ids.push(8, 9, 8) }
+    context (): object { return { ids: this.ids } }
+  }
+  log.length = 0
+  const page = await mountView(Flaky, { root })
+  t.teardown(() => page.close())
+  log.length = 0
+  const failed = await page.event('dup')
+  t.equal(failed.error?.code, 'FST_LIVEVIEW_COMPONENT_DUPLICATE')
+  t.same((page.view as Flaky).ids, [1, 2], "the view's data is back")
+  t.same(log, [], 'the duplicate was found before the component made for it mounted: it is dropped, never mounted nor terminated')
+  t.throws(() => page.component(Row, 7))
+  log.length = 0
+  const late = await page.event('late')
+  t.equal(late.error?.code, 'FST_LIVEVIEW_COMPONENT_DUPLICATE')
+  t.same(log, [], 'nothing mounted (nor terminated): the duplicate was found first')
+  const ok = await page.event('grow')
+  t.equal(ok.kind, 'patch', 'the session goes on')
+  t.same(page.all('li.row').map((el) => el.attribs['lv-cid']), ['1', '2', '6'])
+  t.equal(page.all('li.row').length, 3)
 })

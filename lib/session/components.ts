@@ -43,6 +43,8 @@ export class Instance implements ComponentPort {
   /** Its state may have changed since it was rendered. */
   dirty = true
   alive = true
+  /** Its `mount` ran (a component removed before that is not terminated). */
+  started = false
 
   constructor (tree: ComponentTree, cid: number, id: ComponentId, entry: ComponentEntry) {
     this.#tree = tree
@@ -67,7 +69,11 @@ interface Pass {
   created: Instance[]
   rendered: Set<Instance | undefined>
   moved: Array<[Instance, Instance | undefined]>
+  /** Components an owner rendered before and not in this pass: removed at its end unless another owner took them. */
+  dropped: Instance[]
 }
+
+const newPass = (seen: Instance[], owners: Array<Instance | undefined>): Pass => ({ seen: new Set(seen), created: [], rendered: new Set(owners), moved: [], dropped: [] })
 
 /**
  * The live components of one mounted view: created when a render first renders an id,
@@ -105,16 +111,16 @@ export class ComponentTree {
     const calls: unknown[] = []
     const html = await render(calls)
     const pieces = split(entry.name, html, calls)
-    const pass: Pass = { seen: new Set(), created: [], rendered: new Set([undefined]), moved: [] }
+    const pass = newPass([], [undefined])
     let kids: Instance[]
     try {
       kids = await this.#resolve(undefined, entry.name, entry.components, calls, pass)
-      this.#checkMoves(pass)
+      this.#drop(pass, this.#kids, kids)
+      this.#end(pass)
     } catch (err) {
       this.#undo(pass)
       throw err
     }
-    this.#prune(this.#kids, kids, undefined)
     this.#pieces = pieces
     this.#kids = kids
     return compose(pieces, kids)
@@ -122,10 +128,10 @@ export class ComponentTree {
 
   /** Re-renders one component (after its own message) and returns the page's HTML. */
   async renderOne (inst: Instance): Promise<string> {
-    const pass: Pass = { seen: new Set([inst]), created: [], rendered: new Set(), moved: [] }
+    const pass = newPass([inst], [])
     try {
       await this.#render(inst, pass)
-      this.#checkMoves(pass)
+      this.#end(pass)
     } catch (err) {
       this.#undo(pass)
       throw err
@@ -168,6 +174,7 @@ export class ComponentTree {
         pass.created.push(inst)
         inst.component.props = props as LiveComponent['props']
         inst.last = snapshot(props)
+        inst.owner = owner
         fresh.push(inst)
         push(updates, entry, inst)
       } else if (!sameProps(inst.last, props)) {
@@ -175,13 +182,15 @@ export class ComponentTree {
         inst.last = snapshot(props)
         push(updates, entry, inst)
       }
-      if (inst.owner !== owner && !pass.created.includes(inst)) pass.moved.push([inst, inst.owner])
+      // Rendered by another owner than before: fine when that one renders again in this pass.
+      if (inst.owner !== owner) pass.moved.push([inst, inst.owner])
       pass.seen.add(inst)
       inst.owner = owner
       kids.push(inst)
     }
     for (const inst of fresh) {
       const c = inst.component
+      inst.started = true
       if (c.mount !== undefined) await this.#call(inst, 'mount', () => c.mount!(c.props))
     }
     for (const [entry, list] of updates) {
@@ -209,18 +218,23 @@ export class ComponentTree {
     const own = rooted(inst, typeof rendered === 'string' ? rendered : await rendered)
     const pieces = split(inst.entry.name, own, calls)
     const kids = await this.#resolve(inst, inst.entry.name, inst.entry.components, calls, pass)
-    this.#prune(inst.kids, kids, inst)
+    this.#drop(pass, inst.kids, kids)
     inst.pieces = pieces
     inst.kids = kids
     inst.html = compose(pieces, kids)
     inst.dirty = false
   }
 
-  /** A component rendered by another owner than before is fine only when that one re-rendered too. */
-  #checkMoves (pass: Pass): void {
+  /**
+   * The end of a pass: a component rendered by another owner than before is fine only when
+   * that one rendered again too (else the page would show it twice); components no owner
+   * rendered are removed (one that moved to another owner keeps its state).
+   */
+  #end (pass: Pass): void {
     for (const [inst, from] of pass.moved) {
       if (!pass.rendered.has(from)) throw new errors.COMPONENT_DUPLICATE(inst.entry.name, String(inst.id))
     }
+    for (const inst of pass.dropped) if (!pass.seen.has(inst)) this.#remove(inst)
   }
 
   /** A failed pass: what it created goes, and owners it changed render again next time. */
@@ -232,13 +246,13 @@ export class ComponentTree {
     for (const inst of pass.rendered) if (inst !== undefined) inst.dirty = true
   }
 
-  /** Removes the components `before` had that `after` does not (and that no other owner took). */
-  #prune (before: Instance[], after: Instance[], owner: Instance | undefined): void {
+  /** Notes the components `before` had that `after` does not: removed at the end of the pass, unless another owner took them. */
+  #drop (pass: Pass, before: Instance[], after: Instance[]): void {
     if (before.length === 0) return
     const kept = after.length > 8 ? new Set(after) : after
     for (const inst of before) {
       const stays = kept instanceof Set ? kept.has(inst) : kept.includes(inst)
-      if (!stays && inst.owner === owner && inst.alive) this.#remove(inst)
+      if (!stays && inst.alive) pass.dropped.push(inst)
     }
   }
 
@@ -255,7 +269,7 @@ export class ComponentTree {
   async #terminate (inst: Instance): Promise<void> {
     inst.alive = false
     const c = inst.component
-    if (c.terminate === undefined) return
+    if (c.terminate === undefined || !inst.started) return
     try {
       await c.terminate()
     } catch (err) {
