@@ -6,7 +6,8 @@ import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildDemo } from '../examples/demo/server.js'
 import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
-import { serverHtml } from './helpers.js'
+import { buildApp, serverHtml } from './helpers.js'
+import { List, componentsRoot } from './fixtures/component-classes.js'
 import { rng } from './fixtures/pages.js'
 
 t.setTimeout(180000)
@@ -142,4 +143,36 @@ t.test('a seeded random walk over the board: the page rule holds after every ste
   const full = received.filter((f) => /^\[\d+,"h"/.test(f)).length
   t.ok(patches > 0 && full === 0, `updates were patches (${patches} patches, ${full} full HTML)`)
   t.same(errors, [], 'no console errors')
+})
+
+t.test('the client resolves lv-target: @myself, a CSS selector, an lv-cid; a target that matches nothing is a coded error', async (t) => {
+  const app = await buildApp(t, { root: componentsRoot }, (app) => { app.liveView('/list', List) })
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const { page, errors } = await openLivePage(t, browser, `${base}/list`)
+  const rule = async (what: string): Promise<void> => {
+    await settled(page)
+    const diff = await pageRule(page, serverHtml(app))
+    if (diff !== undefined) t.fail(`${what}: the page differs from the render`, diff)
+  }
+  await page.click('#row-1 button.inc')
+  await rule('@myself')
+  t.equal(await page.textContent('#row-1 .n'), '1', '@myself: the row around the button')
+  await page.click('#inc-two')
+  await rule('a selector')
+  t.equal(await page.textContent('#row-2 .n'), '1', 'lv-target="#row-2": the component around the match')
+  await page.click('#inc-cid-one')
+  await rule('a cid')
+  t.equal(await page.textContent('#row-1 .n'), '2', 'lv-target="1": lv-cid 1')
+  const failed = page.evaluate(() => new Promise<string>((resolve) => {
+    document.querySelector('[data-lv-root]')!.addEventListener('lv:error', (e) => { resolve((e as CustomEvent<{ code: string }>).detail.code) }, { once: true })
+  }))
+  await page.click('#inc-none')
+  t.equal(await failed, 'FST_LIVEVIEW_TARGET_UNKNOWN', 'lv:error with the code')
+  await page.click('#row-2 button.fail')
+  await rule('a failing component handler')
+  t.equal(await page.textContent('#row-2 .n'), '1', 'rolled back: the page still shows 1')
+  await page.click('#row-2 button.remove')
+  await page.waitForSelector('#row-2', { state: 'detached' })
+  await rule('a row removed')
+  t.same(errors.filter((e) => !/FST_LIVEVIEW_(TARGET_UNKNOWN|HANDLER_FAILED)/.test(e)), [], 'no other console errors')
 })

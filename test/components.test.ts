@@ -3,52 +3,11 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { LiveComponent, LiveView, defineEvents, type ComponentUpdate } from '../plugin.js'
+import { List, Row, log } from './fixtures/component-classes.js'
 import liveview from '../plugin.js'
 import { mountView } from '../testing.js'
 
 const root = new URL('./fixtures/components/', import.meta.url)
-
-const log: string[] = []
-
-class Row extends LiveComponent<{ label: string }> {
-  static template = 'row'
-  static events = defineEvents<Row>({ inc: true, fail: true })
-  n = 0
-  mount (): void { log.push(`mount ${String(this.id)}`) }
-  update (): void { log.push(`update ${String(this.id)}`) }
-  inc (): void {
-    this.n++
-    if (this.n === 3) this.sendParent({ three: this.id })
-  }
-
-  fail (): void {
-    this.n = 99
-    throw new Error('boom')
-  }
-
-  context (): object {
-    log.push(`render ${String(this.id)}`)
-    return { id: this.props.id, label: this.props.label, n: this.n }
-  }
-
-  terminate (): void { log.push(`terminate ${String(this.id)}`) }
-}
-
-class List extends LiveView {
-  static template = 'list'
-  static components = { row: Row }
-  static events = defineEvents<List>({ add: true, remove: true })
-  rows = [{ id: 1, label: 'one' }, { id: 2, label: 'two' }]
-  total = 0
-  renders = 0
-  add (): void { this.rows.push({ id: this.rows.length + 1, label: 'new' }) }
-  remove (p: { id?: string | string[] | undefined }): void { this.rows = this.rows.filter((r) => String(r.id) !== p.id) }
-  handleInfo (): void { this.total++ }
-  context (): object {
-    this.renders++
-    return { rows: this.rows, total: this.total }
-  }
-}
 
 const open = async (t: { teardown: (fn: () => Promise<void>) => void }, View: typeof List = List) => {
   log.length = 0
@@ -78,6 +37,16 @@ t.test('a component event runs its handler and re-renders that component alone',
   t.same(log, ['render 2'], 'only row 2 rendered')
   t.ok(reply.bytes < 120, `a small patch (${reply.bytes} B)`)
   t.equal(row.instance.n, 1)
+})
+
+t.test('lv-target as a CSS selector or an lv-cid, as the browser client resolves it', async (t) => {
+  const page = await open(t)
+  await page.click('#inc-two')
+  t.equal(page.text('#row-2 .n'), '1', 'the selector matched row 2: its component ran inc')
+  await page.click('#inc-cid-one')
+  t.equal(page.text('#row-1 .n'), '1', 'lv-target="1": the component with lv-cid 1')
+  const none = await page.click('#inc-none')
+  t.equal(none.error?.code, 'FST_LIVEVIEW_TARGET_UNKNOWN', 'a selector that matches nothing')
 })
 
 t.test("sendParent reaches the view's handleInfo, which re-renders the page", async (t) => {
