@@ -31,9 +31,10 @@ export type PropsOf<C> = C extends LiveComponent<infer P> ? P & { id: ComponentI
  * `<%~ it.component('card', { id: card.id, card }) %>`, where `card` is a name the parent
  * declares in `static components = { card: Card }`.
  *
- * On the first render of an id it is created and `mount(props)` runs; when a later render
- * of the parent passes other props (compared by value), `update(props)` runs (or, once for
- * every instance of the class that needs it, the static `updateMany`), then it re-renders.
+ * On the first render of an id it is created, `mount(props)` then `update(props)` run; when
+ * a later render of the parent passes other props (compared by value), `update(props)` runs
+ * again (a static `updateMany` runs instead, once for every instance of the class that
+ * needs it), then it re-renders.
  * Its events (`lv-target="@myself"` on the binding) run its own handlers, and re-render and
  * diff this component only. It renders exactly one root element, which gets an `lv-cid`
  * attribute (the component's id on the wire). When a render of its parent no longer
@@ -87,7 +88,11 @@ export abstract class LiveComponent<Props extends object = Record<string, unknow
   /** Called once, when a render of the parent first renders this id (on the HTTP render and again on join). */
   mount? (props: Props & { id: ComponentId }): void | Promise<void>
 
-  /** Called when the parent renders it with other props than before (and by `sendUpdate`); `this.props` holds them already. */
+  /**
+   * Called after `mount` on its first render, then whenever its owner renders it with other
+   * props than before, and on `sendUpdate`; `this.props` holds them already. (With a static
+   * `updateMany`, that runs instead.)
+   */
   update? (props: Props & { id: ComponentId }): void | Promise<void>
 
   /** The data its template renders, as `it`. Must return an object. */

@@ -8,8 +8,9 @@
  * of the text. The memo is process-wide and holds nothing a session owns beyond the text
  * itself, which escaping maps the same way for everyone.
  */
-const REPLACEMENT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const SPECIAL = /[&<>"']/g
+// U+E000 too: it starts the mark `it.component()` outputs (see mark.ts), which escaped text can never hold.
+const REPLACEMENT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;', '\uE000': '&#xE000;' }
+const SPECIAL = /[&<>"'\uE000]/g
 /** Strings longer than this are escaped without the memo (a hit would save little, and a miss keeps a big string alive). */
 const MEMO_MAX_LENGTH = 256
 /** Entries per generation. */

@@ -14,7 +14,7 @@ interface Named { name: string, template: string }
  * a microtask hop. With `calls`, the template gets `it.component(name, props)`, which
  * records the call there and outputs a mark (see session/components.ts).
  */
-export function renderView (templates: Templates, entry: Named, view: Renderable, flash?: Readonly<Record<string, string>>, calls?: unknown[]): string | Promise<string> {
+export function renderView (templates: Templates, entry: Named, view: Renderable, flash?: Readonly<Record<string, string>>, calls?: unknown[], myself?: number): string | Promise<string> {
   let ctx: object | Promise<object>
   try {
     ctx = view.context()
@@ -23,14 +23,14 @@ export function renderView (templates: Templates, entry: Named, view: Renderable
   }
   if (ctx instanceof Promise) {
     return ctx.then(
-      (value) => renderContext(templates, entry, value, flash, calls),
+      (value) => renderContext(templates, entry, value, flash, calls, myself),
       (err: unknown) => { throw new errors.CONTEXT_INVALID(entry.name, `rejected: ${describe(err)}`) }
     )
   }
-  return renderContext(templates, entry, ctx, flash, calls)
+  return renderContext(templates, entry, ctx, flash, calls, myself)
 }
 
-function renderContext (templates: Templates, entry: Named, ctx: unknown, flash: Readonly<Record<string, string>> | undefined, calls: unknown[] | undefined): string {
+function renderContext (templates: Templates, entry: Named, ctx: unknown, flash: Readonly<Record<string, string>> | undefined, calls: unknown[] | undefined, myself: number | undefined): string {
   if (ctx === null || typeof ctx !== 'object' || Array.isArray(ctx)) {
     throw new errors.CONTEXT_INVALID(entry.name, `must return an object, got ${Array.isArray(ctx) ? 'an array' : ctx === null ? 'null' : typeof ctx}`)
   }
@@ -38,11 +38,14 @@ function renderContext (templates: Templates, entry: Named, ctx: unknown, flash:
   // Views' templates get the flash as `it.flash`, unless the context has its own.
   if (flash !== undefined && !('flash' in data)) data = { flash, ...data }
   if (calls !== undefined) {
+    if ('component' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `component` field, which would hide it.component(): rename it")
     if (data === ctx) data = { ...data }
     data.component = (name: unknown, props: unknown): string => {
       calls.push(name, props)
       return MARK
     }
+    // A component's own wire id, for an `lv-target` that names it (`@myself` does the same).
+    if (myself !== undefined && !('myself' in data)) data.myself = myself
   }
   try {
     return templates.render(entry.template, data)

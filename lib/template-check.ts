@@ -79,6 +79,8 @@ export interface Binding {
   target?: string
 }
 
+/** Start tags of elements that have a form (their binding's event follows the form's `lv-target`). */
+const FORM_ASSOCIATED = /^<(input|select|textarea|button|fieldset|output|object)[\s/>]/i
 /** An `lv-target` attribute (its value as written). */
 const TARGET_ATTR = /(?<=\s)lv-target\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))/i
 /** `it.component('name', …)`: a component rendered by literal name. */
@@ -106,12 +108,20 @@ export function componentsOf (source: string): Array<{ name: string, line: numbe
 export function bindingsOf (source: string): Binding[] {
   const out: Binding[] = []
   const text = active(source)
+  let lower: string | undefined
   for (const m of text.matchAll(EVENT_ATTR)) {
     const value = m[2] ?? m[3] ?? m[4] ?? ''
     // An unquoted value that template code continues (`lv-click=x<%= it.a %>`) is computed.
     if (!NAME.test(value.trim()) || (m[4] !== undefined && text.startsWith('<%', m.index + m[0].length))) continue
     const binding: Binding = { attr: `lv-${(m[1] as string).toLowerCase()}`, event: value, line: lineAt(text, m.index) }
-    const target = TARGET_ATTR.exec(tagAround(text, m.index))
+    const tag = tagAround(text, m.index)
+    let target = TARGET_ATTR.exec(tag)
+    // A field's (a button's) binding without its own goes where its form's lv-target says, as the client does.
+    if (target === null && FORM_ASSOCIATED.test(tag)) {
+      lower ??= text.toLowerCase()
+      const form = lower.lastIndexOf('<form', m.index)
+      if (form !== -1 && lower.lastIndexOf('</form', m.index) < form) target = TARGET_ATTR.exec(tagAround(text, form + 1))
+    }
     if (target !== null) binding.target = (target[1] ?? target[2] ?? target[3]) as string
     out.push(binding)
   }

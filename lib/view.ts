@@ -209,11 +209,12 @@ export abstract class LiveView {
 
   /**
    * Updates one of this page's components: `props` are laid over its props, its `update`
-   * runs (else it just reads them), and it renders again, alone. Through the mailbox, after
+   * (or its class's `updateMany`, with this one) runs, and it renders again, alone. They
+   * last until its owner renders it with other props than before. Through the mailbox, after
    * the current message. Returns false when not connected; a component that is not on the
    * page is logged and skipped.
    */
-  sendUpdate<C extends LiveComponent<any>> (Component: LiveComponentClass<C>, id: ComponentId, props: Partial<PropsOf<C>>): boolean {
+  sendUpdate<C extends LiveComponent<any>> (Component: LiveComponentClass<C>, id: ComponentId, props: Partial<Omit<PropsOf<C>, 'id'>>): boolean {
     return this[kLive].sendUpdate(Component as unknown as LiveComponentClass, id, props)
   }
 

@@ -295,3 +295,128 @@ t.test('a view event whose render fails (a duplicate id) is rolled back; the com
   t.same(page.all('li.row').map((el) => el.attribs['lv-cid']), ['1', '2', '6'])
   t.equal(page.all('li.row').length, 3)
 })
+
+t.test('a render that fails halfway changes nothing the page shows: new rows go, old props come back', async (t) => {
+  class Boom extends LiveComponent<{ explode: boolean }> {
+    static template = 'boom'
+    context (): object {
+      if (this.props.explode) throw new Error('boom')
+      return { text: 'fine \uE000 <not a mark>' }
+    }
+  }
+  class Fails extends LiveView {
+    static template = 'fail-page'
+    static components = { row: Row, boom: Boom }
+    static events = defineEvents<Fails>({ remove: true, both: true })
+    rows = [{ id: 1, label: 'one' }, { id: 2, label: 'two' }]
+    explode = false
+    remove (): void {}
+    both (): void {
+      this.rows[0]!.label = 'NEW'
+      this.rows.push({ id: 3, label: 'three' })
+      this.explode = true
+    }
+
+    context (): object { return { rows: this.rows, explode: this.explode } }
+  }
+  log.length = 0
+  const page = await mountView(Fails, { root })
+  t.teardown(() => page.close())
+  t.equal(page.text('.boom'), 'fine \uE000 <not a mark>', 'U+E000 in text is escaped (it starts the component mark) and shows as itself')
+  t.equal(page.all('.boom')[0]?.attribs['data-cid'], page.all('.boom')[0]?.attribs['lv-cid'], 'it.myself is the lv-cid')
+  log.length = 0
+  const failed = await page.event('both')
+  t.equal(failed.error?.code, 'FST_LIVEVIEW_CONTEXT_INVALID', "Boom's context() threw")
+  t.same(log, ['mount 3', 'update 1', 'update 3', 'render 1', 'render 3', 'terminate 3'], 'row 3 was made, then dropped with the failed render')
+  const row1 = page.component(Row, 1)
+  t.equal(row1.instance.props.label, 'one', "row 1's props are back")
+  await row1.click('.inc')
+  t.same(page.texts('li.row .label'), ['one', 'two'], 'its own render shows the props the page had, and no row 3')
+  t.equal(page.all('li.row').length, 2)
+})
+
+t.test('a component moved out of an owner that leaves in the same render keeps its state', async (t) => {
+  class Inner extends LiveComponent<{ label: string }> {
+    static template = 'nest-inner'
+    static events = defineEvents<Inner>({ bump: true })
+    n = 0
+    bump (): void { this.n++ }
+    context (): object { return { label: this.props.label, n: this.n } }
+  }
+  class Outer extends LiveComponent<{ title: string, kids: string[] }> {
+    static template = 'nest-outer'
+    static components = { inner: Inner }
+    context (): object { return { title: this.props.title, kids: this.props.kids } }
+  }
+  class Closing extends LiveView {
+    static template = 'nest-page'
+    static components = { outer: Outer }
+    static events = defineEvents<Closing>({ rename: true })
+    outers = [{ id: 'a', title: 'A', kids: ['x'] }, { id: 'b', title: 'B', kids: ['z'] }]
+    /** Closes outer b; a takes its inner. */
+    rename (): void { this.outers = [{ id: 'a', title: 'A', kids: ['x', 'z'] }] }
+    context (): object { return { outers: this.outers } }
+  }
+  const page = await mountView(Closing, { root })
+  t.teardown(() => page.close())
+  await page.component(Inner, 'z').click('button')
+  const reply = await page.click('#rename')
+  t.equal(reply.kind, 'patch', 'no duplicate: its old owner left the page')
+  t.same(page.texts('.inner'), ['A/x:0+', 'A/z:1+'], 'z kept its state')
+  t.equal(page.all('section.outer').length, 1)
+})
+
+t.test("the boot check reads a field's form lv-target, as the client does", async (t) => {
+  class F extends LiveComponent {
+    static template = 'form-target'
+    static events = defineEvents<F>({ search: true, clear: true })
+    search (): void {}
+    clear (): void {}
+    context (): object { return {} }
+  }
+  class UsesF extends LiveView {
+    static template = 'uses-form-target'
+    static components = { f: F }
+    context (): object { return {} }
+  }
+  class ViewForm extends LiveView {
+    static template = 'view-form-target'
+    static events = defineEvents<ViewForm>({ search: true })
+    search (): void {}
+    context (): object { return {} }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root })
+  t.doesNotThrow(() => app.liveView('/f', UsesF), "the input's and the button's events go to F (their form's lv-target)")
+  t.throws(() => app.liveView('/v', ViewForm), { code: 'FST_LIVEVIEW_TEMPLATE_INVALID', message: /@myself/ })
+})
+
+t.test('a context field named component is refused; props with back references compare in linear time', async (t) => {
+  class Shadow extends LiveView {
+    static template = 'list'
+    static components = { row: Row }
+    static events = defineEvents<Shadow>({ add: true, remove: true, inc: { hook: true } })
+    add (): void {}
+    remove (): void {}
+    inc (): void {}
+    context (): object { return { rows: [], total: 0, component: 'mine' } }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root })
+  app.liveView('/shadow', Shadow)
+  const res = await app.inject('/shadow')
+  t.equal(res.statusCode, 500)
+  t.match(res.body, /FST_LIVEVIEW_CONTEXT_INVALID|hide it\.component/)
+
+  const { snapshot, sameProps } = await import('../lib/session/props.js')
+  interface Col { cards: Array<{ col: Col, n: number }> }
+  const col: Col = { cards: [] }
+  for (let i = 0; i < 200; i++) col.cards.push({ col, n: i })
+  const props = { id: 1, card: col.cards[5], col }
+  const snap = snapshot(props)
+  t.ok(sameProps(snap, props), 'equal to itself')
+  col.cards[5]!.n = -1
+  t.notOk(sameProps(snap, props), 'a change in place is seen')
+})

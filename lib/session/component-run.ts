@@ -28,8 +28,10 @@ export function componentUpdate (s: Session, mounted: MountedView, Component: Li
     return
   }
   const c = inst.component
+  const many = inst.entry.Component.updateMany
   return step(s, 0, mounted, 'update', false, () => {
     c.props = { ...c.props, ...props, id: c.props.id }
-    return c.update?.(c.props)
+    // A class that updates in batches gets a batch of one.
+    return many !== undefined ? many.call(inst.entry.Component, [{ component: c, props: c.props }]) : c.update?.(c.props)
   }, undefined, inst)
 }

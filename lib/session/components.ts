@@ -66,14 +66,24 @@ export class Instance implements ComponentPort {
 /** One render pass: what it has rendered so far, to refuse an id rendered twice. */
 interface Pass {
   seen: Set<Instance>
-  created: Instance[]
+  created: Set<Instance>
   rendered: Set<Instance | undefined>
   moved: Array<[Instance, Instance | undefined]>
   /** Components an owner rendered before and not in this pass: removed at its end unless another owner took them. */
   dropped: Instance[]
+  /** What the pass changed of components it did not create, as they were: put back when it fails. */
+  saved: Map<Instance, Saved>
 }
 
-const newPass = (seen: Instance[], owners: Array<Instance | undefined>): Pass => ({ seen: new Set(seen), created: [], rendered: new Set(owners), moved: [], dropped: [] })
+type Saved = Pick<Instance, 'last' | 'owner' | 'pieces' | 'kids' | 'html'> & { props: LiveComponent['props'] }
+
+const newPass = (seen: Instance[], owners: Array<Instance | undefined>): Pass => ({ seen: new Set(seen), created: new Set(), rendered: new Set(owners), moved: [], dropped: [], saved: new Map() })
+
+/** Keeps what `inst` is before the pass changes it (once per pass). */
+function touch (pass: Pass, inst: Instance): void {
+  if (pass.saved.has(inst) || pass.created.has(inst)) return
+  pass.saved.set(inst, { props: inst.component.props, last: inst.last, owner: inst.owner, pieces: inst.pieces, kids: inst.kids, html: inst.html })
+}
 
 /**
  * The live components of one mounted view: created when a render first renders an id,
@@ -171,28 +181,35 @@ export class ComponentTree {
         inst = new Instance(this, ++this.#cids, id, entry)
         map.set(id, inst)
         this.#byCid.set(inst.cid, inst)
-        pass.created.push(inst)
+        pass.created.add(inst)
         inst.component.props = props as LiveComponent['props']
         inst.last = snapshot(props)
         inst.owner = owner
         fresh.push(inst)
         push(updates, entry, inst)
       } else if (!sameProps(inst.last, props)) {
+        touch(pass, inst)
         inst.component.props = props as LiveComponent['props']
         inst.last = snapshot(props)
         push(updates, entry, inst)
       }
       // Rendered by another owner than before: fine when that one renders again in this pass.
-      if (inst.owner !== owner) pass.moved.push([inst, inst.owner])
+      if (inst.owner !== owner) {
+        touch(pass, inst)
+        pass.moved.push([inst, inst.owner])
+      }
       pass.seen.add(inst)
       inst.owner = owner
       kids.push(inst)
     }
+    // New components mount side by side (each may load its data).
+    const mounting: Array<Promise<void>> = []
     for (const inst of fresh) {
       const c = inst.component
       inst.started = true
-      if (c.mount !== undefined) await this.#call(inst, 'mount', () => c.mount!(c.props))
+      if (c.mount !== undefined) mounting.push(this.#call(inst, 'mount', () => c.mount!(c.props)))
     }
+    if (mounting.length > 0) await Promise.all(mounting)
     for (const [entry, list] of updates) {
       const many = entry.Component.updateMany
       if (many !== undefined) {
@@ -211,10 +228,11 @@ export class ComponentTree {
 
   /** Renders a component's template, then the components it renders. */
   async #render (inst: Instance, pass: Pass): Promise<void> {
+    touch(pass, inst)
     pass.rendered.add(inst)
     const calls: unknown[] = []
     const { templates } = this.host
-    const rendered = renderView(templates, inst.entry, inst.component, undefined, calls)
+    const rendered = renderView(templates, inst.entry, inst.component, undefined, calls, inst.cid)
     const own = rooted(inst, typeof rendered === 'string' ? rendered : await rendered)
     const pieces = split(inst.entry.name, own, calls)
     const kids = await this.#resolve(inst, inst.entry.name, inst.entry.components, calls, pass)
@@ -231,19 +249,34 @@ export class ComponentTree {
    * rendered are removed (one that moved to another owner keeps its state).
    */
   #end (pass: Pass): void {
-    for (const [inst, from] of pass.moved) {
-      if (!pass.rendered.has(from)) throw new errors.COMPONENT_DUPLICATE(inst.entry.name, String(inst.id))
+    const removing = new Set(pass.dropped.filter((inst) => !pass.seen.has(inst)))
+    const goes = (o: Instance | undefined): boolean => {
+      for (let x = o; x !== undefined; x = x.owner) if (removing.has(x)) return true
+      return false
     }
-    for (const inst of pass.dropped) if (!pass.seen.has(inst)) this.#remove(inst)
+    for (const [inst, from] of pass.moved) {
+      // Its old owner rendered again, or leaves the page now (a modal closing): else the page would show it twice.
+      if (!pass.rendered.has(from) && !goes(from)) throw new errors.COMPONENT_DUPLICATE(inst.entry.name, String(inst.id))
+    }
+    for (const inst of removing) this.#remove(inst)
   }
 
-  /** A failed pass: what it created goes, and owners it changed render again next time. */
+  /**
+   * A failed pass: what it created goes; the others get back their props, owner and last
+   * render (what the page shows). What their `update` did to their own fields stays: they
+   * render again next time, and a render passing the new props again runs `update` again.
+   */
   #undo (pass: Pass): void {
-    for (const inst of pass.created) {
-      if (inst.owner !== undefined) inst.owner.dirty = true
-      this.#remove(inst)
+    for (const [inst, saved] of pass.saved) {
+      inst.component.props = saved.props
+      inst.last = saved.last
+      inst.owner = saved.owner
+      inst.pieces = saved.pieces
+      inst.kids = saved.kids
+      inst.html = saved.html
+      inst.dirty = true
     }
-    for (const inst of pass.rendered) if (inst !== undefined) inst.dirty = true
+    for (const inst of pass.created) this.#remove(inst)
   }
 
   /** Notes the components `before` had that `after` does not: removed at the end of the pass, unless another owner took them. */
@@ -318,7 +351,7 @@ function rooted (inst: Instance, html: string): string {
   const own = html.trim()
   const tag = START_TAG.exec(own)
   const fail = (why: string): never => { throw new errors.COMPONENT_INVALID(inst.entry.name, `must render exactly one root element: ${why}`) }
-  if (tag === null) fail(`its render starts with ${JSON.stringify(own.slice(0, 20))}`)
+  if (tag === null) fail(`its render starts with ${JSON.stringify(own.slice(0, 20).split(MARK).join('<component>'))}`)
   const builder = new TreeBuilder()
   // Markup the scan does not read (a <tr> alone, say) is taken as it is.
   if (scan(own, builder)) {

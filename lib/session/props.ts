@@ -1,8 +1,9 @@
 /**
  * Component props compared by value. A parent may pass the same object again after
  * changing it in place (a card edited by the view), so what a component was rendered with
- * is kept as a snapshot: plain objects and arrays are copied (to a depth), Dates as their
- * time; anything else (class instances, Maps, functions) is kept and compared by reference.
+ * is kept as a snapshot: plain objects and arrays are copied, Dates as their time; anything
+ * else (class instances, Maps, functions, an object met again) is kept and compared by
+ * reference.
  */
 
 const MAX_DEPTH = 24
@@ -16,19 +17,31 @@ const isPlain = (v: object): boolean => {
   return proto === Object.prototype || proto === null
 }
 
-/** A copy of `value` to compare later with `sameProps`. */
-export function snapshot (value: unknown, depth = 0): unknown {
+/** How many objects one snapshot copies at most; beyond, objects are kept by reference. */
+const MAX_NODES = 10_000
+
+/**
+ * A copy of `value` to compare later with `sameProps`. An object met twice (shared, or a
+ * back reference) is copied once and kept by reference after; so is everything past
+ * MAX_NODES objects or MAX_DEPTH levels: the cost stays linear in the props' size.
+ */
+export function snapshot (value: unknown): unknown {
+  return copy(value, 0, { seen: new Set(), nodes: 0 })
+}
+
+function copy (value: unknown, depth: number, walk: { seen: Set<object>, nodes: number }): unknown {
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Date) return new Time(value.getTime())
-  if (depth >= MAX_DEPTH) return new Ref(value)
+  if (depth >= MAX_DEPTH || walk.seen.has(value) || walk.nodes >= MAX_NODES || (!Array.isArray(value) && !isPlain(value))) return new Ref(value)
+  walk.seen.add(value)
+  walk.nodes++
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length)
-    for (let i = 0; i < value.length; i++) out[i] = snapshot(value[i], depth + 1)
+    for (let i = 0; i < value.length; i++) out[i] = copy(value[i], depth + 1, walk)
     return out
   }
-  if (!isPlain(value)) return new Ref(value)
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(value)) out[key] = snapshot((value as Record<string, unknown>)[key], depth + 1)
+  for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key], depth + 1, walk)
   return out
 }
 

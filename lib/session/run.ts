@@ -128,7 +128,8 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
     }
     if (ref !== 0 || s.transport.backlog() <= s.rt.options.limits.coalesceBytes) {
       rendering = true
-      const rendered = target === undefined ? mounted.render() : mounted.renderComponent(target)
+      // A page update still waiting for a slow client (s.dirty) goes out with this one: the whole page renders.
+      const rendered = target === undefined || s.dirty ? mounted.render() : mounted.renderComponent(target)
       html = typeof rendered === 'string' ? rendered : await rendered
     }
   } catch (err) {

@@ -57,7 +57,7 @@ export class LiveComponentHandle<C extends LiveComponent<any>> {
    * `sendUpdate` from the test: lays `props` over the component's, runs its `update`, waits
    * until the session has handled it, and returns the updates it caused.
    */
-  async sendUpdate (props: Partial<C['props']>): Promise<Reply[]> {
+  async sendUpdate (props: Partial<Omit<C['props'], 'id'>>): Promise<Reply[]> {
     const mounted = this.#session.mounted
     if (mounted === undefined || !mounted.sendUpdate(this.#inst.entry.Component, this.#inst.id, props)) throw new Error('the session did not take the update (closed?)')
     return await this.#page.settle()
