@@ -309,3 +309,29 @@ t.test('lv-disable-with: a server update that arrives while the event waits appl
   t.equal(b.textContent, 'Label 2', 'the server\'s label, not the one from before the click')
   t.notOk(b.hasAttribute('disabled'))
 })
+
+t.test('lv-target: events carry the cid of the component it names; a hook pushEvent follows its element\'s', async t => {
+  ;(window as unknown as { lvHooks: unknown }).lvHooks = { Ping: { mounted (this: { pushEvent: (e: string) => Promise<unknown> }) { void this.pushEvent('ping').catch(() => {}) } } }
+  const { ws } = await joined(
+    '<div lv-cid="3"><button id="a" lv-click="edit" lv-target="@myself">a</button>' +
+    '<form id="f" lv-target="@myself" lv-submit="save"><input id="i" name="q" lv-change="check"></form>' +
+    '<span id="h" lv-hook="Ping" lv-target="@myself"></span></div>' +
+    '<div lv-cid="7" id="seven"><b>7</b></div>' +
+    '<button id="b" lv-click="edit" lv-target="#seven b">b</button><button id="c" lv-click="edit" lv-target="9">c</button>' +
+    '<button id="d" lv-click="edit" lv-target="#nothing">d</button><button id="e" lv-click="edit" lv-target="[[bad">e</button>' +
+    '<button id="v" lv-click="edit">v</button>')
+  await sleep(0)
+  t.same(ws.sent.find((f) => f[3] === 'ping'), [2, 'e', 1, 'ping', {}, 3], "the hook's pushEvent: its element's lv-target")
+  const last = () => ws.sent.at(-1) as unknown[]
+  const answer = () => { ws.receive([last()[0] as number, 'ok', 1]) }
+  click('#a'); t.equal(last().at(-1), 3, '@myself: the lv-cid around'); answer()
+  click('#b'); t.equal(last().at(-1), 7, 'a selector: the component around its match'); answer()
+  click('#c'); t.equal(last().at(-1), 9, 'a number: that lv-cid'); answer()
+  click('#d'); t.equal(last().at(-1), 0, 'no match: 0 (the server refuses it, coded)'); answer()
+  click('#e'); t.equal(last().at(-1), 0, 'a selector that does not parse: 0'); answer()
+  click('#v'); t.equal(last().length, 5, 'no lv-target: the view (no cid)'); answer()
+  const input = document.querySelector('#i') as unknown as { value: string, dispatchEvent (e: unknown): boolean }
+  input.value = 'x'
+  input.dispatchEvent(new window.Event('change', { bubbles: true }))
+  t.same(last().slice(3), ['check', { q: 'x', _target: 'q' }, 3], "a field without lv-target: its form's")
+})
