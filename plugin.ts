@@ -178,6 +178,8 @@ export { liveview }
 export { LiveView, defineEvents } from './lib/view.js'
 export { LiveComponent } from './lib/component.js'
 export { Html, html } from './lib/html.js'
+export { AsyncResult } from './lib/async-result.js'
+export type { AsyncOptions } from './lib/async-result.js'
 export type { HtmlValue } from './lib/html.js'
 export type { ComponentId, ComponentUpdate, LiveComponentClass, PropsOf } from './lib/component.js'
 export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, RedirectOptions, TerminateReason } from './lib/view.js'

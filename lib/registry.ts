@@ -30,7 +30,7 @@ export const EVENT_NAME = /^[a-z][A-Za-z0-9_]{0,63}$/
 export const RESERVED = new Set<string>([
   ...Object.getOwnPropertyNames(Object.prototype),
   ...Object.getOwnPropertyNames(LiveView.prototype),
-  'mount', 'context', 'handleInfo', 'terminate', 'template', 'events', 'title'
+  'mount', 'context', 'handleInfo', 'handleAsync', 'handleParams', 'terminate', 'template', 'events', 'title', 'components'
 ])
 
 const buildCompiler = AjvCompiler()

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { ComponentId, LiveComponent, LiveComponentClass, PropsOf } from './component.js'
+import type { AsyncOptions, AsyncResult } from './async-result.js'
 import type { EventSpecFor, HandlerParams } from './event-types.js'
 
 /** Route params merged with the query string, as a view's `mount` gets them. */
@@ -72,6 +73,8 @@ export interface ViewPort {
   navigate: (url: string) => void
   redirect: (url: string, options?: RedirectOptions) => void
   sendUpdate: (Component: LiveComponentClass, id: ComponentId, props: object) => boolean
+  async: (kind: 'assign' | 'start', key: string, fn: (signal: AbortSignal) => unknown, options?: AsyncOptions) => void
+  cancelAsync: (kind: 'assign' | 'start', key: string) => boolean
 }
 
 /** Options of `redirect`. */
@@ -217,6 +220,40 @@ export abstract class LiveView {
   sendUpdate<C extends LiveComponent<any>> (Component: LiveComponentClass<C>, id: ComponentId, props: Partial<Omit<PropsOf<C>, 'id'>>): boolean {
     return this[kLive].sendUpdate(Component as unknown as LiveComponentClass, id, props)
   }
+
+  /**
+   * Loads a field in the background: it holds `AsyncResult.loading()` at once (with its last
+   * value while it reloads), and `ok` with the value or `failed` with the error once `fn`
+   * settles, which re-renders the page. `fn` runs outside the session's mailbox (events go
+   * on meanwhile); its result comes back through it. Its `signal` aborts when the view ends,
+   * when the same key is loaded again, on `cancelAsync(key)`, and on URL patches if
+   * `abortOnPatch`. Started by a handler that throws, it never starts. On the HTTP render
+   * it does not run (the page shows the loading state) unless `http: 'await'`. Declare the
+   * field `AsyncResult<T>` (`stats: AsyncResult<Stats> = AsyncResult.loading()`): `key` is
+   * checked to be a field of the view; what `fn` resolves to is not checked against `T`
+   * (TypeScript cannot relate them inside the class).
+   */
+  assignAsync<K extends keyof this & string> (key: K, fn: (signal: AbortSignal) => Promise<unknown>, options?: AsyncOptions): void {
+    this[kLive].async('assign', key, fn, options)
+  }
+
+  /**
+   * Runs `fn` in the background (as `assignAsync` does) and hands its result to
+   * `handleAsync(name, result)` through the mailbox. Starting a name again aborts the one before.
+   */
+  startAsync (name: string, fn: (signal: AbortSignal) => Promise<unknown>, options?: AsyncOptions): void {
+    this[kLive].async('start', name, fn, options)
+  }
+
+  /** Cancels the `assignAsync` of `key` or the `startAsync` of that name (its signal aborts, its result is dropped). True when one ran. */
+  cancelAsync (key: string): boolean {
+    const port = this[kLive]
+    const assigned = port.cancelAsync('assign', key)
+    return port.cancelAsync('start', key) || assigned
+  }
+
+  /** Receives what a `startAsync(name, fn)` settled with. */
+  handleAsync? (name: string, result: AsyncResult<unknown>): void | Promise<void>
 
   /** Called on the HTTP render (`connected` false) and again when the socket joins. */
   mount? (params: Params, session: any): void | Promise<void>

@@ -15,7 +15,9 @@ import type { Tracker } from './rollback.js'
 import { FLUSH_POLL_MS, leadingRef, type Message, type State, type Transport } from './messages.js'
 
 export type { Transport }
-import { componentUpdate } from './component-run.js'
+import { componentUpdate, settleAsync } from './component-run.js'
+import type { AsyncResult } from '../async-result.js'
+import type { Task } from './async.js'
 import { event, flush, step, sync, urlChange } from './run.js'
 
 /**
@@ -162,6 +164,13 @@ export class Session extends Mailbox<Message> implements Host {
     if (!this.push({ kind: 'goto', to, url, navigate })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
   }
 
+  postAsync (to: MountedView, task: Task, result: AsyncResult<unknown>): boolean {
+    if (this.state !== 'joined' && this.state !== 'joining') return false
+    if (this.push({ kind: 'async', to, task, result })) return true
+    this.log.warn({ view: to.entry.name, task: task.key, code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view mailbox full: async result dropped')
+    return false
+  }
+
   postUpdate (to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object): boolean {
     if (this.state !== 'joined' && this.state !== 'joining') return false
     if (this.push({ kind: 'update', to, Component, id, props })) return true
@@ -241,6 +250,7 @@ export class Session extends Mailbox<Message> implements Host {
     switch (m.kind) {
       case 'join': return join(this, m.ref, m.payload)
       case 'event': return event(this, m.ref, m.mount, m.name, m.params, m.cid)
+      case 'async': return m.to === this.mounted && this.state === 'joined' ? settleAsync(this, m.to, m.task, m.result) : undefined
       case 'update': return m.to === this.mounted && this.state === 'joined' ? componentUpdate(this, m.to, m.Component, m.id, m.props) : undefined
       case 'sync': return sync(this, m.ref)
       case 'url': return urlChange(this, m.ref, m.url)

@@ -1,10 +1,13 @@
 import type { LiveComponentClass, ComponentId } from '../component.js'
 import { errors } from '../errors.js'
 import type { Session } from './actor.js'
+import type { AsyncResult } from '../async-result.js'
+import type { Task } from './async.js'
 import type { MountedView } from './mounted.js'
 import { paramsOk, step } from './run.js'
 
-// Messages for one component of the view the page shows: its events and `sendUpdate`.
+// Messages that do not come from the client for the view the page shows: its components'
+// events and `sendUpdate`, and the results of its async work.
 
 /** An event with a target: the handler of that component (the cid the client read from its root). */
 export function componentEvent (s: Session, ref: number, mounted: MountedView, name: string, params: Record<string, unknown>, cid: number): void | Promise<void> {
@@ -34,4 +37,19 @@ export function componentUpdate (s: Session, mounted: MountedView, Component: Li
     // A class that updates in batches gets a batch of one.
     return many !== undefined ? many.call(inst.entry.Component, [{ component: c, props: c.props }]) : c.update?.(c.props)
   }, undefined, inst)
+}
+
+/** A settled `assignAsync` (the field takes the result) or `startAsync` (`handleAsync` gets it). */
+export function settleAsync (s: Session, mounted: MountedView, task: Task, result: AsyncResult<unknown>): void | Promise<void> {
+  if (mounted.tasks?.claim(task) !== true) return
+  const key = task.key.slice(task.kind.length + 1)
+  const view = mounted.view
+  if (task.kind === 'start' && view.handleAsync === undefined) {
+    s.log.warn({ view: mounted.entry.name, name: key }, 'live view startAsync settled but the view has no handleAsync')
+    return
+  }
+  return step(s, 0, mounted, task.kind === 'assign' ? `assignAsync(${key})` : 'handleAsync', false, () => {
+    if (task.kind === 'assign') mounted.setField(key, result)
+    else return view.handleAsync!(key, result)
+  })
 }

@@ -1,5 +1,7 @@
 import type { ComponentId, LiveComponentClass } from '../component.js'
 import type { ClientMessage } from '../frames.js'
+import type { AsyncResult } from '../async-result.js'
+import type { Task } from './async.js'
 import type { Timer } from './effects.js'
 import type { MountedView } from './mounted.js'
 
@@ -24,6 +26,8 @@ export type Message =
   | { kind: 'flush', to: MountedView }
   /** A URL change the view asked for outside any message (pushPatch, or pushNavigate). */
   | { kind: 'goto', to: MountedView, url: URL, navigate: boolean }
+  /** A settled async task of `to` (`assignAsync`, `startAsync`). */
+  | { kind: 'async', to: MountedView, task: Task, result: AsyncResult<unknown> }
   /** `sendUpdate` of one of `to`'s components. */
   | { kind: 'update', to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object }
 

@@ -3,6 +3,8 @@ import type { Clock } from '../clock.js'
 import type { ComponentId, LiveComponentClass } from '../component.js'
 import type { Templates } from '../templates.js'
 import { ComponentTree, type Instance, type TreeHost } from './components.js'
+import type { AsyncOptions, AsyncResult } from '../async-result.js'
+import { AsyncTasks, type AsyncHost, type Task } from './async.js'
 import { Rendered, pack, unpack } from '../rendered.js'
 import { clip, errors, describe } from '../errors.js'
 import { pushFrame } from '../frames.js'
@@ -28,6 +30,8 @@ export interface Host {
   changeUrl: (to: MountedView, url: URL, navigate: boolean) => void
   /** A redirect the view asked for outside any message. */
   redirectNow: (to: MountedView, url: URL) => void
+  /** Queues the result of a settled async task of `to`. */
+  postAsync: (to: MountedView, task: Task, result: AsyncResult<unknown>) => boolean
   /** Queues `sendUpdate(Component, id, props)` for one of `to`'s components. */
   postUpdate: (to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object) => boolean
   /** The checks of a live mount of `url`: throws when refused; false when the page's language would change. */
@@ -40,7 +44,7 @@ export interface Host {
  * a session makes one per join and per navigation, and ends it with `dispose`, after which
  * everything the view calls is a no-op. It is also what the view reaches as `this[kLive]`.
  */
-export class MountedView implements ViewPort, EffectSink, TreeHost {
+export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
   readonly #services: Services
   readonly #host: Host | undefined
   readonly #request: FastifyRequest | undefined
@@ -65,6 +69,8 @@ export class MountedView implements ViewPort, EffectSink, TreeHost {
   #alive = true
   /** Its live components (once it renders any). */
   components: ComponentTree | undefined
+  /** Its async work (once it starts any). */
+  tasks: AsyncTasks | undefined
 
   constructor (services: Services, host: Host | undefined, request: FastifyRequest | undefined, match: RouteMatch, url: string, id: number) {
     this.#services = services
@@ -124,6 +130,8 @@ export class MountedView implements ViewPort, EffectSink, TreeHost {
     if (this.out?.patch === undefined && view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
     await this.followPatches()
     if (this.#leaving()) return undefined
+    // The HTTP render waits for the work that asked for it (`http: 'await'`).
+    if (this.#host === undefined) await this.tasks?.awaitHttp()
     return await this.render()
   }
 
@@ -139,6 +147,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost {
       this.out!.patch = undefined
       await this.authorize(patch.url)
       this.url = patch.url.href
+      this.tasks?.patched()
       if (view.handleParams !== undefined) {
         const r = this.timed('handleParams', () => view.handleParams!(patch.params, patch.url))
         if (r instanceof Promise) await r
@@ -203,6 +212,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost {
     this.out = undefined
     this.#effects?.dispose()
     this.#effects = undefined
+    this.tasks?.dispose()
   }
 
   /** Calls the components' and the view's `terminate` once (errors are logged). */
@@ -243,6 +253,24 @@ export class MountedView implements ViewPort, EffectSink, TreeHost {
     }
     return this.#host!.sendFor(this, frame)
   }
+
+  async (kind: Task['kind'], key: string, fn: (signal: AbortSignal) => unknown, options?: AsyncOptions): void {
+    if (this.#alive) (this.tasks ??= new AsyncTasks(this)).begin(kind, key, fn, options)
+  }
+
+  cancelAsync (kind: Task['kind'], key: string): boolean { return this.tasks?.cancel(kind, key) ?? false }
+
+  // AsyncHost
+  postAsync (task: Task, result: AsyncResult<unknown>): boolean { return this.#alive && this.#host !== undefined && this.#host.postAsync(this, task, result) }
+  defer (start: () => void): boolean {
+    if (this.out === undefined) return false
+    ;(this.out.asyncs ??= []).push(start)
+    return true
+  }
+
+  setField (key: string, value: unknown): void { (this.view as unknown as Record<string, unknown>)[key] = value }
+  field (key: string): unknown { return (this.view as unknown as Record<string, unknown>)[key] }
+  handle (name: string, result: AsyncResult<unknown>): unknown { return this.view.handleAsync?.(name, result) }
 
   sendUpdate (Component: LiveComponentClass, id: ComponentId, props: object): boolean {
     return this.#alive && this.#host !== undefined && this.#host.postUpdate(this, Component, id, props)

@@ -88,6 +88,7 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
     title: mounted.pageTitle
   }))
   s.sendAll(out.pushes)
+  out.startAsync()
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
 }
 
@@ -168,6 +169,7 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   const token = rt.tokens.sign(new URL(next.url), s.key, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
   s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url }))
   s.sendAll(out.pushes)
+  out.startAsync()
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view navigated')
   await old.terminate('closed')
 }

@@ -15,9 +15,18 @@ export class Outcome {
   navigate: URL | undefined
   /** `redirect`: a URL to load in full (checked: http(s), same origin unless `external`). */
   redirect: URL | undefined
+  /** Async work it started (`assignAsync`, `startAsync`): started once it has succeeded. */
+  asyncs: Array<() => void> | undefined
   /** What the event handler returned, as JSON. */
   value: string | undefined
 
   /** True when the page is about to leave this view (its flash then travels along). */
   get leaving (): boolean { return this.navigate !== undefined || this.redirect !== undefined }
+
+  /** Starts the async work the message started (it succeeded). */
+  startAsync (): void {
+    const starts = this.asyncs
+    this.asyncs = undefined
+    if (starts !== undefined) for (const start of starts) start()
+  }
 }

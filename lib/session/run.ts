@@ -90,6 +90,7 @@ export function urlChange (s: Session, ref: number, href: string): void | Promis
     : async () => {
         await mounted.authorize(to)
         mounted.url = to.href
+        mounted.tasks?.patched()
         return await mounted.view.handleParams?.(match.params, to)
       }, ref === 0 ? undefined : to.href)
 }
@@ -165,6 +166,7 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   if (mounted.url !== url) s.transport.send(urlFrame(mounted.url, s.rt.tokens.sign(new URL(mounted.url), s.key, renderHash(mounted.rendered!.html))))
   s.sendTitle(mounted)
   s.sendAll(out.pushes)
+  out.startAsync()
   if (out.redirect !== undefined) return s.redirect(mounted, out.redirect, carried)
   const match = out.navigate === undefined ? undefined : s.rt.registry.match(out.navigate)
   if (match !== undefined) await navigate(s, 0, out.navigate!, match, carried)

@@ -280,6 +280,24 @@ export class LivePage {
     return fresh
   }
 
+  /**
+   * Waits until the view's async work (`assignAsync`, `startAsync`) has settled and its
+   * results are rendered, and returns the server-initiated updates since the last `settle`.
+   * Work still running after `timeout` ms (default 5,000) fails the test with a
+   * LiveTestError naming it, instead of hanging it.
+   */
+  async settleAsync (options: { timeout?: number } = {}): Promise<Reply[]> {
+    const timeout = options.timeout ?? 5000
+    const deadline = performance.now() + timeout
+    for (;;) {
+      await this.#session.idle()
+      const tasks = this.#session.mounted?.tasks
+      if (tasks === undefined || tasks.pending === 0) return await this.settle()
+      if (performance.now() >= deadline) throw new LiveTestError(`async work still running after ${timeout} ms: ${tasks.keys.join(', ')}`)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+  }
+
   /** Ends the session (the view's `terminate('closed')` runs). */
   async close (): Promise<void> {
     await this.#session.close('closed')
