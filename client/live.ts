@@ -1,8 +1,9 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  ATTR_TARGET, CID_ATTR, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
+  ATTR_TARGET, CID_ATTR, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
+import { apply, clear, keep, viewport } from './streams.js'
 import { decodePatch } from '../lib/patch-codec.js'
 import type { Busy, Push } from './bindings.js'
 import type { Reply } from './hooks.js'
@@ -108,12 +109,14 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     try { patch = decodePatch(wire) } catch { return false }
     return applyPatch(root, patch)
   }
-  const update = <T>(fn: () => T): T => {
+  /** Runs a DOM update from the server; stream containers keep their items, unless `ops` (stream operations). */
+  const update = <T>(fn: () => T, ops?: boolean): T => {
     for (const [, , busy] of pending.values()) busy?.[0]()
     try {
-      return watch(fn)
+      return watch(ops ? fn : () => keep(root, fn))
     } finally {
       for (const [, , busy] of pending.values()) busy?.[1]()
+      observe()
     }
   }
   /** The page's URL without its fragment: what the view's params come from. */
@@ -165,6 +168,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     // A rejoin is connected before its render: forms recover (send what they show) before
     // the new session's HTML replaces it. A first join is connected after: hooks mount on it.
     if (join && joins++) state(true)
+    // The new mount streams its items again (the page shows those of the render before).
+    clear(root)
     if (m.html !== undefined) {
       update(() => { morph(root, m.html as string) })
       pristine = m.token !== undefined
@@ -187,6 +192,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       document.title = frame[2]
       return
     }
+    if (op === OP_STREAM) return update(() => { apply(root, frame[2]) }, true)
     if (op === OP_REDIRECT) {
       if (frame[3]) carryFlash(frame[3])
       gone = true
@@ -256,7 +262,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   }
   open()
 
-  return [(el, event, params, after, busy, reply) => {
+  const push: Push = (el, event, params, after, busy, reply) => {
     if (!joined) {
       busy?.[0]()
       reply?.(undefined, down(event))
@@ -265,7 +271,9 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     }
     const cid = targetOf(el)
     request(el, r => cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
-  }, patch]
+  }
+  const observe = viewport(root, push)
+  return [push, patch]
 }
 
 /**

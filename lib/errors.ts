@@ -44,6 +44,7 @@ export const errors = {
   RENDER_FAILED: createError('FST_LIVEVIEW_RENDER_FAILED', 'Template of view %s failed: %s', 500),
   COMPONENT_INVALID: createError('FST_LIVEVIEW_COMPONENT_INVALID', 'Component %s: %s', 500),
   COMPONENT_DUPLICATE: createError('FST_LIVEVIEW_COMPONENT_DUPLICATE', "Component %s with id '%s' is rendered twice on the page: ids must be unique per class", 500),
+  STREAM_INVALID: createError('FST_LIVEVIEW_STREAM_INVALID', 'Stream %s: %s', 500),
   TARGET_UNKNOWN: createError('FST_LIVEVIEW_TARGET_UNKNOWN', 'The event %s targets no component of this page: %s', 404),
   RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many frames: the limit is %s per second', 429),
   RATE_LIMIT_CLOSED: createError('FST_LIVEVIEW_RATE_LIMIT_CLOSED', 'The client kept sending over its rate limit for %s ms: the socket is closed', 429),
@@ -85,4 +86,9 @@ export function clip (value: unknown, max = 100): string {
 export function describe (err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
+}
+
+/** Error details go to the client in development only; the log always has them. */
+export function detail (production: boolean, err: unknown): string {
+  return production ? 'see the server log' : describe(err)
 }

@@ -8,8 +8,7 @@
  */
 import {
   OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL,
-  type ClientFrame, type ErrorPayload, type JoinPayload, type MountPayload, type ServerFrame
-} from './protocol.js'
+  type ClientFrame, type ErrorPayload, type JoinPayload, type MountPayload, type ServerFrame, OP_STREAM, type StreamOp } from './protocol.js'
 
 // ---------------------------------------------------------------------------------------
 // Client → server
@@ -108,6 +107,7 @@ export const mountFrame = (ref: number, mount: MountPayload): string => JSON.str
 export const pushFrame = (event: string, payload: unknown): string => `[0,"${OP_PUSH}",${JSON.stringify(event)},${JSON.stringify(payload ?? null)}]`
 export const urlFrame = (url: string, token: string): string => JSON.stringify([0, OP_URL, url, token])
 export const titleFrame = (title: string): string => JSON.stringify([0, OP_TITLE, title])
+export const streamFrame = (ops: StreamOp[]): string => JSON.stringify([0, OP_STREAM, ops])
 export const redirectFrame = (url: string, flash?: string): string => JSON.stringify(flash === undefined ? [0, OP_REDIRECT, url] : [0, OP_REDIRECT, url, flash])
 
 /** Reads a server frame (the client and the testing transport). */

@@ -5,3 +5,11 @@ import { randomBytes } from 'node:crypto'
  * the component's HTML. Private-use characters and a per-process nonce: no page text has it.
  */
 export const MARK = `\uE000lvc${randomBytes(6).toString('hex')}\uE000`
+
+const NONCE = MARK.slice(4, -1)
+
+/** What `it.streams.name` outputs: replaced by the stream's items on the HTTP render, by nothing once connected. */
+export const streamMark = (name: string): string => `\uE000lvs${NONCE}:${name}\uE000`
+
+/** Finds every stream mark (group 1: the stream's name). */
+export const STREAM_MARKS = new RegExp(`\\uE000lvs${NONCE}:([^\\uE000]*)\\uE000`, 'g')

@@ -32,13 +32,17 @@
  * - `[0, "title", title]`                          the page title changed
  * - `[0, "redirect", url, flash?]`                 load that URL; `flash` is the signed carrier
  *                                                 of the view's flash, for the next page
+ * - `[0, "st", ops]`                               stream operations, each addressed by key:
+ *                                                 `[name, "i", key, html, at, limit]` insert (or
+ *                                                 replace the item with that key), `[name, "d",
+ *                                                 key]` delete, `[name, "r"]` empty the stream
  *
  * `value` is what an event's handler returned, when not undefined. `version` counts the
  * updates of a session: the join is 0, each change (and each navigation) is the next one.
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 5
+export const PROTOCOL_VERSION = 6
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -66,6 +70,13 @@ export const ATTR_HOOK = PREFIX + 'hook'
 export const ATTR_TARGET = PREFIX + 'target'
 /** The wire id the server puts on each component's root element. */
 export const CID_ATTR = PREFIX + 'cid'
+/** A stream's container: `lv-stream="name"`; its children are the client's (the stream's items). */
+export const ATTR_STREAM = PREFIX + 'stream'
+/** The key the server puts on each stream item's root element. */
+export const KEY_ATTR = PREFIX + 'key'
+/** On a stream container: the event sent when its first (last) item enters the viewport. */
+export const ATTR_VIEWPORT_TOP = PREFIX + 'viewport-top'
+export const ATTR_VIEWPORT_BOTTOM = PREFIX + 'viewport-bottom'
 /** `lv-window-` + a DOM event type. */
 export const ATTR_WINDOW = PREFIX + 'window-'
 
@@ -107,6 +118,7 @@ export const OP_PUSH = 'ev'
 export const OP_URL = 'url'
 export const OP_TITLE = 'title'
 export const OP_REDIRECT = 'redirect'
+export const OP_STREAM = 'st'
 
 /** WebSocket close codes the server uses (4000–4999 are the application's). */
 export const CLOSE_GOING_AWAY = 1001
@@ -180,6 +192,12 @@ export interface MountPayload {
   url?: string
 }
 
+/** One stream operation (see the `st` frame). */
+export type StreamOp =
+  | [name: string, op: 'i', key: string, html: string, at: number, limit: number]
+  | [name: string, op: 'd', key: string]
+  | [name: string, op: 'r']
+
 export type ClientFrame =
   | [ref: number, op: typeof OP_JOIN, payload: JoinPayload]
   | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>, cid?: number]
@@ -196,3 +214,4 @@ export type ServerFrame =
   | [ref: 0, op: typeof OP_URL, url: string, token?: string]
   | [ref: 0, op: typeof OP_TITLE, value: string]
   | [ref: 0, op: typeof OP_REDIRECT, url: string, flash?: string]
+  | [ref: 0, op: typeof OP_STREAM, ops: StreamOp[]]

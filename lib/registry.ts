@@ -1,6 +1,7 @@
 import AjvCompiler from '@fastify/ajv-compiler'
 import FindMyWay from 'find-my-way'
 import { errors } from './errors.js'
+import { checkStreams, type StreamEntry } from './streams.js'
 import { checkBinding, checkComponents, crossCheck, warnUnbound, type ComponentEntry, type Owner } from './component-check.js'
 import type { Templates } from './templates.js'
 import { LiveView, type EventSpec, type LiveViewClass, type Params } from './view.js'
@@ -21,6 +22,8 @@ export interface ViewEntry {
   events: Map<string, EventEntry>
   /** The components its template renders, by the name the template uses. */
   components: Map<string, ComponentEntry>
+  /** Its streams (`static streams`), by name. */
+  streams: Map<string, StreamEntry>
 }
 
 /** Event names a client may call: a lower-case letter, then letters, digits and underscores. */
@@ -30,7 +33,7 @@ export const EVENT_NAME = /^[a-z][A-Za-z0-9_]{0,63}$/
 export const RESERVED = new Set<string>([
   ...Object.getOwnPropertyNames(Object.prototype),
   ...Object.getOwnPropertyNames(LiveView.prototype),
-  'mount', 'context', 'handleInfo', 'handleAsync', 'handleParams', 'terminate', 'template', 'events', 'title', 'components'
+  'mount', 'context', 'handleInfo', 'handleAsync', 'streams', 'handleParams', 'terminate', 'template', 'events', 'title', 'components'
 ])
 
 const buildCompiler = AjvCompiler()
@@ -54,6 +57,9 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
   }
   const files = templates.check(name, View.template)
   if (typeof View.prototype.context !== 'function') throw new errors.VIEW_INVALID(name, 'has no context() method')
+  const { streams, files: itemFiles } = checkStreams(name, View.streams, templates)
+  // Stream items are the view's markup: their bindings are checked as its template's.
+  files.push(...itemFiles)
   const events = checkEvents(name, View.events, View.prototype, RESERVED)
   const components = checkComponents(name, View.components, templates, warn)
   const owner: Owner = { name, template: View.template, files, events, components }
@@ -68,7 +74,7 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
   }
   for (const entry of components.values()) visit(entry)
   warnUnbound(name, events, toView, warn)
-  return { View, name, template: View.template, title: View.title ?? name, events, components }
+  return { View, name, template: View.template, title: View.title ?? name, events, components, streams }
 }
 
 /** Checks the `static events` of a view or component class. */

@@ -1,11 +1,19 @@
 import { createHash } from 'node:crypto'
 import { errors, describe } from './errors.js'
-import { MARK } from './mark.js'
+import { MARK, streamMark } from './mark.js'
 import type { Templates } from './templates.js'
 
 /** What renders: a view or a component (its `context()`), and its class's name and template. */
 interface Renderable { context: () => object | Promise<object> }
-interface Named { name: string, template: string }
+interface Named { name: string, template: string, streams?: Map<string, unknown> }
+
+/** `it.streams` of a view with streams: each name's mark (see mark.ts), made once per view class. */
+const marks = new WeakMap<object, Record<string, string>>()
+function streamMarks (streams: Map<string, unknown>): Record<string, string> {
+  let m = marks.get(streams)
+  if (m === undefined) marks.set(streams, m = Object.fromEntries([...streams.keys()].map((name) => [name, streamMark(name)])))
+  return m
+}
 
 /**
  * Renders a view's (or a component's) template with its context. Throws
@@ -37,6 +45,11 @@ function renderContext (templates: Templates, entry: Named, ctx: unknown, flash:
   let data = ctx as Record<string, unknown>
   // Views' templates get the flash as `it.flash`, unless the context has its own.
   if (flash !== undefined && !('flash' in data)) data = { flash, ...data }
+  if (entry.streams !== undefined && entry.streams.size > 0) {
+    if ('streams' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `streams` field, which would hide it.streams: rename it")
+    if (data === ctx) data = { ...data }
+    data.streams = streamMarks(entry.streams)
+  }
   if (calls !== undefined) {
     if ('component' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `component` field, which would hide it.component(): rename it")
     if (data === ctx) data = { ...data }

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { ComponentId, LiveComponent, LiveComponentClass, PropsOf } from './component.js'
 import type { AsyncOptions, AsyncResult } from './async-result.js'
+import type { StreamInsertOptions, StreamOptions, StreamSpec } from './streams.js'
 import type { EventSpecFor, HandlerParams } from './event-types.js'
 
 /** Route params merged with the query string, as a view's `mount` gets them. */
@@ -75,6 +76,9 @@ export interface ViewPort {
   sendUpdate: (Component: LiveComponentClass, id: ComponentId, props: object) => boolean
   async: (kind: 'assign' | 'start', key: string, fn: (signal: AbortSignal) => unknown, options?: AsyncOptions) => void
   cancelAsync: (kind: 'assign' | 'start', key: string) => boolean
+  stream: (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions) => void
+  streamInsert: (name: string, item: unknown, options?: StreamInsertOptions) => void
+  streamDelete: (name: string, itemOrKey: unknown) => void
 }
 
 /** Options of `redirect`. */
@@ -109,6 +113,8 @@ export abstract class LiveView {
   static events?: Record<string, EventSpec>
   /** Components its template renders (`it.component('card', props)`), by name. Default: none */
   static components?: Record<string, LiveComponentClass>
+  /** Its streams, by name: each item's template (and key field, default `id`). Default: none */
+  static streams?: Record<string, StreamSpec>
 
   /** @internal */
   declare [kLive]: ViewPort
@@ -252,6 +258,24 @@ export abstract class LiveView {
     return port.cancelAsync('start', key) || assigned
   }
 
+  /**
+   * Sends items to a stream the view declares (`static streams`): each is rendered with the
+   * stream's item template now and sent to the client, which keeps it in the container
+   * (`<ul id="feed" lv-stream="feed"><%~ it.streams.feed %></ul>`); the server keeps no
+   * copy. An item whose key is in the stream already replaces it. `reset` empties the stream
+   * first; `at` and `limit` as for `streamInsert`. An async iterable (a database cursor) is
+   * sent in pages of 50, each once the client has read the one before, after the current
+   * message (events go on meanwhile); streaming again stops it. Sent after the message's
+   * update; dropped when the handler throws.
+   */
+  stream (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions): void { this[kLive].stream(name, items, options) }
+
+  /** Inserts (or replaces, by key) one item: `at` -1 (the end, default), 0 (the start) or an index; `limit` prunes the other end on the client. */
+  streamInsert (name: string, item: unknown, options?: StreamInsertOptions): void { this[kLive].streamInsert(name, item, options) }
+
+  /** Removes an item (given, or its key) from a stream. */
+  streamDelete (name: string, itemOrKey: unknown): void { this[kLive].streamDelete(name, itemOrKey) }
+
   /** Receives what a `startAsync(name, fn)` settled with. */
   handleAsync? (name: string, result: AsyncResult<unknown>): void | Promise<void>
 
@@ -287,4 +311,5 @@ export interface LiveViewClass<V extends LiveView = LiveView> {
   title?: string
   events?: Record<string, EventSpec>
   components?: Record<string, LiveComponentClass>
+  streams?: Record<string, StreamSpec>
 }

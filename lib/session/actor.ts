@@ -164,6 +164,13 @@ export class Session extends Mailbox<Message> implements Host {
     if (!this.push({ kind: 'goto', to, url, navigate })) this.log.warn({ code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view URL change dropped')
   }
 
+  async drained (signal: AbortSignal): Promise<void> {
+    const { clock, options } = this.rt
+    while (!signal.aborted && this.state === 'joined' && this.transport.backlog() > options.limits.coalesceBytes) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, FLUSH_POLL_MS))
+    }
+  }
+
   postAsync (to: MountedView, task: Task, result: AsyncResult<unknown>): boolean {
     if (this.state !== 'joined' && this.state !== 'joining') return false
     if (this.push({ kind: 'async', to, task, result })) return true

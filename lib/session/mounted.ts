@@ -5,9 +5,13 @@ import type { Templates } from '../templates.js'
 import { ComponentTree, type Instance, type TreeHost } from './components.js'
 import type { AsyncOptions, AsyncResult } from '../async-result.js'
 import { AsyncTasks, type AsyncHost, type Task } from './async.js'
+import { Streams, type StreamHost } from './streams.js'
+import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
+import type { StreamOp } from '../protocol.js'
+import { timed } from './timed.js'
 import { Rendered, pack, unpack } from '../rendered.js'
 import { clip, errors, describe } from '../errors.js'
-import { pushFrame } from '../frames.js'
+import { pushFrame, streamFrame } from '../frames.js'
 import type { PubSub } from '../pubsub.js'
 import type { RouteMatch, ViewEntry } from '../registry.js'
 import { renderView } from '../render.js'
@@ -30,6 +34,8 @@ export interface Host {
   changeUrl: (to: MountedView, url: URL, navigate: boolean) => void
   /** A redirect the view asked for outside any message. */
   redirectNow: (to: MountedView, url: URL) => void
+  /** Resolves once the client has read what is queued (or `signal` aborts, or the session ends). */
+  drained: (signal: AbortSignal) => Promise<void>
   /** Queues the result of a settled async task of `to`. */
   postAsync: (to: MountedView, task: Task, result: AsyncResult<unknown>) => boolean
   /** Queues `sendUpdate(Component, id, props)` for one of `to`'s components. */
@@ -44,7 +50,7 @@ export interface Host {
  * a session makes one per join and per navigation, and ends it with `dispose`, after which
  * everything the view calls is a no-op. It is also what the view reaches as `this[kLive]`.
  */
-export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
+export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, StreamHost {
   readonly #services: Services
   readonly #host: Host | undefined
   readonly #request: FastifyRequest | undefined
@@ -71,6 +77,8 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
   components: ComponentTree | undefined
   /** Its async work (once it starts any). */
   tasks: AsyncTasks | undefined
+  /** Its streams (once it uses one). */
+  streams: Streams | undefined
 
   constructor (services: Services, host: Host | undefined, request: FastifyRequest | undefined, match: RouteMatch, url: string, id: number) {
     this.#services = services
@@ -180,8 +188,13 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
   render (): string | Promise<string> {
     const { entry, view } = this
     const templates = this.#services.templates
-    if (entry.components.size === 0) return renderView(templates, entry, view, view.flash)
-    return (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, view.flash, calls))
+    const html = entry.components.size === 0
+      ? renderView(templates, entry, view, view.flash)
+      : (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, view.flash, calls))
+    if (entry.streams.size === 0) return html
+    // Stream containers: the HTTP render shows the items, a connected render leaves them to the client.
+    const streams = this.streams ??= new Streams(this)
+    return typeof html === 'string' ? streams.fill(html) : html.then((h) => streams.fill(h))
   }
 
   /** The page's render after one component's own message: that component alone renders again. */
@@ -189,21 +202,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
 
   /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`. */
   timed (what: string, fn: () => unknown): unknown {
-    const limit = this.#services.options.limits.slowHandlerMs
-    const start = performance.now()
-    const result = fn()
-    if (result instanceof Promise) return this.#watch(what, result, limit)
-    const ms = performance.now() - start
-    if (ms > limit) this.log.warn({ view: this.entry.name, event: what, ms }, 'live view handler is slow')
-    return result
-  }
-
-  async #watch (what: string, result: Promise<unknown>, limit: number): Promise<unknown> {
-    const clock = this.clock
-    const timer = clock.setTimeout(() => {
-      this.log.warn({ view: this.entry.name, event: what, limitMs: limit }, 'live view handler is slow')
-    }, limit)
-    try { return await result } finally { clock.clearTimeout(timer) }
+    return timed(this.log, this.clock, this.#services.options.limits.slowHandlerMs, this.entry.name, what, fn)
   }
 
   /** Ends this view's effects; from now on everything the view calls is a no-op. */
@@ -213,6 +212,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
     this.#effects?.dispose()
     this.#effects = undefined
     this.tasks?.dispose()
+    this.streams?.dispose()
   }
 
   /** Calls the components' and the view's `terminate` once (errors are logged). */
@@ -260,6 +260,18 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
 
   cancelAsync (kind: Task['kind'], key: string): boolean { return this.tasks?.cancel(kind, key) ?? false }
 
+  stream (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions): void {
+    if (this.#alive) (this.streams ??= new Streams(this)).stream(name, items, options)
+  }
+
+  streamInsert (name: string, item: unknown, options?: StreamInsertOptions): void { if (this.#alive) (this.streams ??= new Streams(this)).insert(name, item, options) }
+  streamDelete (name: string, itemOrKey: unknown): void { if (this.#alive) (this.streams ??= new Streams(this)).delete(name, itemOrKey) }
+  // StreamHost
+  get viewName (): string { return this.entry.name }
+  get streamEntries (): Map<string, StreamEntry> { return this.entry.streams }
+  deferOps (ops: StreamOp[]): boolean { return this.out !== undefined && ((this.out.streams ??= []).push(...ops), true) }
+  sendOps (ops: StreamOp[]): boolean { return this.#alive && this.#host !== undefined && this.#host.sendFor(this, streamFrame(ops)) }
+  drained (signal: AbortSignal): Promise<void> { return this.#host?.drained(signal) ?? Promise.resolve() }
   // AsyncHost
   postAsync (task: Task, result: AsyncResult<unknown>): boolean { return this.#alive && this.#host !== undefined && this.#host.postAsync(this, task, result) }
   defer (start: () => void): boolean {
@@ -332,10 +344,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost {
   owns (target: URL): boolean { return target.origin === new URL(this.url).origin }
 }
 
-/** Error details go to the client in development only; the log always has them. */
-export function detail (production: boolean, err: unknown): string {
-  return production ? 'see the server log' : describe(err)
-}
+export { detail } from '../errors.js'
 
 const noop = (): void => {}
 

@@ -1,3 +1,4 @@
+import type { StreamOp } from '../protocol.js'
 import type { Params } from '../view.js'
 
 /**
@@ -15,7 +16,9 @@ export class Outcome {
   navigate: URL | undefined
   /** `redirect`: a URL to load in full (checked: http(s), same origin unless `external`). */
   redirect: URL | undefined
-  /** Async work it started (`assignAsync`, `startAsync`): started once it has succeeded. */
+  /** Stream operations (`stream`, `streamInsert`, `streamDelete`): sent after its update. */
+  streams: StreamOp[] | undefined
+  /** Async work it started (`assignAsync`, `startAsync`, async iterables streamed): started once it has succeeded. */
   asyncs: Array<() => void> | undefined
   /** What the event handler returned, as JSON. */
   value: string | undefined

@@ -1,7 +1,7 @@
 import { FULL_HTML, Rendered, diffRendered } from '../diff.js'
 import { encodePatch } from '../patch-codec.js'
 import { clip, errors, isCoded, type CodedError } from '../errors.js'
-import { htmlFrame, okFrame, patchFrame, urlFrame } from '../frames.js'
+import { htmlFrame, okFrame, patchFrame, streamFrame, urlFrame } from '../frames.js'
 import { renderHash } from '../render.js'
 import { safeUrl } from '../urls.js'
 import { NO_FLASH } from '../view.js'
@@ -162,6 +162,8 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   if (s.state !== 'joined' && s.state !== 'closing') return
   if (html === undefined) s.markDirty()
   else update(s, ref, mounted, html, out.value)
+  // Stream operations follow the update (which may have made their container); never coalesced away.
+  if (out.streams !== undefined) s.transport.send(streamFrame(out.streams))
   // The page is at another URL now: its token there, so a reconnect rejoins this page.
   if (mounted.url !== url) s.transport.send(urlFrame(mounted.url, s.rt.tokens.sign(new URL(mounted.url), s.key, renderHash(mounted.rendered!.html))))
   s.sendTitle(mounted)

@@ -37,8 +37,19 @@ export class LivePage {
     this.#onClose = onClose
   }
 
-  /** The live root's inner HTML, as the browser has it now. */
-  get html (): string { return this.#session.html ?? '' }
+  /** The live root's inner HTML, as the browser has it now (stream containers hold their items). */
+  get html (): string {
+    const html = this.#session.html ?? ''
+    const streams = this.#transport.streams
+    if (streams.size === 0) return html
+    // Each container's items after its start tag (the server's render has it empty).
+    return html.replace(/<[a-zA-Z][^>]*\slv-stream="([^"]*)"[^>]*>/g, (tag, name: string) => tag + (streams.get(name)?.map(([, h]) => h).join('') ?? ''))
+  }
+
+  /** A stream's items as the browser shows them: each item's key and its HTML, in order. */
+  stream (name: string): Array<{ key: string, html: string }> {
+    return (this.#transport.streams.get(name) ?? []).map(([key, html]) => ({ key, html }))
+  }
 
   /** The page version (updates since join). */
   get version (): number { return this.#session.version }

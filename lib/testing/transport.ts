@@ -1,5 +1,5 @@
 import { decodeServer, refOf } from '../frames.js'
-import { OP_ERROR, OP_MOUNT, OP_PUSH, OP_REDIRECT, OP_TITLE, OP_URL, type ErrorPayload, type MountPayload } from '../protocol.js'
+import { OP_ERROR, OP_MOUNT, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_TITLE, OP_URL, type ErrorPayload, type MountPayload, type StreamOp } from '../protocol.js'
 import type { Transport } from '../session/actor.js'
 import { Reply, type PushedEvent } from './reply.js'
 
@@ -20,6 +20,8 @@ export class TestTransport implements Transport {
   redirectedTo: string | undefined
   /** The signed flash a redirect carried (what the browser keeps as a cookie for the next page). */
   flash: string | undefined
+  /** Each stream's items as the browser would show them: key and HTML, in order. */
+  readonly streams = new Map<string, Array<[string, string]>>()
 
   send (frame: string): void {
     const ref = refOf(frame)
@@ -29,6 +31,7 @@ export class TestTransport implements Transport {
     // An error with a URL: the browser would load that URL in full.
     if (op === OP_ERROR && (parsed[2] as ErrorPayload).url !== undefined) this.#leave((parsed[2] as ErrorPayload).url!)
     if (ref === 0) {
+      if (op === OP_STREAM) return this.#stream(parsed[2] as StreamOp[])
       if (op === OP_PUSH) return void this.pushed.push({ event: parsed[2] as string, payload: parsed[3] })
       if (op === OP_URL) return void (this.url = parsed[2] as string)
       if (op === OP_TITLE) return void (this.title = parsed[2] as string)
@@ -54,7 +57,22 @@ export class TestTransport implements Transport {
     }
   }
 
+  /** As the browser client applies them (client/streams.ts). */
+  #stream (ops: StreamOp[]): void {
+    for (const [name, op, key, html, at, limit] of ops) {
+      const list = this.streams.get(name) ?? []
+      this.streams.set(name, list)
+      const i = list.findIndex(([k]) => k === key)
+      if (op === 'r') list.length = 0
+      else if (op === 'd') { if (i !== -1) list.splice(i, 1) } else if (i !== -1) list[i] = [key!, html!]
+      else list.splice(at! < 0 || at! > list.length ? list.length : at!, 0, [key!, html!])
+      while (limit !== undefined && limit !== 0 && list.length > Math.abs(limit)) { if (limit > 0) list.pop(); else list.shift() }
+    }
+  }
+
   #mounted (m: MountPayload): void {
+    // A mount streams its items again.
+    this.streams.clear()
     this.mount = m.id
     this.title = m.title
     if (m.url !== undefined) this.url = m.url

@@ -1,0 +1,151 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { escapeAttr } from '../render.js'
+import { describe, errors } from '../errors.js'
+import { STREAM_MARKS } from '../mark.js'
+import { KEY_ATTR, type StreamOp } from '../protocol.js'
+import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
+import type { Templates } from '../templates.js'
+
+/** What a view's streams ask of it (the mounted view). */
+export interface StreamHost {
+  readonly templates: Templates
+  readonly connected: boolean
+  readonly viewName: string
+  readonly log: FastifyBaseLogger
+  readonly streamEntries: Map<string, StreamEntry>
+  /** Holds ops (or a start) until the running message succeeds; false when no message runs. */
+  deferOps: (ops: StreamOp[]) => boolean
+  defer: (start: () => void) => boolean
+  /** Sends ops now (a page of an async iterable); false when the view is gone. */
+  sendOps: (ops: StreamOp[]) => boolean
+  /** Resolves once the client has read what is queued (or the view ended). */
+  drained: (signal: AbortSignal) => Promise<void>
+}
+
+/** Items of an async iterable go out in pages of this many. */
+export const STREAM_PAGE = 50
+const START_TAG = /^<[A-Za-z][^\s/>]*/
+
+/**
+ * The streams of one mounted view. The server keeps no item: each operation renders its
+ * item now and goes to the client (after the message that made it, or in pages for an
+ * async iterable), which owns the container's children. The view's render has the
+ * containers empty, except the HTTP render, which shows the items `mount` streamed.
+ */
+export class Streams {
+  readonly #host: StreamHost
+  /** The HTTP render: the items of each stream, as the page shows them. */
+  #http: Map<string, Array<[string, string]>> | undefined
+  /** Async iterables being sent, by stream: a new `stream()` of that name stops the one before. */
+  readonly #feeds = new Map<string, AbortController>()
+
+  constructor (host: StreamHost) { this.#host = host }
+
+  stream (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: StreamOptions = {}): void {
+    const entry = this.#entry(name)
+    const iterable = items !== null && typeof items === 'object' && Symbol.asyncIterator in items
+    // A reset, or another async iterable, stops the one being sent.
+    if (iterable || options.reset === true) this.#feeds.get(name)?.abort()
+    const ops: StreamOp[] = options.reset === true ? [[name, 'r']] : []
+    if (iterable) {
+      this.#emit(ops)
+      const feed = new AbortController()
+      this.#feeds.set(name, feed)
+      const run = (): void => { void this.#feed(entry, items, options, feed.signal) }
+      if (!this.#host.connected) throw new errors.STREAM_INVALID(name, 'an async iterable cannot be streamed on the HTTP render: stream it when connected (`if (this.connected)`), or pass an array')
+      if (!this.#host.defer(run)) run()
+      return
+    }
+    for (const item of items as Iterable<unknown>) ops.push(this.#insert(entry, item, options))
+    this.#emit(ops)
+  }
+
+  insert (name: string, item: unknown, options: StreamInsertOptions = {}): void {
+    this.#emit([this.#insert(this.#entry(name), item, options)])
+  }
+
+  delete (name: string, itemOrKey: unknown): void {
+    const entry = this.#entry(name)
+    const key = typeof itemOrKey === 'string' || typeof itemOrKey === 'number' ? String(itemOrKey) : entry.key(itemOrKey)
+    this.#emit([[name, 'd', key]])
+  }
+
+  /** The view's render with its stream marks replaced: by the items on the HTTP render, else by nothing. */
+  fill (html: string): string {
+    return html.replace(STREAM_MARKS, (_, name: string) => this.#http?.get(name)?.map(([, h]) => h).join('') ?? '')
+  }
+
+  /** The view ended: async iterables stop. */
+  dispose (): void {
+    for (const feed of this.#feeds.values()) feed.abort()
+    this.#feeds.clear()
+  }
+
+  #entry (name: string): StreamEntry {
+    const entry = this.#host.streamEntries.get(name)
+    if (entry === undefined) throw new errors.STREAM_INVALID(name, `${this.#host.viewName} declares no such stream (\`static streams\`: ${[...this.#host.streamEntries.keys()].join(', ') || 'none'})`)
+    return entry
+  }
+
+  #insert (entry: StreamEntry, item: unknown, options: StreamInsertOptions): StreamOp {
+    const key = entry.key(item)
+    let html: string
+    try {
+      html = this.#host.templates.render(entry.template, { item, key }).trim()
+    } catch (err) {
+      throw new errors.RENDER_FAILED(`${this.#host.viewName} (stream ${entry.name})`, describe(err))
+    }
+    const tag = START_TAG.exec(html)
+    if (tag === null) throw new errors.STREAM_INVALID(entry.name, `its item template must render one element, not ${JSON.stringify(html.slice(0, 20))}`)
+    html = `${html.slice(0, tag[0].length)} ${KEY_ATTR}="${escapeAttr(key)}"${html.slice(tag[0].length)}`
+    return [entry.name, 'i', key, html, options.at ?? -1, options.limit ?? 0]
+  }
+
+  #emit (ops: StreamOp[]): void {
+    if (ops.length === 0) return
+    if (!this.#host.connected) {
+      for (const op of ops) this.#applyHttp(op)
+      return
+    }
+    if (!this.#host.deferOps(ops)) this.#host.sendOps(ops)
+  }
+
+  /** Sends an async iterable in pages, each once the client has read the one before. */
+  async #feed (entry: StreamEntry, items: AsyncIterable<unknown>, options: StreamInsertOptions, signal: AbortSignal): Promise<void> {
+    let page: StreamOp[] = []
+    try {
+      for await (const item of items) {
+        if (signal.aborted) return
+        page.push(this.#insert(entry, item, options))
+        if (page.length === STREAM_PAGE) {
+          if (!this.#host.sendOps(page)) return
+          page = []
+          await this.#host.drained(signal)
+        }
+      }
+      if (page.length > 0 && !signal.aborted) this.#host.sendOps(page)
+    } catch (err) {
+      // The page keeps what it got: later items are not sent.
+      if (!signal.aborted) this.#host.log.error({ err, view: this.#host.viewName, stream: entry.name }, 'live view stream failed: its later items were not sent')
+    } finally {
+      if (this.#feeds.get(entry.name)?.signal === signal) this.#feeds.delete(entry.name)
+    }
+  }
+
+  #applyHttp (op: StreamOp): void {
+    const list: Array<[string, string]> = (this.#http ??= new Map<string, Array<[string, string]>>()).get(op[0]) ?? []
+    this.#http.set(op[0], list)
+    if (op[1] === 'r') list.length = 0
+    else if (op[1] === 'd') {
+      const i = list.findIndex(([k]) => k === op[2])
+      if (i !== -1) list.splice(i, 1)
+    } else {
+      const [, , key, html, at, limit] = op
+      const i = list.findIndex(([k]) => k === key)
+      if (i !== -1) list[i] = [key, html]
+      else list.splice(at < 0 || at > list.length ? list.length : at, 0, [key, html])
+      if (limit > 0 && list.length > limit) list.length = limit
+      else if (limit < 0 && list.length > -limit) list.splice(0, list.length + limit)
+    }
+  }
+}
