@@ -38,7 +38,7 @@ export async function settled (page: Page): Promise<void> {
 
 /**
  * The page rule: the live root's DOM equals a fresh parse of `html` (the server's last
- * render), but for the root element's own attributes. Returns undefined when it holds,
+ * render), but for the root element's own attributes and the children of stream containers. Returns undefined when it holds,
  * else both sides serialised.
  */
 export async function pageRule (page: Page, html: string): Promise<{ live: string, fresh: string } | undefined> {
@@ -48,6 +48,8 @@ export async function pageRule (page: Page, html: string): Promise<{ live: strin
     for (const n of root.childNodes) live.appendChild(n.cloneNode(true))
     const fresh = document.createElement('div')
     fresh.innerHTML = html
+    // The rule's one exception (README, Streams): a stream container's children are the client's.
+    for (const side of [live, fresh]) for (const c of side.querySelectorAll('[lv-stream]')) c.replaceChildren()
     return live.isEqualNode(fresh) ? undefined : { live: live.innerHTML, fresh: fresh.innerHTML }
   }, html)
 }

@@ -10,6 +10,8 @@ import { Todos } from './todos.js'
 import { Chat, Clock } from './chat.js'
 import { Catalog } from './catalog.js'
 import { Board } from './board.js'
+import { InfiniteFeed } from './feed.js'
+import { Dashboard } from './dashboard.js'
 
 /**
  * The repository root: the nearest folder above this file that holds package.json.
@@ -52,6 +54,8 @@ export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInst
   app.liveView('/clock', Clock)
   app.liveView('/catalog', Catalog)
   app.liveView('/board', Board)
+  app.liveView('/feed', InfiniteFeed)
+  app.liveView('/dashboard', Dashboard)
   return app
 }
 
