@@ -12,6 +12,7 @@
 //
 // To profile one scenario: node --cpu-prof dist/bench/run.js --only table100_edit
 import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { cpus, freemem, loadavg, platform, arch, release, totalmem } from 'node:os'
@@ -39,7 +40,8 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST] [--
   --only LIST   comma-separated sections or scenario names:
                 scenarios, ${SCENARIOS.map((s) => s.name).join(', ')},
                 testing_mount_click, chat_fanout_100, client, rollback, alloc, load,
-                load_two_slots (the two-slot counter beside a bare ws echo server), memory
+                load_two_slots (the two-slot counter beside a bare ws echo server), memory,
+                stream_feed (issue 14: what streamed sessions hold, a page of 50)
                 (a scenario compared with another in the same run brings it along:
                 counter for the issue-11 scenarios, table100_edit for table10000_edit)
 `
@@ -87,7 +89,7 @@ if (baselineFile !== undefined) {
 }
 
 const FANOUT = 'chat_fanout_100'
-const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'load', 'load_two_slots', 'memory']
+const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'load', 'load_two_slots', 'memory', 'stream_feed']
 const SCENARIO_NAMES = SCENARIOS.map((s) => s.name)
 if (only !== undefined) {
   for (const name of only) {
@@ -508,6 +510,26 @@ async function runMemory (): Promise<MemoryResult> {
   }
 }
 
+/** stream_feed (bench/stream-feed.ts), in a process of its own with gc() exposed. */
+interface StreamFeedResult {
+  sessions: number
+  rows_per_session: number
+  page_rows: number
+  idle_session_kib: number
+  streamed_session_kib: number
+  streamed_over_idle_kib: number
+  page_us_p50: number
+  page_us_p99: number
+}
+
+function runStreamFeed (): StreamFeedResult {
+  progress('stream_feed: 20 sessions stream 20,000 rows each, in pages of 50')
+  const script = fileURLToPath(new URL('./stream-feed.js', import.meta.url))
+  const run = spawnSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', maxBuffer: 1024 * 1024, env: { ...process.env, ...(QUICK ? { STREAM_ROWS: '5000' } : {}) } })
+  if (run.status !== 0) throw new Error(`stream_feed failed: ${run.stderr}`)
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as StreamFeedResult
+}
+
 // ---------------------------------------------------------------------------------------
 // Targets (issue "Fast server diffs and a benchmark anyone can run")
 
@@ -549,6 +571,9 @@ function targetsOf (r: Report): Target[] {
   // "No existing scenario slower": against --baseline, when given.
   for (const name of EXISTING) add(`scenarios.${name}.server_over_baseline`, sc[name]?.server_over_baseline, '<=', 1, '×')
   add('memory.plugin_share_kib', r.memory?.plugin_share_kib, '<=', 1.5, 'KiB')
+  // Issue 14: a stream's items are not kept by the server.
+  add('stream_feed.streamed_over_idle_kib', r.stream_feed?.streamed_over_idle_kib, '<=', 8, 'KiB')
+  add('stream_feed.page_us_p50', r.stream_feed?.page_us_p50, '<=', 200, 'µs')
   rollbackTargets(r.rollback, add)
   add('client.gzip_bytes', r.client?.gzip_bytes, '<=', 10240, 'B')
   return t
@@ -568,6 +593,7 @@ interface Report {
   load: Record<string, LoadLevel> | null
   load_two_slots: TwoSlotsResult['levels'] | null
   memory: MemoryResult | null
+  stream_feed: StreamFeedResult | null
   rollback: RollbackResult | null
   alloc: AllocResult | null
   client: { min_bytes: number, gzip_bytes: number } | null
@@ -694,6 +720,16 @@ function render (r: Report): string {
     out.push('')
   }
 
+  if (r.stream_feed != null) {
+    const f = r.stream_feed
+    out.push(`stream_feed: ${f.sessions} sessions each streamed ${f.rows_per_session.toLocaleString('en')} rows in pages of ${f.page_rows} (no limit), in a process of their own; what a session holds is what closing it frees, after gc(), once idle sessions hibernated`)
+    out.push('')
+    out.push(table(['per session', 'heap, idle (KiB)', 'heap, streamed (KiB)', 'streamed − idle (KiB)', 'page of 50, server µs p50', 'p99'], [
+      ['stream_feed', fmt(f.idle_session_kib), fmt(f.streamed_session_kib), withTarget(t, 'stream_feed.streamed_over_idle_kib', f.streamed_over_idle_kib), withTarget(t, 'stream_feed.page_us_p50', f.page_us_p50), fmt(f.page_us_p99)]
+    ]))
+    out.push('')
+  }
+
   if (r.memory !== null) {
     const mem = r.memory
     out.push(`Memory: ${mem.sessions} idle joined counter sessions (after ${S.memoryWarmupSessions} warm-up ones), server heap and RSS after gc(), (after − before) / N,`)
@@ -743,6 +779,7 @@ async function main (): Promise<void> {
     load: null,
     load_two_slots: null,
     memory: null,
+    stream_feed: null,
     rollback: null,
     alloc: null,
     client: null,
@@ -799,6 +836,7 @@ async function main (): Promise<void> {
     report.settings.load_two_slots = { path: l.path, event: l.event, deflate: l.deflate }
   }
   if (wants('memory')) report.memory = await runMemory()
+  if (wants('stream_feed')) report.stream_feed = runStreamFeed()
   report.targets = targetsOf(report)
   report.settings.duration_s = round((Date.now() - started) / 1000, 1)
   report.machine.loadavg_end = loadavg().map((x) => x.toFixed(2)).join(' ')

@@ -48,3 +48,9 @@ export function escapeHtml (value: unknown): string {
   }
   return escaped
 }
+
+/** Empties the memo (for measurements: it is process-wide, bounded, and holds no session's state). */
+export function clearEscapeMemo (): void {
+  young = new Map()
+  old = new Map()
+}
