@@ -5,7 +5,7 @@
 import t from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildDemo } from '../examples/demo/server.js'
-import { DASHBOARD_DELAYS } from '../examples/demo/dashboard.js'
+import { services, type Panel } from '../examples/demo/dashboard.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 import type { Session } from '../lib/session/actor.js'
 import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
@@ -61,7 +61,17 @@ t.test('the feed: scrolling loads more, posts and removals apply, a rejoin rebui
 })
 
 t.test('the dashboard: panels load in the background; a failed one shows its error, the others their figures', async (t) => {
-  Object.assign(DASHBOARD_DELAYS, { sales: 150, visitors: 600, errors: 300 })
+  // Each service answers when the test says so (no timing).
+  const gates = new Map<Panel, () => void>()
+  const opened: Panel[] = []
+  const wait = services.wait
+  services.wait = (panel) => new Promise<void>((resolve) => { opened.push(panel); gates.set(panel, resolve) })
+  t.teardown(() => { services.wait = wait })
+  const answer = async (panel: Panel): Promise<void> => {
+    while (!gates.has(panel)) await new Promise((resolve) => setTimeout(resolve, 10))
+    gates.get(panel)!()
+    gates.delete(panel)
+  }
   const app = await buildDemo({ logger: false, secret: 'browser-streams-secret-long-enough-000000' })
   t.teardown(() => app.close())
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
@@ -69,17 +79,24 @@ t.test('the dashboard: panels load in the background; a failed one shows its err
   t.equal(await page.textContent('#panel-visitors .value'), 'Loading…', 'loading at first')
   await page.click('#ping')
   await page.waitForFunction(() => document.querySelector('#pings')?.textContent === '1')
-  t.equal(await page.getAttribute('#panel-visitors', 'aria-busy'), 'true', 'a click ran while the panels were loading')
+  t.equal(await page.getAttribute('#panel-visitors', 'aria-busy'), 'true', 'a click ran while every panel was still loading')
+  await answer('errors')
   await page.waitForSelector('#panel-errors.failed')
   t.equal(await page.textContent('#panel-errors .value'), 'The metrics service did not answer.')
+  t.equal(await page.getAttribute('#panel-sales', 'aria-busy'), 'true', 'the others still load')
+  await answer('sales')
+  await answer('visitors')
   await page.waitForSelector('#panel-visitors.ok')
+  await page.waitForSelector('#panel-sales.ok')
   t.match(await page.textContent('#panel-sales .value'), /^\d+$/)
   t.match(await page.textContent('#panel-visitors .value'), /^\d+$/)
   await settled(page)
   t.equal(await pageRule(page, serverHtml(app)), undefined, 'the page rule holds')
   await page.click('#panel-sales button.reload')
   await page.waitForSelector('#panel-sales.loading')
-  t.match(await page.textContent('#panel-sales .value'), /^Loading…\(was \d+\)$|^Loading… \(was \d+\)$/, 'reloading shows the last value')
+  t.match(await page.textContent('#panel-sales .value'), /^Loading… \(was \d+\)$/, 'reloading shows the last value')
+  await answer('sales')
   await page.waitForSelector('#panel-sales.ok')
+  t.same(opened.sort(), ['errors', 'sales', 'sales', 'visitors'], 'each service was asked once per load, none on the HTTP render')
   t.same(errors, [], 'no console errors')
 })

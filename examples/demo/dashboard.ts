@@ -1,12 +1,17 @@
 import { AsyncResult, LiveView, defineEvents, type DomParams } from '../../plugin.js'
 
-/** How long each (made-up) service takes, ms; the tests make them short. */
-export const DASHBOARD_DELAYS = { sales: 400, visitors: 900, errors: 600 }
+export type Panel = 'sales' | 'visitors' | 'errors'
 
-const wait = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  const timer = setTimeout(resolve, ms)
-  signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
-})
+/** How long each (made-up) service takes, ms. */
+const DELAYS: Record<Panel, number> = { sales: 400, visitors: 900, errors: 600 }
+
+/** The (made-up) services: each answers after its delay. Tests put their own `wait` here. */
+export const services = {
+  wait: (panel: Panel, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, DELAYS[panel])
+    signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
+  })
+}
 
 /**
  * `/dashboard`: three panels that load in the background (`assignAsync`): each shows a
@@ -27,10 +32,10 @@ export class Dashboard extends LiveView {
     for (const panel of ['sales', 'visitors', 'errors'] as const) this.load(panel)
   }
 
-  load (panel: 'sales' | 'visitors' | 'errors'): void {
+  load (panel: Panel): void {
     const n = ++this.loads
     this.assignAsync(panel, async (signal) => {
-      await wait(DASHBOARD_DELAYS[panel], signal)
+      await services.wait(panel, signal)
       if (panel === 'errors') throw new Error('The metrics service did not answer.')
       return panel === 'sales' ? 1200 + n : 3400 + n
     })
@@ -44,7 +49,7 @@ export class Dashboard extends LiveView {
   ping (): void { this.pings++ }
 
   context () {
-    const panel = (key: 'sales' | 'visitors' | 'errors', title: string) => ({ key, title, state: this[key] })
+    const panel = (key: Panel, title: string) => ({ key, title, state: this[key] })
     return { panels: [panel('sales', 'Sales today'), panel('visitors', 'Visitors'), panel('errors', 'Error rate')], pings: this.pings }
   }
 }
