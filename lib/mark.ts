@@ -13,3 +13,6 @@ export const streamMark = (name: string): string => `\uE000lvs${NONCE}:${name}\u
 
 /** Finds every stream mark (group 1: the stream's name). */
 export const STREAM_MARKS = new RegExp(`\\uE000lvs${NONCE}:([^\\uE000]*)\\uE000`, 'g')
+
+/** A stream mark escaped by `<%= %>` (so not found): its start as the escaped output has it. */
+export const ESCAPED_STREAM_MARK = `&#xE000;lvs${NONCE}:`

@@ -92,3 +92,20 @@ t.test('an async iterable goes out in pages of 50 after the message, and events 
   t.equal(page.stream('feed').length, 125, '3 + 120 + 2 items')
   t.ok(page.updates.length >= before, 'pages arrived as server frames')
 })
+
+t.test('it.streams output escaped (<%= %>) is a coded error naming the fix', async (t) => {
+  class Escaped extends LiveView {
+    static template = 'escaped'
+    static streams = { feed: 'feed-item' }
+    static events = defineEvents<Escaped>({ del: true })
+    del (): void {}
+    context (): object { return {} }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root })
+  app.liveView('/escaped', Escaped)
+  const res = await app.inject('/escaped')
+  t.equal(res.statusCode, 500)
+  t.match(res.body, /FST_LIVEVIEW_STREAM_INVALID|use <%~ it\.streams\.name %>/)
+})

@@ -127,7 +127,9 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
       carried = mounted.flash
       mounted.flash = user ? NO_FLASH : flash
     }
-    if (ref !== 0 || s.transport.backlog() <= s.rt.options.limits.coalesceBytes) {
+    // A slow client's server-initiated update may wait (coalesced), unless stream operations
+    // go out with it: they need the page they were made for (a container it may add).
+    if (ref !== 0 || out.streams !== undefined || s.transport.backlog() <= s.rt.options.limits.coalesceBytes) {
       rendering = true
       // A page update still waiting for a slow client (s.dirty) goes out with this one: the whole page renders.
       const rendered = target === undefined || s.dirty ? mounted.render() : mounted.renderComponent(target)

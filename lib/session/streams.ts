@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { escapeAttr } from '../render.js'
 import { describe, errors } from '../errors.js'
-import { STREAM_MARKS } from '../mark.js'
+import { ESCAPED_STREAM_MARK, STREAM_MARKS } from '../mark.js'
 import { KEY_ATTR, type StreamOp } from '../protocol.js'
 import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
 import type { Templates } from '../templates.js'
@@ -72,6 +72,7 @@ export class Streams {
 
   /** The view's render with its stream marks replaced: by the items on the HTTP render, else by nothing. */
   fill (html: string): string {
+    if (html.includes(ESCAPED_STREAM_MARK)) throw new errors.STREAM_INVALID(/&#xE000;lvs[^:]*:([^&]*)&#xE000;/.exec(html)?.[1] ?? '', 'its template outputs it.streams with <%= %>: use <%~ it.streams.name %> (raw)')
     return html.replace(STREAM_MARKS, (_, name: string) => this.#http?.get(name)?.map(([, h]) => h).join('') ?? '')
   }
 
