@@ -1,6 +1,6 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  ATTR_TARGET, CID_ATTR, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame
+  ATTR_TARGET, CID_ATTR, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import { apply, clear, keep, viewport } from './streams.js'
@@ -45,6 +45,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   /** The mount the page shows: events name it. */
   let mount = 0
   let pristine = true
+  /** Stream operations that came while a resync was due (applied after its full HTML). */
+  const held: StreamOp[] = []
   let joined = false
   let joins = 0
   let connected: boolean | undefined
@@ -169,11 +171,13 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     // the new session's HTML replaces it. A first join is connected after: hooks mount on it.
     if (join && joins++) state(true)
     // The new mount streams its items again (the page shows those of the render before).
+    held.length = 0
     clear(root)
     if (m.html !== undefined) {
       update(() => { morph(root, m.html as string) })
       pristine = m.token !== undefined
     }
+    if (m.streams) update(() => { apply(root, m.streams as StreamOp[]) }, true)
     if (join) state(true)
   }
 
@@ -192,7 +196,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       document.title = frame[2]
       return
     }
-    if (op === OP_STREAM) return update(() => { apply(root, frame[2]) }, true)
+    // Stream operations follow the page they were made for: held while a full HTML reply is due.
+    if (op === OP_STREAM) return syncRef ? void held.push(...frame[2]) : update(() => { apply(root, frame[2]) }, true)
     if (op === OP_REDIRECT) {
       if (frame[3]) carryFlash(frame[3])
       gone = true
@@ -228,6 +233,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       version = frame[2]
       pristine = false
       update(() => { morph(root, frame[3]) })
+      if (!syncRef && held.length) update(() => { apply(root, held.splice(0)) }, true)
     } else if (syncRef) {
       // A full HTML reply is on its way: it supersedes whatever arrives before it.
     } else if (op === OP_PATCH) {

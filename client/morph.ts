@@ -1,4 +1,4 @@
-import { ATTR_UPDATE } from '../lib/protocol.js'
+import { ATTR_STREAM, ATTR_UPDATE } from '../lib/protocol.js'
 import { Fields } from './fields.js'
 import { box } from './nodes.js'
 
@@ -107,5 +107,6 @@ function update (live: Node, next: Node, fields: Fields): void {
   for (const a of to.attributes) {
     if (el.getAttribute(a.name) !== a.value) fields.attr(el, a.name, () => { el.setAttributeNode(a.cloneNode() as Attr) })
   }
-  children(box(el), box(to), fields)
+  // A stream container's children are the client's (the server's render has it empty).
+  if (!el.hasAttribute(ATTR_STREAM)) children(box(el), box(to), fields)
 }

@@ -53,20 +53,22 @@ export function apply (root: Element, ops: StreamOp[]): void {
 
 /**
  * `lv-viewport-top` / `lv-viewport-bottom` on a stream container: its event is sent when its
- * first (last) item enters the viewport, once per item that is first (last) then.
+ * first (last) item enters the viewport, once per item (by key) that is first (last) then.
  */
 export function viewport (root: Element, push: Push): () => void {
-  const sent = new WeakSet<Element>()
+  // Once per item key (an item replaced in place is the same item).
+  const sent = new Set<string | null>()
   let io: IntersectionObserver | undefined
   const seen = (entries: IntersectionObserverEntry[]): void => {
     for (const e of entries) {
       const item = e.target
       const c = item.parentElement
-      if (!e.isIntersecting || !c || sent.has(item)) continue
+      const k = c?.getAttribute(ATTR_STREAM) + ' ' + item.getAttribute(KEY_ATTR)
+      if (!e.isIntersecting || !c || sent.has(k)) continue
       for (const [attr, end] of [[ATTR_VIEWPORT_TOP, c.firstElementChild], [ATTR_VIEWPORT_BOTTOM, c.lastElementChild]] as const) {
         const event = c.getAttribute(attr)
         if (event && end === item) {
-          sent.add(item)
+          sent.add(k)
           push(c, event, {})
         }
       }

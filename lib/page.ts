@@ -27,11 +27,15 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
     inner = await mounted.start(params, session, url, takeFlash(rt, request, reply))
   } catch (err) {
     throw failure(rt, entry, request, err)
+  } finally {
+    // What the HTTP render started ends with it (async work it did not wait for).
+    mounted.dispose()
   }
   // Leaving from mount here is always a redirect (see MountedView: no live navigation on the HTTP render).
   if (inner === undefined) return await reply.redirect(mounted.location(out.redirect!), 302)
   const flash = mounted.flash === NO_FLASH ? undefined : mounted.flash
-  const token = rt.tokens.sign(url, keyOf(session), renderHash(inner), flash)
+  // The hash of the page as a connected render shows it (stream containers empty): a join that finds it unchanged sends no HTML.
+  const token = rt.tokens.sign(url, keyOf(session), renderHash(mounted.streams?.connectedHtml ?? inner), flash)
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
   let page: string
   try {

@@ -23,7 +23,7 @@
  * - `[ref, "p", version, patch, value?]`           a diff-dom patch (compressed keys)
  * - `[ref, "h", version, html, value?]`            full inner HTML of the root
  * - `[ref, "err", { code, message, reload?, url? }]`  the message failed
- * - `[ref, "mount", { id, version, html?, token?, title, url? }]`  a view is mounted: the reply
+ * - `[ref, "mount", { id, version, html?, token?, title, url?, streams? }]`  a view is mounted: the reply
  *                                                 to a join (no html: the page shows it already)
  *                                                 or a navigation (ref 0 when the view started it)
  * - `[0, "ev", event, payload]`                    an event the view pushed (`pushEvent`)
@@ -190,6 +190,8 @@ export interface MountPayload {
   title: string
   /** The page's URL now (after a navigation). */
   url?: string
+  /** What `mount` streamed: applied with the mount, once the page's stream containers are emptied. */
+  streams?: StreamOp[]
 }
 
 /** One stream operation (see the `st` frame). */

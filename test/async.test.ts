@@ -14,7 +14,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 class Dash extends LiveView {
   static template = 'dash'
-  static events = defineEvents<Dash>({ inc: true, reload: true, boom: true, cancel: true, start: true })
+  static events = defineEvents<Dash>({ inc: true, reload: true, boom: true, cancel: true, start: true, cancelThenThrow: { hook: true } })
   a: AsyncResult<number> = AsyncResult.loading()
   n = 0
   got = ''
@@ -28,6 +28,11 @@ class Dash extends LiveView {
   }
 
   cancel (): void { this.cancelAsync('a') }
+  cancelThenThrow (): void {
+    this.cancelAsync('a')
+    throw new Error('no')
+  }
+
   start (): void { this.startAsync('job', async () => 'done') }
   handleAsync (name: string, result: AsyncResult<unknown>): void { this.got = `${name}:${result.status}:${String(result.status === 'ok' ? result.value : '')}` }
   context (): object { return { a: this.a, n: this.n, got: this.got } }
@@ -78,15 +83,57 @@ t.test('cancelAsync aborts and drops the result; a patch aborts work that asked 
   const page = await open(t)
   await page.click('#cancel')
   t.ok(calls[0]!.signal.aborted)
+  t.equal(page.text('#a'), 'failed cancelled', 'a cancelled load shows failed (its error: the abort reason)')
   calls[0]!.resolve(5)
   await page.settleAsync()
-  t.equal(page.text('#a'), 'loading', 'the cancelled result was dropped')
+  t.equal(page.text('#a'), 'failed cancelled', 'its result was dropped')
   await page.click('#reload')
   await page.patch('/dash?p=3')
   t.notOk(calls[1]!.signal.aborted, 'reload did not ask for abortOnPatch')
   const page2 = await open(t)
   await page2.click('#page2')
   t.ok(calls[0]!.signal.aborted, "mount's work asked for abortOnPatch")
+  t.equal(page2.text('#a'), 'failed the URL changed')
+})
+
+t.test('cancelAsync in a handler that throws cancels nothing', async (t) => {
+  const page = await open(t)
+  const failed = await page.event('cancelThenThrow')
+  t.equal(failed.error?.code, 'FST_LIVEVIEW_HANDLER_FAILED')
+  t.notOk(calls[0]!.signal.aborted, 'the work goes on')
+  t.equal(page.text('#a'), 'loading')
+  calls[0]!.resolve(3)
+  await page.settleAsync()
+  t.equal(page.text('#a'), 'ok 3')
+})
+
+t.test("http: 'await' work that hangs: the page is sent with the loading state after 5 s; a mount that redirects leaves no rejection", async (t) => {
+  class Hangs extends Dash {
+    mount (): void { this.assignAsync('a', () => new Promise<number>(() => {}), { http: 'await' }) }
+  }
+  class Leaves extends Dash {
+    mount (): void {
+      this.startAsync('x', async () => 1, { http: 'await' })
+      this.redirect('/elsewhere')
+    }
+
+    handleAsync (): void { throw new Error('never awaited') }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root })
+  app.liveView('/hangs', Hangs)
+  app.liveView('/leaves', Leaves)
+  const rejections: unknown[] = []
+  const onRejection = (err: unknown): void => { rejections.push(err) }
+  process.on('unhandledRejection', onRejection)
+  t.teardown(() => { process.off('unhandledRejection', onRejection) })
+  const left = await app.inject('/leaves')
+  t.equal(left.statusCode, 302)
+  const hung = await app.inject('/hangs')
+  t.match(hung.body, /<p id="a">loading<\/p>/)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(rejections, [], 'no unhandled rejection')
 })
 
 t.test('startAsync hands its result to handleAsync through the mailbox', async (t) => {

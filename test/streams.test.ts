@@ -2,7 +2,7 @@
 // kept by the client only; the HTTP render shows the first ones; async iterables in pages.
 import t from 'tap'
 import Fastify from 'fastify'
-import liveview, { LiveView, defineEvents } from '../plugin.js'
+import liveview, { LiveComponent, LiveView, defineEvents } from '../plugin.js'
 import { mountView } from '../testing.js'
 
 const root = new URL('./fixtures/streams/', import.meta.url)
@@ -108,4 +108,40 @@ t.test('it.streams output escaped (<%= %>) is a coded error naming the fix', asy
   const res = await app.inject('/escaped')
   t.equal(res.statusCode, 500)
   t.match(res.body, /FST_LIVEVIEW_STREAM_INVALID|use <%~ it\.streams\.name %>/)
+})
+
+t.test('a join finds the page pristine (the token hashes its connected form) and mount streams in its mount frame', async (t) => {
+  const page = await mountView(Feed, { root, path: '/feed' })
+  t.teardown(() => page.close())
+  t.equal(page.joined.kind, 'ok', 'no HTML in the join: the page shows that render')
+  t.same(page.joined.mount?.streams?.map((op) => op[2]), ['1', '2', '3'], "mount's items travel in the mount frame")
+})
+
+t.test('a component event on a page with a stream sends no stream mark; a container must hold only its mark', async (t) => {
+  class Box extends LiveComponent {
+    static template = 'box'
+    static events = defineEvents<Box>({ bump: true })
+    n = 0
+    bump (): void { this.n++ }
+    context (): object { return { n: this.n } }
+  }
+  class Mixed extends Feed {
+    static template = 'mixed'
+    static components = { box: Box }
+  }
+  const page = await mountView(Mixed, { root, path: '/feed' })
+  t.teardown(() => page.close())
+  const reply = await page.component(Box, 1).click('button')
+  t.notMatch(reply.frame, /\uE000|lvs/, 'the patch carries no mark')
+  t.notMatch(page.html, /\uE000/, "the page's HTML neither")
+  t.same(page.texts('#feed li.item'), ['item 1 x', 'item 2 x', 'item 3 x'])
+
+  class StaticChild extends Feed { static template = 'static-child' }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root })
+  app.liveView('/static', StaticChild)
+  const res = await app.inject('/static')
+  t.equal(res.statusCode, 500)
+  t.match(res.body, /FST_LIVEVIEW_STREAM_INVALID|only content of its container/)
 })

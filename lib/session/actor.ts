@@ -166,7 +166,8 @@ export class Session extends Mailbox<Message> implements Host {
 
   async drained (signal: AbortSignal): Promise<void> {
     const { clock, options } = this.rt
-    while (!signal.aborted && this.state === 'joined' && this.transport.backlog() > options.limits.coalesceBytes) {
+    // Also while a page update waits to be sent: stream pages follow the page they were made for.
+    while (!signal.aborted && this.state === 'joined' && (this.dirty || this.transport.backlog() > options.limits.coalesceBytes)) {
       await new Promise<void>((resolve) => clock.setTimeout(resolve, FLUSH_POLL_MS))
     }
   }

@@ -1,5 +1,8 @@
 import type { AsyncOptions, AsyncResult } from '../async-result.js'
 
+/** How long the HTTP render waits for `http: 'await'` work: after that the page shows its loading state. */
+export const HTTP_AWAIT_MS = 5000
+
 /** One piece of async work of a view: `assignAsync` (a field) or `startAsync` (a name). */
 export interface Task {
   readonly kind: 'assign' | 'start'
@@ -36,7 +39,7 @@ export class AsyncTasks {
   readonly #host: AsyncHost
   readonly #running = new Map<string, Task>()
   /** HTTP render, `http: 'await'`: the work to wait for before the page is sent. */
-  #http: Array<Promise<void>> | undefined
+  #http: Array<{ task: Task, done: Promise<void> }> | undefined
 
   constructor (host: AsyncHost) { this.#host = host }
 
@@ -54,7 +57,11 @@ export class AsyncTasks {
       this.#host.setField(key, prev !== undefined && prev !== null && 'value' in prev && prev.value !== undefined ? { status: 'loading', value: prev.value } : { status: 'loading' })
     }
     if (!this.#host.connected) {
-      if (options.http === 'await') (this.#http ??= []).push(this.#settle(task).then(async (result) => { await this.#applyNow(task, key, result) }))
+      if (options.http !== 'await') return
+      const done = this.#settle(task).then(async (result) => { if (!task.controller.signal.aborted) await this.#applyNow(task, key, result) })
+      // Handled now: a render that never waits for it (mount redirected, or threw) must not leave a rejection behind.
+      done.catch(() => {})
+      ;(this.#http ??= []).push({ task, done })
       return
     }
     if (!this.#host.defer(() => { this.#run(task) })) this.#run(task)
@@ -63,8 +70,17 @@ export class AsyncTasks {
   /** On the HTTP render: waits for the `http: 'await'` work and puts its results in place. */
   async awaitHttp (): Promise<void> {
     const work = this.#http
-    this.#http = undefined
-    if (work !== undefined) await Promise.all(work)
+    if (work === undefined) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, HTTP_AWAIT_MS) })
+    try {
+      await Promise.race([Promise.all(work.map((w) => w.done)), late])
+    } finally {
+      clearTimeout(timer)
+      // Work still running after HTTP_AWAIT_MS: the page shows its loading state.
+      for (const w of work) w.task.controller.abort()
+      this.#http = undefined
+    }
   }
 
   /** Claims a settled task's result for the mailbox message that carries it: false when it is stale. */
@@ -74,24 +90,38 @@ export class AsyncTasks {
     return true
   }
 
-  /** Cancels the task of `key` (its signal aborts; a result is dropped). True when one ran. */
-  cancel (kind: Task['kind'], key: string): boolean {
+  /**
+   * Cancels the task of `key`: its result is dropped, an `assignAsync` field shows
+   * `failed` (error: the abort reason) at once, and its signal aborts once the running
+   * message succeeds (a handler that throws cancels nothing). True when one ran.
+   */
+  cancel (kind: Task['kind'], key: string, reason: unknown = new DOMException('cancelled', 'AbortError')): boolean {
     const task = this.#running.get(`${kind}:${key}`)
     if (task === undefined) return false
-    this.#running.delete(task.key)
-    task.controller.abort()
+    if (kind === 'assign') {
+      const prev = this.#host.field(key) as AsyncResult<unknown> | undefined
+      this.#host.setField(key, prev !== undefined && prev !== null && prev.value !== undefined ? { status: 'failed', error: reason, value: prev.value } : { status: 'failed', error: reason })
+    }
+    const abort = (): void => {
+      if (this.#running.get(task.key) === task) this.#running.delete(task.key)
+      task.controller.abort(reason)
+    }
+    if (!this.#host.defer(abort)) abort()
     return true
   }
 
-  /** The URL changed within the route: tasks that asked for it are aborted. */
+  /** The URL changed within the route: tasks that asked for it are cancelled. */
   patched (): void {
-    for (const task of [...this.#running.values()]) if (task.options.abortOnPatch === true) this.cancel(task.kind, task.key.slice(task.kind.length + 1))
+    for (const task of [...this.#running.values()]) {
+      if (task.options.abortOnPatch === true) this.cancel(task.kind, task.key.slice(task.kind.length + 1), new DOMException('the URL changed', 'AbortError'))
+    }
   }
 
   /** The view ended: every task aborts. */
   dispose (): void {
     for (const task of this.#running.values()) task.controller.abort()
     this.#running.clear()
+    for (const w of this.#http ?? []) w.task.controller.abort()
   }
 
   #run (task: Task): void {

@@ -198,7 +198,11 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   }
 
   /** The page's render after one component's own message: that component alone renders again. */
-  renderComponent (inst: Instance): Promise<string> { return this.components!.renderOne(inst) }
+  renderComponent (inst: Instance): Promise<string> {
+    const html = this.components!.renderOne(inst)
+    // The view's pieces still hold its stream marks.
+    return this.streams === undefined ? html : html.then((h) => this.streams!.fill(h))
+  }
 
   /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`. */
   timed (what: string, fn: () => unknown): unknown {

@@ -1,7 +1,7 @@
 import { Rendered } from '../diff.js'
 import { clip, errors, isCoded, type CodedError } from '../errors.js'
 import type { Admission } from '../guard.js'
-import { mountFrame, okFrame, streamFrame } from '../frames.js'
+import { mountFrame, okFrame } from '../frames.js'
 import { CLOSE_JOIN_REFUSED, PROTOCOL_VERSION, type JoinPayload } from '../protocol.js'
 import type { RouteMatch } from '../registry.js'
 import { renderHash } from '../render.js'
@@ -85,10 +85,10 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
     ...(shown ? {} : { html }),
     // The view moved the page (pushPatch in mount): a reconnect rejoins where it is now.
     ...(moved ? { token: rt.tokens.sign(new URL(mounted.url), s.key, renderHash(html)), url: mounted.url } : {}),
-    title: mounted.pageTitle
+    title: mounted.pageTitle,
+    // The client empties its stream containers on a mount: what mount streamed fills them again.
+    ...(out.streams === undefined ? {} : { streams: out.streams })
   }))
-  // The client empties its stream containers on a mount: what mount streamed fills them again.
-  if (out.streams !== undefined) s.transport.send(streamFrame(out.streams))
   s.sendAll(out.pushes)
   out.startAsync()
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
@@ -169,8 +169,7 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
   next.rendered = new Rendered(html)
   s.sentTitle = next.pageTitle
   const token = rt.tokens.sign(new URL(next.url), s.key, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
-  s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url }))
-  if (out.streams !== undefined) s.transport.send(streamFrame(out.streams))
+  s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url, ...(out.streams === undefined ? {} : { streams: out.streams }) }))
   s.sendAll(out.pushes)
   out.startAsync()
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view navigated')

@@ -170,7 +170,8 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   if (mounted.url !== url) s.transport.send(urlFrame(mounted.url, s.rt.tokens.sign(new URL(mounted.url), s.key, renderHash(mounted.rendered!.html))))
   s.sendTitle(mounted)
   s.sendAll(out.pushes)
-  out.startAsync()
+  // Work for a page the view is leaving would be aborted at once: it does not start.
+  if (!out.leaving) out.startAsync()
   if (out.redirect !== undefined) return s.redirect(mounted, out.redirect, carried)
   const match = out.navigate === undefined ? undefined : s.rt.registry.match(out.navigate)
   if (match !== undefined) await navigate(s, 0, out.navigate!, match, carried)

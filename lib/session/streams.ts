@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { escapeAttr } from '../render.js'
 import { describe, errors } from '../errors.js'
 import { ESCAPED_STREAM_MARK, STREAM_MARKS } from '../mark.js'
-import { KEY_ATTR, type StreamOp } from '../protocol.js'
+import { ATTR_STREAM, KEY_ATTR, type StreamOp } from '../protocol.js'
 import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
 import type { Templates } from '../templates.js'
 
@@ -44,8 +44,12 @@ export class Streams {
   stream (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options: StreamOptions = {}): void {
     const entry = this.#entry(name)
     const iterable = items !== null && typeof items === 'object' && Symbol.asyncIterator in items
-    // A reset, or another async iterable, stops the one being sent.
-    if (iterable || options.reset === true) this.#feeds.get(name)?.abort()
+    // A reset, or another async iterable, stops the one being sent (once the message succeeds).
+    const running = this.#feeds.get(name)
+    if (running !== undefined && (iterable || options.reset === true)) {
+      const stop = (): void => { running.abort() }
+      if (!this.#host.defer(stop)) stop()
+    }
     const ops: StreamOp[] = options.reset === true ? [[name, 'r']] : []
     if (iterable) {
       this.#emit(ops)
@@ -70,11 +74,35 @@ export class Streams {
     this.#emit([[name, 'd', key]])
   }
 
-  /** The view's render with its stream marks replaced: by the items on the HTTP render, else by nothing. */
+  /**
+   * The view's render with its stream marks replaced: by the items on the HTTP render, else
+   * by nothing. Each mark must be the only content of its container, once per page.
+   */
   fill (html: string): string {
     if (html.includes(ESCAPED_STREAM_MARK)) throw new errors.STREAM_INVALID(/&#xE000;lvs[^:]*:([^&]*)&#xE000;/.exec(html)?.[1] ?? '', 'its template outputs it.streams with <%= %>: use <%~ it.streams.name %> (raw)')
-    return html.replace(STREAM_MARKS, (_, name: string) => this.#http?.get(name)?.map(([, h]) => h).join('') ?? '')
+    const seen = new Set<string>()
+    const out = html.replace(STREAM_MARKS, (mark: string, name: string, at: number) => {
+      if (seen.has(name)) throw new errors.STREAM_INVALID(name, 'its template outputs it.streams.' + name + ' twice: one container per stream')
+      seen.add(name)
+      const open = html.lastIndexOf('<', at)
+      const tag = html.slice(open, html.indexOf('>', open) + 1)
+      const next = html.indexOf('<', at + mark.length)
+      const inside = html.slice(open + tag.length, at) + html.slice(at + mark.length, next)
+      if (!tag.includes(`${ATTR_STREAM}="${name}"`) || inside.trim() !== '' || !html.startsWith('</', next)) {
+        throw new errors.STREAM_INVALID(name, `output <%~ it.streams.${name} %> as the only content of its container, the element with ${ATTR_STREAM}="${name}"`)
+      }
+      return this.#http?.get(name)?.map(([, h]) => h).join('') ?? ''
+    })
+    // What the connected render of this page is (its containers empty): the page token's hash.
+    if (!this.#host.connected) this.connectedHtml = html.replace(STREAM_MARKS, '')
+    return out
   }
+
+  /** On the HTTP render: the page as a connected render shows it (stream containers empty). */
+  connectedHtml: string | undefined
+
+  /** Async iterables being sent (the testing API waits for them). */
+  get feeding (): number { return this.#feeds.size }
 
   /** The view ended: async iterables stop. */
   dispose (): void {
@@ -111,24 +139,39 @@ export class Streams {
     if (!this.#host.deferOps(ops)) this.#host.sendOps(ops)
   }
 
-  /** Sends an async iterable in pages, each once the client has read the one before. */
+  /**
+   * Sends an async iterable in pages of up to STREAM_PAGE items, each once the client has
+   * read what is queued; a page goes out early when the next item is not ready at once (a
+   * slow source). On abort the iterator is closed (`return()`), so its source can let go.
+   */
   async #feed (entry: StreamEntry, items: AsyncIterable<unknown>, options: StreamInsertOptions, signal: AbortSignal): Promise<void> {
+    const it = items[Symbol.asyncIterator]()
+    const close = (): void => { void Promise.resolve(it.return?.()).catch(() => {}) }
+    signal.addEventListener('abort', close, { once: true })
     let page: StreamOp[] = []
+    const send = async (): Promise<boolean> => {
+      await this.#host.drained(signal)
+      const ok = !signal.aborted && this.#host.sendOps(page)
+      page = []
+      return ok
+    }
     try {
-      for await (const item of items) {
-        if (signal.aborted) return
-        page.push(this.#insert(entry, item, options))
-        if (page.length === STREAM_PAGE) {
-          if (!this.#host.sendOps(page)) return
-          page = []
-          await this.#host.drained(signal)
+      for (;;) {
+        const next = it.next()
+        if (page.length > 0 && !await Promise.race([next.then(() => true, () => true), new Promise<boolean>((resolve) => { setImmediate(resolve, false) })])) {
+          if (!await send()) return
         }
+        const r = await next
+        if (r.done === true || signal.aborted) break
+        page.push(this.#insert(entry, r.value, options))
+        if (page.length === STREAM_PAGE && !await send()) return
       }
-      if (page.length > 0 && !signal.aborted) this.#host.sendOps(page)
+      if (page.length > 0) await send()
     } catch (err) {
       // The page keeps what it got: later items are not sent.
       if (!signal.aborted) this.#host.log.error({ err, view: this.#host.viewName, stream: entry.name }, 'live view stream failed: its later items were not sent')
     } finally {
+      signal.removeEventListener('abort', close)
       if (this.#feeds.get(entry.name)?.signal === signal) this.#feeds.delete(entry.name)
     }
   }

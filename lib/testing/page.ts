@@ -292,7 +292,8 @@ export class LivePage {
   }
 
   /**
-   * Waits until the view's async work (`assignAsync`, `startAsync`) has settled and its
+   * Waits until the view's async work (`assignAsync`, `startAsync`, async iterables being
+   * streamed) has settled and its
    * results are rendered, and returns the server-initiated updates since the last `settle`.
    * Work still running after `timeout` ms (default 5,000) fails the test with a
    * LiveTestError naming it, instead of hanging it.
@@ -302,9 +303,9 @@ export class LivePage {
     const deadline = performance.now() + timeout
     for (;;) {
       await this.#session.idle()
-      const tasks = this.#session.mounted?.tasks
-      if (tasks === undefined || tasks.pending === 0) return await this.settle()
-      if (performance.now() >= deadline) throw new LiveTestError(`async work still running after ${timeout} ms: ${tasks.keys.join(', ')}`)
+      const running = [...this.#session.mounted?.tasks?.keys ?? [], ...(this.#session.mounted?.streams?.feeding ? ['an async iterable being streamed'] : [])]
+      if (running.length === 0) return await this.settle()
+      if (performance.now() >= deadline) throw new LiveTestError(`async work still running after ${timeout} ms: ${running.join(', ')}`)
       await new Promise((resolve) => setTimeout(resolve, 1))
     }
   }

@@ -73,6 +73,7 @@ export class TestTransport implements Transport {
   #mounted (m: MountPayload): void {
     // A mount streams its items again.
     this.streams.clear()
+    if (m.streams !== undefined) this.#stream(m.streams)
     this.mount = m.id
     this.title = m.title
     if (m.url !== undefined) this.url = m.url
