@@ -24,6 +24,8 @@ export interface AsyncOptions {
    * slower first byte.
    */
   http?: 'loading' | 'await' | undefined
+  /** With `http: 'await'`: how long the HTTP render waits at most; then the work is aborted and the page shows its loading state. Default: 5000 */
+  httpTimeoutMs?: number | undefined
   /** Abort it when the URL changes within the route (`pushPatch`, an `lv-patch` link, back, forward). Default: false */
   abortOnPatch?: boolean | undefined
 }

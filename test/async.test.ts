@@ -107,9 +107,9 @@ t.test('cancelAsync in a handler that throws cancels nothing', async (t) => {
   t.equal(page.text('#a'), 'ok 3')
 })
 
-t.test("http: 'await' work that hangs: the page is sent with the loading state after 5 s; a mount that redirects leaves no rejection", async (t) => {
+t.test("http: 'await' work that hangs: the page is sent with the loading state after httpTimeoutMs; a mount that redirects leaves no rejection", async (t) => {
   class Hangs extends Dash {
-    mount (): void { this.assignAsync('a', () => new Promise<number>(() => {}), { http: 'await' }) }
+    mount (): void { this.assignAsync('a', () => new Promise<number>(() => {}), { http: 'await', httpTimeoutMs: 100 }) }
   }
   class Leaves extends Dash {
     mount (): void {

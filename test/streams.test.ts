@@ -145,3 +145,16 @@ t.test('a component event on a page with a stream sends no stream mark; a contai
   t.equal(res.statusCode, 500)
   t.match(res.body, /FST_LIVEVIEW_STREAM_INVALID|only content of its container/)
 })
+
+t.test('an item template that renders two roots is refused in development', async (t) => {
+  class TwoRoots extends Feed {
+    static streams = { feed: 'two-roots' }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root })
+  app.liveView('/two', TwoRoots)
+  const res = await app.inject('/two')
+  t.equal(res.statusCode, 500)
+  t.match(res.body, /exactly one root element/)
+})

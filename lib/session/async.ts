@@ -1,6 +1,6 @@
 import type { AsyncOptions, AsyncResult } from '../async-result.js'
 
-/** How long the HTTP render waits for `http: 'await'` work: after that the page shows its loading state. */
+/** How long the HTTP render waits for `http: 'await'` work by default (`httpTimeoutMs`): after that the page shows its loading state. */
 export const HTTP_AWAIT_MS = 5000
 
 /** One piece of async work of a view: `assignAsync` (a field) or `startAsync` (a name). */
@@ -72,12 +72,13 @@ export class AsyncTasks {
     const work = this.#http
     if (work === undefined) return
     let timer: ReturnType<typeof setTimeout> | undefined
-    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, HTTP_AWAIT_MS) })
+    const ms = Math.min(...work.map((w) => w.task.options.httpTimeoutMs ?? HTTP_AWAIT_MS))
+    const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms) })
     try {
       await Promise.race([Promise.all(work.map((w) => w.done)), late])
     } finally {
       clearTimeout(timer)
-      // Work still running after HTTP_AWAIT_MS: the page shows its loading state.
+      // Work still running then: the page shows its loading state.
       for (const w of work) w.task.controller.abort()
       this.#http = undefined
     }

@@ -5,9 +5,8 @@ import { describe, errors } from '../errors.js'
 import { CID_ATTR } from '../protocol.js'
 import { MARK } from '../mark.js'
 import { renderView } from '../render.js'
-import { scan } from '../scan.js'
 import type { Templates } from '../templates.js'
-import { ELEMENT, TEXT, TreeBuilder } from '../tree-index.js'
+import { notOneRoot } from '../one-root.js'
 import { sameProps, snapshot } from './props.js'
 
 /** What the components of a mounted view ask of it. */
@@ -352,14 +351,8 @@ function rooted (inst: Instance, html: string): string {
   const tag = START_TAG.exec(own)
   const fail = (why: string): never => { throw new errors.COMPONENT_INVALID(inst.entry.name, `must render exactly one root element: ${why}`) }
   if (tag === null) fail(`its render starts with ${JSON.stringify(own.slice(0, 20).split(MARK).join('<component>'))}`)
-  const builder = new TreeBuilder()
-  // Markup the scan does not read (a <tr> alone, say) is taken as it is.
-  if (scan(own, builder)) {
-    const top = builder.roots[0]?.kids ?? []
-    const elements = top.filter((n) => n.kind === ELEMENT).length
-    if (elements !== 1 || top.some((n) => n.kind !== ELEMENT && n.kind !== TEXT)) fail(`it renders ${top.length} nodes at its top level`)
-    if (top.length !== 1) fail('it renders text beside its root element')
-  }
+  const why = notOneRoot(own)
+  if (why !== undefined) fail(why)
   const at = (tag as RegExpExecArray)[0].length
   return `${own.slice(0, at)} ${CID_ATTR}="${inst.cid}"${own.slice(at)}`
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { escapeAttr } from '../render.js'
 import { describe, errors } from '../errors.js'
 import { ESCAPED_STREAM_MARK, STREAM_MARKS } from '../mark.js'
+import { notOneRoot } from '../one-root.js'
 import { ATTR_STREAM, KEY_ATTR, type StreamOp } from '../protocol.js'
 import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
 import type { Templates } from '../templates.js'
@@ -11,6 +12,7 @@ export interface StreamHost {
   readonly templates: Templates
   readonly connected: boolean
   readonly viewName: string
+  readonly production: boolean
   readonly log: FastifyBaseLogger
   readonly streamEntries: Map<string, StreamEntry>
   /** Holds ops (or a start) until the running message succeeds; false when no message runs. */
@@ -126,6 +128,9 @@ export class Streams {
     }
     const tag = START_TAG.exec(html)
     if (tag === null) throw new errors.STREAM_INVALID(entry.name, `its item template must render one element, not ${JSON.stringify(html.slice(0, 20))}`)
+    // One root (the client keeps only the first element): checked in development, where it costs a scan per item.
+    const why = this.#host.production ? undefined : notOneRoot(html)
+    if (why !== undefined) throw new errors.STREAM_INVALID(entry.name, `its item template must render exactly one root element: ${why}`)
     html = `${html.slice(0, tag[0].length)} ${KEY_ATTR}="${escapeAttr(key)}"${html.slice(tag[0].length)}`
     return [entry.name, 'i', key, html, options.at ?? -1, options.limit ?? 0]
   }
