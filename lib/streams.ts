@@ -1,4 +1,5 @@
 import { errors } from './errors.js'
+import type { StreamOp } from './protocol.js'
 import type { Templates, TemplateFile } from './templates.js'
 
 /**
@@ -57,4 +58,28 @@ function keyReader (name: string, key: string | ((item: any) => string | number)
     }
     return String(k)
   }
+}
+
+/**
+ * Applies one stream operation to lists of items (key, HTML) by stream, as the browser
+ * client applies it to a container (client/streams.ts): the HTTP render's items, and the
+ * testing API's picture of the page.
+ */
+export function applyStreamOp (lists: Map<string, Array<[string, string]>>, op: StreamOp): void {
+  const list = lists.get(op[0]) ?? []
+  lists.set(op[0], list)
+  if (op[1] === 'r') {
+    list.length = 0
+    return
+  }
+  const i = list.findIndex(([k]) => k === op[2])
+  if (op[1] === 'd') {
+    if (i !== -1) list.splice(i, 1)
+    return
+  }
+  const [, , key, html, at, limit] = op
+  if (i !== -1) list[i] = [key, html]
+  else list.splice(at < 0 || at > list.length ? list.length : at, 0, [key, html])
+  if (limit > 0 && list.length > limit) list.length = limit
+  else if (limit < 0 && list.length > -limit) list.splice(0, list.length + limit)
 }

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildDemo } from '../examples/demo/server.js'
-import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
+import { launchChromium, openLivePage, pageRule, ruleCheck, settled } from './chromium.js'
 import { buildApp, serverHtml } from './helpers.js'
 import { List, componentsRoot } from './fixtures/component-classes.js'
 import { rng } from './fixtures/pages.js'
@@ -33,11 +33,7 @@ async function board (t: Test) {
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const { page, errors } = await openLivePage(t, browser, `${base}/board`)
   const { sent, got: received } = await frames(page)
-  const rule = async (what: string): Promise<void> => {
-    await settled(page)
-    const diff = await pageRule(page, serverHtml(app))
-    if (diff !== undefined) t.fail(`${what}: the page differs from the render`, diff)
-  }
+  const rule = ruleCheck(t, page, () => serverHtml(app))
   return { app, page, errors, sent, received, rule }
 }
 
@@ -149,11 +145,7 @@ t.test('the client resolves lv-target: @myself, a CSS selector, an lv-cid; a tar
   const app = await buildApp(t, { root: componentsRoot }, (app) => { app.liveView('/list', List) })
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const { page, errors } = await openLivePage(t, browser, `${base}/list`)
-  const rule = async (what: string): Promise<void> => {
-    await settled(page)
-    const diff = await pageRule(page, serverHtml(app))
-    if (diff !== undefined) t.fail(`${what}: the page differs from the render`, diff)
-  }
+  const rule = ruleCheck(t, page, () => serverHtml(app))
   await page.click('#row-1 button.inc')
   await rule('@myself')
   t.equal(await page.textContent('#row-1 .n'), '1', '@myself: the row around the button')

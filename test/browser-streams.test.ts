@@ -8,7 +8,7 @@ import { buildDemo } from '../examples/demo/server.js'
 import { services, type Panel } from '../examples/demo/dashboard.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 import type { Session } from '../lib/session/actor.js'
-import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
+import { launchChromium, openLivePage, pageRule, ruleCheck, settled } from './chromium.js'
 import { serverHtml } from './helpers.js'
 
 t.setTimeout(120000)
@@ -24,11 +24,7 @@ t.test('the feed: scrolling loads more, posts and removals apply, a rejoin rebui
   t.teardown(() => app.close())
   const base = await app.listen({ host: '127.0.0.1', port: 0 })
   const { page, errors } = await openLivePage(t, browser, `${base}/feed`)
-  const rule = async (what: string): Promise<void> => {
-    await settled(page)
-    const diff = await pageRule(page, serverHtml(app))
-    if (diff !== undefined) t.fail(`${what}: the page differs from the render`, diff)
-  }
+  const rule = ruleCheck(t, page, () => serverHtml(app))
   await page.waitForFunction(() => document.querySelectorAll('#posts > li').length === 20)
   await rule('joined')
   t.same((await keys(page)).slice(0, 2), ['500', '499'], 'the first page, newest first')

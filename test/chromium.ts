@@ -53,3 +53,16 @@ export async function pageRule (page: Page, html: string): Promise<{ live: strin
     return live.isEqualNode(fresh) ? undefined : { live: live.innerHTML, fresh: fresh.innerHTML }
   }, html)
 }
+
+/**
+ * A check of the page rule for one page: once the page has settled, its live root must
+ * equal a fresh parse of `html()` (the server's last render), else the test fails, naming
+ * `what` and showing both sides.
+ */
+export function ruleCheck (t: Test, page: Page, html: () => string): (what: string) => Promise<void> {
+  return async (what) => {
+    await settled(page)
+    const diff = await pageRule(page, html())
+    if (diff !== undefined) t.fail(`${what}: the page differs from the render`, diff)
+  }
+}

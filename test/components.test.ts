@@ -152,19 +152,22 @@ t.test('updateMany runs once per class per render, for the instances that need i
   t.same(page.texts('.cell'), ['10', '200', '30'])
 })
 
+/** An inner component (its own count) inside an outer one that renders a list of them (nest-*.eta). */
+class Inner extends LiveComponent<{ label: string }> {
+  static template = 'nest-inner'
+  static events = defineEvents<Inner>({ bump: true })
+  n = 0
+  bump (): void { this.n++ }
+  context (): object { return { label: this.props.label, n: this.n } }
+}
+
+class Outer extends LiveComponent<{ title: string, kids: string[] }> {
+  static template = 'nest-outer'
+  static components = { inner: Inner }
+  context (): object { return { title: this.props.title, kids: this.props.kids } }
+}
+
 t.test('nested components: each re-renders alone; a parent render keeps its children', async (t) => {
-  class Inner extends LiveComponent<{ label: string }> {
-    static template = 'nest-inner'
-    static events = defineEvents<Inner>({ bump: true })
-    n = 0
-    bump (): void { this.n++ }
-    context (): object { return { label: this.props.label, n: this.n } }
-  }
-  class Outer extends LiveComponent<{ title: string, kids: string[] }> {
-    static template = 'nest-outer'
-    static components = { inner: Inner }
-    context (): object { return { title: this.props.title, kids: this.props.kids } }
-  }
   class Nest extends LiveView {
     static template = 'nest-page'
     static components = { outer: Outer }
@@ -336,18 +339,6 @@ t.test('a render that fails halfway changes nothing the page shows: new rows go,
 })
 
 t.test('a component moved out of an owner that leaves in the same render keeps its state', async (t) => {
-  class Inner extends LiveComponent<{ label: string }> {
-    static template = 'nest-inner'
-    static events = defineEvents<Inner>({ bump: true })
-    n = 0
-    bump (): void { this.n++ }
-    context (): object { return { label: this.props.label, n: this.n } }
-  }
-  class Outer extends LiveComponent<{ title: string, kids: string[] }> {
-    static template = 'nest-outer'
-    static components = { inner: Inner }
-    context (): object { return { title: this.props.title, kids: this.props.kids } }
-  }
   class Closing extends LiveView {
     static template = 'nest-page'
     static components = { outer: Outer }

@@ -1,4 +1,4 @@
-import type { AsyncOptions, AsyncResult } from '../async-result.js'
+import { AsyncResult, type AsyncOptions } from '../async-result.js'
 
 /** How long the HTTP render waits for `http: 'await'` work by default (`httpTimeoutMs`): after that the page shows its loading state. */
 export const HTTP_AWAIT_MS = 5000
@@ -53,8 +53,7 @@ export class AsyncTasks {
     const task: Task = { kind, key: `${kind}:${key}`, fn, options, controller: new AbortController() }
     if (kind === 'assign') {
       // The template shows the loading state (with the last value, while it reloads) at once.
-      const prev = this.#host.field(key) as AsyncResult<unknown> | undefined
-      this.#host.setField(key, prev !== undefined && prev !== null && 'value' in prev && prev.value !== undefined ? { status: 'loading', value: prev.value } : { status: 'loading' })
+      this.#host.setField(key, AsyncResult.loading(this.#last(key)))
     }
     if (!this.#host.connected) {
       if (options.http !== 'await') return
@@ -100,8 +99,7 @@ export class AsyncTasks {
     const task = this.#running.get(`${kind}:${key}`)
     if (task === undefined) return false
     if (kind === 'assign') {
-      const prev = this.#host.field(key) as AsyncResult<unknown> | undefined
-      this.#host.setField(key, prev !== undefined && prev !== null && prev.value !== undefined ? { status: 'failed', error: reason, value: prev.value } : { status: 'failed', error: reason })
+      this.#host.setField(key, AsyncResult.failed(reason, this.#last(key)))
     }
     const abort = (): void => {
       if (this.#running.get(task.key) === task) this.#running.delete(task.key)
@@ -125,6 +123,12 @@ export class AsyncTasks {
     for (const w of this.#http ?? []) w.task.controller.abort()
   }
 
+  /** The value a field's last result had, if any (kept while it reloads, or once cancelled). */
+  #last (key: string): unknown {
+    const prev = this.#host.field(key) as AsyncResult<unknown> | null | undefined
+    return typeof prev === 'object' && prev !== null ? prev.value : undefined
+  }
+
   #run (task: Task): void {
     this.#running.get(task.key)?.controller.abort()
     this.#running.set(task.key, task)
@@ -139,9 +143,9 @@ export class AsyncTasks {
   /** Runs the work (never throws): its result as an AsyncResult. */
   async #settle (task: Task): Promise<AsyncResult<unknown>> {
     try {
-      return { status: 'ok', value: await task.fn(task.controller.signal) }
+      return AsyncResult.ok(await task.fn(task.controller.signal))
     } catch (error) {
-      return { status: 'failed', error }
+      return AsyncResult.failed(error)
     }
   }
 

@@ -6,7 +6,7 @@ import { CID_ATTR } from '../protocol.js'
 import { MARK } from '../mark.js'
 import { renderView } from '../render.js'
 import type { Templates } from '../templates.js'
-import { notOneRoot } from '../one-root.js'
+import { notOneRoot, withRootAttr } from '../one-root.js'
 import { sameProps, snapshot } from './props.js'
 
 /** What the components of a mounted view ask of it. */
@@ -21,7 +21,6 @@ export interface TreeHost {
   timed: (what: string, fn: () => unknown) => unknown
 }
 
-const START_TAG = /^<[A-Za-z][^\s/>]*/
 
 /** One live component on the page. */
 export class Instance implements ComponentPort {
@@ -348,11 +347,9 @@ function compose (pieces: string[], kids: Instance[]): string {
  */
 function rooted (inst: Instance, html: string): string {
   const own = html.trim()
-  const tag = START_TAG.exec(own)
   const fail = (why: string): never => { throw new errors.COMPONENT_INVALID(inst.entry.name, `must render exactly one root element: ${why}`) }
-  if (tag === null) fail(`its render starts with ${JSON.stringify(own.slice(0, 20).split(MARK).join('<component>'))}`)
+  const withCid = withRootAttr(own, CID_ATTR, String(inst.cid)) ?? fail(`its render starts with ${JSON.stringify(own.slice(0, 20).split(MARK).join('<component>'))}`)
   const why = notOneRoot(own)
   if (why !== undefined) fail(why)
-  const at = (tag as RegExpExecArray)[0].length
-  return `${own.slice(0, at)} ${CID_ATTR}="${inst.cid}"${own.slice(at)}`
+  return withCid
 }

@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { escapeAttr } from '../render.js'
 import { describe, errors } from '../errors.js'
 import { ESCAPED_STREAM_MARK, STREAM_MARKS } from '../mark.js'
-import { notOneRoot } from '../one-root.js'
+import { notOneRoot, withRootAttr } from '../one-root.js'
 import { ATTR_STREAM, KEY_ATTR, type StreamOp } from '../protocol.js'
-import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
+import { applyStreamOp, type StreamEntry, type StreamInsertOptions, type StreamOptions } from '../streams.js'
 import type { Templates } from '../templates.js'
 
 /** What a view's streams ask of it (the mounted view). */
@@ -26,7 +25,6 @@ export interface StreamHost {
 
 /** Items of an async iterable go out in pages of this many. */
 export const STREAM_PAGE = 50
-const START_TAG = /^<[A-Za-z][^\s/>]*/
 
 /**
  * The streams of one mounted view. The server keeps no item: each operation renders its
@@ -54,11 +52,11 @@ export class Streams {
     }
     const ops: StreamOp[] = options.reset === true ? [[name, 'r']] : []
     if (iterable) {
+      if (!this.#host.connected) throw new errors.STREAM_INVALID(name, 'an async iterable cannot be streamed on the HTTP render: stream it when connected (`if (this.connected)`), or pass an array')
       this.#emit(ops)
       const feed = new AbortController()
       this.#feeds.set(name, feed)
       const run = (): void => { void this.#feed(entry, items, options, feed.signal) }
-      if (!this.#host.connected) throw new errors.STREAM_INVALID(name, 'an async iterable cannot be streamed on the HTTP render: stream it when connected (`if (this.connected)`), or pass an array')
       if (!this.#host.defer(run)) run()
       return
     }
@@ -126,19 +124,18 @@ export class Streams {
     } catch (err) {
       throw new errors.RENDER_FAILED(`${this.#host.viewName} (stream ${entry.name})`, describe(err))
     }
-    const tag = START_TAG.exec(html)
-    if (tag === null) throw new errors.STREAM_INVALID(entry.name, `its item template must render one element, not ${JSON.stringify(html.slice(0, 20))}`)
+    const keyed = withRootAttr(html, KEY_ATTR, key)
+    if (keyed === undefined) throw new errors.STREAM_INVALID(entry.name, `its item template must render one element, not ${JSON.stringify(html.slice(0, 20))}`)
     // One root (the client keeps only the first element): checked in development, where it costs a scan per item.
     const why = this.#host.production ? undefined : notOneRoot(html)
     if (why !== undefined) throw new errors.STREAM_INVALID(entry.name, `its item template must render exactly one root element: ${why}`)
-    html = `${html.slice(0, tag[0].length)} ${KEY_ATTR}="${escapeAttr(key)}"${html.slice(tag[0].length)}`
-    return [entry.name, 'i', key, html, options.at ?? -1, options.limit ?? 0]
+    return [entry.name, 'i', key, keyed, options.at ?? -1, options.limit ?? 0]
   }
 
   #emit (ops: StreamOp[]): void {
     if (ops.length === 0) return
     if (!this.#host.connected) {
-      for (const op of ops) this.#applyHttp(op)
+      for (const op of ops) applyStreamOp(this.#http ??= new Map(), op)
       return
     }
     if (!this.#host.deferOps(ops)) this.#host.sendOps(ops)
@@ -181,20 +178,4 @@ export class Streams {
     }
   }
 
-  #applyHttp (op: StreamOp): void {
-    const list: Array<[string, string]> = (this.#http ??= new Map<string, Array<[string, string]>>()).get(op[0]) ?? []
-    this.#http.set(op[0], list)
-    if (op[1] === 'r') list.length = 0
-    else if (op[1] === 'd') {
-      const i = list.findIndex(([k]) => k === op[2])
-      if (i !== -1) list.splice(i, 1)
-    } else {
-      const [, , key, html, at, limit] = op
-      const i = list.findIndex(([k]) => k === key)
-      if (i !== -1) list[i] = [key, html]
-      else list.splice(at < 0 || at > list.length ? list.length : at, 0, [key, html])
-      if (limit > 0 && list.length > limit) list.length = limit
-      else if (limit < 0 && list.length > -limit) list.splice(0, list.length + limit)
-    }
-  }
 }

@@ -1,6 +1,7 @@
 import { decodeServer, refOf } from '../frames.js'
 import { OP_ERROR, OP_MOUNT, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_TITLE, OP_URL, type ErrorPayload, type MountPayload, type StreamOp } from '../protocol.js'
 import type { Transport } from '../session/actor.js'
+import { applyStreamOp } from '../streams.js'
 import { Reply, type PushedEvent } from './reply.js'
 
 /**
@@ -59,15 +60,7 @@ export class TestTransport implements Transport {
 
   /** As the browser client applies them (client/streams.ts). */
   #stream (ops: StreamOp[]): void {
-    for (const [name, op, key, html, at, limit] of ops) {
-      const list = this.streams.get(name) ?? []
-      this.streams.set(name, list)
-      const i = list.findIndex(([k]) => k === key)
-      if (op === 'r') list.length = 0
-      else if (op === 'd') { if (i !== -1) list.splice(i, 1) } else if (i !== -1) list[i] = [key!, html!]
-      else list.splice(at! < 0 || at! > list.length ? list.length : at!, 0, [key!, html!])
-      while (limit !== undefined && limit !== 0 && list.length > Math.abs(limit)) { if (limit > 0) list.pop(); else list.shift() }
-    }
+    for (const op of ops) applyStreamOp(this.streams, op)
   }
 
   #mounted (m: MountPayload): void {
