@@ -105,6 +105,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     unsubscribe?.()
     await rt.pubsub.close?.()
     await rt.store.close?.()
+    rt.uploads.close()
   })
 
   fastify.get(rt.socketPath, {
@@ -123,6 +124,11 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   fastify.get(client.mapUrl, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/json; charset=utf-8')
     return client.map
+  })
+  // The upload code, loaded by the client when a page has a file input or drop zone bound to an upload.
+  fastify.get(client.upload.url, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8')
+    return client.upload.script
   })
 
   fastify.addHook('onRoute', (route) => {
@@ -181,6 +187,7 @@ export { Html, html } from './lib/html.js'
 export { AsyncResult } from './lib/async-result.js'
 export type { AsyncOptions } from './lib/async-result.js'
 export type { HtmlValue } from './lib/html.js'
+export type { ConsumedEntry, PresignResult, UploadEntry, UploadError, UploadErrorCode, UploadOptions, UploadState, UploadTarget } from './lib/uploads.js'
 export type { ComponentId, ComponentUpdate, LiveComponentClass, PropsOf } from './lib/component.js'
 export type { ContextOf, EventDeclarations, EventParams, EventSchema, EventSpec, HandlerName, LiveViewClass, Params, RedirectOptions, TerminateReason } from './lib/view.js'
 export type { LangOption, LayoutDataOption, LiveViewLimits, LiveViewOptions, MountContext } from './lib/options.js'

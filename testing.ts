@@ -4,3 +4,4 @@
  */
 export { LivePage, LiveTestError, Reply, live, mountView } from './lib/testing/live.js'
 export type { LiveOptions, MountOptions, PushedEvent } from './lib/testing/live.js'
+export type { TestFile, UploadResult, UploadTestOptions } from './lib/testing/upload.js'

@@ -31,9 +31,10 @@ function values (el: Element, into: Params): Params {
 function fields (form: HTMLFormElement, submitter?: HTMLElement | null): Params {
   const params: Params = {}
   new FormData(form, submitter).forEach((v, k) => {
-    const s = typeof v === 'string' ? v : v.name
+    // A file goes to the server as an upload (`lv-upload`), never as params.
+    if (typeof v !== 'string') return
     const old = params[k]
-    params[k] = old === undefined ? s : Array.isArray(old) ? [...old, s] : [old, s]
+    params[k] = old === undefined ? v : Array.isArray(old) ? [...old, v] : [old, v]
   })
   return params
 }

@@ -1,6 +1,6 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  ATTR_TARGET, CID_ATTR, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
+  ATTR_DROP, ATTR_SUBMIT, ATTR_TARGET, ATTR_UPLOAD, CID_ATTR, OP_UPLOAD_ACK, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import { apply, clear, keep, viewport } from './streams.js'
@@ -19,6 +19,29 @@ const MAX_DELAY = 10_000
  * the caller loads the URL in full.
  */
 export type Patch = (el: Element, url?: string) => boolean
+
+/**
+ * What the upload code (a lazy chunk, client/upload.ts) gets from the connection, as
+ * `window.__lvUp`; the keys are short, the bundle cannot shorten them. The chunk sets the
+ * callbacks: `a` an acknowledgement, `j` a (re)join, `w` the uploads a form sends before its
+ * submit (a promise, or undefined when none), `u` after each DOM update.
+ */
+export interface UploadPort {
+  root: Element
+  /** Sends a frame now; false when not joined. */
+  s: (data: string | Uint8Array) => boolean
+  /** Sends a tracked request (`el` shows `lv-loading` until its reply). */
+  r: (el: Element, op: (r: number) => ClientFrame, name: string, reply: Reply) => void
+  /** The mount the page shows. */
+  m: () => number
+  a?: (entry: string, received: number) => void
+  j?: () => void
+  w?: (el: Element) => Promise<unknown> | undefined
+  u?: () => void
+}
+
+/** The upload chunk's URL (the server writes it in when it serves this script). */
+const UPLOAD_SRC = '__LV_UPLOAD_SRC__'
 
 /** A sent message awaiting its reply: the element that caused it, `after`, `busy`, `reply`, its name. */
 type Pending = [Element, (() => void) | undefined, Busy | undefined, Reply | undefined, string]
@@ -119,8 +142,19 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     } finally {
       for (const [, , busy] of pending.values()) busy?.[1]()
       observe()
+      uploads()
     }
   }
+  /** Loads the upload chunk once the page binds an upload; tells it of every update. */
+  const uploads = (): void => {
+    if (up.u) return up.u()
+    if (!loading && root.querySelector(`[${ATTR_UPLOAD}],[${ATTR_DROP}]`)) {
+      loading = document.createElement('script')
+      loading.src = UPLOAD_SRC
+      document.head.append(loading)
+    }
+  }
+  let loading: HTMLScriptElement | undefined
   /** The page's URL without its fragment: what the view's params come from. */
   const here = (): string => location.href.split('#')[0] as string
   let at = here()
@@ -178,7 +212,10 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       pristine = m.token !== undefined
     }
     if (m.streams) update(() => { apply(root, m.streams as StreamOp[]) }, true)
-    if (join) state(true)
+    if (join) {
+      state(true)
+      up.j?.()
+    }
   }
 
   const receive = (frame: ServerFrame): void => {
@@ -196,6 +233,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       document.title = frame[2]
       return
     }
+    if (op === OP_UPLOAD_ACK) return up.a?.(frame[2], frame[3])
     // Stream operations follow the page they were made for: held while a full HTML reply is due.
     if (op === OP_STREAM) return syncRef ? void held.push(...frame[2]) : update(() => { apply(root, frame[2]) }, true)
     if (op === OP_REDIRECT) {
@@ -269,6 +307,9 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   open()
 
   const push: Push = (el, event, params, after, busy, reply) => {
+    // A form's submit waits for the files it uploads.
+    const wait = el.getAttribute(ATTR_SUBMIT) === event && up.w?.(el)
+    if (wait) return void wait.then(() => { push(el, event, params, after, busy, reply) })
     if (!joined) {
       busy?.[0]()
       reply?.(undefined, down(event))
@@ -279,6 +320,13 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     request(el, r => cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
   }
   const observe = viewport(root, push)
+  const up: UploadPort = (window as unknown as { __lvUp: UploadPort }).__lvUp = {
+    root,
+    s: d => joined && (ws.send(d), true),
+    r: (el, op, name, reply) => { request(el, op, name, undefined, undefined, reply) },
+    m: () => mount
+  }
+  uploads()
   return [push, patch]
 }
 

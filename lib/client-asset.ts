@@ -9,7 +9,14 @@ export interface ClientAsset {
   mapUrl: string
   script: string
   map: string
+  /** The upload code (a lazy chunk: the client loads it when a page binds an upload). */
+  upload: { url: string, script: string }
 }
+
+/** Where the client script names the upload chunk's URL (replaced when served). */
+const UPLOAD_PLACEHOLDER = '__LV_UPLOAD_SRC__'
+
+const hashOf = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 12)
 
 // From the sources (lib/) the bundle is in dist/client; from the build (dist/lib) in ../client.
 const CANDIDATES = ['../dist/client/', '../client/']
@@ -19,16 +26,19 @@ export function loadClientAsset (prefix: string): ClientAsset {
     const base = new URL(dir, import.meta.url)
     let script: string
     let map: string
+    let upload: string
     try {
       script = readFileSync(new URL('client.js', base), 'utf8')
       map = readFileSync(new URL('client.js.map', base), 'utf8')
+      upload = readFileSync(new URL('upload.js', base), 'utf8').replace(/\/\/# sourceMappingURL=\S+\s*$/, '')
     } catch {
       continue
     }
-    const hash = createHash('sha256').update(script).digest('base64url').slice(0, 12)
-    const name = `client.${hash}.js`
+    const uploadUrl = `${prefix}/upload.${hashOf(upload)}.js`
+    script = script.replace(UPLOAD_PLACEHOLDER, uploadUrl)
+    const name = `client.${hashOf(script)}.js`
     script = script.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.map\n`)
-    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map }
+    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload } }
   }
   throw new errors.CLIENT_MISSING(fileURLToPath(new URL(CANDIDATES[0] as string, import.meta.url)))
 }

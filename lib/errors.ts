@@ -46,6 +46,8 @@ export const errors = {
   COMPONENT_DUPLICATE: createError('FST_LIVEVIEW_COMPONENT_DUPLICATE', "Component %s with id '%s' is rendered twice on the page: ids must be unique per class", 500),
   STREAM_INVALID: createError('FST_LIVEVIEW_STREAM_INVALID', 'Stream %s: %s', 500),
   TARGET_UNKNOWN: createError('FST_LIVEVIEW_TARGET_UNKNOWN', 'The event %s targets no component of this page: %s', 404),
+  UPLOAD_UNKNOWN: createError('FST_LIVEVIEW_UPLOAD_UNKNOWN', 'No upload or upload entry %s', 404),
+  UPLOAD_CHUNK_INVALID: createError('FST_LIVEVIEW_UPLOAD_CHUNK_INVALID', 'Upload entry %s refused a chunk: %s; the entry failed', 400),
   RATE_LIMITED: createError('FST_LIVEVIEW_RATE_LIMITED', 'Too many frames: the limit is %s per second', 429),
   RATE_LIMIT_CLOSED: createError('FST_LIVEVIEW_RATE_LIMIT_CLOSED', 'The client kept sending over its rate limit for %s ms: the socket is closed', 429),
   DISCONNECTED_BY_APP: createError('FST_LIVEVIEW_DISCONNECTED_BY_APP', 'The app disconnected the live sessions of this user (liveViewDisconnect)', 403),

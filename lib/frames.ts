@@ -7,8 +7,9 @@
  * in, never serialised twice.
  */
 import {
-  OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_URL,
-  type ClientFrame, type ErrorPayload, type JoinPayload, type MountPayload, type ServerFrame, OP_STREAM, type StreamOp } from './protocol.js'
+  CHUNK_KIND, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_UPLOAD,
+  OP_UPLOAD_ACK, OP_UPLOAD_PROGRESS, OP_URL, type ClientFrame, type ErrorPayload, type JoinPayload, type MountPayload, type ServerFrame, OP_STREAM,
+  type StreamOp, type UploadFile } from './protocol.js'
 
 // ---------------------------------------------------------------------------------------
 // Client → server
@@ -19,6 +20,8 @@ export type ClientMessage =
   | { kind: 'event', ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number }
   | { kind: 'sync', ref: number }
   | { kind: 'url', ref: number, url: string }
+  | { kind: 'upload', ref: number, mount: number, name: string, files: UploadFile[], cid?: number }
+  | { kind: 'progress', ref: number, mount: number, entry: string, progress: number }
 
 /** A frame the server cannot take: why, and the ref to answer (0 when it had none). */
 export interface BadFrame { kind: 'bad', ref: number, detail: string, deep?: true, join?: true }
@@ -90,7 +93,68 @@ export function decodeClient (text: string, maxDepth: number): ClientMessage | B
     if (typeof url !== 'string' || url.length > MAX_URL) return { kind: 'bad', ref, detail: 'expected [ref, "patch", url]' }
     return { kind: 'url', ref, url }
   }
+  if (op === OP_UPLOAD) return decodeUpload(frame, ref)
+  if (op === OP_UPLOAD_PROGRESS) {
+    const [, , mount, entry, progress] = frame as unknown[]
+    if (typeof mount !== 'number' || !Number.isSafeInteger(mount) || typeof entry !== 'string' || entry.length > MAX_REF ||
+      typeof progress !== 'number' || !(progress >= -1 && progress <= 100) || frame.length > 5) {
+      return { kind: 'bad', ref, detail: 'expected [ref, "up", mount, entryRef, progress 0-100 (-1: failed)]' }
+    }
+    return { kind: 'progress', ref, mount, entry, progress }
+  }
   return { kind: 'bad', ref, detail: `unknown op ${JSON.stringify(op)}` }
+}
+
+/** Longest entry ref (the server's are 22 characters). */
+const MAX_REF = 64
+/** Most files one declaration may carry. */
+const MAX_FILES = 1000
+
+function decodeUpload (frame: unknown[], ref: number): ClientMessage | BadFrame {
+  const [, , mount, name, files, cid] = frame
+  const bad: BadFrame = { kind: 'bad', ref, detail: 'expected [ref, "u", mount, name, [[clientName, type, size, resumeRef?], ...], cid?]' }
+  if (typeof mount !== 'number' || !Number.isSafeInteger(mount) || typeof name !== 'string' || name.length > 256 || !Array.isArray(files) ||
+    files.length > MAX_FILES || frame.length > 6 || (cid !== undefined && (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0))) return bad
+  for (const f of files as unknown[]) {
+    if (!Array.isArray(f) || f.length < 3 || f.length > 4) return bad
+    const [n, t, size, resume] = f as unknown[]
+    if (typeof n !== 'string' || n.length > 1024 || typeof t !== 'string' || t.length > 256 || typeof size !== 'number' ||
+      !Number.isSafeInteger(size) || size < 0 || (resume !== undefined && (typeof resume !== 'string' || resume.length > MAX_REF))) return bad
+  }
+  const m = { kind: 'upload' as const, ref, mount, name, files: files as UploadFile[] }
+  return cid === undefined ? m : { ...m, cid }
+}
+
+/** Bytes before a chunk's data: kind, ref length, ref (at most MAX_REF), offset. */
+export const CHUNK_OVERHEAD = 2 + MAX_REF + 8
+
+/** A binary chunk frame: `[CHUNK_KIND, ref length, ref (ASCII), offset (float64 BE), data]`. */
+export function encodeChunk (ref: string, offset: number, data: Uint8Array): Uint8Array {
+  const head = 2 + ref.length
+  const out = new Uint8Array(head + 8 + data.byteLength)
+  out[0] = CHUNK_KIND
+  out[1] = ref.length
+  for (let i = 0; i < ref.length; i++) out[2 + i] = ref.charCodeAt(i) & 0x7f
+  new DataView(out.buffer).setFloat64(head, offset)
+  out.set(data, head + 8)
+  return out
+}
+
+/** Reads a binary chunk frame; undefined when it is not one (a wrong kind, a short header, a bad offset). */
+export function decodeChunk (buf: Uint8Array): { ref: string, offset: number, data: Uint8Array } | undefined {
+  if (buf.byteLength < 10 || buf[0] !== CHUNK_KIND) return undefined
+  const len = buf[1] as number
+  if (len === 0 || len > MAX_REF || buf.byteLength < 2 + len + 8) return undefined
+  let ref = ''
+  for (let i = 0; i < len; i++) {
+    const c = buf[2 + i] as number
+    // The server's refs are base64url.
+    if (!((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 95)) return undefined
+    ref += String.fromCharCode(c)
+  }
+  const offset = new DataView(buf.buffer, buf.byteOffset + 2 + len, 8).getFloat64(0)
+  if (!Number.isSafeInteger(offset) || offset < 0) return undefined
+  return { ref, offset, data: buf.subarray(2 + len + 8) }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -108,6 +172,7 @@ export const pushFrame = (event: string, payload: unknown): string => `[0,"${OP_
 export const urlFrame = (url: string, token: string): string => JSON.stringify([0, OP_URL, url, token])
 export const titleFrame = (title: string): string => JSON.stringify([0, OP_TITLE, title])
 export const streamFrame = (ops: StreamOp[]): string => JSON.stringify([0, OP_STREAM, ops])
+export const ackFrame = (entry: string, received: number): string => JSON.stringify([0, OP_UPLOAD_ACK, entry, received])
 export const redirectFrame = (url: string, flash?: string): string => JSON.stringify(flash === undefined ? [0, OP_REDIRECT, url] : [0, OP_REDIRECT, url, flash])
 
 /** Reads a server frame (the client and the testing transport). */

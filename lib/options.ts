@@ -55,6 +55,20 @@ export interface LiveViewLimits {
   socketsPerIp?: number | undefined
   /** Live sockets this process holds open at once. Default: 10000 */
   maxSockets?: number | undefined
+  /**
+   * Upload bytes a socket may have sent and not yet had acknowledged (written): the client
+   * never sends more, and a chunk past it fails its entry. Upload chunks do not count
+   * against `eventsPerSecond`. Default: 524288 (512 KiB)
+   */
+  uploadWindowBytes?: number | undefined
+  /** Declared bytes of the uploads one session may hold at once (under way, or finished and not consumed). Default: 268435456 (256 MiB) */
+  uploadBytesPerSession?: number | undefined
+  /** Declared bytes of the uploads this process may hold at once (temporary files, retained ones included). Default: 1073741824 (1 GiB) */
+  uploadBytesPerServer?: number | undefined
+  /** Milliseconds an upload interrupted by a disconnect waits for the user's rejoin to resume it, before its data is deleted. Default: 120000 */
+  uploadRetainMs?: number | undefined
+  /** Milliseconds between the renders upload progress causes (coalesced). Default: 100 */
+  uploadProgressMs?: number | undefined
 }
 
 /** What the app's `onMount` check gets: the view about to mount, and where. */
@@ -183,7 +197,12 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   hibernateAfterMs: 15000,
   rateLimitCloseMs: 10000,
   socketsPerIp: 100,
-  maxSockets: 10000
+  maxSockets: 10000,
+  uploadWindowBytes: 524288,
+  uploadBytesPerSession: 268435456,
+  uploadBytesPerServer: 1073741824,
+  uploadRetainMs: 120000,
+  uploadProgressMs: 100
 }
 
 const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store'])

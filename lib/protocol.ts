@@ -17,6 +17,13 @@
  *                                                 the binding's `lv-target` matched none)
  * - `[ref, "sync"]`                                out of sync: send full HTML
  * - `[ref, "patch", url]`                          the page's URL changed (a link, back, forward)
+ * - `[ref, "u", mount, name, files, cid?]`         declares files for the upload `name` (each
+ *                                                 `[clientName, type, size, resumeRef?]`); the
+ *                                                 reply's value is an `UploadGrant`
+ * - `[ref, "up", mount, entryRef, progress]`        an external upload's progress (0–100; 100: the
+ *                                                 client says it is complete; -1: it failed)
+ * - binary `[1, refLength, ref…, offset (float64 BE), bytes…]`  a chunk of an upload entry's file,
+ *                                                 at `offset`: the next bytes the server expects
  *
  * Server → client (replies carry the ref of what they answer):
  * - `[ref, "ok", version, value?]`                 nothing changed
@@ -32,6 +39,8 @@
  * - `[0, "title", title]`                          the page title changed
  * - `[0, "redirect", url, flash?]`                 load that URL; `flash` is the signed carrier
  *                                                 of the view's flash, for the next page
+ * - `[0, "ua", entryRef, received]`               the server holds `received` bytes of the entry
+ *                                                 (-1: it was cancelled or failed: send no more)
  * - `[0, "st", ops]`                               stream operations, each addressed by key:
  *                                                 `[name, "i", key, html, at, limit]` insert (or
  *                                                 replace the item with that key), `[name, "d",
@@ -42,7 +51,7 @@
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 6
+export const PROTOCOL_VERSION = 7
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -77,6 +86,14 @@ export const KEY_ATTR = PREFIX + 'key'
 /** On a stream container: the event sent when its first (last) item enters the viewport. */
 export const ATTR_VIEWPORT_TOP = PREFIX + 'viewport-top'
 export const ATTR_VIEWPORT_BOTTOM = PREFIX + 'viewport-bottom'
+/** A file input bound to an upload the view allows: `lv-upload="name"`. */
+export const ATTR_UPLOAD = PREFIX + 'upload'
+/** A drop zone for an upload: `lv-drop="name"` (files dropped on it go to that upload). */
+export const ATTR_DROP = PREFIX + 'drop'
+/** An `<img lv-preview="entryRef">`: the client shows the file picked for that entry (an object URL). */
+export const ATTR_PREVIEW = PREFIX + 'preview'
+/** A drop zone's class while files are dragged over it. */
+export const CLASS_DRAG = 'lv-drag'
 /** `lv-window-` + a DOM event type. */
 export const ATTR_WINDOW = PREFIX + 'window-'
 
@@ -107,6 +124,10 @@ export const OP_JOIN = 'join'
 export const OP_EVENT = 'e'
 export const OP_SYNC = 'sync'
 export const OP_PATCH_URL = 'patch'
+export const OP_UPLOAD = 'u'
+export const OP_UPLOAD_PROGRESS = 'up'
+/** The first byte of a binary chunk frame. */
+export const CHUNK_KIND = 1
 
 /** Server → client ops. */
 export const OP_OK = 'ok'
@@ -119,6 +140,7 @@ export const OP_URL = 'url'
 export const OP_TITLE = 'title'
 export const OP_REDIRECT = 'redirect'
 export const OP_STREAM = 'st'
+export const OP_UPLOAD_ACK = 'ua'
 
 /** WebSocket close codes the server uses (4000–4999 are the application's). */
 export const CLOSE_GOING_AWAY = 1001
@@ -200,11 +222,35 @@ export type StreamOp =
   | [name: string, op: 'd', key: string]
   | [name: string, op: 'r']
 
+/** A file the client declares for an upload: name, MIME type, size in bytes, and the ref of an entry to resume. */
+export type UploadFile = [clientName: string, type: string, size: number, resume?: string]
+
+/** Where an external upload goes: the client sends the file there (`PUT` unless `method` says). */
+export interface UploadTarget {
+  url: string
+  method?: 'PUT' | 'POST'
+  headers?: Record<string, string>
+}
+
+/**
+ * The reply to an upload declaration: per file in order, `[ref, ok, received, target?]` (ok:
+ * send its bytes, from `received` on; `target`: to that URL, not over the socket); the
+ * chunk size, the window (bytes sent and not yet acknowledged), and whether to start now.
+ */
+export interface UploadGrant {
+  entries: Array<[ref: string, ok: boolean, received: number, target?: UploadTarget]>
+  chunk: number
+  window: number
+  auto: boolean
+}
+
 export type ClientFrame =
   | [ref: number, op: typeof OP_JOIN, payload: JoinPayload]
   | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>, cid?: number]
   | [ref: number, op: typeof OP_SYNC]
   | [ref: number, op: typeof OP_PATCH_URL, url: string]
+  | [ref: number, op: typeof OP_UPLOAD, mount: number, name: string, files: UploadFile[], cid?: number]
+  | [ref: number, op: typeof OP_UPLOAD_PROGRESS, mount: number, entry: string, progress: number]
 
 export type ServerFrame =
   | [ref: number, op: typeof OP_OK, version: number, value?: unknown]
@@ -217,3 +263,4 @@ export type ServerFrame =
   | [ref: 0, op: typeof OP_TITLE, value: string]
   | [ref: 0, op: typeof OP_REDIRECT, url: string, flash?: string]
   | [ref: 0, op: typeof OP_STREAM, ops: StreamOp[]]
+  | [ref: 0, op: typeof OP_UPLOAD_ACK, entry: string, received: number]

@@ -15,6 +15,14 @@ function streamMarks (streams: Map<string, unknown>): Record<string, string> {
   return m
 }
 
+/** What a render adds to the context: the flash (views), `it.component` (records into `calls`), `it.myself`, `it.uploads`. */
+export interface RenderExtra {
+  flash?: Readonly<Record<string, string>> | undefined
+  calls?: unknown[] | undefined
+  myself?: number | undefined
+  uploads?: Record<string, unknown> | undefined
+}
+
 /**
  * Renders a view's (or a component's) template with its context. Throws
  * FST_LIVEVIEW_CONTEXT_INVALID when `context()` throws or returns a non-object,
@@ -22,7 +30,7 @@ function streamMarks (streams: Map<string, unknown>): Record<string, string> {
  * a microtask hop. With `calls`, the template gets `it.component(name, props)`, which
  * records the call there and outputs a mark (see session/components.ts).
  */
-export function renderView (templates: Templates, entry: Named, view: Renderable, flash?: Readonly<Record<string, string>>, calls?: unknown[], myself?: number): string | Promise<string> {
+export function renderView (templates: Templates, entry: Named, view: Renderable, extra: RenderExtra = {}): string | Promise<string> {
   let ctx: object | Promise<object>
   try {
     ctx = view.context()
@@ -31,14 +39,14 @@ export function renderView (templates: Templates, entry: Named, view: Renderable
   }
   if (ctx instanceof Promise) {
     return ctx.then(
-      (value) => renderContext(templates, entry, value, flash, calls, myself),
+      (value) => renderContext(templates, entry, value, extra),
       (err: unknown) => { throw new errors.CONTEXT_INVALID(entry.name, `rejected: ${describe(err)}`) }
     )
   }
-  return renderContext(templates, entry, ctx, flash, calls, myself)
+  return renderContext(templates, entry, ctx, extra)
 }
 
-function renderContext (templates: Templates, entry: Named, ctx: unknown, flash: Readonly<Record<string, string>> | undefined, calls: unknown[] | undefined, myself: number | undefined): string {
+function renderContext (templates: Templates, entry: Named, ctx: unknown, { flash, calls, myself, uploads }: RenderExtra): string {
   if (ctx === null || typeof ctx !== 'object' || Array.isArray(ctx)) {
     throw new errors.CONTEXT_INVALID(entry.name, `must return an object, got ${Array.isArray(ctx) ? 'an array' : ctx === null ? 'null' : typeof ctx}`)
   }
@@ -49,6 +57,11 @@ function renderContext (templates: Templates, entry: Named, ctx: unknown, flash:
     if ('streams' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `streams` field, which would hide it.streams: rename it")
     if (data === ctx) data = { ...data }
     data.streams = streamMarks(entry.streams)
+  }
+  if (uploads !== undefined) {
+    if ('uploads' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns an `uploads` field, which would hide it.uploads: rename it")
+    if (data === ctx) data = { ...data }
+    data.uploads = uploads
   }
   if (calls !== undefined) {
     if ('component' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `component` field, which would hide it.component(): rename it")

@@ -8,6 +8,7 @@ import { Registry } from './registry.js'
 import { MemoryStore, type LiveStore } from './store.js'
 import { Templates } from './templates.js'
 import { Tokens } from './tokens.js'
+import { UploadStore } from './upload-store.js'
 
 /** Where the plugin keeps its runtime on the Fastify instance (the testing API reads it). */
 export const kRuntime = Symbol.for('fastify-liveview.runtime')
@@ -25,6 +26,8 @@ export interface Services {
   readonly guard: Guard
   /** Revocation records (and, later, other shared state). */
   readonly store: LiveStore
+  /** The uploads' temporary files and byte budget. */
+  readonly uploads: UploadStore
 }
 
 /** What the runtime keeps of a socket it closed (structural, so no `ws` types reach the published declarations). */
@@ -58,6 +61,7 @@ export class Runtime implements Services {
   readonly client: ClientAsset
   readonly guard: Guard
   readonly store: LiveStore
+  readonly uploads: UploadStore
   readonly socketPath: string
   readonly sessions = new Set<SessionHandle>()
   /** Live sockets open now, in total and by client IP (the caps of `limits`). */
@@ -79,6 +83,7 @@ export class Runtime implements Services {
     this.guard = guard
     this.store = options.store ?? new MemoryStore(options.clock)
     this.clock = options.clock
+    this.uploads = new UploadStore(options.clock, options.limits.uploadRetainMs, options.limits.uploadBytesPerServer)
     this.templates = new Templates(options.root, options.production, options.layout)
     this.tokens = new Tokens(options.secrets, options.tokenMaxAgeMs, options.clock)
     this.client = client

@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { unref } from './clock.js'
 import { clip, errors, type CodedError } from './errors.js'
-import { errorFrame } from './frames.js'
 import { CLOSE_DISCONNECTED, CLOSE_GOING_AWAY, CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIENT, CLOSE_TOO_LARGE } from './protocol.js'
 import type { Runtime } from './runtime.js'
 import { Session, type Transport } from './session/actor.js'
@@ -65,7 +64,8 @@ function onMessage (this: LiveSocket, data: Buffer | ArrayBuffer | Buffer[], isB
     return
   }
   if (isBinary) {
-    link.send(errorFrame(0, { code: 'FST_LIVEVIEW_FRAME_MALFORMED', message: 'Malformed frame: binary frames are not accepted' }))
+    // Upload chunks. ws hands a Buffer (a list of them for a fragmented frame, an ArrayBuffer when so configured).
+    link.session.receiveBinary(Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data)
     return
   }
   link.session.receive(data.toString())

@@ -2,6 +2,8 @@ import type { FastifyRequest } from 'fastify'
 import type { ComponentId, LiveComponent, LiveComponentClass, PropsOf } from './component.js'
 import type { AsyncOptions, AsyncResult } from './async-result.js'
 import type { StreamInsertOptions, StreamOptions, StreamSpec } from './streams.js'
+import type { ConsumedEntry, UploadEntry, UploadOptions } from './uploads.js'
+import type { Uploads } from './session/uploads.js'
 import type { EventSpecFor, HandlerParams } from './event-types.js'
 
 /** Route params merged with the query string, as a view's `mount` gets them. */
@@ -79,6 +81,8 @@ export interface ViewPort {
   stream: (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions) => void
   streamInsert: (name: string, item: unknown, options?: StreamInsertOptions) => void
   streamDelete: (name: string, itemOrKey: unknown) => void
+  allowUpload: (name: string, options?: UploadOptions) => void
+  uploadsOf: () => Uploads
 }
 
 /** Options of `redirect`. */
@@ -275,6 +279,32 @@ export abstract class LiveView {
 
   /** Removes an item (given, or its key) from a stream. */
   streamDelete (name: string, itemOrKey: unknown): void { this[kLive].streamDelete(name, itemOrKey) }
+
+  /**
+   * Allows uploads named `name` (call it in `mount`): a file input with
+   * `<%~ it.uploads.name.attrs %>` (or `lv-upload="name"`) and any `lv-drop="name"` zone
+   * send their files to it, chunked over the socket (or to `presign`'s URL); the template
+   * shows them as `it.uploads.name.entries`. Calling it again changes the settings and keeps the entries.
+   */
+  allowUpload (name: string, options?: UploadOptions): void { this[kLive].allowUpload(name, options) }
+
+  /** Ends the upload `name`: its entries and their data go. */
+  disallowUpload (name: string): void { this[kLive].uploadsOf().disallow(name) }
+
+  /** The entries of the upload `name`, as its template shows them (progress, errors). */
+  uploadedEntries (name: string): readonly UploadEntry[] { return this[kLive].uploadsOf().entries(name) }
+
+  /** Cancels an entry (`lv-click="cancel" lv-value-ref="<%= entry.ref %>"`): its data goes, the client stops sending it. False when there is none. */
+  cancelUpload (name: string, ref: string): boolean { return this[kLive].uploadsOf().cancel(name, ref) }
+
+  /**
+   * Hands each finished entry of `name` to `fn`, one at a time, with its bytes as a Node
+   * `Readable` (`entry.stream`, read from temporary storage: stream it to disk or object
+   * storage) and returns what `fn` returned. Each entry and its temporary data are gone
+   * once `fn` settles, even when it throws: a handler that throws after consuming does not
+   * get its uploads back. Entries still under way or with errors stay.
+   */
+  consumeUploads<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>): Promise<R[]> { return this[kLive].uploadsOf().consume(name, fn) }
 
   /** Receives what a `startAsync(name, fn)` settled with. */
   handleAsync? (name: string, result: AsyncResult<unknown>): void | Promise<void>

@@ -29,6 +29,21 @@ await build({
   logLevel: 'warning'
 })
 
+// The upload code: a lazy chunk the client loads when a page binds an upload.
+await build({
+  entryPoints: [`${root}client/upload.ts`],
+  outfile: `${root}dist/client/upload.js`,
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020'],
+  legalComments: 'none',
+  banner: {
+    js: `/*! fastify-liveview ${pkg.version} uploads | MIT */`
+  },
+  logLevel: 'warning'
+})
+
 // The client's public types (`fastify-liveview/client`): hooks, `window.lvHooks`, `lv:*` events.
 execFileSync(process.execPath, [
   new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, 'client/types.ts',

@@ -9,7 +9,8 @@ import type { Runtime } from '../runtime.js'
 import type { Timer } from './effects.js'
 import type { ComponentId, LiveComponentClass } from '../component.js'
 import { NO_FLASH, type LiveView, type TerminateReason } from '../view.js'
-import { MountedView, detail, type Host } from './mounted.js'
+import { MountedView, detail } from './mounted.js'
+import type { Host } from './host.js'
 import { join, navigate, refuseJoin } from './navigation.js'
 import type { Tracker } from './rollback.js'
 import { FLUSH_POLL_MS, leadingRef, type Message, type State, type Transport } from './messages.js'
@@ -19,6 +20,7 @@ import { componentUpdate, settleAsync } from './component-run.js'
 import type { AsyncResult } from '../async-result.js'
 import type { Task } from './async.js'
 import { event, flush, step, sync, urlChange } from './run.js'
+import { chunk, uploadDeclare, uploadProgress } from './upload-run.js'
 
 /**
  * The session actor of one connection: frames in, a bounded mailbox that runs one message
@@ -97,6 +99,14 @@ export class Session extends Mailbox<Message> implements Host {
     if (!this.push(m)) this.refuse(m.ref, new errors.MAILBOX_FULL(this.waiting))
   }
 
+  /** Takes one inbound binary frame: an upload chunk (outside the mailbox). Never throws. */
+  receiveBinary (data: Uint8Array): void {
+    if (this.state !== 'joined') return this.#take() ? this.refuse(0, new errors.JOIN_REQUIRED()) : undefined
+    const err = chunk(this, data)
+    // Refused chunks cost a token each (written ones do not: the window bounds them).
+    if (err !== undefined) return this.#take() ? this.refuse(0, err) : this.#overBudget('')
+  }
+
   /** Queues a server message for the mounted view's handleInfo; false when not taken. */
   info (msg: unknown): boolean { return this.mounted !== undefined && this.post(this.mounted, msg) }
 
@@ -111,7 +121,8 @@ export class Session extends Mailbox<Message> implements Host {
     this.rt.clock.clearTimeout(this.#flushTimer)
     this.rt.sessions.delete(this)
     const mounted = this.mounted
-    mounted?.dispose()
+    // A socket that dropped keeps its uploads under way for the user's rejoin.
+    mounted?.dispose(reason === 'closed')
     this.#ended = this.idle().then(async () => { await mounted?.terminate(reason) })
     return this.#ended
   }
@@ -184,6 +195,10 @@ export class Session extends Mailbox<Message> implements Host {
     if (this.push({ kind: 'update', to, Component, id, props })) return true
     this.log.warn({ view: to.entry.name, code: 'FST_LIVEVIEW_MAILBOX_FULL' }, 'live view mailbox full: sendUpdate dropped')
     return false
+  }
+
+  postRender (to: MountedView): boolean {
+    return (this.state === 'joined' || this.state === 'joining') && this.push({ kind: 'render', to })
   }
 
   redirectNow (to: MountedView, url: URL): void {
@@ -260,6 +275,9 @@ export class Session extends Mailbox<Message> implements Host {
       case 'event': return event(this, m.ref, m.mount, m.name, m.params, m.cid)
       case 'async': return m.to === this.mounted && this.state === 'joined' ? settleAsync(this, m.to, m.task, m.result) : undefined
       case 'update': return m.to === this.mounted && this.state === 'joined' ? componentUpdate(this, m.to, m.Component, m.id, m.props) : undefined
+      case 'render': return m.to === this.mounted && this.state === 'joined' ? step(this, 0, m.to, 'upload progress', false, noop) : undefined
+      case 'upload': return uploadDeclare(this, m.ref, m.mount, m.name, m.files, m.cid)
+      case 'progress': return uploadProgress(this, m.ref, m.mount, m.entry, m.progress)
       case 'sync': return sync(this, m.ref)
       case 'url': return urlChange(this, m.ref, m.url)
       case 'goto': {
@@ -347,3 +365,5 @@ export class Session extends Mailbox<Message> implements Host {
     clock.clearTimeout(timer)
   }
 }
+
+const noop = (): void => {}

@@ -230,7 +230,7 @@ export class ComponentTree {
     pass.rendered.add(inst)
     const calls: unknown[] = []
     const { templates } = this.host
-    const rendered = renderView(templates, inst.entry, inst.component, undefined, calls, inst.cid)
+    const rendered = renderView(templates, inst.entry, inst.component, { calls, myself: inst.cid })
     const own = rooted(inst, typeof rendered === 'string' ? rendered : await rendered)
     const pieces = split(inst.entry.name, own, calls)
     const kids = await this.#resolve(inst, inst.entry.name, inst.entry.components, calls, pass)

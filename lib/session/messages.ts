@@ -30,6 +30,8 @@ export type Message =
   | { kind: 'async', to: MountedView, task: Task, result: AsyncResult<unknown> }
   /** `sendUpdate` of one of `to`'s components. */
   | { kind: 'update', to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object }
+  /** A render of `to` its uploads' progress asked for. */
+  | { kind: 'render', to: MountedView }
 
 export type State = 'new' | 'joining' | 'joined' | 'closing' | 'closed'
 

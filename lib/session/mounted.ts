@@ -20,29 +20,12 @@ import { locationOf, safeUrl } from '../urls.js'
 import { NO_FLASH, kLive, type LiveView, type Params, type RedirectOptions, type TerminateReason, type ViewPort } from '../view.js'
 import { Effects, type EffectSink, type Timer } from './effects.js'
 import type { Outcome } from './outcome.js'
+import type { Host } from './host.js'
+import { Uploads, type UploadHost } from './uploads.js'
+import { uploadConfig, type UploadOptions } from '../uploads.js'
+import type { UploadStore } from '../upload-store.js'
 
-/** What a connected mounted view asks of its session (the actor). */
-export interface Host {
-  readonly id: string
-  readonly request: FastifyRequest
-  readonly log: FastifyBaseLogger
-  /** Queues a server message for `to`'s handleInfo. */
-  post: (to: MountedView, msg: unknown, timer?: Timer) => boolean
-  /** Sends a frame for `to` outside any message (when `to` is the view the page shows). */
-  sendFor: (to: MountedView, frame: string) => boolean
-  /** A URL change the view asked for outside any message (a patch, or a navigation): a message of its own. */
-  changeUrl: (to: MountedView, url: URL, navigate: boolean) => void
-  /** A redirect the view asked for outside any message. */
-  redirectNow: (to: MountedView, url: URL) => void
-  /** Resolves once the client has read what is queued (or `signal` aborts, or the session ends). */
-  drained: (signal: AbortSignal) => Promise<void>
-  /** Queues the result of a settled async task of `to`. */
-  postAsync: (to: MountedView, task: Task, result: AsyncResult<unknown>) => boolean
-  /** Queues `sendUpdate(Component, id, props)` for one of `to`'s components. */
-  postUpdate: (to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object) => boolean
-  /** The checks of a live mount of `url`: throws when refused; false when the page's language would change. */
-  authorize: (url: URL) => Promise<boolean>
-}
+export type { Host }
 
 /**
  * One view instance as the page shows it: its route, URL, title, flash, last render and
@@ -50,7 +33,7 @@ export interface Host {
  * a session makes one per join and per navigation, and ends it with `dispose`, after which
  * everything the view calls is a no-op. It is also what the view reaches as `this[kLive]`.
  */
-export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, StreamHost {
+export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, StreamHost, UploadHost {
   readonly #services: Services
   readonly #host: Host | undefined
   readonly #request: FastifyRequest | undefined
@@ -79,6 +62,8 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   tasks: AsyncTasks | undefined
   /** Its streams (once it uses one). */
   streams: Streams | undefined
+  /** Its uploads (once it allows one). */
+  uploads: Uploads | undefined
 
   constructor (services: Services, host: Host | undefined, request: FastifyRequest | undefined, match: RouteMatch, url: string, id: number) {
     this.#services = services
@@ -188,9 +173,10 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   render (): string | Promise<string> {
     const { entry, view } = this
     const templates = this.#services.templates
+    const uploads = this.uploads?.context()
     const html = entry.components.size === 0
-      ? renderView(templates, entry, view, view.flash)
-      : (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, view.flash, calls))
+      ? renderView(templates, entry, view, { flash: view.flash, uploads })
+      : (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, { flash: view.flash, calls, uploads }))
     if (entry.streams.size === 0) return html
     // Stream containers: the HTTP render shows the items, a connected render leaves them to the client.
     const streams = this.streams ??= new Streams(this)
@@ -209,9 +195,13 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     return timed(this.log, this.clock, this.#services.options.limits.slowHandlerMs, this.entry.name, what, fn)
   }
 
-  /** Ends this view's effects; from now on everything the view calls is a no-op. */
-  dispose (): void {
+  /**
+   * Ends this view's effects; from now on everything the view calls is a no-op.
+   * `retainUploads`: the socket dropped, its uploads under way wait for the rejoin.
+   */
+  dispose (retainUploads = false): void {
     this.#alive = false
+    this.uploads?.dispose(retainUploads)
     this.out = undefined
     this.#effects?.dispose()
     this.#effects = undefined
@@ -283,6 +273,18 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     ;(this.out.asyncs ??= []).push(start)
     return true
   }
+
+  // Uploads (UploadHost)
+  get uploadStore (): UploadStore | undefined { return this.#host === undefined ? undefined : this.#services.uploads }
+  get uploadLimits (): UploadHost['uploadLimits'] { return this.#services.options.limits }
+  get sessionKey (): string | undefined { return this.#host?.key }
+  sendFrame (frame: string): boolean { return this.#alive && this.#host !== undefined && this.#host.sendFor(this, frame) }
+  rerender (): boolean { return this.#alive && this.#host !== undefined && this.#host.postRender(this) }
+  allowUpload (name: string, options?: UploadOptions): void {
+    if (this.#alive) (this.uploads ??= new Uploads(this)).allow(uploadConfig(this.entry.name, name, options, this.#services.options.limits.maxFrameBytes))
+  }
+
+  uploadsOf (): Uploads { return this.uploads ??= new Uploads(this) }
 
   setField (key: string, value: unknown): void { (this.view as unknown as Record<string, unknown>)[key] = value }
   field (key: string): unknown { return (this.view as unknown as Record<string, unknown>)[key] }

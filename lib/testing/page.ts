@@ -10,6 +10,7 @@ import { LiveComponentHandle } from './component.js'
 import { live } from './live.js'
 import { LiveTestError, Reply, type PushedEvent } from './reply.js'
 import type { TestTransport } from './transport.js'
+import { driveUpload, type TestFile, type UploadResult, type UploadTestOptions } from './upload.js'
 
 /**
  * A live page in a test: the real session runtime of the app, joined with the token of the
@@ -204,6 +205,19 @@ export class LivePage {
     const name = el.attribs['lv-click-away']
     if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click-away binding`)
     return this.event(name, valueParams(el), this.#target(el))
+  }
+
+  /**
+   * Picks `files` for the upload bound to the element matching `selector` (its `lv-upload`
+   * or `lv-drop`) and sends them over the real chunked path (all bytes, or `options.bytes`
+   * of each), as the browser sends them once the upload starts; resolves once the server
+   * has acknowledged them and rendered the progress. Submit the form after, as a user would.
+   */
+  async upload (selector: string, files: readonly TestFile[], options: UploadTestOptions = {}): Promise<UploadResult> {
+    const el = this.#one(selector)
+    const name = el.attribs['lv-upload'] ?? el.attribs['lv-drop']
+    if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-upload or lv-drop binding`)
+    return await driveUpload(this.#session, this.#transport, () => ++this.#ref, name, files, options)
   }
 
   #fieldEvent (type: 'input' | 'change', selector: string, values: Params): Promise<Reply> {

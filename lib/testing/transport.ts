@@ -1,5 +1,5 @@
 import { decodeServer, refOf } from '../frames.js'
-import { OP_ERROR, OP_MOUNT, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_TITLE, OP_URL, type ErrorPayload, type MountPayload, type StreamOp } from '../protocol.js'
+import { OP_ERROR, OP_MOUNT, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_TITLE, OP_UPLOAD_ACK, OP_URL, type ErrorPayload, type MountPayload, type StreamOp } from '../protocol.js'
 import type { Transport } from '../session/actor.js'
 import { applyStreamOp } from '../streams.js'
 import { Reply, type PushedEvent } from './reply.js'
@@ -23,6 +23,10 @@ export class TestTransport implements Transport {
   flash: string | undefined
   /** Each stream's items as the browser would show them: key and HTML, in order. */
   readonly streams = new Map<string, Array<[string, string]>>()
+  /** Upload bytes the server acknowledged, by entry ref (-1: it dropped the entry). */
+  readonly acks = new Map<string, number>()
+  /** Called on each acknowledgement (the upload driver waits on it). */
+  onAck: (() => void) | undefined
 
   send (frame: string): void {
     const ref = refOf(frame)
@@ -33,6 +37,10 @@ export class TestTransport implements Transport {
     if (op === OP_ERROR && (parsed[2] as ErrorPayload).url !== undefined) this.#leave((parsed[2] as ErrorPayload).url!)
     if (ref === 0) {
       if (op === OP_STREAM) return this.#stream(parsed[2] as StreamOp[])
+      if (op === OP_UPLOAD_ACK) {
+        this.acks.set(parsed[2] as string, parsed[3] as number)
+        return this.onAck?.()
+      }
       if (op === OP_PUSH) return void this.pushed.push({ event: parsed[2] as string, payload: parsed[3] })
       if (op === OP_URL) return void (this.url = parsed[2] as string)
       if (op === OP_TITLE) return void (this.title = parsed[2] as string)

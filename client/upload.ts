@@ -1,0 +1,205 @@
+// The upload code: a lazy chunk the client loads when a page binds an upload (`lv-upload`,
+// `lv-drop`). It declares picked or dropped files to the view, sends their bytes in binary
+// chunk frames (never more than the window unacknowledged), or to an external URL, shows
+// previews, and resumes what a reconnect interrupted.
+import { encodeChunk } from '../lib/frames.js'
+import { ATTR_DROP, ATTR_PREVIEW, ATTR_UPLOAD, CLASS_DRAG, OP_UPLOAD, OP_UPLOAD_PROGRESS, type UploadGrant, type UploadTarget } from '../lib/protocol.js'
+import type { UploadPort } from './live.js'
+
+/** A file being uploaded: its ref, bytes sent and acknowledged, where it goes, who waits for it. */
+interface Entry {
+  ref: string
+  file: File
+  name: string
+  /** The form it belongs to (its submit waits for it). */
+  form: HTMLFormElement | null
+  sent: number
+  acked: number
+  chunk: number
+  window: number
+  target?: UploadTarget | undefined
+  started: boolean
+  /** Finished (acknowledged, or confirmed), or stopped by the server. */
+  over: boolean
+  url?: string
+  /** Wakes the sender (an acknowledgement, a rejoin). */
+  wake?: () => void
+  ended: Promise<void>
+  end: () => void
+}
+
+const port = (window as unknown as { __lvUp: UploadPort }).__lvUp
+const root = port.root
+const doc = root.ownerDocument
+const entries = new Map<string, Entry>()
+/** Entries in the order they go (one at a time: the window is the socket's). */
+const queue: Entry[] = []
+let running = false
+
+const sleep = (e: Entry): Promise<void> => new Promise(resolve => { e.wake = resolve })
+
+const finish = (e: Entry): void => {
+  e.over = true
+  e.end()
+  e.wake?.()
+}
+
+/** Forgets an entry (the server dropped it, or it was submitted). */
+const forget = (e: Entry): void => {
+  entries.delete(e.ref)
+  if (e.url) URL.revokeObjectURL(e.url)
+  finish(e)
+}
+
+/** What the input's attributes allow (a first check: the server checks again, and shows the errors). */
+function allowed (input: Element | null, file: File): boolean {
+  if (!input) return true
+  const max = +(input.getAttribute('data-lv-max-size') ?? Infinity)
+  const accept = input.getAttribute('accept')?.toLowerCase().split(',').filter(Boolean)
+  const name = file.name.toLowerCase()
+  const type = file.type.toLowerCase()
+  return file.size <= max && (!accept?.length || accept.some(a => a[0] === '.' ? name.endsWith(a) : a.endsWith('/*') ? type.startsWith(a.slice(0, -1)) : type === a))
+}
+
+/** Declares files for the upload `name` (from `el`: an input or a drop zone); `resume`: entries to continue. */
+function declare (el: Element, name: string, files: File[], resume?: Entry[]): void {
+  if (!files.length) return
+  const input = root.querySelector(`input[${ATTR_UPLOAD}="${CSS.escape(name)}"]`)
+  const form = (input as HTMLInputElement | null)?.form ?? el.closest('form')
+  const list = files.map((f, i) => resume ? [f.name, f.type, f.size, resume[i]!.ref] : [f.name, f.type, f.size])
+  port.r(el, r => [r, OP_UPLOAD, port.m(), name, list as never], OP_UPLOAD, (value, err) => {
+    if (err || !value) return
+    const g = value as UploadGrant
+    g.entries.forEach(([ref, ok, received, target], i) => {
+      const old = resume?.[i]
+      if (old) entries.delete(old.ref)
+      const file = files[i] as File
+      if (!ok || !allowed(input, file)) return old && finish(old)
+      let end!: () => void
+      const ended = new Promise<void>(resolve => { end = resolve })
+      const e: Entry = old ?? { ref, file, name, form, sent: 0, acked: 0, chunk: g.chunk, window: g.window, started: false, over: false, ended, end }
+      Object.assign(e, { ref, sent: received, acked: received, target, chunk: g.chunk, window: g.window })
+      entries.set(ref, e)
+      if (received >= file.size && !target) finish(e)
+      else if (old?.started || g.auto) start(e)
+    })
+    previews()
+  })
+}
+
+function start (e: Entry): void {
+  if (e.started && !e.over) return void e.wake?.()
+  e.started = true
+  if (e.target) return external(e, e.target)
+  if (!queue.includes(e)) queue.push(e)
+  void run()
+}
+
+/** Sends the queued entries' chunks, one entry at a time. */
+async function run (): Promise<void> {
+  if (running) return
+  running = true
+  for (let e = queue[0]; e; e = queue[0]) {
+    const size = e.file.size
+    while (!e.over && e.acked < size) {
+      const end = Math.min(e.sent + e.chunk, size)
+      if (e.sent >= size || e.sent - e.acked + end - e.sent > e.window) {
+        await sleep(e)
+        continue
+      }
+      const at = e.sent
+      const bytes = new Uint8Array(await e.file.slice(at, end).arrayBuffer())
+      // Not connected: wait for the rejoin (it resumes from what the server holds).
+      if (e.over || e.sent !== at) continue
+      if (!port.s(encodeChunk(e.ref, at, bytes))) {
+        await sleep(e)
+        continue
+      }
+      e.sent = end
+    }
+    queue.shift()
+  }
+  running = false
+}
+
+/** An external upload: the file goes to the signed URL; progress and completion are reported to the view. */
+function external (e: Entry, t: UploadTarget): void {
+  const xhr = new XMLHttpRequest()
+  let last = 0
+  const report = (p: number): void => { port.r(root, r => [r, OP_UPLOAD_PROGRESS, port.m(), e.ref, p], OP_UPLOAD_PROGRESS, () => { if (p === 100 || p < 0) finish(e) }) }
+  xhr.open(t.method ?? 'PUT', t.url)
+  for (const [k, v] of Object.entries(t.headers ?? {})) xhr.setRequestHeader(k, v)
+  xhr.upload.onprogress = p => {
+    const pct = Math.floor(p.loaded * 100 / (p.total || 1))
+    if (pct < 100 && Date.now() - last > 250) {
+      last = Date.now()
+      report(pct)
+    }
+  }
+  xhr.onload = () => { report(xhr.status < 300 ? 100 : -1) }
+  xhr.onerror = () => { report(-1) }
+  xhr.send(e.file)
+}
+
+// The server acknowledged bytes (or, -1, dropped the entry: cancelled, consumed, failed).
+port.a = (ref, received) => {
+  const e = entries.get(ref)
+  if (!e) return
+  if (received < 0) return forget(e)
+  e.acked = Math.max(e.acked, received)
+  if (e.acked >= e.file.size) finish(e)
+  else e.wake?.()
+}
+
+// A rejoin: the new session resumes each entry not yet finished (from what the server kept).
+port.j = () => {
+  const by = new Map<string, Entry[]>()
+  for (const e of entries.values()) if (!e.target) (by.get(e.name) ?? by.set(e.name, []).get(e.name)!).push(e)
+  for (const [name, list] of by) declare(root, name, list.map(e => e.file), list)
+}
+
+// A submit waits for its form's uploads (started now, unless they are automatic).
+port.w = el => {
+  const mine = [...entries.values()].filter(e => e.form === el)
+  if (!mine.some(e => !e.over)) {
+    // Submitted: the view consumes them (or drops them); the client forgets them.
+    for (const e of mine) entries.delete(e.ref)
+    return
+  }
+  for (const e of mine) start(e)
+  return Promise.all(mine.map(e => e.ended))
+}
+
+/** `<img lv-preview="ref">` shows the picked file (an object URL: the server never serves it back). */
+const previews = (): void => {
+  for (const img of root.querySelectorAll(`img[${ATTR_PREVIEW}]`)) {
+    const e = entries.get(img.getAttribute(ATTR_PREVIEW) as string)
+    if (e && img.getAttribute('src') !== (e.url ??= URL.createObjectURL(e.file))) img.setAttribute('src', e.url)
+  }
+}
+port.u = previews
+
+const inside = (t: EventTarget | null): Element | null => t instanceof Element && root.contains(t) ? t : null
+
+doc.addEventListener('change', ev => {
+  const t = inside(ev.target) as HTMLInputElement | null
+  const name = t?.getAttribute(ATTR_UPLOAD)
+  if (t && name) declare(t, name, [...(t.files ?? [])])
+})
+
+const zone = (ev: Event): Element | null => inside(ev.target)?.closest(`[${ATTR_DROP}]`) ?? null
+for (const type of ['dragenter', 'dragover', 'dragleave', 'drop']) {
+  doc.addEventListener(type, ev => {
+    const z = zone(ev)
+    if (!z) return
+    ev.preventDefault()
+    z.classList.toggle(CLASS_DRAG, type === 'dragenter' || type === 'dragover')
+    const files = (ev as DragEvent).dataTransfer?.files
+    if (type === 'drop' && files) declare(z, z.getAttribute(ATTR_DROP) as string, [...files])
+  })
+}
+
+// Files picked before this code loaded.
+for (const input of root.querySelectorAll<HTMLInputElement>(`input[${ATTR_UPLOAD}]`)) {
+  if (input.files?.length) declare(input, input.getAttribute(ATTR_UPLOAD) as string, [...input.files])
+}

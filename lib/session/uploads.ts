@@ -1,0 +1,404 @@
+import { createReadStream } from 'node:fs'
+import type { Readable } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Clock } from '../clock.js'
+import { unref } from '../clock.js'
+import { errors, type CodedError } from '../errors.js'
+import { ackFrame } from '../frames.js'
+import type { UploadFile, UploadGrant } from '../protocol.js'
+import { newRef, type StoredFile, type UploadStore } from '../upload-store.js'
+import { accepts, uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
+
+/** What a view's uploads ask of their mounted view. */
+export interface UploadHost {
+  readonly viewName: string
+  readonly log: FastifyBaseLogger
+  readonly clock: Clock
+  /** The server's uploads (undefined on the HTTP render: nothing is uploaded there). */
+  readonly uploadStore: UploadStore | undefined
+  readonly uploadLimits: { uploadWindowBytes: number, uploadBytesPerSession: number, uploadProgressMs: number }
+  /** The session key of the app's session data (a resume must come from the same user). */
+  readonly sessionKey: string | undefined
+  /** Sends a frame to the client (an acknowledgement); false when the page no longer shows this view. */
+  sendFrame: (frame: string) => boolean
+  /** Queues a render of the view (progress changed). */
+  rerender: () => boolean
+}
+
+/** An entry as the server keeps it: what the template shows, its data, and the bytes under way. */
+class Entry implements UploadEntry {
+  readonly ref: string
+  readonly clientName: string
+  readonly clientType: string
+  readonly clientSize: number
+  progress = 0
+  done = false
+  errors: UploadError[] = []
+  external = false
+  readonly config: UploadConfig
+  file: StoredFile | undefined
+  meta: unknown
+  /** Bytes taken so far (written, or being written). */
+  received = 0
+  /** Writes in order. */
+  chain: Promise<void> = Promise.resolve()
+  /** Cancelled, consumed or failed: its data is gone. */
+  gone = false
+
+  constructor (config: UploadConfig, ref: string, [clientName, clientType, clientSize]: UploadFile) {
+    this.config = config
+    this.ref = ref
+    this.clientName = clientName
+    this.clientType = clientType
+    this.clientSize = clientSize
+  }
+
+  get valid (): boolean { return this.errors.length === 0 }
+}
+
+interface Slot { config: UploadConfig, entries: Entry[] }
+
+/** The refs of entries that ended while the client may still be sending their chunks (kept to answer them quietly). */
+const ENDED_KEPT = 64
+
+/**
+ * The uploads a view allows: each one's settings and entries, the chunks arriving for them
+ * (written to the server's temporary files, acknowledged, never more than a window under
+ * way), progress renders (coalesced), and handing finished files to the view.
+ */
+export class Uploads {
+  readonly #host: UploadHost
+  readonly #slots = new Map<string, Slot>()
+  readonly #byRef = new Map<string, Entry>()
+  readonly #ended: string[] = []
+  /** Declared bytes of this view's entries (against `uploadBytesPerSession`). */
+  #held = 0
+  /** Bytes received and not yet written. */
+  #inFlight = 0
+  #timer: unknown
+
+  constructor (host: UploadHost) { this.#host = host }
+
+  /** `allowUpload`: (re)declares an upload; its entries stay. */
+  allow (config: UploadConfig): void {
+    const slot = this.#slots.get(config.name)
+    if (slot === undefined) this.#slots.set(config.name, { config, entries: [] })
+    else slot.config = config
+  }
+
+  /** `disallowUpload`: the upload and its entries go. */
+  disallow (name: string): void {
+    const slot = this.#slots.get(name)
+    if (slot === undefined) return
+    for (const e of [...slot.entries]) this.#drop(slot, e, true)
+    this.#slots.delete(name)
+  }
+
+  /** True when the view allows the upload `name`. */
+  has (name: string): boolean { return this.#slots.has(name) }
+
+  /** True for an external entry still waiting to be confirmed. */
+  external (ref: string): boolean {
+    const e = this.#byRef.get(ref)
+    return e !== undefined && e.external && e.valid
+  }
+
+  /** `it.uploads`: each upload's state for the template. */
+  context (): Record<string, UploadState> {
+    const out: Record<string, UploadState> = {}
+    for (const [name, { config, entries }] of this.#slots) {
+      out[name] = {
+        name,
+        accept: config.accept?.join(',') ?? '',
+        maxEntries: config.maxEntries,
+        maxFileSize: config.maxFileSize,
+        entries: entries.slice(),
+        errors: entries.some((e) => e.errors.some((x) => x.code === 'too_many_files')) ? [uploadError('too_many_files')] : [],
+        attrs: config.attrs
+      }
+    }
+    return out
+  }
+
+  /** `uploads(name)` in a handler: the entries as the template shows them. */
+  entries (name: string): readonly UploadEntry[] { return this.#slot(name).entries.slice() }
+
+  /**
+   * The client declares files for an upload: each is checked (type, size, count, budgets),
+   * becomes an entry (or resumes a retained one of the same user) and, for external
+   * uploads, gets its signed URL. The grant tells the client what to send.
+   */
+  async declare (name: string, files: UploadFile[]): Promise<UploadGrant> {
+    const slot = this.#slot(name)
+    const { config } = slot
+    const host = this.#host
+    const store = host.uploadStore!
+    const limits = host.uploadLimits
+    // One file at a time: a new pick replaces it.
+    if (config.maxEntries === 1) for (const e of [...slot.entries]) this.#drop(slot, e, true)
+    let valid = slot.entries.filter((e) => e.valid).length
+    const grant: UploadGrant = { entries: [], chunk: config.chunkSize, window: Math.max(limits.uploadWindowBytes, config.chunkSize), auto: config.autoUpload }
+    for (const file of files) {
+      const [clientName, clientType, size, resume] = file
+      const problems: UploadError[] = []
+      if (!accepts(config.accept, clientName, clientType)) problems.push(uploadError('not_accepted'))
+      if (size > config.maxFileSize) problems.push(uploadError('too_large', `The file is larger than ${bytes(config.maxFileSize)}`))
+      if (problems.length === 0 && valid + 1 > config.maxEntries) problems.push(uploadError('too_many_files', `At most ${config.maxEntries} files`))
+      let stored: StoredFile | undefined
+      if (problems.length === 0 && config.presign === undefined) {
+        // A resume takes back the file the user's last session left (its bytes still reserved).
+        const adopted = resume === undefined ? undefined : store.adopt(resume, host.sessionKey, name, clientName, clientType, size)
+        if (this.#held + size > limits.uploadBytesPerSession || (adopted === undefined && !store.reserve(size))) {
+          problems.push(uploadError('over_budget'))
+          if (adopted !== undefined) void store.discard(adopted)
+        } else {
+          this.#held += size
+          stored = adopted ?? store.create(host.sessionKey, name, clientName, clientType, size)
+        }
+      }
+      // A local entry's ref names its file: a resume finds it by the ref the client knows.
+      const entry = new Entry(config, stored?.ref ?? newRef(), file)
+      entry.errors = problems
+      entry.file = stored
+      slot.entries.push(entry)
+      this.#byRef.set(entry.ref, entry)
+      if (!entry.valid) {
+        grant.entries.push([entry.ref, false, 0])
+        continue
+      }
+      valid++
+      if (config.presign !== undefined) {
+        entry.external = true
+        try {
+          const { meta, ...target } = await config.presign(entry)
+          entry.meta = meta
+          grant.entries.push([entry.ref, true, 0, target])
+        } catch (err) {
+          host.log.error({ err, view: host.viewName, upload: name }, 'live view presign failed')
+          entry.errors.push(uploadError('failed'))
+          grant.entries.push([entry.ref, false, 0])
+        }
+        continue
+      }
+      entry.received = stored!.written
+      this.#progressed(entry, stored!.written)
+      grant.entries.push([entry.ref, true, entry.received])
+    }
+    return grant
+  }
+
+  /**
+   * A chunk of an entry's file, outside the mailbox (events go on meanwhile). Returns the
+   * error for a chunk the client should not have sent (the entry then fails); written
+   * chunks are acknowledged in order.
+   */
+  chunk (ref: string, offset: number, data: Uint8Array): CodedError | undefined {
+    const entry = this.#byRef.get(ref)
+    if (entry === undefined) {
+      // Chunks already on their way when the entry ended: told to stop, quietly.
+      if (this.#ended.includes(ref)) return void this.#host.sendFrame(ackFrame(ref, -1))
+      this.#host.sendFrame(ackFrame(ref, -1))
+      return new errors.UPLOAD_UNKNOWN(ref.slice(0, 64))
+    }
+    const window = Math.max(this.#host.uploadLimits.uploadWindowBytes, entry.config.chunkSize)
+    let problem: string | undefined
+    if (entry.file === undefined || entry.gone || entry.done) problem = 'the entry takes no bytes'
+    else if (offset !== entry.received) problem = `expected offset ${entry.received}, got ${offset}`
+    else if (offset + data.byteLength > entry.clientSize) problem = `bytes past the declared size of ${entry.clientSize}`
+    else if (data.byteLength > entry.config.chunkSize) problem = `a chunk of ${data.byteLength} bytes, over the chunk size of ${entry.config.chunkSize}`
+    else if (this.#inFlight + data.byteLength > window) problem = `more than the window of ${window} bytes unacknowledged`
+    if (problem !== undefined) {
+      this.#fail(entry)
+      return new errors.UPLOAD_CHUNK_INVALID(entry.ref, problem)
+    }
+    const file = entry.file!
+    const n = data.byteLength
+    entry.received += n
+    this.#inFlight += n
+    entry.chain = entry.chain.then(async () => {
+      if (entry.gone) return
+      await file.write(data, offset)
+      file.written = offset + n
+    }).then(() => {
+      this.#inFlight -= n
+      if (entry.gone) return
+      this.#host.sendFrame(ackFrame(entry.ref, file.written))
+      this.#progressed(entry, file.written)
+    }, (err: unknown) => {
+      this.#inFlight -= n
+      this.#host.log.error({ err, view: this.#host.viewName, upload: entry.config.name }, 'live view upload write failed')
+      this.#fail(entry)
+    })
+    return undefined
+  }
+
+  /** An external upload's progress, as the client reports it; 100: verify the claim. */
+  async progress (ref: string, percent: number): Promise<void> {
+    const entry = this.#byRef.get(ref)
+    if (entry === undefined || !entry.external || !entry.valid || entry.done) return
+    if (percent < 0) {
+      entry.errors.push(uploadError('failed'))
+      return
+    }
+    if (percent < 100) {
+      entry.progress = Math.max(entry.progress, Math.floor(percent))
+      return
+    }
+    let ok = false
+    try {
+      ok = await entry.config.verify!(entry, entry.meta)
+    } catch (err) {
+      this.#host.log.error({ err, view: this.#host.viewName, upload: entry.config.name }, 'live view upload verify failed')
+    }
+    if (ok === true) {
+      entry.progress = 100
+      entry.done = true
+    } else {
+      entry.errors.push(uploadError('not_verified'))
+    }
+  }
+
+  /** Cancels an entry: its data goes, the client sends no more. False when there is none. */
+  cancel (name: string, ref: string): boolean {
+    const slot = this.#slot(name)
+    const entry = slot.entries.find((e) => e.ref === ref)
+    if (entry === undefined) return false
+    this.#drop(slot, entry, true)
+    return true
+  }
+
+  /**
+   * Hands each finished entry to `fn` (its bytes as a stream from temporary storage), one
+   * at a time; each entry and its data go once `fn` settles, whatever it does. Entries
+   * still under way, or with errors, stay.
+   */
+  async consume<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>): Promise<R[]> {
+    const slot = this.#slot(name)
+    const results: R[] = []
+    for (const entry of slot.entries.filter((e) => e.done && e.valid)) {
+      const file = entry.file
+      if (file !== undefined) {
+        await entry.chain
+        // An empty file was never written to: made now, so it can be read.
+        if (file.written === 0) await file.write(new Uint8Array(0), 0)
+        await file.close()
+      }
+      let stream: Readable | undefined
+      const consumed: ConsumedEntry = Object.freeze({
+        ref: entry.ref,
+        clientName: entry.clientName,
+        clientType: entry.clientType,
+        clientSize: entry.clientSize,
+        progress: entry.progress,
+        done: true,
+        valid: true,
+        errors: [],
+        external: entry.external,
+        get stream () { return file === undefined ? undefined : (stream ??= createReadStream(file.path)) },
+        path: file?.path,
+        meta: entry.meta
+      })
+      try {
+        results.push(await fn(consumed))
+      } finally {
+        stream?.destroy()
+        this.#drop(slot, entry, false)
+      }
+    }
+    return results
+  }
+
+  /** Renders now what progress is waiting for (testing API). */
+  flush (): void {
+    if (this.#timer === undefined) return
+    this.#host.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#host.rerender()
+  }
+
+  get renderWaiting (): boolean { return this.#timer !== undefined }
+
+  /** Bytes received and not yet written. */
+  get inFlight (): number { return this.#inFlight }
+
+  /**
+   * The view is gone. `retain`: its session's socket dropped, so the files under way stay
+   * for a while for the user's rejoin (resumed where they stopped); otherwise they go.
+   */
+  dispose (retain: boolean): void {
+    this.#host.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    const store = this.#host.uploadStore
+    for (const slot of this.#slots.values()) {
+      for (const entry of slot.entries) {
+        const file = entry.file
+        entry.gone = true
+        if (file === undefined || store === undefined) continue
+        if (retain && entry.valid) void entry.chain.then(() => { store.retain(file) })
+        else void entry.chain.then(async () => { await store.discard(file) })
+      }
+      slot.entries.length = 0
+    }
+    this.#byRef.clear()
+  }
+
+  #slot (name: string): Slot {
+    const slot = this.#slots.get(name)
+    if (slot === undefined) throw new errors.UPLOAD_UNKNOWN(`'${String(name).slice(0, 64)}' (view ${this.#host.viewName} allows ${[...this.#slots.keys()].join(', ') || 'no uploads'})`)
+    return slot
+  }
+
+  /** A chunk went wrong: the entry fails, its data goes, the client is told to stop. */
+  #fail (entry: Entry): void {
+    if (entry.gone) return
+    entry.errors.push(uploadError('failed'))
+    this.#release(entry)
+    this.#host.sendFrame(ackFrame(entry.ref, -1))
+    this.#changed()
+  }
+
+  /** Takes an entry out (cancelled, consumed); `tell`: the client stops sending its chunks. */
+  #drop (slot: Slot, entry: Entry, tell: boolean): void {
+    const i = slot.entries.indexOf(entry)
+    if (i >= 0) slot.entries.splice(i, 1)
+    this.#byRef.delete(entry.ref)
+    this.#ended.push(entry.ref)
+    if (this.#ended.length > ENDED_KEPT) this.#ended.shift()
+    const sending = entry.file !== undefined && !entry.done
+    this.#release(entry)
+    if (tell && sending) this.#host.sendFrame(ackFrame(entry.ref, -1))
+  }
+
+  /** The entry's data and reserved bytes go. */
+  #release (entry: Entry): void {
+    if (entry.gone) return
+    entry.gone = true
+    const file = entry.file
+    if (file === undefined) return
+    this.#held -= entry.clientSize
+    const store = this.#host.uploadStore
+    if (store !== undefined) void entry.chain.then(async () => { await store.discard(file) })
+  }
+
+  /** Bytes written: the entry's progress, and a render when it shows a new percentage. */
+  #progressed (entry: Entry, written: number): void {
+    const progress = entry.clientSize === 0 ? 100 : Math.floor(written * 100 / entry.clientSize)
+    const done = written === entry.clientSize
+    if (progress === entry.progress && done === entry.done) return
+    entry.progress = progress
+    entry.done = done
+    this.#changed()
+  }
+
+  /** Progress renders are coalesced: one per `uploadProgressMs` at most. */
+  #changed (): void {
+    if (this.#timer !== undefined) return
+    this.#timer = this.#host.clock.setTimeout(() => {
+      this.#timer = undefined
+      this.#host.rerender()
+    }, this.#host.uploadLimits.uploadProgressMs)
+    unref(this.#timer)
+  }
+}
+
+const bytes = (n: number): string => n >= 1e6 ? `${+(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)} kB` : `${n} bytes`

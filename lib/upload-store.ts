@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { open, rm, type FileHandle } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Clock } from './clock.js'
+import { unref } from './clock.js'
+
+/**
+ * An entry's data on this server: a temporary file named by a random ref (never by the
+ * client's name), the bytes written to it, and who may write more (the session that
+ * declared it, or, while retained after a disconnect, a rejoin of the same user).
+ */
+/** An unguessable ref (128 bits, base64url: 22 characters). */
+export const newRef = (): string => randomBytes(16).toString('base64url')
+
+export class StoredFile {
+  readonly ref = newRef()
+  readonly path: string
+  /** Bytes written (each acknowledged to the client). */
+  written = 0
+  /** The session key of the user who declared it (a resume must come from the same). */
+  readonly key: string | undefined
+  readonly size: number
+  readonly upload: string
+  readonly clientName: string
+  readonly clientType: string
+  #handle: Promise<FileHandle> | undefined
+  /** The retention timer while no session holds it. */
+  expiry: unknown
+
+  constructor (dir: string, key: string | undefined, upload: string, clientName: string, clientType: string, size: number) {
+    this.path = join(dir, `${this.ref}.part`)
+    this.key = key
+    this.upload = upload
+    this.clientName = clientName
+    this.clientType = clientType
+    this.size = size
+  }
+
+  /** Writes `data` at `offset` (positional: a resumed upload continues where it stopped). */
+  async write (data: Uint8Array, offset: number): Promise<void> {
+    const handle = await (this.#handle ??= open(this.path, this.written === 0 ? 'w' : 'r+'))
+    let done = 0
+    while (done < data.byteLength) {
+      const { bytesWritten } = await handle.write(data, done, data.byteLength - done, offset + done)
+      done += bytesWritten
+    }
+  }
+
+  /** Closes the file (it stays on disk). */
+  async close (): Promise<void> {
+    const handle = this.#handle
+    this.#handle = undefined
+    if (handle !== undefined) await (await handle).close().catch(() => {})
+  }
+}
+
+/**
+ * The uploads of one server: where their temporary files live, the bytes they hold (the
+ * server's budget), and the files kept for a while after their session ended, so the
+ * user's rejoin resumes them (`limits.uploadRetainMs`).
+ */
+export class UploadStore {
+  #dir: string | undefined
+  /** Bytes reserved by declared entries (their declared sizes), against `uploadBytesPerServer`. */
+  held = 0
+  /** Files kept after their session ended, by ref. */
+  readonly #retained = new Map<string, StoredFile>()
+  readonly #clock: Clock
+  readonly #retainMs: number
+  readonly #budget: number
+
+  constructor (clock: Clock, retainMs: number, budget: number) {
+    this.#clock = clock
+    this.#retainMs = retainMs
+    this.#budget = budget
+  }
+
+  /** The directory of this server's temporary files (made on first use, removed on close). */
+  get dir (): string { return (this.#dir ??= mkdtempSync(join(tmpdir(), 'fastify-liveview-'))) }
+
+  /** Reserves `bytes` of the server's budget; false when it would go over. */
+  reserve (bytes: number): boolean {
+    if (this.held + bytes > this.#budget) return false
+    this.held += bytes
+    return true
+  }
+
+  release (bytes: number): void { this.held = Math.max(0, this.held - bytes) }
+
+  /** A new file for an entry. */
+  create (key: string | undefined, upload: string, clientName: string, clientType: string, size: number): StoredFile {
+    return new StoredFile(this.dir, key, upload, clientName, clientType, size)
+  }
+
+  /** Keeps `file` (its reserved bytes too) for a rejoin of the same user, then deletes it. */
+  retain (file: StoredFile): void {
+    void file.close()
+    this.#retained.set(file.ref, file)
+    file.expiry = this.#clock.setTimeout(() => { this.#expire(file) }, this.#retainMs)
+    unref(file.expiry)
+  }
+
+  /**
+   * Takes back a retained file for a resume: same user (session key), same upload, name,
+   * type and size. Undefined otherwise (the upload starts over).
+   */
+  adopt (ref: string, key: string | undefined, upload: string, clientName: string, clientType: string, size: number): StoredFile | undefined {
+    const file = this.#retained.get(ref)
+    if (file === undefined || file.key !== key || file.upload !== upload || file.clientName !== clientName || file.clientType !== clientType || file.size !== size) return undefined
+    this.#retained.delete(ref)
+    this.#clock.clearTimeout(file.expiry)
+    return file
+  }
+
+  /** Deletes a file and gives back its reserved bytes. */
+  async discard (file: StoredFile): Promise<void> {
+    this.release(file.size)
+    await file.close()
+    await rm(file.path, { force: true }).catch(() => {})
+  }
+
+  /** Files retained now (tests, stats). */
+  get retained (): number { return this.#retained.size }
+
+  #expire (file: StoredFile): void {
+    if (this.#retained.get(file.ref) !== file) return
+    this.#retained.delete(file.ref)
+    void this.discard(file)
+  }
+
+  /** Deletes every temporary file (the app is closing). */
+  close (): void {
+    for (const file of this.#retained.values()) this.#clock.clearTimeout(file.expiry)
+    this.#retained.clear()
+    if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true })
+    this.#dir = undefined
+  }
+}
