@@ -21,7 +21,7 @@ export class Photos extends LiveView {
   saved: string[] = []
   mount (): void { this.allowUpload('photos', (this.constructor as typeof Photos).options) }
   validate (p: { title?: string }): void { this.title = p.title ?? '' }
-  cancel (p: { ref: string }): void { this.cancelUpload('photos', p.ref) }
+  cancel (p: { ref?: string }): void { this.cancelUpload('photos', p.ref ?? '') }
   async save (): Promise<string[]> {
     const done = await this.consumeUploads('photos', async (entry) => {
       const hash = createHash('sha256')

@@ -45,7 +45,7 @@ export async function driveUpload (session: Session, transport: TestTransport, n
     if (target !== undefined) {
       let status = 0
       try {
-        status = (await fetch(target.url, { method: target.method ?? 'PUT', headers: target.headers, body: data })).status
+        status = (await fetch(target.url, { method: target.method ?? 'PUT', headers: target.headers, body: new Uint8Array(data) })).status
       } catch {}
       const done = await request(session, transport, nextRef(), (r) => [r, OP_UPLOAD_PROGRESS, transport.mount, ref, status >= 200 && status < 300 ? 100 : -1])
       if (done.error !== undefined) throw new LiveTestError(`upload progress refused: ${done.error.code}`, { code: done.error.code })
