@@ -41,7 +41,8 @@ const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST] [--
                 scenarios, ${SCENARIOS.map((s) => s.name).join(', ')},
                 testing_mount_click, chat_fanout_100, client, rollback, alloc, load,
                 load_two_slots (the two-slot counter beside a bare ws echo server), memory,
-                stream_feed (issue 14: what streamed sessions hold, a page of 50)
+                stream_feed (issue 14: what streamed sessions hold, a page of 50),
+                upload (issue 15: one 100 MB upload from another process: MB/s, memory)
                 (a scenario compared with another in the same run brings it along:
                 counter for the issue-11 scenarios, table100_edit for table10000_edit)
 `
@@ -89,7 +90,7 @@ if (baselineFile !== undefined) {
 }
 
 const FANOUT = 'chat_fanout_100'
-const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'load', 'load_two_slots', 'memory', 'stream_feed']
+const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'load', 'load_two_slots', 'memory', 'stream_feed', 'upload']
 const SCENARIO_NAMES = SCENARIOS.map((s) => s.name)
 if (only !== undefined) {
   for (const name of only) {
@@ -530,6 +531,25 @@ function runStreamFeed (): StreamFeedResult {
   return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as StreamFeedResult
 }
 
+/** upload (bench/upload.ts), in a process of its own with gc() exposed. */
+interface UploadResult {
+  file_mb: number
+  upload_ms: number
+  submit_ms: number
+  mb_per_s: number
+  peak_growth_mb: number
+  bare_peak_growth_mb: number
+  plugin_share_mb: number
+}
+
+function runUpload (): UploadResult {
+  progress(`upload: one ${QUICK ? 20 : 100} MB file in chunk frames from another process, streamed to a file`)
+  const script = fileURLToPath(new URL('./upload.js', import.meta.url))
+  const run = spawnSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', maxBuffer: 1024 * 1024, env: { ...process.env, ...(QUICK ? { UPLOAD_MB: '20' } : {}) } })
+  if (run.status !== 0) throw new Error(`upload failed: ${run.stderr}`)
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as UploadResult
+}
+
 // ---------------------------------------------------------------------------------------
 // Targets (issue "Fast server diffs and a benchmark anyone can run")
 
@@ -574,6 +594,9 @@ function targetsOf (r: Report): Target[] {
   // Issue 14: a stream's items are not kept by the server.
   add('stream_feed.streamed_over_idle_kib', r.stream_feed?.streamed_over_idle_kib, '<=', 8, 'KiB')
   add('stream_feed.page_us_p50', r.stream_feed?.page_us_p50, '<=', 200, 'µs')
+  // Issue 15: one upload, from another process over loopback.
+  add('upload.mb_per_s', r.upload?.mb_per_s, '>=', 50, 'MB/s')
+  add('upload.plugin_share_mb', r.upload?.plugin_share_mb, '<=', 16, 'MB')
   rollbackTargets(r.rollback, add)
   add('client.gzip_bytes', r.client?.gzip_bytes, '<=', 10240, 'B')
   return t
@@ -594,6 +617,7 @@ interface Report {
   load_two_slots: TwoSlotsResult['levels'] | null
   memory: MemoryResult | null
   stream_feed: StreamFeedResult | null
+  upload: UploadResult | null
   rollback: RollbackResult | null
   alloc: AllocResult | null
   client: { min_bytes: number, gzip_bytes: number } | null
@@ -730,6 +754,17 @@ function render (r: Report): string {
     out.push('')
   }
 
+  if (r.upload != null) {
+    const u = r.upload
+    out.push(`upload: one ${u.file_mb} MB file sent by a client in another process in chunk frames over loopback (64,000 B, a 512 KiB window), streamed to a file by the submit's handler;`)
+    out.push('memory: the peak of heapUsed + arrayBuffers sampled every 2 ms over a baseline after gc(), and the same for a bare ws server taking the same frames (it acknowledges and drops each)')
+    out.push('')
+    out.push(table(['upload', 'MB/s', 'upload ms', 'submit ms', 'peak growth MB', 'bare ws peak MB', 'plugin share MB'], [
+      ['upload', withTarget(t, 'upload.mb_per_s', u.mb_per_s), fmt(u.upload_ms), fmt(u.submit_ms), fmt(u.peak_growth_mb), fmt(u.bare_peak_growth_mb), withTarget(t, 'upload.plugin_share_mb', u.plugin_share_mb)]
+    ]))
+    out.push('')
+  }
+
   if (r.memory !== null) {
     const mem = r.memory
     out.push(`Memory: ${mem.sessions} idle joined counter sessions (after ${S.memoryWarmupSessions} warm-up ones), server heap and RSS after gc(), (after − before) / N,`)
@@ -780,6 +815,7 @@ async function main (): Promise<void> {
     load_two_slots: null,
     memory: null,
     stream_feed: null,
+    upload: null,
     rollback: null,
     alloc: null,
     client: null,
@@ -837,6 +873,7 @@ async function main (): Promise<void> {
   }
   if (wants('memory')) report.memory = await runMemory()
   if (wants('stream_feed')) report.stream_feed = runStreamFeed()
+  if (wants('upload')) report.upload = runUpload()
   report.targets = targetsOf(report)
   report.settings.duration_s = round((Date.now() - started) / 1000, 1)
   report.machine.loadavg_end = loadavg().map((x) => x.toFixed(2)).join(' ')

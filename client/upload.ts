@@ -95,23 +95,31 @@ function start (e: Entry): void {
   void run()
 }
 
+/** Bytes read from a file at once (a read is a round trip to the browser's file system: few, large ones). */
+const BLOCK = 1 << 20
+
 /** Sends the queued entries' chunks, one entry at a time. */
 async function run (): Promise<void> {
   if (running) return
   running = true
   for (let e = queue[0]; e; e = queue[0]) {
     const size = e.file.size
+    let block: Uint8Array | undefined
+    let from = 0
     while (!e.over && e.acked < size) {
-      const end = Math.min(e.sent + e.chunk, size)
-      if (e.sent >= size || e.sent - e.acked + end - e.sent > e.window) {
+      const at = e.sent
+      const end = Math.min(at + e.chunk, size)
+      if (at >= size || at - e.acked + end - at > e.window) {
         await sleep(e)
         continue
       }
-      const at = e.sent
-      const bytes = new Uint8Array(await e.file.slice(at, end).arrayBuffer())
+      if (!block || at < from || end > from + block.length) {
+        from = at
+        block = new Uint8Array(await e.file.slice(from, Math.min(from + Math.max(BLOCK, e.chunk), size)).arrayBuffer())
+        continue
+      }
       // Not connected: wait for the rejoin (it resumes from what the server holds).
-      if (e.over || e.sent !== at) continue
-      if (!port.s(encodeChunk(e.ref, at, bytes))) {
+      if (!port.s(encodeChunk(e.ref, at, block.subarray(at - from, end - from)))) {
         await sleep(e)
         continue
       }

@@ -38,7 +38,8 @@ export async function settled (page: Page): Promise<void> {
 
 /**
  * The page rule: the live root's DOM equals a fresh parse of `html` (the server's last
- * render), but for the root element's own attributes and the children of stream containers. Returns undefined when it holds,
+ * render), but for the root element's own attributes, the children of stream containers and
+ * the `src` of upload previews. Returns undefined when it holds,
  * else both sides serialised.
  */
 export async function pageRule (page: Page, html: string): Promise<{ live: string, fresh: string } | undefined> {
@@ -48,8 +49,12 @@ export async function pageRule (page: Page, html: string): Promise<{ live: strin
     for (const n of root.childNodes) live.appendChild(n.cloneNode(true))
     const fresh = document.createElement('div')
     fresh.innerHTML = html
-    // The rule's one exception (README, Streams): a stream container's children are the client's.
-    for (const side of [live, fresh]) for (const c of side.querySelectorAll('[lv-stream]')) c.replaceChildren()
+    // The rule's exceptions (README, "The page rule"): a stream container's children are the
+    // client's, and so is the `src` of an upload preview (an object URL the browser makes).
+    for (const side of [live, fresh]) {
+      for (const c of side.querySelectorAll('[lv-stream]')) c.replaceChildren()
+      for (const img of side.querySelectorAll('img[lv-preview]')) img.removeAttribute('src')
+    }
     return live.isEqualNode(fresh) ? undefined : { live: live.innerHTML, fresh: fresh.innerHTML }
   }, html)
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Eta } from 'eta'
 import Fastify, { type FastifyInstance } from 'fastify'
-import liveview from '../../plugin.js'
+import liveview, { type LiveViewLimits } from '../../plugin.js'
 import { Counter } from './counter.js'
 import { Signup } from './signup.js'
 import { Todos } from './todos.js'
@@ -12,6 +12,7 @@ import { Catalog } from './catalog.js'
 import { Board } from './board.js'
 import { InfiniteFeed } from './feed.js'
 import { Dashboard } from './dashboard.js'
+import { gallery, type GalleryOptions } from './gallery.js'
 
 /**
  * The repository root: the nearest folder above this file that holds package.json.
@@ -32,13 +33,17 @@ export interface DemoOptions {
   logger?: boolean
   /** Secret that signs page tokens. Default: `LV_SECRET`; unset in development, the plugin makes one up */
   secret?: string
+  /** The photo uploads page's settings (where photos go, their size limit). */
+  gallery?: GalleryOptions
+  /** The plugin's limits (tests tune them). */
+  limits?: LiveViewLimits
 }
 
 /** The demo app, configured and ready to `listen()` (or to `inject()` in tests). */
 export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInstance> {
   const root = join(findRepoRoot(), 'views')
   const app = Fastify({ logger: options.logger ?? true })
-  await app.register(liveview, { root, layout: 'layout', secret: options.secret ?? process.env.LV_SECRET })
+  await app.register(liveview, { root, layout: 'layout', secret: options.secret ?? process.env.LV_SECRET, limits: options.limits })
 
   // The index is a plain page: no live root, no script, no socket; same layout.
   const eta = new Eta({ views: root, cache: process.env.NODE_ENV === 'production', autoTrim: false })
@@ -56,6 +61,7 @@ export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInst
   app.liveView('/board', Board)
   app.liveView('/feed', InfiniteFeed)
   app.liveView('/dashboard', Dashboard)
+  app.liveView('/uploads', gallery(options.gallery))
   return app
 }
 

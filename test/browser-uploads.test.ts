@@ -1,0 +1,143 @@
+// Uploads in Chromium, on the demo's photo page: a 20 MB file in chunks over the live socket
+// (progress seen, the bytes on disk equal), a file over the limit (refused before any byte
+// is sent), and a reconnect mid-upload that resumes where it stopped (the server counts the
+// chunk bytes it receives, and cuts the socket part-way).
+import t, { type Test } from 'tap'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { buildDemo } from '../examples/demo/server.js'
+import { launchChromium, ruleCheck, settled } from './chromium.js'
+import { serverHtml } from './helpers.js'
+import { Session } from '../lib/session/actor.js'
+
+t.setTimeout(120000)
+
+let browser: Browser
+t.before(async () => { browser = await launchChromium() })
+t.teardown(() => browser?.close())
+
+interface Wire {
+  /** Bytes of binary (chunk) frames the server received, and their count. */
+  bytes: number
+  frames: number
+  /** Cut the socket once this many chunk frames came (once), as a dropped connection would. */
+  cutAfter?: number
+}
+
+/**
+ * The demo with its photos going to a fresh folder (and at most `maxFileSize` each),
+ * listening on 127.0.0.1; the chunks its sessions receive are counted in `wire`.
+ */
+async function demo (t: Test, wire: Wire, maxFileSize?: number): Promise<{ base: string, dir: string, app: Awaited<ReturnType<typeof buildDemo>> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lv-photos-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  // Progress renders every 5 ms: a fast upload still shows some part-way.
+  const app = await buildDemo({ logger: false, secret: 'browser-uploads-secret-long-enough-0000000', gallery: { dir, maxFileSize }, limits: { uploadProgressMs: 5 } })
+  t.teardown(() => app.close())
+  const receive = Session.prototype.receiveBinary
+  t.teardown(() => { Session.prototype.receiveBinary = receive })
+  Session.prototype.receiveBinary = function (this: Session, data: Uint8Array) {
+    wire.bytes += data.byteLength
+    receive.call(this, data)
+    if (wire.cutAfter !== undefined && ++wire.frames >= wire.cutAfter) {
+      wire.cutAfter = undefined
+      // The server drops the socket (as for a client that fell behind): what was under way is lost.
+      this.transport.close(4002, 'FST_LIVEVIEW_SLOW_CLIENT')
+    }
+  }
+  return { base: await app.listen({ host: '127.0.0.1', port: 0 }), dir, app }
+}
+
+/** Opens the photo page, recording every progress value it shows. */
+async function open (t: Test, base: string): Promise<{ page: Page, errors: string[] }> {
+  const context = await browser.newContext()
+  t.teardown(() => context.close())
+  await context.addInitScript(() => {
+    const seen: string[] = (window as unknown as { seen: string[] }).seen = []
+    new MutationObserver(() => {
+      for (const p of document.querySelectorAll('progress')) seen.push(p.getAttribute('value') ?? '')
+    }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] })
+  })
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+  page.on('pageerror', (e) => { errors.push(String(e)) })
+  await page.goto(`${base}/uploads`)
+  await page.waitForSelector('[data-lv-root].lv-connected')
+  return { page, errors }
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
+
+t.test('a 20 MB photo: chunks over the socket, progress shown, the bytes saved equal', async (t) => {
+  const wire: Wire = { bytes: 0, frames: 0 }
+  const { base, dir, app } = await demo(t, wire)
+  const { page, errors } = await open(t, base)
+  const rule = ruleCheck(t, page, () => serverHtml(app))
+  t.ok(await page.$('script[src*="/_live/upload."]') !== null, 'the upload code loaded as a chunk of its own')
+  const data = randomBytes(20 * 1024 * 1024)
+  await page.setInputFiles('#photos', { name: 'big photo.png', mimeType: 'image/png', buffer: data })
+  await page.waitForSelector('progress[value="100"]', { timeout: 60000 })
+  await rule('uploaded')
+  const seen = (await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).map(Number)
+  t.ok(seen.some((v) => v > 0 && v < 100), `progress was seen part-way (${[...new Set(seen)].join(', ')})`)
+  t.ok(await page.$eval('img[lv-preview]', (img) => img.getAttribute('src')?.startsWith('blob:')), 'the preview is an object URL made by the browser')
+  t.ok(wire.bytes >= data.length && wire.bytes < data.length + 400 * 100, `the file went once, in chunks (${wire.bytes} bytes)`)
+  await page.fill('#caption', 'Holidays')
+  await page.click('button[type="submit"]')
+  await page.waitForSelector('.success:has-text("Saved 1 photo")')
+  await rule('saved')
+  const files = readdirSync(dir)
+  t.equal(files.length, 1)
+  t.match(files[0], /^[\w-]+\.png$/, 'saved under a name of the server, not the client')
+  t.equal(sha(readFileSync(join(dir, files[0]!))), sha(data), 'the bytes on disk are the bytes picked')
+  t.equal(await page.textContent('.saved li'), 'big photo.png 20,480 KB')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('a file over the limit, and one of another type: refused with their errors, no byte sent', async (t) => {
+  const wire: Wire = { bytes: 0, frames: 0 }
+  const { base, app } = await demo(t, wire, 1_000_000)
+  const { page, errors } = await open(t, base)
+  const rule = ruleCheck(t, page, () => serverHtml(app))
+  await page.setInputFiles('#photos', [
+    { name: 'large.jpg', mimeType: 'image/jpeg', buffer: randomBytes(1_500_000) },
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') }
+  ])
+  await page.waitForSelector('li.upload.invalid >> nth=1')
+  await rule('refused')
+  t.same(await page.$$eval('li.upload .error', (els) => els.map((e) => e.textContent)), ['The file is larger than 1 MB', 'This type of file is not accepted'])
+  t.equal(wire.bytes, 0, 'no byte of either was sent')
+  await page.click('li.upload >> nth=0 >> button.cancel')
+  await page.waitForFunction(() => document.querySelectorAll('li.upload').length === 1)
+  await rule('one removed')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('a reconnect mid-upload resumes from what the server holds', async (t) => {
+  // Cut after 40 chunks of 64,000 bytes (2.56 MB of 8 MB).
+  const wire: Wire = { bytes: 0, frames: 0, cutAfter: 40 }
+  const { base, dir, app } = await demo(t, wire)
+  const { page, errors } = await open(t, base)
+  let joins = 0
+  await page.exposeFunction('joined', () => { joins++ })
+  await page.evaluate(() => { document.querySelector('[data-lv-root]')!.addEventListener('lv:connected', () => { void (window as unknown as { joined: () => void }).joined() }) })
+  const rule = ruleCheck(t, page, () => serverHtml(app))
+  const data = randomBytes(8 * 1024 * 1024)
+  await page.setInputFiles('#photos', { name: 'resume.webp', mimeType: 'image/webp', buffer: data })
+  await page.waitForSelector('progress[value="100"]', { timeout: 60000 })
+  await settled(page)
+  t.equal(joins, 1, 'the page rejoined once')
+  const window = 512 * 1024
+  t.ok(wire.bytes < data.length + window, `bytes sent in all (${wire.bytes}) < the file (${data.length}) + one window (${window})`)
+  await rule('resumed')
+  await page.click('button[type="submit"]')
+  await page.waitForSelector('.success:has-text("Saved 1 photo")')
+  const files = readdirSync(dir)
+  t.equal(files.length, 1)
+  t.equal(sha(readFileSync(join(dir, files[0]!))), sha(data), 'the bytes on disk are the bytes picked')
+  t.same(errors.filter((e) => !/WebSocket/.test(e)), [], 'no console errors but the cut socket')
+})
