@@ -1,12 +1,17 @@
 // Uploads (lib/session/uploads.ts, lib/upload-store.ts): declared files, chunks over the
 // socket within a window, progress renders, consuming as a stream, cancel, limits, resume.
-import t from 'tap'
-import Fastify from 'fastify'
+import t, { type Test } from 'tap'
+import Fastify, { type FastifyInstance } from 'fastify'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import liveview, { LiveView, defineEvents, type UploadOptions } from '../plugin.js'
-import { mountView } from '../testing.js'
+import liveview, { LiveView, defineEvents, type LiveViewLimits, type UploadOptions } from '../plugin.js'
+import { live, mountView, Reply, type LivePage } from '../testing.js'
+import { encodeChunk } from '../lib/frames.js'
+import type { UploadGrant } from '../lib/protocol.js'
+import { kRuntime, type Runtime } from '../lib/runtime.js'
+import type { Session } from '../lib/session/actor.js'
+import type { TestTransport } from '../lib/testing/transport.js'
 
 const root = new URL('./fixtures/uploads/', import.meta.url)
 
@@ -93,4 +98,121 @@ t.test('the server checks type, size and count, and shows each entry\'s errors',
   t.equal(page.text('.upload-error'), 'Too many files')
   const saved = await page.submit('#f')
   t.equal((saved.value as string[]).length, 3, 'the three valid files are consumed')
+})
+
+// --- Raw frames: what a client that lies or misbehaves gets ------------------------------
+
+/** An app with the Photos view (limits and session as given), a page on it, and its session for raw frames. */
+async function setup (t: Test, opts: { limits?: LiveViewLimits, user?: string, app?: FastifyInstance } = {}): Promise<{ app: FastifyInstance, page: LivePage, session: Session, rt: Runtime }> {
+  let app = opts.app
+  if (app === undefined) {
+    const made = Fastify({ logger: false })
+    app = made
+    t.teardown(() => made.close())
+    await app.register(liveview, { root, layout: false, limits: opts.limits, session: (req) => ({ key: req.headers['x-user'] }) })
+    app.liveView('/photos', Photos)
+  }
+  const page = await live(app, '/photos', { headers: { 'x-user': opts.user ?? 'ada' } })
+  t.teardown(() => page.close())
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const session = [...rt.sessions as Set<Session>].find((s) => s.id === page.sessionId)!
+  return { app, page, session, rt }
+}
+
+/** Sends a raw client frame and waits for its reply. */
+async function raw (page: LivePage, session: Session, frame: unknown[]): Promise<Reply> {
+  const transport = session.transport as TestTransport
+  const reply = new Promise<Reply>((resolve) => { transport.waiting.set(frame[0] as number, (f) => { resolve(new Reply(f)) }) })
+  session.receive(JSON.stringify(frame))
+  const answered = await reply
+  await session.idle()
+  return answered
+}
+
+/** The codes of the error frames the server sent outside any reply (ref 0), since `from`. */
+const errorsSince = (page: LivePage, from = 0): string[] => page.updates.slice(from).filter((u) => u.error !== undefined).map((u) => u.error!.code)
+
+/** Waits until the session has written what it took (acknowledgements are sent after each write). */
+const written = async (session: Session): Promise<void> => {
+  for (let i = 0; i < 200 && (session.mounted?.uploads?.inFlight ?? 0) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+}
+
+t.test('a client that lies: chunks past the declared size, at a wrong offset, over the window, for no entry, or not chunks at all', async (t) => {
+  const { page, session, rt } = await setup(t, { limits: { uploadWindowBytes: 20_000 } })
+  const declare = async (size: number): Promise<string> => {
+    const r = await raw(page, session, [90 + size % 7, 'u', 1, 'photos', [['x.png', 'image/png', size]]])
+    return (r.value as UploadGrant).entries[0]![0]
+  }
+  let ref = await declare(1000)
+  session.receiveBinary(encodeChunk(ref, 0, bytes(2000)))
+  t.same(errorsSince(page), ['FST_LIVEVIEW_UPLOAD_CHUNK_INVALID'], 'bytes past the declared size')
+  await written(session)
+  await page.settle()
+  t.match(page.text(`#e-${ref} em`), /^failed: /, 'the entry shows it failed')
+  let n = page.updates.length
+  ref = await declare(30_000)
+  session.receiveBinary(encodeChunk(ref, 5, bytes(10)))
+  t.same(errorsSince(page, n), ['FST_LIVEVIEW_UPLOAD_CHUNK_INVALID'], 'a wrong offset')
+  n = page.updates.length
+  ref = await declare(50_000)
+  // Three chunks of 10,000 at once: the third is over the window of 20,000 unacknowledged bytes.
+  for (let i = 0; i < 3; i++) session.receiveBinary(encodeChunk(ref, i * 10_000, bytes(10_000)))
+  t.same(errorsSince(page, n), ['FST_LIVEVIEW_UPLOAD_CHUNK_INVALID'], 'over the window')
+  n = page.updates.length
+  session.receiveBinary(encodeChunk('AAAAAAAAAAAAAAAAAAAAAA', 0, bytes(10)))
+  session.receiveBinary(new Uint8Array([2, 1, 2, 3]))
+  session.receiveBinary(new Uint8Array(0))
+  t.same(errorsSince(page, n), ['FST_LIVEVIEW_UPLOAD_UNKNOWN', 'FST_LIVEVIEW_FRAME_MALFORMED', 'FST_LIVEVIEW_FRAME_MALFORMED'])
+  await written(session)
+  t.equal(readdirSync(rt.uploads.dir).length, 0, 'the failed entries left no data')
+  // The session survives: a good upload goes through.
+  const up = await page.upload('#pick', [{ name: 'ok.png', type: 'image/png', content: bytes(25_000) }])
+  t.equal(up.entries[0]!.received, 25_000)
+  t.equal(((await page.submit('#f')).value as string[]).length, 1)
+})
+
+t.test('declarations are checked: an unknown upload, a component target, bad frames', async (t) => {
+  const { page, session } = await setup(t)
+  t.equal((await raw(page, session, [5, 'u', 1, 'nope', [['x.png', 'image/png', 1]]])).error?.code, 'FST_LIVEVIEW_UPLOAD_UNKNOWN')
+  t.equal((await raw(page, session, [6, 'u', 1, 'photos', [['x.png', 'image/png', 1]], 3])).error?.code, 'FST_LIVEVIEW_UPLOAD_UNKNOWN')
+  t.equal((await raw(page, session, [7, 'u', 1, 'photos', [['x.png', 'image/png', -1]]])).error?.code, 'FST_LIVEVIEW_FRAME_MALFORMED')
+  t.equal((await raw(page, session, [8, 'u', 1, 'photos', 'x'])).error?.code, 'FST_LIVEVIEW_FRAME_MALFORMED')
+  t.equal((await raw(page, session, [9, 'u', 99, 'photos', []])).error?.code, 'FST_LIVEVIEW_EVENT_STALE')
+  t.equal((await raw(page, session, [10, 'up', 1, 'nope', 50])).error?.code, 'FST_LIVEVIEW_UPLOAD_UNKNOWN')
+  t.equal((await raw(page, session, [11, 'up', 1, 'nope', 500])).error?.code, 'FST_LIVEVIEW_FRAME_MALFORMED')
+})
+
+t.test('fuzz: random and mutated chunk frames never crash the session nor leak its data', async (t) => {
+  const { page, session, rt } = await setup(t, { limits: { eventsPerSecond: 1_000_000, eventBurst: 1_000_000, uploadRetainMs: 100 } })
+  let seed = 7
+  const rnd = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n
+  const r = await raw(page, session, [2, 'u', 1, 'photos', [['a.png', 'image/png', 100_000], ['b.png', 'image/png', 50_000]]])
+  const refs = (r.value as UploadGrant).entries.map((e) => e[0])
+  for (let i = 0; i < 2000; i++) {
+    const good = encodeChunk(refs[rnd(2)]!, rnd(3) === 0 ? 0 : rnd(120_000), bytes(rnd(12_000)))
+    const kind = rnd(4)
+    if (kind === 0) {
+      session.receiveBinary(good)
+    } else if (kind === 1) {
+      const b = good.slice(0, rnd(good.length + 1))
+      for (let j = 0; j < 3; j++) if (b.length > 0) b[rnd(b.length)] = rnd(256)
+      session.receiveBinary(b)
+    } else if (kind === 2) {
+      session.receiveBinary(bytes(rnd(200), i))
+    } else {
+      session.receiveBinary(good.slice(0, 2 + rnd(30)))
+    }
+  }
+  await written(session)
+  t.equal(session.closed, false, 'the session lives')
+  const up = await page.upload('#pick', [{ name: 'after.png', type: 'image/png', content: bytes(30_000) }])
+  t.equal(up.entries[0]!.received, 30_000, 'and takes a good upload after')
+  await page.close()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.ok(rt.uploads.retained >= 1, `what the page held waits for a rejoin (${rt.uploads.retained} files)`)
+  await new Promise((resolve) => setTimeout(resolve, 250))
+  t.equal(rt.uploads.retained, 0, 'until uploadRetainMs is over')
+  t.equal(rt.uploads.held, 0, 'then every reserved byte is given back')
+  t.same(readdirSync(rt.uploads.dir), [], 'and no data is left')
 })

@@ -299,6 +299,8 @@ export class LivePage {
    */
   async settle (): Promise<Reply[]> {
     await new Promise((resolve) => setImmediate(resolve))
+    // Upload progress renders now, not after its coalescing delay.
+    this.#session.mounted?.uploads?.flush()
     await this.#session.idle()
     const fresh = this.#transport.updates.slice(this.#settled)
     this.#settled = this.#transport.updates.length
