@@ -9,6 +9,7 @@ import liveview, { LiveView, defineEvents, type LiveViewLimits, type UploadOptio
 import { live, mountView, Reply, type LivePage } from '../testing.js'
 import { encodeChunk } from '../lib/frames.js'
 import type { UploadGrant } from '../lib/protocol.js'
+import { uploadConfig } from '../lib/uploads.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 import type { Session } from '../lib/session/actor.js'
 import type { TestTransport } from '../lib/testing/transport.js'
@@ -215,4 +216,109 @@ t.test('fuzz: random and mutated chunk frames never crash the session nor leak i
   t.equal(rt.uploads.retained, 0, 'until uploadRetainMs is over')
   t.equal(rt.uploads.held, 0, 'then every reserved byte is given back')
   t.same(readdirSync(rt.uploads.dir), [], 'and no data is left')
+})
+
+t.test('resume: a rejoin of the same user continues from what the server holds; another user starts over', async (t) => {
+  const { app, page, rt } = await setup(t, {})
+  const data = bytes(100_000)
+  const first = await page.upload('#pick', [{ name: 'r.png', type: 'image/png', content: data }], { bytes: 40_000 })
+  const ref = first.entries[0]!.ref
+  t.equal(first.entries[0]!.received, 40_000)
+  // The socket drops: the session ends, its upload under way is kept for the rejoin.
+  await page.close()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(rt.uploads.retained, 1)
+  // Another user presenting the ref gets nothing of it.
+  const eve = await setup(t, { app, user: 'eve' })
+  const stolen = await raw(eve.page, eve.session, [50, 'u', 1, 'photos', [['r.png', 'image/png', 100_000, ref]]])
+  t.not((stolen.value as UploadGrant).entries[0]![0], ref, "another user's declaration gets an entry of its own")
+  t.equal((stolen.value as UploadGrant).entries[0]![2], 0, 'from byte 0')
+  t.equal(rt.uploads.retained, 1, 'the retained file is still there for its user')
+  // The same user rejoins (a new session) and declares the file again with its ref.
+  const again = await setup(t, { app, user: 'ada' })
+  const resumed = await raw(again.page, again.session, [51, 'u', 1, 'photos', [['r.png', 'image/png', 100_000, ref]]])
+  const [sameRef, ok, received] = (resumed.value as UploadGrant).entries[0]!
+  t.same([sameRef, ok, received], [ref, true, 40_000], 'the same entry, from byte 40,000')
+  t.equal(again.page.all('progress')[0]!.attribs.value, '40')
+  let sent = received
+  while (sent < data.length) {
+    again.session.receiveBinary(encodeChunk(ref, sent, data.subarray(sent, sent + 10_000)))
+    sent += 10_000
+    await written(again.session)
+  }
+  const saved = await again.page.submit('#f')
+  t.same(saved.value, [`r.png 100000 ${sha(data)}`], 'the file is whole')
+})
+
+t.test('budgets: bytes per session and per server', async (t) => {
+  const { app, page } = await setup(t, { limits: { uploadBytesPerSession: 250_000, uploadBytesPerServer: 400_000 } })
+  const a = await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(200_000) }, { name: 'b.png', type: 'image/png', content: bytes(100_000) }])
+  t.same(a.entries.map((e) => e.ok), [true, false], 'the second file is over the session budget')
+  t.match(page.texts('.entry.invalid em'), [/^over_budget: /])
+  const other = await setup(t, { app, user: 'bob' })
+  const b = await other.page.upload('#pick', [{ name: 'c.png', type: 'image/png', content: bytes(220_000) }])
+  t.same(b.entries.map((e) => e.ok), [false], "over the server's budget (200,000 held by the first page)")
+  await page.submit('#f')
+  const c = await other.page.upload('#pick', [{ name: 'd.png', type: 'image/png', content: bytes(220_000) }])
+  t.same(c.entries.map((e) => e.ok), [true], 'consumed uploads give their bytes back')
+})
+
+/** Consumes, then throws: the view's state goes back, the consumed uploads do not come back. */
+class Throws extends Photos {
+  static events = defineEvents<Throws>({ save: true, validate: true, cancel: true })
+  override async save (): Promise<string[]> {
+    const done = await super.save()
+    throw new Error(`boom after ${done.length}`)
+  }
+}
+
+t.test('a handler that consumes and then throws: its state is rolled back, the consumed uploads are gone', async (t) => {
+  const page = await mountView(Throws, { root, path: '/photos' })
+  t.teardown(() => page.close())
+  await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: 'x' }])
+  const r = await page.submit('#f')
+  t.equal(r.error?.code, 'FST_LIVEVIEW_HANDLER_FAILED')
+  t.same((page.view as Throws).saved, [], 'the view is as it was')
+  t.same((page.view as Throws).uploadedEntries('photos'), [], 'the entry was consumed all the same')
+})
+
+t.test('temporary files: named by ref, deleted after consume, cancel, navigation, and with the app', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(liveview, { root, layout: false })
+  app.liveView('/photos', Photos)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const page = await live(app, '/photos')
+  const up = await page.upload('#pick', [{ name: '../../etc/passwd.png', type: 'image/png', content: 'x'.repeat(5000) }, { name: 'b.png', type: 'image/png', content: 'y' }])
+  t.same(readdirSync(rt.uploads.dir).sort(), up.entries.map((e) => `${e.ref}.part`).sort(), 'files named by their ref, never by the client')
+  await page.click(`#e-${up.entries[1]!.ref} button`)
+  await written((rtSessions(rt))[0]!)
+  t.same(readdirSync(rt.uploads.dir), [`${up.entries[0]!.ref}.part`], 'cancel deletes')
+  await page.submit('#f')
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(readdirSync(rt.uploads.dir), [], 'consume deletes')
+  await page.upload('#pick', [{ name: 'c.png', type: 'image/png', content: 'z' }])
+  const dir = rt.uploads.dir
+  await page.close()
+  await app.close()
+  t.notOk(existsSync(dir), "the app's close removes the folder, retained files included")
+})
+
+const rtSessions = (rt: Runtime): Session[] => [...rt.sessions as Set<Session>]
+
+t.test('allowUpload checks its options (FST_LIVEVIEW_VIEW_INVALID)', async (t) => {
+  const check = (name: unknown, options: UploadOptions): string => {
+    try {
+      uploadConfig('Photos', name, options, 65536)
+      return 'accepted'
+    } catch (err) {
+      t.equal((err as { code?: string }).code, 'FST_LIVEVIEW_VIEW_INVALID')
+      return (err as Error).message
+    }
+  }
+  t.match(check('a b', {}), /the name must be a word/)
+  t.match(check('x', { chunkSize: 70_000 }), /chunkSize must be an integer from 1 to 65462/)
+  t.match(check('x', { maxEntries: 0 }), /maxEntries must be an integer/)
+  t.match(check('x', { accept: ['png'] }), /accept must list extensions/)
+  t.match(check('x', { presign: () => ({ url: 'http://x' }) }), /presign and verify go together/)
+  t.equal(check('x', { accept: ['.png', 'image/*'], maxEntries: 2, chunkSize: 65462 }), 'accepted')
 })
