@@ -322,3 +322,66 @@ t.test('allowUpload checks its options (FST_LIVEVIEW_VIEW_INVALID)', async (t) =
   t.match(check('x', { presign: () => ({ url: 'http://x' }) }), /presign and verify go together/)
   t.equal(check('x', { accept: ['.png', 'image/*'], maxEntries: 2, chunkSize: 65462 }), 'accepted')
 })
+
+// --- External uploads: the client sends the file to a signed URL; the view verifies -------
+
+/** A fake object storage on 127.0.0.1: PUT /bucket/:key stores the body, if the signature header is right. */
+async function fakeStorage (t: Test): Promise<{ url: string, objects: Map<string, Buffer> }> {
+  const objects = new Map<string, Buffer>()
+  const storage = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 })
+  t.teardown(() => storage.close())
+  storage.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => { done(null, body) })
+  storage.put('/bucket/:key', async (req, reply) => {
+    if (req.headers['x-signature'] !== `signed:${(req.params as { key: string }).key}`) return await reply.code(403).send()
+    objects.set((req.params as { key: string }).key, req.body as Buffer)
+    return await reply.code(200).send()
+  })
+  return { url: await storage.listen({ host: '127.0.0.1', port: 0 }), objects }
+}
+
+t.test('external uploads: presign, the client PUTs to the signed URL, verify confirms; no Readable', async (t) => {
+  const { url, objects } = await fakeStorage(t)
+  let n = 0
+  class Direct extends Photos {
+    static events = defineEvents<Direct>({ save: true, validate: true, cancel: true })
+    override mount (): void {
+      this.allowUpload('photos', {
+        accept: ['image/*'],
+        maxEntries: 3,
+        presign: (entry) => {
+          const key = `k${++n}-${entry.clientSize}`
+          return { url: `${url}/bucket/${key}`, headers: { 'x-signature': `signed:${key}` }, meta: { key } }
+        },
+        // The server asks the storage: the object is there, with the declared size.
+        verify: (entry, meta) => objects.get((meta as { key: string }).key)?.length === entry.clientSize
+      })
+    }
+
+    override async save (): Promise<string[]> {
+      const done = await this.consumeUploads('photos', (entry) => `${entry.clientName} ${(entry.meta as { key: string }).key} ${String(entry.stream)} ${String(entry.path)}`)
+      this.saved.push(...done)
+      return done
+    }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root, layout: false })
+  app.liveView('/photos', Direct)
+  const { page, session } = await setup(t, { app })
+  const data = bytes(70_000)
+  const up = await page.upload('#pick', [{ name: 'direct.png', type: 'image/png', content: data }])
+  t.same(up.entries.map((e) => [e.ok, e.received]), [[true, 70_000]])
+  t.same([...objects.keys()], ['k1-70000'], 'the bytes went to the storage')
+  t.equal(sha(objects.get('k1-70000')!), sha(data))
+  t.equal(page.all('progress')[0]!.attribs.value, '100')
+  // A client that claims completion without sending the file: verify says no.
+  const liar = await raw(page, session, [70, 'u', 1, 'photos', [['liar.png', 'image/png', 1000]]])
+  const [ref, ok, , target] = (liar.value as UploadGrant).entries[0]!
+  t.ok(ok && target?.url.startsWith(`${url}/bucket/`), 'a signed URL for it')
+  t.equal((await raw(page, session, [71, 'up', 1, ref, 40])).error, undefined, 'progress reported')
+  t.equal(page.all('progress')[1]!.attribs.value, '40')
+  await raw(page, session, [72, 'up', 1, ref, 100])
+  t.same(page.texts('.entry em'), ['not_verified: The upload could not be confirmed'], 'complete, says the client: verify says no')
+  const saved = await page.submit('#f')
+  t.same(saved.value, ['direct.png k1-70000 undefined undefined'], 'consumed with its meta, and no stream or path (its bytes never came here)')
+})
