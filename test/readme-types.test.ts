@@ -43,3 +43,9 @@ t.test("the README's component examples type-check", async (t) => {
   const fn = blockAfter('**TypeScript function components**')
   t.same(problemsOf(t, 'function-components', fn), [], 'the function component example: no type errors')
 })
+
+t.test("the README's upload example type-checks", async (t) => {
+  const code = blockAfter('## Uploads')
+  t.match(code, /this\.consumeUploads\('photo'/)
+  t.same(problemsOf(t, 'uploads', code), [], 'no type errors')
+})
