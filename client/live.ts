@@ -149,9 +149,9 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   const uploads = (): void => {
     if (up.u) return up.u()
     if (!loading && root.querySelector(`[${ATTR_UPLOAD}],[${ATTR_DROP}]`)) {
-      loading = document.createElement('script')
+      loading = root.ownerDocument.createElement('script')
       loading.src = UPLOAD_SRC
-      document.head.append(loading)
+      root.ownerDocument.head.append(loading)
     }
   }
   let loading: HTMLScriptElement | undefined
@@ -320,7 +320,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     request(el, r => cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
   }
   const observe = viewport(root, push)
-  const up: UploadPort = (window as unknown as { __lvUp: UploadPort }).__lvUp = {
+  const up: UploadPort = (root.ownerDocument.defaultView as unknown as { __lvUp: UploadPort }).__lvUp = {
     root,
     s: d => joined && (ws.send(d), true),
     r: (el, op, name, reply) => { request(el, op, name, undefined, undefined, reply) },
