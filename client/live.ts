@@ -23,7 +23,7 @@ export type Patch = (el: Element, url?: string) => boolean
 /**
  * What the upload code (a lazy chunk, client/upload.ts) gets from the connection, as
  * `window.__lvUp`; the keys are short, the bundle cannot shorten them. The chunk sets the
- * callbacks: `a` an acknowledgement, `j` a (re)join, `w` the uploads a form sends before its
+ * callbacks: `a` an acknowledgement, `j` a mount (a rejoin, or a navigation), `w` the uploads a form sends before its
  * submit (a promise, or undefined when none), `u` after each DOM update.
  */
 export interface UploadPort {
@@ -35,7 +35,7 @@ export interface UploadPort {
   /** The mount the page shows. */
   m: () => number
   a?: (entry: string, received: number) => void
-  j?: () => void
+  j?: (join: boolean) => void
   w?: (el: Element) => Promise<unknown> | undefined
   u?: () => void
 }
@@ -212,10 +212,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       pristine = m.token !== undefined
     }
     if (m.streams) update(() => { apply(root, m.streams as StreamOp[]) }, true)
-    if (join) {
-      state(true)
-      up.j?.()
-    }
+    if (join) state(true)
+    up.j?.(join)
   }
 
   const receive = (frame: ServerFrame): void => {

@@ -160,20 +160,19 @@ port.a = (ref, received) => {
 }
 
 // A rejoin: the new session resumes each entry not yet finished (from what the server kept).
-port.j = () => {
+// A navigation: the new view has none of them.
+port.j = join => {
+  if (!join) return entries.forEach(forget)
   const by = new Map<string, Entry[]>()
   for (const e of entries.values()) if (!e.target) (by.get(e.name) ?? by.set(e.name, []).get(e.name)!).push(e)
   for (const [name, list] of by) declare(root, name, list.map(e => e.file), list)
 }
 
 // A submit waits for its form's uploads (started now, unless they are automatic).
+// (The server tells the client to forget each one it consumes.)
 port.w = el => {
-  const mine = [...entries.values()].filter(e => e.form === el)
-  if (!mine.some(e => !e.over)) {
-    // Submitted: the view consumes them (or drops them); the client forgets them.
-    for (const e of mine) entries.delete(e.ref)
-    return
-  }
+  const mine = [...entries.values()].filter(e => e.form === el && !e.over)
+  if (!mine.length) return
   for (const e of mine) start(e)
   return Promise.all(mine.map(e => e.ended))
 }

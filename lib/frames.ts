@@ -108,7 +108,7 @@ export function decodeClient (text: string, maxDepth: number): ClientMessage | B
 /** Longest entry ref (the server's are 22 characters). */
 const MAX_REF = 64
 /** Most files one declaration may carry. */
-const MAX_FILES = 1000
+const MAX_FILES = 100
 
 function decodeUpload (frame: unknown[], ref: number): ClientMessage | BadFrame {
   const [, , mount, name, files, cid] = frame

@@ -4,7 +4,7 @@
 // chunk bytes it receives, and cuts the socket part-way).
 import t, { type Test } from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -72,6 +72,14 @@ async function open (t: Test, base: string): Promise<{ page: Page, errors: strin
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
 
+/** Writes `data` to a file named `name` in a fresh folder (removed after the test); returns its path. */
+function fileOf (t: Test, name: string, data: Uint8Array): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lv-pick-'))
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+  writeFileSync(join(dir, name), data)
+  return join(dir, name)
+}
+
 t.test('a 20 MB photo: chunks over the socket, progress shown, the bytes saved equal', async (t) => {
   const wire: Wire = { bytes: 0, frames: 0 }
   const { base, dir, app } = await demo(t, wire)
@@ -79,7 +87,8 @@ t.test('a 20 MB photo: chunks over the socket, progress shown, the bytes saved e
   const rule = ruleCheck(t, page, () => serverHtml(app))
   t.ok(await page.$('script[src*="/_live/upload."]') !== null, 'the upload code loaded as a chunk of its own')
   const data = randomBytes(20 * 1024 * 1024)
-  await page.setInputFiles('#photos', { name: 'big photo.png', mimeType: 'image/png', buffer: data })
+  // From a file on disk: a buffer would cross the DevTools protocol in base64 (seconds).
+  await page.setInputFiles('#photos', fileOf(t, 'big photo.png', data))
   await page.waitForSelector('progress[value="100"]', { timeout: 60000 })
   await rule('uploaded')
   const seen = (await page.evaluate(() => (window as unknown as { seen: string[] }).seen)).map(Number)
@@ -127,7 +136,7 @@ t.test('a reconnect mid-upload resumes from what the server holds', async (t) =>
   await page.evaluate(() => { document.querySelector('[data-lv-root]')!.addEventListener('lv:connected', () => { void (window as unknown as { joined: () => void }).joined() }) })
   const rule = ruleCheck(t, page, () => serverHtml(app))
   const data = randomBytes(8 * 1024 * 1024)
-  await page.setInputFiles('#photos', { name: 'resume.webp', mimeType: 'image/webp', buffer: data })
+  await page.setInputFiles('#photos', fileOf(t, 'resume.webp', data))
   await page.waitForSelector('progress[value="100"]', { timeout: 60000 })
   await settled(page)
   t.equal(joins, 1, 'the page rejoined once')

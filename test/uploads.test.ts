@@ -385,3 +385,22 @@ t.test('external uploads: presign, the client PUTs to the signed URL, verify con
   const saved = await page.submit('#f')
   t.same(saved.value, ['direct.png k1-70000 undefined undefined'], 'consumed with its meta, and no stream or path (its bytes never came here)')
 })
+
+t.test('the client is told to forget what ends (consumed, cancelled, replaced); late chunks of it are answered quietly', async (t) => {
+  const { page, session } = await setup(t)
+  const transport = session.transport as TestTransport
+  const a = await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(1000) }, { name: 'bad.txt', type: 'text/plain', content: 'x' }])
+  const [ok, bad] = a.entries.map((e) => e.ref)
+  // A new pick clears the refused file of the last one.
+  const b = await page.upload('#pick', [{ name: 'b.png', type: 'image/png', content: bytes(50_000) }], { bytes: 20_000 })
+  t.same(page.texts('.name'), ['a.png', 'b.png'])
+  t.equal(transport.acks.get(bad!), -1)
+  await page.submit('#f')
+  t.equal(transport.acks.get(ok!), -1, 'consumed: forget it')
+  const n = page.updates.length
+  // b is still under way; a's late chunk (already sent when it was consumed) gets no error.
+  session.receiveBinary(encodeChunk(ok!, 1000, bytes(10)))
+  t.same(errorsSince(page, n), [], 'quietly')
+  await page.click(`#e-${b.entries[0]!.ref} button`)
+  t.equal(transport.acks.get(b.entries[0]!.ref), -1, 'cancelled: stop sending it')
+})

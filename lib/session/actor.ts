@@ -11,16 +11,15 @@ import type { ComponentId, LiveComponentClass } from '../component.js'
 import { NO_FLASH, type LiveView, type TerminateReason } from '../view.js'
 import { MountedView, detail } from './mounted.js'
 import type { Host } from './host.js'
-import { join, navigate, refuseJoin } from './navigation.js'
+import { refuseJoin } from './navigation.js'
 import type { Tracker } from './rollback.js'
 import { FLUSH_POLL_MS, leadingRef, type Message, type State, type Transport } from './messages.js'
 
 export type { Transport }
-import { componentUpdate, settleAsync } from './component-run.js'
 import type { AsyncResult } from '../async-result.js'
 import type { Task } from './async.js'
-import { event, flush, step, sync, urlChange } from './run.js'
-import { chunk, uploadDeclare, uploadProgress } from './upload-run.js'
+import { dispatch } from './dispatch.js'
+import { chunk } from './upload-run.js'
 
 /**
  * The session actor of one connection: frames in, a bounded mailbox that runs one message
@@ -53,6 +52,8 @@ export class Session extends Mailbox<Message> implements Host {
   replied = false
   /** The runtime's sweep generation when the session last ran a message (see `hibernate`). */
   #active = 0
+  /** Refs of upload entries that ended lately (their late chunks are answered quietly). */
+  #uploadsEnded: string[] | undefined
   /** The frame rate limit, from the first frame on. */
   #bucket: TokenBucket | undefined
   #flushTimer: unknown
@@ -197,6 +198,13 @@ export class Session extends Mailbox<Message> implements Host {
     return false
   }
 
+  uploadEnded (ref: string, ask?: boolean): boolean {
+    const ended = this.#uploadsEnded ??= []
+    if (ask === true) return ended.includes(ref)
+    if (ended.push(ref) > 64) ended.shift()
+    return true
+  }
+
   postRender (to: MountedView): boolean {
     return (this.state === 'joined' || this.state === 'joining') && this.push({ kind: 'render', to })
   }
@@ -227,7 +235,7 @@ export class Session extends Mailbox<Message> implements Host {
     this.#active = this.rt.generation
     let result: void | Promise<void>
     try {
-      result = this.#dispatch(m)
+      result = dispatch(this, m)
     } catch (err) {
       return this.#failed(m, err)
     }
@@ -269,36 +277,7 @@ export class Session extends Mailbox<Message> implements Host {
     if ('ref' in m && m.ref > 0 && !this.replied) this.sendError(m.ref, new errors.MESSAGE_FAILED(detail(this.rt.options.production, err)))
   }
 
-  #dispatch (m: Message): void | Promise<void> {
-    switch (m.kind) {
-      case 'join': return join(this, m.ref, m.payload)
-      case 'event': return event(this, m.ref, m.mount, m.name, m.params, m.cid)
-      case 'async': return m.to === this.mounted && this.state === 'joined' ? settleAsync(this, m.to, m.task, m.result) : undefined
-      case 'update': return m.to === this.mounted && this.state === 'joined' ? componentUpdate(this, m.to, m.Component, m.id, m.props) : undefined
-      case 'render': return m.to === this.mounted && this.state === 'joined' ? step(this, 0, m.to, 'upload progress', false, noop) : undefined
-      case 'upload': return uploadDeclare(this, m.ref, m.mount, m.name, m.files, m.cid)
-      case 'progress': return uploadProgress(this, m.ref, m.mount, m.entry, m.progress)
-      case 'sync': return sync(this, m.ref)
-      case 'url': return urlChange(this, m.ref, m.url)
-      case 'goto': {
-        if (m.to !== this.mounted || this.state !== 'joined') return
-        const match = m.navigate ? this.rt.registry.match(m.url) : undefined
-        // A navigation remounts (even within the route) and carries the flash, as from a handler.
-        return match !== undefined ? navigate(this, 0, m.url, match, m.to.flash) : urlChange(this, 0, m.url.href)
-      }
-      case 'info': {
-        if (m.timer !== undefined) m.timer.waiting = false
-        const to = m.to
-        if (to !== this.mounted || this.state !== 'joined') return
-        if (to.view.handleInfo === undefined) {
-          this.log.warn({ view: to.entry.name }, 'live view got a server message but has no handleInfo')
-          return
-        }
-        return step(this, 0, to, 'handleInfo', false, () => to.view.handleInfo!(m.msg))
-      }
-      case 'flush': return m.to === this.mounted && this.dirty ? flush(this, m.to) : undefined
-    }
-  }
+
 
   /** @internal A server update is waiting for the client to read what is queued: poll, then flush. */
   markDirty (): void {
@@ -365,5 +344,3 @@ export class Session extends Mailbox<Message> implements Host {
     clock.clearTimeout(timer)
   }
 }
-
-const noop = (): void => {}

@@ -26,6 +26,8 @@ export interface Host {
   postUpdate: (to: MountedView, Component: LiveComponentClass, id: ComponentId, props: object) => boolean
   /** Queues a render of `to` (its uploads' progress changed). */
   postRender: (to: MountedView) => boolean
+  /** Notes an upload entry that ended; with `ask`, whether `ref` did (the last 64 are kept). */
+  uploadEnded: (ref: string, ask?: boolean) => boolean
   /** The session key of the app's session data. */
   readonly key: string | undefined
   /** The checks of a live mount of `url`: throws when refused; false when the page's language would change. */

@@ -25,8 +25,6 @@ import { Uploads, type UploadHost } from './uploads.js'
 import { uploadConfig, type UploadOptions } from '../uploads.js'
 import type { UploadStore } from '../upload-store.js'
 
-export type { Host }
-
 /**
  * One view instance as the page shows it: its route, URL, title, flash, last render and
  * version base, and what it started (effects). The HTTP render makes one without a host;
@@ -280,12 +278,12 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   get sessionKey (): string | undefined { return this.#host?.key }
   sendFrame (frame: string): boolean { return this.#alive && this.#host !== undefined && this.#host.sendFor(this, frame) }
   rerender (): boolean { return this.#alive && this.#host !== undefined && this.#host.postRender(this) }
+  uploadEnded (ref: string, ask?: boolean): boolean { return this.#host?.uploadEnded(ref, ask) ?? false }
   allowUpload (name: string, options?: UploadOptions): void {
     if (this.#alive) (this.uploads ??= new Uploads(this)).allow(uploadConfig(this.entry.name, name, options, this.#services.options.limits.maxFrameBytes))
   }
 
   uploadsOf (): Uploads { return this.uploads ??= new Uploads(this) }
-
   setField (key: string, value: unknown): void { (this.view as unknown as Record<string, unknown>)[key] = value }
   field (key: string): unknown { return (this.view as unknown as Record<string, unknown>)[key] }
   handle (name: string, result: AsyncResult<unknown>): unknown { return this.view.handleAsync?.(name, result) }

@@ -1,5 +1,5 @@
 import { errors, type CodedError } from '../errors.js'
-import { decodeChunk } from '../frames.js'
+import { ackFrame, decodeChunk } from '../frames.js'
 import type { UploadFile } from '../protocol.js'
 import type { Session } from './actor.js'
 import { step } from './run.js'
@@ -32,6 +32,8 @@ export function chunk (s: Session, data: Uint8Array): CodedError | undefined {
   const c = decodeChunk(data)
   if (c === undefined) return new errors.FRAME_MALFORMED('a binary frame that is not an upload chunk')
   const uploads = s.mounted?.uploads
-  if (uploads === undefined) return new errors.UPLOAD_UNKNOWN(c.ref)
-  return uploads.chunk(c.ref, c.offset, c.data)
+  if (uploads !== undefined) return uploads.chunk(c.ref, c.offset, c.data)
+  // No upload here (the page navigated on): the client stops sending it; an entry that ended lately, quietly.
+  s.transport.send(ackFrame(c.ref, -1))
+  return s.uploadEnded(c.ref, true) ? undefined : new errors.UPLOAD_UNKNOWN(c.ref)
 }

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs'
-import type { Readable } from 'node:stream'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.js'
 import { unref } from '../clock.js'
@@ -8,6 +6,7 @@ import { ackFrame } from '../frames.js'
 import type { UploadFile, UploadGrant } from '../protocol.js'
 import { newRef, type StoredFile, type UploadStore } from '../upload-store.js'
 import { accepts, uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
+import { Entry, bytes, consumedOf } from './upload-entry.js'
 
 /** What a view's uploads ask of their mounted view. */
 export interface UploadHost {
@@ -21,45 +20,13 @@ export interface UploadHost {
   readonly sessionKey: string | undefined
   /** Sends a frame to the client (an acknowledgement); false when the page no longer shows this view. */
   sendFrame: (frame: string) => boolean
+  /** Notes an entry that ended (its late chunks are answered quietly, even after a navigation); with no ref: true when `ref` ended. */
+  uploadEnded: (ref: string, ask?: boolean) => boolean
   /** Queues a render of the view (progress changed). */
   rerender: () => boolean
 }
 
-/** An entry as the server keeps it: what the template shows, its data, and the bytes under way. */
-class Entry implements UploadEntry {
-  readonly ref: string
-  readonly clientName: string
-  readonly clientType: string
-  readonly clientSize: number
-  progress = 0
-  done = false
-  errors: UploadError[] = []
-  external = false
-  readonly config: UploadConfig
-  file: StoredFile | undefined
-  meta: unknown
-  /** Bytes taken so far (written, or being written). */
-  received = 0
-  /** Writes in order. */
-  chain: Promise<void> = Promise.resolve()
-  /** Cancelled, consumed or failed: its data is gone. */
-  gone = false
-
-  constructor (config: UploadConfig, ref: string, [clientName, clientType, clientSize]: UploadFile) {
-    this.config = config
-    this.ref = ref
-    this.clientName = clientName
-    this.clientType = clientType
-    this.clientSize = clientSize
-  }
-
-  get valid (): boolean { return this.errors.length === 0 }
-}
-
 interface Slot { config: UploadConfig, entries: Entry[] }
-
-/** The refs of entries that ended while the client may still be sending their chunks (kept to answer them quietly). */
-const ENDED_KEPT = 64
 
 /**
  * The uploads a view allows: each one's settings and entries, the chunks arriving for them
@@ -70,7 +37,6 @@ export class Uploads {
   readonly #host: UploadHost
   readonly #slots = new Map<string, Slot>()
   readonly #byRef = new Map<string, Entry>()
-  readonly #ended: string[] = []
   /** Declared bytes of this view's entries (against `uploadBytesPerSession`). */
   #held = 0
   /** Bytes received and not yet written. */
@@ -90,7 +56,7 @@ export class Uploads {
   disallow (name: string): void {
     const slot = this.#slots.get(name)
     if (slot === undefined) return
-    for (const e of [...slot.entries]) this.#drop(slot, e, true)
+    for (const e of [...slot.entries]) this.#drop(slot, e)
     this.#slots.delete(name)
   }
 
@@ -134,8 +100,8 @@ export class Uploads {
     const host = this.#host
     const store = host.uploadStore!
     const limits = host.uploadLimits
-    // One file at a time: a new pick replaces it.
-    if (config.maxEntries === 1) for (const e of [...slot.entries]) this.#drop(slot, e, true)
+    // One file at a time: a new pick replaces it. A new pick also clears the refused files of the last.
+    for (const e of [...slot.entries]) if (config.maxEntries === 1 || !e.valid) this.#drop(slot, e)
     let valid = slot.entries.filter((e) => e.valid).length
     const grant: UploadGrant = { entries: [], chunk: config.chunkSize, window: Math.max(limits.uploadWindowBytes, config.chunkSize), auto: config.autoUpload }
     for (const file of files) {
@@ -196,8 +162,8 @@ export class Uploads {
     const entry = this.#byRef.get(ref)
     if (entry === undefined) {
       // Chunks already on their way when the entry ended: told to stop, quietly.
-      if (this.#ended.includes(ref)) return void this.#host.sendFrame(ackFrame(ref, -1))
       this.#host.sendFrame(ackFrame(ref, -1))
+      if (this.#host.uploadEnded(ref, true)) return undefined
       return new errors.UPLOAD_UNKNOWN(ref.slice(0, 64))
     }
     const window = Math.max(this.#host.uploadLimits.uploadWindowBytes, entry.config.chunkSize)
@@ -263,7 +229,7 @@ export class Uploads {
     const slot = this.#slot(name)
     const entry = slot.entries.find((e) => e.ref === ref)
     if (entry === undefined) return false
-    this.#drop(slot, entry, true)
+    this.#drop(slot, entry)
     return true
   }
 
@@ -283,26 +249,12 @@ export class Uploads {
         if (file.written === 0) await file.write(new Uint8Array(0), 0)
         await file.close()
       }
-      let stream: Readable | undefined
-      const consumed: ConsumedEntry = Object.freeze({
-        ref: entry.ref,
-        clientName: entry.clientName,
-        clientType: entry.clientType,
-        clientSize: entry.clientSize,
-        progress: entry.progress,
-        done: true,
-        valid: true,
-        errors: [],
-        external: entry.external,
-        get stream () { return file === undefined ? undefined : (stream ??= createReadStream(file.path)) },
-        path: file?.path,
-        meta: entry.meta
-      })
+      const [consumed, end] = consumedOf(entry, file)
       try {
         results.push(await fn(consumed))
       } finally {
-        stream?.destroy()
-        this.#drop(slot, entry, false)
+        end()
+        this.#drop(slot, entry)
       }
     }
     return results
@@ -333,6 +285,7 @@ export class Uploads {
       for (const entry of slot.entries) {
         const file = entry.file
         entry.gone = true
+        this.#host.uploadEnded(entry.ref)
         if (file === undefined || store === undefined) continue
         if (retain && entry.valid) void entry.chain.then(() => { store.retain(file) })
         else void entry.chain.then(async () => { await store.discard(file) })
@@ -357,16 +310,15 @@ export class Uploads {
     this.#changed()
   }
 
-  /** Takes an entry out (cancelled, consumed); `tell`: the client stops sending its chunks. */
-  #drop (slot: Slot, entry: Entry, tell: boolean): void {
+  /** Takes an entry out (cancelled, consumed, replaced), and tells the client. */
+  #drop (slot: Slot, entry: Entry): void {
     const i = slot.entries.indexOf(entry)
     if (i >= 0) slot.entries.splice(i, 1)
     this.#byRef.delete(entry.ref)
-    this.#ended.push(entry.ref)
-    if (this.#ended.length > ENDED_KEPT) this.#ended.shift()
-    const sending = entry.file !== undefined && !entry.done
+    this.#host.uploadEnded(entry.ref)
     this.#release(entry)
-    if (tell && sending) this.#host.sendFrame(ackFrame(entry.ref, -1))
+    // The client forgets it (stops sending it, drops its preview).
+    this.#host.sendFrame(ackFrame(entry.ref, -1))
   }
 
   /** The entry's data and reserved bytes go. */
@@ -401,4 +353,3 @@ export class Uploads {
   }
 }
 
-const bytes = (n: number): string => n >= 1e6 ? `${+(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)} kB` : `${n} bytes`
