@@ -194,13 +194,21 @@ doc.addEventListener('change', ev => {
   if (t && name) declare(t, name, [...(t.files ?? [])])
 })
 
+const bare = new WeakSet<Element>()
 const zone = (ev: Event): Element | null => inside(ev.target)?.closest(`[${ATTR_DROP}]`) ?? null
 for (const type of ['dragenter', 'dragover', 'dragleave', 'drop']) {
   doc.addEventListener(type, ev => {
     const z = zone(ev)
     if (!z) return
     ev.preventDefault()
-    z.classList.toggle(CLASS_DRAG, type === 'dragenter' || type === 'dragover')
+    // The class comes off as it came: a zone that had no class attribute gets none back.
+    if (type === 'dragenter' || type === 'dragover') {
+      if (!z.hasAttribute('class')) bare.add(z)
+      z.classList.add(CLASS_DRAG)
+    } else {
+      z.classList.remove(CLASS_DRAG)
+      if (bare.delete(z) && z.getAttribute('class') === '') z.removeAttribute('class')
+    }
     const files = (ev as DragEvent).dataTransfer?.files
     if (type === 'drop' && files) declare(z, z.getAttribute(ATTR_DROP) as string, [...files])
   })

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { buildDemo } from '../examples/demo/server.js'
-import { launchChromium, ruleCheck, settled } from './chromium.js'
+import { launchChromium, openLivePage, ruleCheck, settled } from './chromium.js'
+import Fastify from 'fastify'
+import { fileURLToPath } from 'node:url'
+import liveview, { LiveView, defineEvents } from '../plugin.js'
 import { serverHtml } from './helpers.js'
 import { Session } from '../lib/session/actor.js'
 
@@ -149,4 +152,66 @@ t.test('a reconnect mid-upload resumes from what the server holds', async (t) =>
   t.equal(files.length, 1)
   t.equal(sha(readFileSync(join(dir, files[0]!))), sha(data), 'the bytes on disk are the bytes picked')
   t.same(errors.filter((e) => !/WebSocket/.test(e)), [], 'no console errors but the cut socket')
+})
+
+/** A small app written from the README: uploads start on submit (no autoUpload), a drop zone, a cancel button. */
+class Photos extends LiveView {
+  static template = 'avatar'
+  static events = defineEvents<Photos>({ save: true, validate: true, cancel: true })
+  title = ''
+  saved: string[] = []
+  mount (): void { this.allowUpload('photos', { accept: ['.png', 'image/*'], maxEntries: 3, maxFileSize: 2_000_000 }) }
+  validate (p: { title?: string }): void { this.title = p.title ?? '' }
+  cancel (p: { ref?: string }): void { this.cancelUpload('photos', p.ref ?? '') }
+  async save (p: { title?: string }): Promise<void> {
+    const names = await this.consumeUploads('photos', async (entry) => {
+      let n = 0
+      for await (const chunk of entry.stream!) n += (chunk as Buffer).length
+      return `${entry.clientName}:${n}`
+    })
+    this.saved.push(...names.map((x) => `${p.title ?? ''} ${x}`))
+  }
+
+  context (): object { return { title: this.title, saved: this.saved } }
+}
+
+t.test('uploads that start on submit, a dropped file, a cancel: the submit waits for the files, the page follows the server', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: fileURLToPath(new URL('./fixtures/uploads/', import.meta.url)), layout: false })
+  app.liveView('/photos', Photos)
+  const wire: Wire = { bytes: 0, frames: 0 }
+  const receive = Session.prototype.receiveBinary
+  t.teardown(() => { Session.prototype.receiveBinary = receive })
+  Session.prototype.receiveBinary = function (this: Session, data: Uint8Array) { wire.bytes += data.byteLength; receive.call(this, data) }
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const { page, errors } = await openLivePage(t, browser, `${base}/photos`)
+  const rule = ruleCheck(t, page, () => serverHtml(app))
+  await page.setInputFiles('#pick', [fileOf(t, 'one.png', randomBytes(300_000)), fileOf(t, 'two.png', randomBytes(200_000))])
+  await page.waitForFunction(() => document.querySelectorAll('#entries li').length === 2)
+  await rule('picked')
+  t.equal(wire.bytes, 0, 'nothing is sent before the submit')
+  t.equal(await page.$$eval('img[lv-preview]', (imgs) => imgs.filter((i) => i.getAttribute('src')?.startsWith('blob:')).length), 2, 'previews of both')
+  // A third file, dropped on the zone.
+  await page.evaluate(() => {
+    const dt = new DataTransfer()
+    dt.items.add(new File([new Uint8Array(1000)], 'three.png', { type: 'image/png' }))
+    const zone = document.querySelector('#drop')!
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }))
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }))
+  })
+  await page.waitForFunction(() => document.querySelectorAll('#entries li').length === 3)
+  t.equal(await page.$eval('#drop', (z) => z.classList.contains('lv-drag')), false, 'the drag class is gone after the drop')
+  await rule('dropped')
+  await page.click('#entries li:nth-child(2) button')
+  await page.waitForFunction(() => document.querySelectorAll('#entries li').length === 2)
+  await rule('cancelled')
+  await page.fill('input[name="title"]', 'trip')
+  await page.click('#f > button')
+  await page.waitForFunction(() => document.querySelectorAll('#saved li').length === 2)
+  await rule('saved')
+  t.same(await page.$$eval('#saved li', (els) => els.map((e) => e.textContent)), ['trip one.png:300000', 'trip three.png:1000'], 'the submit ran once the files were sent')
+  t.ok(wire.bytes >= 301_000 && wire.bytes < 301_000 + 1000, `only the files kept were sent (${wire.bytes} bytes)`)
+  t.equal(await page.$$eval('#entries li', (els) => els.length), 0)
+  t.same(errors, [], 'no console errors')
 })
