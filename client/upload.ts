@@ -3,7 +3,7 @@
 // chunk frames (never more than the window unacknowledged), or to an external URL, shows
 // previews, and resumes what a reconnect interrupted.
 import { encodeChunk } from '../lib/frames.js'
-import { ATTR_DROP, ATTR_PREVIEW, ATTR_UPLOAD, CLASS_DRAG, OP_UPLOAD, OP_UPLOAD_PROGRESS, type UploadGrant, type UploadTarget } from '../lib/protocol.js'
+import { ATTR_DROP, ATTR_PREVIEW, ATTR_UPLOAD, CID_ATTR, CLASS_DRAG, OP_UPLOAD, OP_UPLOAD_PROGRESS, type UploadGrant, type UploadTarget } from '../lib/protocol.js'
 import type { UploadPort } from './live.js'
 
 /** A file being uploaded: its ref, bytes sent and acknowledged, where it goes, who waits for it. */
@@ -64,10 +64,14 @@ function allowed (input: Element | null, file: File): boolean {
 /** Declares files for the upload `name` (from `el`: an input or a drop zone); `resume`: entries to continue. */
 function declare (el: Element, name: string, files: File[], resume?: Entry[]): void {
   if (!files.length) return
-  const input = root.querySelector(`input[${ATTR_UPLOAD}="${CSS.escape(name)}"]`)
+  // The input of that upload: the zone's own, else the one in the same component (or the view).
+  const owner = el.closest(`[${CID_ATTR}]`) ?? root
+  const input = el.matches('input') ? el : owner.querySelector(`input[${ATTR_UPLOAD}="${CSS.escape(name)}"]`)
   const form = (input as HTMLInputElement | null)?.form ?? el.closest('form')
   const list = files.map((f, i) => resume ? [f.name, f.type, f.size, resume[i]!.ref] : [f.name, f.type, f.size])
-  port.r(el, r => [r, OP_UPLOAD, port.m(), name, list as never], OP_UPLOAD, (value, err) => {
+  // A component's upload: the input (or zone) is inside its root.
+  const cid = (input ?? el).closest(`[${CID_ATTR}]`)?.getAttribute(CID_ATTR)
+  port.r(el, r => cid ? [r, OP_UPLOAD, port.m(), name, list as never, +cid] : [r, OP_UPLOAD, port.m(), name, list as never], OP_UPLOAD, (value, err) => {
     if (err || !value) return
     const g = value as UploadGrant
     g.entries.forEach(([ref, ok, received, target], i) => {

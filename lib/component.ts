@@ -3,6 +3,9 @@ import type { EventSpec } from './view.js'
 /** What identifies a component among those of its class on a page (unique per class). */
 export type ComponentId = string | number
 
+import type { ConsumedEntry, UploadEntry, UploadOptions } from './uploads.js'
+import type { Uploads } from './session/uploads.js'
+
 /** @internal Where a component instance reaches its runtime (kept off its own fields, so rollback never touches it). */
 export const kComponent = Symbol('fastify-liveview.component')
 
@@ -14,6 +17,8 @@ export interface ComponentPort {
   readonly sessionId: string
   sendParent: (msg: unknown) => boolean
   push: (event: string, payload: unknown) => boolean
+  allowUpload: (name: string, options?: UploadOptions) => void
+  uploadsOf: () => Uploads
 }
 
 /** One instance and the props it gets, as `updateMany` gets them. */
@@ -84,6 +89,25 @@ export abstract class LiveComponent<Props extends object = Record<string, unknow
 
   /** Pushes an event to the page's hooks, as the view's `pushEvent` does. */
   pushEvent (event: string, payload?: unknown): boolean { return this[kComponent].push(event, payload) }
+
+  /**
+   * Allows uploads named `name` for this component (as a view's `allowUpload`; call it in
+   * `mount`): its template shows them as `it.uploads.name`; a file input or drop zone inside
+   * the component's root is bound to them. They end when the component leaves the page.
+   */
+  allowUpload (name: string, options?: UploadOptions): void { this[kComponent].allowUpload(name, options) }
+
+  /** Ends the upload `name`: its entries and their data go. */
+  disallowUpload (name: string): void { this[kComponent].uploadsOf().disallow(name, this[kComponent].cid) }
+
+  /** The entries of the upload `name`, as its template shows them. */
+  uploadedEntries (name: string): readonly UploadEntry[] { return this[kComponent].uploadsOf().entries(name, this[kComponent].cid) }
+
+  /** Cancels an entry: its data goes, the client stops sending it. False when there is none. */
+  cancelUpload (name: string, ref: string): boolean { return this[kComponent].uploadsOf().cancel(name, ref, this[kComponent].cid) }
+
+  /** As a view's `consumeUploads`: each finished entry, its bytes as a `Readable`; gone once `fn` settles. */
+  consumeUploads<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>): Promise<R[]> { return this[kComponent].uploadsOf().consume(name, fn, this[kComponent].cid) }
 
   /** Called once, when a render of the parent first renders this id (on the HTTP render and again on join). */
   mount? (props: Props & { id: ComponentId }): void | Promise<void>

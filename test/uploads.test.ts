@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import liveview, { LiveView, defineEvents, type LiveViewLimits, type UploadOptions } from '../plugin.js'
+import liveview, { LiveComponent, LiveView, defineEvents, type LiveViewLimits, type UploadOptions } from '../plugin.js'
 import { live, mountView, Reply, type LivePage } from '../testing.js'
 import { encodeChunk } from '../lib/frames.js'
 import type { UploadGrant } from '../lib/protocol.js'
@@ -176,7 +176,7 @@ t.test('a client that lies: chunks past the declared size, at a wrong offset, ov
 t.test('declarations are checked: an unknown upload, a component target, bad frames', async (t) => {
   const { page, session } = await setup(t)
   t.equal((await raw(page, session, [5, 'u', 1, 'nope', [['x.png', 'image/png', 1]]])).error?.code, 'FST_LIVEVIEW_UPLOAD_UNKNOWN')
-  t.equal((await raw(page, session, [6, 'u', 1, 'photos', [['x.png', 'image/png', 1]], 3])).error?.code, 'FST_LIVEVIEW_UPLOAD_UNKNOWN')
+  t.equal((await raw(page, session, [6, 'u', 1, 'photos', [['x.png', 'image/png', 1]], 3])).error?.code, 'FST_LIVEVIEW_TARGET_UNKNOWN', 'no component 3')
   t.equal((await raw(page, session, [7, 'u', 1, 'photos', [['x.png', 'image/png', -1]]])).error?.code, 'FST_LIVEVIEW_FRAME_MALFORMED')
   t.equal((await raw(page, session, [8, 'u', 1, 'photos', 'x'])).error?.code, 'FST_LIVEVIEW_FRAME_MALFORMED')
   t.equal((await raw(page, session, [9, 'u', 99, 'photos', []])).error?.code, 'FST_LIVEVIEW_EVENT_STALE')
@@ -403,4 +403,58 @@ t.test('the client is told to forget what ends (consumed, cancelled, replaced); 
   t.same(errorsSince(page, n), [], 'quietly')
   await page.click(`#e-${b.entries[0]!.ref} button`)
   t.equal(transport.acks.get(b.entries[0]!.ref), -1, 'cancelled: stop sending it')
+})
+
+// --- Components declare uploads of their own ---------------------------------------------
+
+class Card extends LiveComponent<{ id: number }> {
+  static template = 'card'
+  static events = defineEvents<Card>({ save: true })
+  saved: string[] = []
+  mount (): void { this.allowUpload('attachment', { maxFileSize: 100_000 }) }
+  async save (): Promise<void> {
+    this.saved.push(...await this.consumeUploads('attachment', async (entry) => {
+      let n = 0
+      for await (const chunk of entry.stream!) n += (chunk as Buffer).length
+      return `${entry.clientName} ${n}`
+    }))
+  }
+
+  context (): object { return { id: this.props.id, saved: this.saved } }
+}
+
+class Cards extends LiveView {
+  static template = 'cards'
+  static components = { card: Card }
+  static events = defineEvents<Cards>({ drop: true })
+  ids = [1, 2]
+  drop (): void { this.ids = [1] }
+  context (): object { return { ids: this.ids } }
+}
+
+t.test("a component's uploads: its own entries, consumed by its own handler, gone with it", async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root, layout: false })
+  app.liveView('/cards', Cards)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const page = await live(app, '/cards')
+  t.teardown(() => page.close())
+  const up = await page.upload('#card-1 input', [{ name: 'one.pdf', type: 'application/pdf', content: bytes(50_000) }])
+  t.same(up.entries.map((e) => [e.ok, e.received]), [[true, 50_000]])
+  t.same(page.texts('#card-1 .entry'), ['one.pdf 100%'], 'the progress shows in its card')
+  t.same(page.texts('#card-2 .entry'), [], 'and not in the other')
+  await page.upload('#card-2 input', [{ name: 'two.pdf', type: 'application/pdf', content: bytes(10_000) }])
+  await page.submit('#card-1')
+  t.same(page.texts('#card-1 .saved'), ['one.pdf 50000'])
+  t.same(page.texts('#card-2 .entry'), ['two.pdf 100%'], "the other card's upload is its own")
+  const big = await page.upload('#card-1 input', [{ name: 'big.pdf', type: 'application/pdf', content: bytes(100_001) }])
+  t.same(big.entries.map((e) => e.ok), [false], "the component's maxFileSize")
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(readdirSync(rt.uploads.dir).length, 1, "card 2's file (card 1's was consumed)")
+  await page.event('drop')
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(page.texts('.card .saved'), ['one.pdf 50000'], 'card 1 stays')
+  t.same(readdirSync(rt.uploads.dir), [], "card 2 left the page: its upload's data went with it")
+  t.equal(rt.uploads.held, 0)
 })

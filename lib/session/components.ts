@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import { kComponent, type ComponentId, type ComponentPort, type LiveComponent } from '../component.js'
+import type { ComponentId, LiveComponent } from '../component.js'
 import type { ComponentEntry } from '../component-check.js'
 import { describe, errors } from '../errors.js'
 import { CID_ATTR } from '../protocol.js'
@@ -8,6 +8,11 @@ import { renderView } from '../render.js'
 import type { Templates } from '../templates.js'
 import { notOneRoot, withRootAttr } from '../one-root.js'
 import { sameProps, snapshot } from './props.js'
+import type { Uploads } from './uploads.js'
+import type { UploadOptions } from '../uploads.js'
+import { Instance } from './instance.js'
+
+export { Instance }
 
 /** What the components of a mounted view ask of it. */
 export interface TreeHost {
@@ -19,47 +24,12 @@ export interface TreeHost {
   deliver: (msg: unknown) => boolean
   push: (event: string, payload: unknown) => boolean
   timed: (what: string, fn: () => unknown) => unknown
+  /** The view's uploads (components' are kept there too, by cid). */
+  readonly uploads: Uploads | undefined
+  uploadsOf: () => Uploads
+  allowUpload: (name: string, options: UploadOptions | undefined, owner: number, label: string) => void
 }
 
-
-/** One live component on the page. */
-export class Instance implements ComponentPort {
-  readonly cid: number
-  readonly id: ComponentId
-  readonly entry: ComponentEntry
-  readonly component: LiveComponent
-  readonly #tree: ComponentTree
-  /** The instance whose template renders it (undefined: the view's). */
-  owner: Instance | undefined
-  /** The props it was last rendered with, as a snapshot (compared by value). */
-  last: unknown
-  /** Its own render, split where it renders components, and those components. */
-  pieces: string[] = []
-  kids: Instance[] = []
-  /** Its HTML with its components' in place. */
-  html = ''
-  /** Its state may have changed since it was rendered. */
-  dirty = true
-  alive = true
-  /** Its `mount` ran (a component removed before that is not terminated). */
-  started = false
-
-  constructor (tree: ComponentTree, cid: number, id: ComponentId, entry: ComponentEntry) {
-    this.#tree = tree
-    this.cid = cid
-    this.id = id
-    this.entry = entry
-    this.component = new entry.Component()
-    Object.defineProperty(this.component, kComponent, { value: this, enumerable: false })
-  }
-
-  /** `Card#3`, for logs and errors. */
-  get label (): string { return `${this.entry.name}#${String(this.id)}` }
-  get connected (): boolean { return this.alive && this.#tree.host.connected }
-  get sessionId (): string { return this.#tree.host.sessionId }
-  sendParent (msg: unknown): boolean { return this.alive && this.#tree.host.deliver(msg) }
-  push (event: string, payload: unknown): boolean { return this.alive && this.#tree.host.push(event, payload) }
-}
 
 /** One render pass: what it has rendered so far, to refuse an id rendered twice. */
 interface Pass {
@@ -102,6 +72,9 @@ export class ComponentTree {
 
   /** The component with this wire id, if it is on the page. */
   byCid (cid: number): Instance | undefined { return this.#byCid.get(cid) }
+
+  /** The component `cid` renders again next time (its uploads changed). */
+  touch (cid: number): void { const inst = this.#byCid.get(cid); if (inst !== undefined) inst.dirty = true }
 
   /** The component of class `entry` with this id, if it is on the page. */
   find (entry: ComponentEntry, id: ComponentId): Instance | undefined { return this.#byClass.get(entry)?.get(id) }
@@ -230,7 +203,7 @@ export class ComponentTree {
     pass.rendered.add(inst)
     const calls: unknown[] = []
     const { templates } = this.host
-    const rendered = renderView(templates, inst.entry, inst.component, { calls, myself: inst.cid })
+    const rendered = renderView(templates, inst.entry, inst.component, { calls, myself: inst.cid, uploads: this.host.uploads?.context(inst.cid) })
     const own = rooted(inst, typeof rendered === 'string' ? rendered : await rendered)
     const pieces = split(inst.entry.name, own, calls)
     const kids = await this.#resolve(inst, inst.entry.name, inst.entry.components, calls, pass)
@@ -291,6 +264,7 @@ export class ComponentTree {
     if (!inst.alive) return
     inst.alive = false
     this.#byCid.delete(inst.cid)
+    this.host.uploads?.drop(inst.cid)
     const map = this.#byClass.get(inst.entry)
     if (map?.get(inst.id) === inst) map.delete(inst.id)
     for (const kid of inst.kids) if (kid.owner === inst) this.#remove(kid)

@@ -171,7 +171,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   render (): string | Promise<string> {
     const { entry, view } = this
     const templates = this.#services.templates
-    const uploads = this.uploads?.context()
+    const uploads = this.uploads?.context(0)
     const html = entry.components.size === 0
       ? renderView(templates, entry, view, { flash: view.flash, uploads })
       : (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, { flash: view.flash, calls, uploads }))
@@ -224,9 +224,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
 
   // --- What the view calls (LiveView's methods) -------------------------------------------
 
-  deliver (msg: unknown, timer?: Timer): boolean {
-    return this.#alive && this.#host !== undefined && this.#host.post(this, msg, timer)
-  }
+  deliver (msg: unknown, timer?: Timer): boolean { return this.#alive && this.#host !== undefined && this.#host.post(this, msg, timer) }
 
   sendInfo (msg: unknown): boolean { return this.deliver(msg) }
 
@@ -246,15 +244,11 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     return this.#host!.sendFor(this, frame)
   }
 
-  async (kind: Task['kind'], key: string, fn: (signal: AbortSignal) => unknown, options?: AsyncOptions): void {
-    if (this.#alive) (this.tasks ??= new AsyncTasks(this)).begin(kind, key, fn, options)
-  }
+  async (kind: Task['kind'], key: string, fn: (signal: AbortSignal) => unknown, options?: AsyncOptions): void { if (this.#alive) (this.tasks ??= new AsyncTasks(this)).begin(kind, key, fn, options) }
 
   cancelAsync (kind: Task['kind'], key: string): boolean { return this.tasks?.cancel(kind, key) ?? false }
 
-  stream (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions): void {
-    if (this.#alive) (this.streams ??= new Streams(this)).stream(name, items, options)
-  }
+  stream (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions): void { if (this.#alive) (this.streams ??= new Streams(this)).stream(name, items, options) }
 
   streamInsert (name: string, item: unknown, options?: StreamInsertOptions): void { if (this.#alive) (this.streams ??= new Streams(this)).insert(name, item, options) }
   streamDelete (name: string, itemOrKey: unknown): void { if (this.#alive) (this.streams ??= new Streams(this)).delete(name, itemOrKey) }
@@ -277,10 +271,14 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   get uploadLimits (): UploadHost['uploadLimits'] { return this.#services.options.limits }
   get sessionKey (): string | undefined { return this.#host?.key }
   sendFrame (frame: string): boolean { return this.#alive && this.#host !== undefined && this.#host.sendFor(this, frame) }
-  rerender (): boolean { return this.#alive && this.#host !== undefined && this.#host.postRender(this) }
+  rerender (owners: Set<number>): boolean {
+    // Components whose own uploads changed render again (the view renders every time).
+    for (const cid of owners) this.components?.touch(cid)
+    return this.#alive && this.#host !== undefined && this.#host.postRender(this)
+  }
   uploadEnded (ref: string, ask?: boolean): boolean { return this.#host?.uploadEnded(ref, ask) ?? false }
-  allowUpload (name: string, options?: UploadOptions): void {
-    if (this.#alive) (this.uploads ??= new Uploads(this)).allow(uploadConfig(this.entry.name, name, options, this.#services.options.limits.maxFrameBytes))
+  allowUpload (name: string, options?: UploadOptions, owner = 0, label = this.entry.name): void {
+    if (this.#alive) (this.uploads ??= new Uploads(this)).allow(uploadConfig(label, name, options, this.#services.options.limits.maxFrameBytes), owner)
   }
 
   uploadsOf (): Uploads { return this.uploads ??= new Uploads(this) }

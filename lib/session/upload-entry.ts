@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs'
 import type { Readable } from 'node:stream'
 import type { UploadFile } from '../protocol.js'
 import type { StoredFile } from '../upload-store.js'
-import type { ConsumedEntry, UploadConfig, UploadEntry, UploadError } from '../uploads.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
 
 /** An entry as the server keeps it: what the template shows, its data, and the bytes under way. */
 export class Entry implements UploadEntry {
@@ -24,7 +25,11 @@ export class Entry implements UploadEntry {
   /** Cancelled, consumed or failed: its data is gone. */
   gone = false
 
-  constructor (config: UploadConfig, ref: string, [clientName, clientType, clientSize]: UploadFile) {
+  /** The view (0) or the component (its cid) that declared the upload. */
+  readonly owner: number
+
+  constructor (config: UploadConfig, ref: string, [clientName, clientType, clientSize]: UploadFile, owner: number) {
+    this.owner = owner
     this.config = config
     this.ref = ref
     this.clientName = clientName
@@ -60,3 +65,37 @@ export function consumedOf (entry: Entry, file: StoredFile | undefined): [Consum
 
 /** A size as the error messages say it. */
 export const bytes = (n: number): string => n >= 1e6 ? `${+(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${+(n / 1e3).toFixed(1)} kB` : `${n} bytes`
+
+/** `it.uploads.name`: an upload's settings, entries and errors as its template shows them. */
+export function stateOf (config: UploadConfig, entries: Entry[]): UploadState {
+  return {
+    name: config.name,
+    accept: config.accept?.join(',') ?? '',
+    maxEntries: config.maxEntries,
+    maxFileSize: config.maxFileSize,
+    entries: entries.slice(),
+    errors: entries.some((e) => e.errors.some((x) => x.code === 'too_many_files')) ? [uploadError('too_many_files')] : [],
+    attrs: config.attrs
+  }
+}
+
+/** An external entry's progress as the client reports it: -1 failed, 100 done if `verify` confirms it. */
+export async function reported (entry: Entry, percent: number, log: FastifyBaseLogger, view: string): Promise<void> {
+  if (percent < 0) return void entry.errors.push(uploadError('failed'))
+  if (percent < 100) {
+    entry.progress = Math.max(entry.progress, Math.floor(percent))
+    return
+  }
+  let ok = false
+  try {
+    ok = await entry.config.verify!(entry, entry.meta)
+  } catch (err) {
+    log.error({ err, view, upload: entry.config.name }, 'live view upload verify failed')
+  }
+  if (ok === true) {
+    entry.progress = 100
+    entry.done = true
+  } else {
+    entry.errors.push(uploadError('not_verified'))
+  }
+}

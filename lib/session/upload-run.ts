@@ -12,9 +12,12 @@ export function uploadDeclare (s: Session, ref: number, mount: number, name: str
   if (s.state !== 'joined' || mounted === undefined) return s.sendError(ref, new errors.JOIN_REQUIRED())
   if (mount !== mounted.id) return s.refuse(ref, new errors.EVENT_STALE(`upload ${name}`, mount, mounted.id))
   const uploads = mounted.uploads
-  if (cid !== undefined) return s.refuse(ref, new errors.UPLOAD_UNKNOWN(`'${name.slice(0, 64)}' of component ${cid}: uploads are declared by views`))
-  if (uploads === undefined || !uploads.has(name)) return s.refuse(ref, new errors.UPLOAD_UNKNOWN(`'${name.slice(0, 64)}' (view ${mounted.entry.name} does not allow it)`))
-  return step(s, ref, mounted, 'upload', false, async () => await uploads.declare(name, files))
+  // A component's upload (the input is inside its root): it renders alone, as for its events.
+  const inst = cid === undefined ? undefined : mounted.components?.byCid(cid)
+  if (cid !== undefined && inst === undefined) return s.refuse(ref, new errors.TARGET_UNKNOWN(`upload '${name.slice(0, 64)}'`, `no component has lv-cid ${cid} (removed since?)`))
+  const owner = inst === undefined ? `view ${mounted.entry.name}` : `component ${inst.label}`
+  if (uploads === undefined || !uploads.has(name, cid)) return s.refuse(ref, new errors.UPLOAD_UNKNOWN(`'${name.slice(0, 64)}' (${owner} does not allow it)`))
+  return step(s, ref, mounted, 'upload', false, async () => await uploads.declare(name, files, cid), undefined, inst)
 }
 
 /** An external upload's progress as the client reports it (100: it says it is done; the view's `verify` decides). */

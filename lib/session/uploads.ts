@@ -6,7 +6,7 @@ import { ackFrame } from '../frames.js'
 import type { UploadFile, UploadGrant } from '../protocol.js'
 import { newRef, type StoredFile, type UploadStore } from '../upload-store.js'
 import { accepts, uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
-import { Entry, bytes, consumedOf } from './upload-entry.js'
+import { Entry, bytes, consumedOf, reported, stateOf } from './upload-entry.js'
 
 /** What a view's uploads ask of their mounted view. */
 export interface UploadHost {
@@ -22,11 +22,15 @@ export interface UploadHost {
   sendFrame: (frame: string) => boolean
   /** Notes an entry that ended (its late chunks are answered quietly, even after a navigation); with no ref: true when `ref` ended. */
   uploadEnded: (ref: string, ask?: boolean) => boolean
-  /** Queues a render of the view (progress changed). */
-  rerender: () => boolean
+  /** Queues a render of the view (progress changed), the components `owners` (their cids) included. */
+  rerender: (owners: Set<number>) => boolean
 }
 
-interface Slot { config: UploadConfig, entries: Entry[] }
+/** One upload: its settings and entries, and who declared it (the view: 0, else a component's cid). */
+interface Slot { config: UploadConfig, entries: Entry[], owner: number }
+
+/** Slots are keyed by owner and name (names are words: no colon). */
+const keyOf = (owner: number, name: string): string => owner === 0 ? name : `${owner}:${name}`
 
 /**
  * The uploads a view allows: each one's settings and entries, the chunks arriving for them
@@ -42,26 +46,33 @@ export class Uploads {
   /** Bytes received and not yet written. */
   #inFlight = 0
   #timer: unknown
+  /** Owners whose uploads changed since the last progress render. */
+  readonly #changedOwners = new Set<number>()
 
   constructor (host: UploadHost) { this.#host = host }
 
-  /** `allowUpload`: (re)declares an upload; its entries stay. */
-  allow (config: UploadConfig): void {
-    const slot = this.#slots.get(config.name)
-    if (slot === undefined) this.#slots.set(config.name, { config, entries: [] })
+  /** `allowUpload` of the view (owner 0) or of the component with that cid: (re)declares an upload; its entries stay. */
+  allow (config: UploadConfig, owner = 0): void {
+    const slot = this.#slots.get(keyOf(owner, config.name))
+    if (slot === undefined) this.#slots.set(keyOf(owner, config.name), { config, entries: [], owner })
     else slot.config = config
   }
 
   /** `disallowUpload`: the upload and its entries go. */
-  disallow (name: string): void {
-    const slot = this.#slots.get(name)
+  disallow (name: string, owner = 0): void {
+    const slot = this.#slots.get(keyOf(owner, name))
     if (slot === undefined) return
     for (const e of [...slot.entries]) this.#drop(slot, e)
-    this.#slots.delete(name)
+    this.#slots.delete(keyOf(owner, name))
   }
 
-  /** True when the view allows the upload `name`. */
-  has (name: string): boolean { return this.#slots.has(name) }
+  /** A component left the page: its uploads go. */
+  drop (owner: number): void {
+    for (const slot of [...this.#slots.values()]) if (slot.owner === owner) this.disallow(slot.config.name, owner)
+  }
+
+  /** True when the view (or the component `owner`) allows the upload `name`. */
+  has (name: string, owner = 0): boolean { return this.#slots.has(keyOf(owner, name)) }
 
   /** True for an external entry still waiting to be confirmed. */
   external (ref: string): boolean {
@@ -69,33 +80,23 @@ export class Uploads {
     return e !== undefined && e.external && e.valid
   }
 
-  /** `it.uploads`: each upload's state for the template. */
-  context (): Record<string, UploadState> {
-    const out: Record<string, UploadState> = {}
-    for (const [name, { config, entries }] of this.#slots) {
-      out[name] = {
-        name,
-        accept: config.accept?.join(',') ?? '',
-        maxEntries: config.maxEntries,
-        maxFileSize: config.maxFileSize,
-        entries: entries.slice(),
-        errors: entries.some((e) => e.errors.some((x) => x.code === 'too_many_files')) ? [uploadError('too_many_files')] : [],
-        attrs: config.attrs
-      }
-    }
+  /** `it.uploads` of the view (or of the component `owner`): each upload's state; undefined when it has none. */
+  context (owner = 0): Record<string, UploadState> | undefined {
+    let out: Record<string, UploadState> | undefined
+    for (const slot of this.#slots.values()) if (slot.owner === owner) (out ??= {})[slot.config.name] = stateOf(slot.config, slot.entries)
     return out
   }
 
   /** `uploads(name)` in a handler: the entries as the template shows them. */
-  entries (name: string): readonly UploadEntry[] { return this.#slot(name).entries.slice() }
+  entries (name: string, owner = 0): readonly UploadEntry[] { return this.#slot(name, owner).entries.slice() }
 
   /**
    * The client declares files for an upload: each is checked (type, size, count, budgets),
    * becomes an entry (or resumes a retained one of the same user) and, for external
    * uploads, gets its signed URL. The grant tells the client what to send.
    */
-  async declare (name: string, files: UploadFile[]): Promise<UploadGrant> {
-    const slot = this.#slot(name)
+  async declare (name: string, files: UploadFile[], owner = 0): Promise<UploadGrant> {
+    const slot = this.#slot(name, owner)
     const { config } = slot
     const host = this.#host
     const store = host.uploadStore!
@@ -123,7 +124,7 @@ export class Uploads {
         }
       }
       // A local entry's ref names its file: a resume finds it by the ref the client knows.
-      const entry = new Entry(config, stored?.ref ?? newRef(), file)
+      const entry = new Entry(config, stored?.ref ?? newRef(), file, owner)
       entry.errors = problems
       entry.file = stored
       slot.entries.push(entry)
@@ -198,35 +199,15 @@ export class Uploads {
     return undefined
   }
 
-  /** An external upload's progress, as the client reports it; 100: verify the claim. */
+  /** An external upload's progress, as the client reports it; 100: its `verify` decides. */
   async progress (ref: string, percent: number): Promise<void> {
     const entry = this.#byRef.get(ref)
-    if (entry === undefined || !entry.external || !entry.valid || entry.done) return
-    if (percent < 0) {
-      entry.errors.push(uploadError('failed'))
-      return
-    }
-    if (percent < 100) {
-      entry.progress = Math.max(entry.progress, Math.floor(percent))
-      return
-    }
-    let ok = false
-    try {
-      ok = await entry.config.verify!(entry, entry.meta)
-    } catch (err) {
-      this.#host.log.error({ err, view: this.#host.viewName, upload: entry.config.name }, 'live view upload verify failed')
-    }
-    if (ok === true) {
-      entry.progress = 100
-      entry.done = true
-    } else {
-      entry.errors.push(uploadError('not_verified'))
-    }
+    if (entry !== undefined && entry.external && entry.valid && !entry.done) await reported(entry, percent, this.#host.log, this.#host.viewName)
   }
 
   /** Cancels an entry: its data goes, the client sends no more. False when there is none. */
-  cancel (name: string, ref: string): boolean {
-    const slot = this.#slot(name)
+  cancel (name: string, ref: string, owner = 0): boolean {
+    const slot = this.#slot(name, owner)
     const entry = slot.entries.find((e) => e.ref === ref)
     if (entry === undefined) return false
     this.#drop(slot, entry)
@@ -238,8 +219,8 @@ export class Uploads {
    * at a time; each entry and its data go once `fn` settles, whatever it does. Entries
    * still under way, or with errors, stay.
    */
-  async consume<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>): Promise<R[]> {
-    const slot = this.#slot(name)
+  async consume<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>, owner = 0): Promise<R[]> {
+    const slot = this.#slot(name, owner)
     const results: R[] = []
     for (const entry of slot.entries.filter((e) => e.done && e.valid)) {
       const file = entry.file
@@ -265,7 +246,7 @@ export class Uploads {
     if (this.#timer === undefined) return
     this.#host.clock.clearTimeout(this.#timer)
     this.#timer = undefined
-    this.#host.rerender()
+    this.#rerender()
   }
 
   get renderWaiting (): boolean { return this.#timer !== undefined }
@@ -295,10 +276,19 @@ export class Uploads {
     this.#byRef.clear()
   }
 
-  #slot (name: string): Slot {
-    const slot = this.#slots.get(name)
-    if (slot === undefined) throw new errors.UPLOAD_UNKNOWN(`'${String(name).slice(0, 64)}' (view ${this.#host.viewName} allows ${[...this.#slots.keys()].join(', ') || 'no uploads'})`)
+  #slot (name: string, owner: number): Slot {
+    const slot = this.#slots.get(keyOf(owner, name))
+    if (slot === undefined) {
+      const mine = [...this.#slots.values()].filter((s) => s.owner === owner).map((s) => s.config.name)
+      throw new errors.UPLOAD_UNKNOWN(`'${String(name).slice(0, 64)}' (${owner === 0 ? `view ${this.#host.viewName}` : `component ${owner}`} allows ${mine.join(', ') || 'no uploads'})`)
+    }
     return slot
+  }
+
+  #rerender (): void {
+    const owners = new Set(this.#changedOwners)
+    this.#changedOwners.clear()
+    this.#host.rerender(owners)
   }
 
   /** A chunk went wrong: the entry fails, its data goes, the client is told to stop. */
@@ -307,7 +297,7 @@ export class Uploads {
     entry.errors.push(uploadError('failed'))
     this.#release(entry)
     this.#host.sendFrame(ackFrame(entry.ref, -1))
-    this.#changed()
+    this.#changed(entry)
   }
 
   /** Takes an entry out (cancelled, consumed, replaced), and tells the client. */
@@ -339,15 +329,16 @@ export class Uploads {
     if (progress === entry.progress && done === entry.done) return
     entry.progress = progress
     entry.done = done
-    this.#changed()
+    this.#changed(entry)
   }
 
   /** Progress renders are coalesced: one per `uploadProgressMs` at most. */
-  #changed (): void {
+  #changed (entry: Entry): void {
+    this.#changedOwners.add(entry.owner)
     if (this.#timer !== undefined) return
     this.#timer = this.#host.clock.setTimeout(() => {
       this.#timer = undefined
-      this.#host.rerender()
+      this.#rerender()
     }, this.#host.uploadLimits.uploadProgressMs)
     unref(this.#timer)
   }

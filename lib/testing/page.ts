@@ -217,7 +217,9 @@ export class LivePage {
     const el = this.#one(selector)
     const name = el.attribs['lv-upload'] ?? el.attribs['lv-drop']
     if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-upload or lv-drop binding`)
-    return await driveUpload(this.#session, this.#transport, () => ++this.#ref, name, files, options)
+    // A component's upload: the input is inside its root.
+    const cid = closestWith(el, CID_ATTR)?.attribs[CID_ATTR]
+    return await driveUpload(this.#session, this.#transport, () => ++this.#ref, name, files, options, cid === undefined ? undefined : Number(cid))
   }
 
   #fieldEvent (type: 'input' | 'change', selector: string, values: Params): Promise<Reply> {

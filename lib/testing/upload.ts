@@ -29,9 +29,10 @@ export interface UploadResult {
  * (within the window, waiting for acknowledgements), or, for an external upload, a real
  * request to the signed URL and the completion report; then the progress render.
  */
-export async function driveUpload (session: Session, transport: TestTransport, nextRef: () => number, name: string, files: readonly TestFile[], options: UploadTestOptions): Promise<UploadResult> {
+export async function driveUpload (session: Session, transport: TestTransport, nextRef: () => number, name: string, files: readonly TestFile[], options: UploadTestOptions, cid?: number): Promise<UploadResult> {
   const bytes = files.map((f) => typeof f.content === 'string' ? Buffer.from(f.content) : f.content)
-  const reply = await request(session, transport, nextRef(), (ref) => [ref, OP_UPLOAD, transport.mount, name, files.map((f, i) => [f.name, f.type ?? 'application/octet-stream', bytes[i]!.byteLength])])
+  const list = files.map((f, i) => [f.name, f.type ?? 'application/octet-stream', bytes[i]!.byteLength])
+  const reply = await request(session, transport, nextRef(), (ref) => cid === undefined ? [ref, OP_UPLOAD, transport.mount, name, list] : [ref, OP_UPLOAD, transport.mount, name, list, cid])
   if (reply.error !== undefined) return { reply, entries: [] }
   const grant = reply.value as UploadGrant
   const entries: Array<{ ref: string, ok: boolean, received: number }> = []
