@@ -12,7 +12,7 @@ import { buildDemo } from '../examples/demo/server.js'
 import { launchChromium, openLivePage, ruleCheck, settled } from './chromium.js'
 import Fastify from 'fastify'
 import { fileURLToPath } from 'node:url'
-import liveview, { LiveView, defineEvents } from '../plugin.js'
+import liveview, { LiveComponent, LiveView, defineEvents } from '../plugin.js'
 import { serverHtml } from './helpers.js'
 import { Session } from '../lib/session/actor.js'
 
@@ -213,5 +213,43 @@ t.test('uploads that start on submit, a dropped file, a cancel: the submit waits
   t.same(await page.$$eval('#saved li', (els) => els.map((e) => e.textContent)), ['trip one.png:300000', 'trip three.png:1000'], 'the submit ran once the files were sent')
   t.ok(wire.bytes >= 301_000 && wire.bytes < 301_000 + 1000, `only the files kept were sent (${wire.bytes} bytes)`)
   t.equal(await page.$$eval('#entries li', (els) => els.length), 0)
+  t.same(errors, [], 'no console errors')
+})
+
+class Card extends LiveComponent<{ id: number }> {
+  static template = 'card'
+  static events = defineEvents<Card>({ save: true })
+  saved: string[] = []
+  mount (): void { this.allowUpload('attachment', { maxFileSize: 100_000 }) }
+  async save (): Promise<void> {
+    this.saved.push(...await this.consumeUploads('attachment', (entry) => `${entry.clientName} ${entry.clientSize}`))
+  }
+
+  context (): object { return { id: this.props.id, saved: this.saved } }
+}
+
+class Cards extends LiveView {
+  static template = 'cards'
+  static components = { card: Card }
+  ids = [1, 2]
+  context (): object { return { ids: this.ids } }
+}
+
+t.test("a component's upload: the input in its root declares to it, its form's submit waits for it", async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: fileURLToPath(new URL('./fixtures/uploads/', import.meta.url)), layout: false })
+  app.liveView('/cards', Cards)
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const { page, errors } = await openLivePage(t, browser, `${base}/cards`)
+  const rule = ruleCheck(t, page, () => serverHtml(app))
+  await page.setInputFiles('#card-2 input', fileOf(t, 'two.pdf', randomBytes(40_000)))
+  await page.waitForSelector('#card-2 .entry')
+  await rule('picked')
+  t.equal(await page.$$eval('#card-1 .entry', (els) => els.length), 0, 'not in the other card')
+  await page.click('#card-2 button')
+  await page.waitForSelector('#card-2 .saved')
+  await rule('saved')
+  t.equal(await page.textContent('#card-2 .saved'), 'two.pdf 40000')
   t.same(errors, [], 'no console errors')
 })
