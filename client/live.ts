@@ -307,7 +307,9 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   const push: Push = (el, event, params, after, busy, reply) => {
     // A form's submit waits for the files it uploads.
     const wait = el.getAttribute(ATTR_SUBMIT) === event && up.w?.(el)
-    if (wait) return void wait.then(() => { push(el, event, params, after, busy, reply) })
+    // Sent once they are, to the view it was meant for (a navigation meanwhile drops it).
+    const m = mount
+    if (wait) return void wait.then(() => { if (m === mount && el.isConnected) push(el, event, params, after, busy, reply); else busy?.[0]() })
     if (!joined) {
       busy?.[0]()
       reply?.(undefined, down(event))

@@ -62,7 +62,9 @@ function allowed (input: Element | null, file: File): boolean {
 }
 
 /** Declares files for the upload `name` (from `el`: an input or a drop zone); `resume`: entries to continue. */
-function declare (el: Element, name: string, files: File[], resume?: Entry[]): void {
+function declare (el: Element, name: string, picked: File[], resume?: Entry[]): void {
+  // A declaration carries at most 100 files (more than any upload takes).
+  const files = picked.slice(0, 100)
   if (!files.length) return
   // The input of that upload: the zone's own, else the one in the same component (or the view).
   const owner = el.closest(`[${CID_ATTR}]`) ?? root
@@ -83,16 +85,22 @@ function declare (el: Element, name: string, files: File[], resume?: Entry[]): v
       const ended = new Promise<void>(resolve => { end = resolve })
       const e: Entry = old ?? { ref, file, name, form, sent: 0, acked: 0, chunk: g.chunk, window: g.window, started: false, over: false, ended, end }
       Object.assign(e, { ref, sent: received, acked: received, target, chunk: g.chunk, window: g.window })
+      // A file the server no longer holds (expired, another process): it goes again, and a submit waits for it.
+      if (e.over && (received < file.size || target)) {
+        e.over = false
+        e.ended = new Promise<void>(resolve => { e.end = resolve })
+      }
       entries.set(ref, e)
       if (received >= file.size && !target) finish(e)
-      else if (old?.started || g.auto) start(e)
+      else if (old?.started || g.auto) start(e, true)
     })
     previews()
   })
 }
 
-function start (e: Entry): void {
-  if (e.started && !e.over) return void e.wake?.()
+function start (e: Entry, again?: boolean): void {
+  if (e.started && !e.over && !again) return void e.wake?.()
+  e.wake?.()
   e.started = true
   if (e.target) return external(e, e.target)
   if (!queue.includes(e)) queue.push(e)

@@ -40,7 +40,14 @@ export class StoredFile {
 
   /** Writes `data` at `offset` (positional: a resumed upload continues where it stopped). */
   async write (data: Uint8Array, offset: number): Promise<void> {
-    const handle = await (this.#handle ??= open(this.path, this.written === 0 ? 'w' : 'r+'))
+    let handle: FileHandle
+    try {
+      handle = await (this.#handle ??= open(this.path, this.written === 0 ? 'w' : 'r+'))
+    } catch (err) {
+      // The next write tries again (the caller fails the entry).
+      this.#handle = undefined
+      throw err
+    }
     let done = 0
     while (done < data.byteLength) {
       const { bytesWritten } = await handle.write(data, done, data.byteLength - done, offset + done)
@@ -52,7 +59,12 @@ export class StoredFile {
   async close (): Promise<void> {
     const handle = this.#handle
     this.#handle = undefined
-    if (handle !== undefined) await (await handle).close().catch(() => {})
+    if (handle === undefined) return
+    try {
+      await (await handle).close()
+    } catch {
+      // It never opened, or is closed already.
+    }
   }
 }
 

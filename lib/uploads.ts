@@ -71,7 +71,7 @@ export interface PresignResult extends UploadTarget {
 export interface UploadOptions {
   /** File extensions (`.png`) and MIME types (`image/png`, `image/*`) taken; default: any file. */
   accept?: readonly string[] | undefined
-  /** Files at most in the upload at once. Default 1 (a new pick replaces the entry) */
+  /** Files at most in the upload at once (up to 100). Default 1 (a new pick replaces the entry) */
   maxEntries?: number | undefined
   /** Bytes at most per file. Default 8,000,000 */
   maxFileSize?: number | undefined
@@ -133,7 +133,8 @@ export function uploadConfig (view: string, name: unknown, options: UploadOption
   if ((o.presign === undefined) !== (o.verify === undefined)) {
     throw new errors.VIEW_INVALID(view, `allowUpload('${name}'): presign and verify go together (the server confirms what the client says it stored)`)
   }
-  const maxEntries = count(view, name, 'maxEntries', o.maxEntries, 1, 1000)
+  // A declaration carries at most 100 files (frames.ts).
+  const maxEntries = count(view, name, 'maxEntries', o.maxEntries, 1, 100)
   const maxFileSize = count(view, name, 'maxFileSize', o.maxFileSize, 8_000_000)
   const chunkSize = count(view, name, 'chunkSize', o.chunkSize, Math.min(64_000, maxFrameBytes - OVERHEAD), maxFrameBytes - OVERHEAD)
   const list = accept?.join(',') ?? ''

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import liveview, { LiveComponent, LiveView, defineEvents } from '../plugin.js'
 import { serverHtml } from './helpers.js'
 import { Session } from '../lib/session/actor.js'
+import { kRuntime, type Runtime } from '../lib/runtime.js'
 
 t.setTimeout(120000)
 
@@ -251,5 +252,35 @@ t.test("a component's upload: the input in its root declares to it, its form's s
   await page.waitForSelector('#card-2 .saved')
   await rule('saved')
   t.equal(await page.textContent('#card-2 .saved'), 'two.pdf 40000')
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('a finished upload the server no longer holds at the rejoin (kept too short) is sent again, and the submit waits for it', async (t) => {
+  class Auto extends Photos {
+    static events = defineEvents<Auto>({ save: true, validate: true, cancel: true })
+    override mount (): void { this.allowUpload('photos', { accept: ['.png'], maxEntries: 3, autoUpload: true }) }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: fileURLToPath(new URL('./fixtures/uploads/', import.meta.url)), layout: false, limits: { uploadRetainMs: 1 } })
+  app.liveView('/photos', Auto)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const base = await app.listen({ host: '127.0.0.1', port: 0 })
+  const { page, errors } = await openLivePage(t, browser, `${base}/photos`)
+  const rule = ruleCheck(t, page, () => serverHtml(app))
+  await page.setInputFiles('#pick', fileOf(t, 'one.png', randomBytes(100_000)))
+  await page.waitForSelector('progress[value="100"]')
+  // The socket drops; the file is kept 1 ms only: the rejoin finds nothing to resume.
+  const first = [...rt.sessions as Set<Session>]
+  for (const s of first) s.transport.close(4002, 'FST_LIVEVIEW_SLOW_CLIENT')
+  // The client rejoins at once (a new session) and declares the file again: sent from byte 0.
+  while (![...rt.sessions as Set<Session>].some((s) => s.joined && !first.includes(s))) await new Promise((resolve) => setTimeout(resolve, 20))
+  await page.waitForSelector('[data-lv-root].lv-connected progress[value="100"]')
+  await rule('sent again')
+  await page.fill('input[name="title"]', 'again')
+  await page.click('#f > button')
+  await page.waitForSelector('#saved li')
+  t.same(await page.$$eval('#saved li', (els) => els.map((e) => e.textContent)), ['again one.png:100000'])
+  await rule('saved')
   t.same(errors, [], 'no console errors')
 })

@@ -335,3 +335,24 @@ t.test('lv-target: events carry the cid of the component it names; a hook pushEv
   input.dispatchEvent(new window.Event('change', { bubbles: true }))
   t.same(last().slice(3), ['check', { q: 'x', _target: 'q' }, 3], "a field without lv-target: its form's")
 })
+
+t.test('a submit waiting for its uploads goes out once they are sent, to the view it was meant for, or not at all', async t => {
+  const { root, ws } = await joined('<form lv-submit="save"><input name="title" value="x"></form>')
+  const up = (root.ownerDocument.defaultView as unknown as { __lvUp: { w?: (el: unknown) => Promise<void> | undefined } }).__lvUp
+  let release: () => void = () => {}
+  let waiting = false
+  // As the upload code does: a promise while the form's files go, nothing once they went.
+  up.w = () => (waiting = !waiting) ? new Promise<void>(resolve => { release = resolve }) : undefined
+  const submit = (): void => { document.querySelector('form')!.dispatchEvent(new window.Event('submit', { bubbles: true, cancelable: true })) }
+  submit()
+  t.same(ws.sent.filter(f => f[1] === 'e'), [], 'held while the files go')
+  release()
+  await sleep(0)
+  t.same(ws.sent.filter(f => f[1] === 'e').map(f => f.slice(2, 5)), [[1, 'save', { title: 'x' }]], 'then sent')
+  submit()
+  // A navigation mounts another view meanwhile: the held submit is not sent to it.
+  ws.receive([0, 'mount', { id: 2, version: 1, title: '', html: '<form lv-submit="save"><input name="title" value="y"></form>' }])
+  release()
+  await sleep(0)
+  t.equal(ws.sent.filter(f => f[1] === 'e').length, 1, 'dropped')
+})

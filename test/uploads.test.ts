@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import liveview, { LiveComponent, LiveView, defineEvents, type LiveViewLimits, type UploadOptions } from '../plugin.js'
 import { live, mountView, Reply, type LivePage } from '../testing.js'
@@ -160,6 +160,10 @@ t.test('a client that lies: chunks past the declared size, at a wrong offset, ov
   // Three chunks of 10,000 at once: the third is over the window of 20,000 unacknowledged bytes.
   for (let i = 0; i < 3; i++) session.receiveBinary(encodeChunk(ref, i * 10_000, bytes(10_000)))
   t.same(errorsSince(page, n), ['FST_LIVEVIEW_UPLOAD_CHUNK_INVALID'], 'over the window')
+  n = page.updates.length
+  ref = await declare(40_000)
+  session.receiveBinary(encodeChunk(ref, 0, bytes(0)))
+  t.same(errorsSince(page, n), ['FST_LIVEVIEW_UPLOAD_CHUNK_INVALID'], 'an empty chunk (it would cost no token and no window)')
   n = page.updates.length
   session.receiveBinary(encodeChunk('AAAAAAAAAAAAAAAAAAAAAA', 0, bytes(10)))
   session.receiveBinary(new Uint8Array([2, 1, 2, 3]))
@@ -456,5 +460,71 @@ t.test("a component's uploads: its own entries, consumed by its own handler, gon
   await new Promise((resolve) => setTimeout(resolve, 20))
   t.same(page.texts('.card .saved'), ['one.pdf 50000'], 'card 1 stays')
   t.same(readdirSync(rt.uploads.dir), [], "card 2 left the page: its upload's data went with it")
+  t.equal(rt.uploads.held, 0)
+})
+
+t.test("a failed entry's bytes are given back once, whatever ends after", async (t) => {
+  const { app, page, session, rt } = await setup(t, { limits: { uploadBytesPerServer: 400_000 } })
+  await raw(page, session, [5, 'u', 1, 'photos', [['v.png', 'image/png', 250_000]]])
+  t.equal(rt.uploads.held, 250_000)
+  for (let i = 0; i < 3; i++) {
+    const other = await setup(t, { app, user: 'eve' })
+    const g = await raw(other.page, other.session, [5, 'u', 1, 'photos', [['a.png', 'image/png', 100_000]]])
+    other.session.receiveBinary(encodeChunk((g.value as UploadGrant).entries[0]![0], 7, bytes(10)))
+    await written(other.session)
+    await other.page.close()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    t.equal(rt.uploads.held, 250_000, `round ${i}: the failed entry gave its bytes back, once`)
+  }
+})
+
+t.test('the session ending while consumeUploads runs: the callback reads the whole file, which is neither retained nor resumed', async (t) => {
+  let hold: Promise<void> = Promise.resolve()
+  const read: string[] = []
+  class Slow extends Photos {
+    static events = defineEvents<Slow>({ save: true, validate: true, cancel: true })
+    override async save (): Promise<string[]> {
+      return await this.consumeUploads('photos', async (entry) => {
+        await hold
+        let n = 0
+        for await (const chunk of entry.stream!) n += (chunk as Buffer).length
+        read.push(`${entry.clientName} ${n}`)
+        return `${n}`
+      })
+    }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root, layout: false })
+  app.liveView('/photos', Slow)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const { page, session } = await setup(t, { app })
+  await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(5000) }])
+  let release: () => void = () => {}
+  hold = new Promise((resolve) => { release = resolve })
+  session.receive(JSON.stringify([60, 'e', 1, 'save', {}]))
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  // The socket drops while the callback waits.
+  void session.close('closed')
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  release()
+  await session.idle()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(read, ['a.png 5000'], 'the callback read the whole file')
+  t.equal(rt.uploads.retained, 0, 'a consumed file is not kept for a resume')
+  t.equal(rt.uploads.held, 0)
+  t.same(readdirSync(rt.uploads.dir), [])
+})
+
+t.test('a write that fails (the temporary folder is gone) fails its entry; nothing crashes', async (t) => {
+  const { page, session, rt } = await setup(t)
+  const g = await raw(page, session, [5, 'u', 1, 'photos', [['a.png', 'image/png', 20_000]]])
+  const ref = (g.value as UploadGrant).entries[0]![0]
+  rmSync(rt.uploads.dir, { recursive: true, force: true })
+  session.receiveBinary(encodeChunk(ref, 0, bytes(10_000)))
+  await written(session)
+  await page.settle()
+  t.match(page.text(`#e-${ref} em`), /^failed: /)
+  t.equal((session.transport as TestTransport).acks.get(ref), -1, 'the client is told to stop')
   t.equal(rt.uploads.held, 0)
 })

@@ -24,6 +24,8 @@ export class Entry implements UploadEntry {
   chain: Promise<void> = Promise.resolve()
   /** Cancelled, consumed or failed: its data is gone. */
   gone = false
+  /** Handed to a `consumeUploads` callback: that consume releases it. */
+  consuming = false
 
   /** The view (0) or the component (its cid) that declared the upload. */
   readonly owner: number

@@ -170,6 +170,7 @@ export class Uploads {
     const window = Math.max(this.#host.uploadLimits.uploadWindowBytes, entry.config.chunkSize)
     let problem: string | undefined
     if (entry.file === undefined || entry.gone || entry.done) problem = 'the entry takes no bytes'
+    else if (data.byteLength === 0) problem = 'an empty chunk'
     else if (offset !== entry.received) problem = `expected offset ${entry.received}, got ${offset}`
     else if (offset + data.byteLength > entry.clientSize) problem = `bytes past the declared size of ${entry.clientSize}`
     else if (data.byteLength > entry.config.chunkSize) problem = `a chunk of ${data.byteLength} bytes, over the chunk size of ${entry.config.chunkSize}`
@@ -189,6 +190,8 @@ export class Uploads {
     }).then(() => {
       this.#inFlight -= n
       if (entry.gone) return
+      // Nothing more queued: the file's descriptor is not held while the client is idle.
+      if (entry.received === file.written) void file.close()
       this.#host.sendFrame(ackFrame(entry.ref, file.written))
       this.#progressed(entry, file.written)
     }, (err: unknown) => {
@@ -222,8 +225,10 @@ export class Uploads {
   async consume<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>, owner = 0): Promise<R[]> {
     const slot = this.#slot(name, owner)
     const results: R[] = []
-    for (const entry of slot.entries.filter((e) => e.done && e.valid)) {
+    for (const entry of slot.entries.filter((e) => e.done && e.valid && !e.gone)) {
       const file = entry.file
+      // From now on the session's end leaves it to this consume (neither retained nor deleted under its feet).
+      entry.consuming = true
       if (file !== undefined) {
         await entry.chain
         // An empty file was never written to: made now, so it can be read.
@@ -265,8 +270,10 @@ export class Uploads {
     for (const slot of this.#slots.values()) {
       for (const entry of slot.entries) {
         const file = entry.file
-        entry.gone = true
         this.#host.uploadEnded(entry.ref)
+        // Released already (it failed), or being consumed (the consume releases it when done).
+        if (entry.gone || entry.consuming) continue
+        entry.gone = true
         if (file === undefined || store === undefined) continue
         if (retain && entry.valid) void entry.chain.then(() => { store.retain(file) })
         else void entry.chain.then(async () => { await store.discard(file) })
