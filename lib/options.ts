@@ -63,7 +63,12 @@ export interface LiveViewLimits {
   uploadWindowBytes?: number | undefined
   /** Declared bytes of the uploads one session may hold at once (under way, or finished and not consumed). Default: 268435456 (256 MiB) */
   uploadBytesPerSession?: number | undefined
-  /** Declared bytes of the uploads this process may hold at once (temporary files, retained ones included). Default: 1073741824 (1 GiB) */
+  /**
+   * Upload bytes this process may hold at once (received into temporary files, retained ones
+   * included; declaring a file holds none, so idle declarations cannot lock others out). A
+   * file that cannot fit when declared gets `over_budget`; one whose bytes run over while
+   * they come fails with `over_budget`. Default: 1073741824 (1 GiB)
+   */
   uploadBytesPerServer?: number | undefined
   /** Milliseconds an upload interrupted by a disconnect waits for the user's rejoin to resume it, before its data is deleted. Default: 120000 */
   uploadRetainMs?: number | undefined

@@ -19,6 +19,8 @@ export class StoredFile {
   readonly path: string
   /** Bytes written (each acknowledged to the client). */
   written = 0
+  /** Bytes it counts against the server's budget (received: written, or being written). */
+  taken = 0
   /** The session key of the user who declared it (a resume must come from the same). */
   readonly key: string | undefined
   readonly size: number
@@ -75,7 +77,7 @@ export class StoredFile {
  */
 export class UploadStore {
   #dir: string | undefined
-  /** Bytes reserved by declared entries (their declared sizes), against `uploadBytesPerServer`. */
+  /** Bytes the uploads hold (received), against `uploadBytesPerServer`. */
   held = 0
   /** Files kept after their session ended, by ref. */
   readonly #retained = new Map<string, StoredFile>()
@@ -92,21 +94,23 @@ export class UploadStore {
   /** The directory of this server's temporary files (made on first use, removed on close). */
   get dir (): string { return (this.#dir ??= mkdtempSync(join(tmpdir(), 'fastify-liveview-'))) }
 
-  /** Reserves `bytes` of the server's budget; false when it would go over. */
-  reserve (bytes: number): boolean {
+  /** True when `bytes` more fit in the server's budget now. */
+  fits (bytes: number): boolean { return this.held + bytes <= this.#budget }
+
+  /** Counts `bytes` more for `file`; false when the server's budget would go over. */
+  take (file: StoredFile, bytes: number): boolean {
     if (this.held + bytes > this.#budget) return false
     this.held += bytes
+    file.taken += bytes
     return true
   }
-
-  release (bytes: number): void { this.held = Math.max(0, this.held - bytes) }
 
   /** A new file for an entry. */
   create (key: string | undefined, upload: string, clientName: string, clientType: string, size: number): StoredFile {
     return new StoredFile(this.dir, key, upload, clientName, clientType, size)
   }
 
-  /** Keeps `file` (its reserved bytes too) for a rejoin of the same user, then deletes it. */
+  /** Keeps `file` (its bytes still counted) for a rejoin of the same user, then deletes it. */
   retain (file: StoredFile): void {
     void file.close()
     this.#retained.set(file.ref, file)
@@ -126,9 +130,10 @@ export class UploadStore {
     return file
   }
 
-  /** Deletes a file and gives back its reserved bytes. */
+  /** Deletes a file and gives back the bytes it counted. */
   async discard (file: StoredFile): Promise<void> {
-    this.release(file.size)
+    this.held = Math.max(0, this.held - file.taken)
+    file.taken = 0
     await file.close()
     await rm(file.path, { force: true }).catch(() => {})
   }

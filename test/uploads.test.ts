@@ -254,6 +254,29 @@ t.test('resume: a rejoin of the same user continues from what the server holds; 
   t.same(saved.value, [`r.png 100000 ${sha(data)}`], 'the file is whole')
 })
 
+t.test("the server's budget counts bytes as they arrive: declarations hold none of it; a file that runs over fails, the session goes on", async (t) => {
+  const { app, page, rt } = await setup(t, { limits: { uploadBytesPerServer: 400_000 } })
+  const other = await setup(t, { app, user: 'bob' })
+  const declared = await raw(other.page, other.session, [5, 'u', 1, 'photos', [['idle.png', 'image/png', 300_000]]])
+  t.same((declared.value as UploadGrant).entries.map((e) => e[1]), [true])
+  t.equal(rt.uploads.held, 0, 'a declaration that sends nothing holds nothing')
+  const a = await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(300_000) }])
+  t.same(a.entries.map((e) => [e.ok, e.received]), [[true, 300_000]], 'so another user still uploads')
+  // Now the declared file comes: 100,000 of its bytes fit, the rest do not.
+  const ref = (declared.value as UploadGrant).entries[0]![0]
+  const n = other.page.updates.length
+  for (let at = 0; at < 300_000; at += 10_000) {
+    other.session.receiveBinary(encodeChunk(ref, at, bytes(10_000)))
+    if (at % 100_000 === 90_000) await written(other.session)
+  }
+  await written(other.session)
+  await other.page.settle()
+  t.match(other.page.texts('.entry.invalid em'), [/^over_budget: /], 'it fails with over_budget')
+  t.same(errorsSince(other.page, n), [], 'no error frame: the client did nothing wrong (its chunks already on the way are answered quietly)')
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(rt.uploads.held, 300_000, "the failed file's bytes are given back")
+})
+
 t.test('budgets: bytes per session and per server', async (t) => {
   const { app, page } = await setup(t, { limits: { uploadBytesPerSession: 250_000, uploadBytesPerServer: 400_000 } })
   const a = await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(200_000) }, { name: 'b.png', type: 'image/png', content: bytes(100_000) }])
@@ -464,8 +487,8 @@ t.test("a component's uploads: its own entries, consumed by its own handler, gon
 })
 
 t.test("a failed entry's bytes are given back once, whatever ends after", async (t) => {
-  const { app, page, session, rt } = await setup(t, { limits: { uploadBytesPerServer: 400_000 } })
-  await raw(page, session, [5, 'u', 1, 'photos', [['v.png', 'image/png', 250_000]]])
+  const { app, page, rt } = await setup(t, { limits: { uploadBytesPerServer: 400_000 } })
+  await page.upload('#pick', [{ name: 'v.png', type: 'image/png', content: bytes(250_000) }])
   t.equal(rt.uploads.held, 250_000)
   for (let i = 0; i < 3; i++) {
     const other = await setup(t, { app, user: 'eve' })

@@ -20,6 +20,7 @@ import type { AsyncResult } from '../async-result.js'
 import type { Task } from './async.js'
 import { dispatch } from './dispatch.js'
 import { chunk } from './upload-run.js'
+import { QUIET } from './uploads.js'
 
 /**
  * The session actor of one connection: frames in, a bounded mailbox that runs one message
@@ -104,8 +105,10 @@ export class Session extends Mailbox<Message> implements Host {
   receiveBinary (data: Uint8Array): void {
     if (this.state !== 'joined') return this.#take() ? this.refuse(0, new errors.JOIN_REQUIRED()) : undefined
     const err = chunk(this, data)
-    // Refused chunks cost a token each (written ones do not: the window bounds them).
-    if (err !== undefined) return this.#take() ? this.refuse(0, err) : this.#overBudget('')
+    // Refused chunks cost a token each, quiet ones too (written ones do not: the window bounds them).
+    if (err === undefined) return
+    if (!this.#take()) return this.#overBudget('')
+    if (err !== QUIET) this.refuse(0, err)
   }
 
   /** Queues a server message for the mounted view's handleInfo; false when not taken. */

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream'
 import type { UploadFile } from '../protocol.js'
 import type { StoredFile } from '../upload-store.js'
 import type { FastifyBaseLogger } from 'fastify'
-import { uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
+import { accepts, uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
 
 /** An entry as the server keeps it: what the template shows, its data, and the bytes under way. */
 export class Entry implements UploadEntry {
@@ -100,4 +100,25 @@ export async function reported (entry: Entry, percent: number, log: FastifyBaseL
   } else {
     entry.errors.push(uploadError('not_verified'))
   }
+}
+
+/** What is wrong with a declared file for its upload (its type, its size, one file too many), if anything. */
+export function fileProblems (config: UploadConfig, clientName: string, clientType: string, size: number, valid: number): UploadError[] {
+  const problems: UploadError[] = []
+  if (!accepts(config.accept, clientName, clientType)) problems.push(uploadError('not_accepted'))
+  if (size > config.maxFileSize) problems.push(uploadError('too_large', `The file is larger than ${bytes(config.maxFileSize)}`))
+  if (problems.length === 0 && valid + 1 > config.maxEntries) problems.push(uploadError('too_many_files', `At most ${config.maxEntries} files`))
+  return problems
+}
+
+/** Why a chunk of `n` bytes at `offset` is refused for `entry` (`inFlight` bytes of the socket unwritten), if it is. */
+export function chunkProblem (entry: Entry, offset: number, n: number, inFlight: number, windowBytes: number): string | undefined {
+  const window = Math.max(windowBytes, entry.config.chunkSize)
+  if (entry.file === undefined || entry.gone || entry.done) return 'the entry takes no bytes'
+  if (n === 0) return 'an empty chunk'
+  if (offset !== entry.received) return `expected offset ${entry.received}, got ${offset}`
+  if (offset + n > entry.clientSize) return `bytes past the declared size of ${entry.clientSize}`
+  if (n > entry.config.chunkSize) return `a chunk of ${n} bytes, over the chunk size of ${entry.config.chunkSize}`
+  if (inFlight + n > window) return `more than the window of ${window} bytes unacknowledged`
+  return undefined
 }

@@ -3,6 +3,7 @@ import { ackFrame, decodeChunk } from '../frames.js'
 import type { UploadFile } from '../protocol.js'
 import type { Session } from './actor.js'
 import { step } from './run.js'
+import { QUIET } from './uploads.js'
 
 // Upload messages for the view the page shows: declarations, external progress, chunks.
 
@@ -31,12 +32,12 @@ export function uploadProgress (s: Session, ref: number, mount: number, entry: s
 }
 
 /** A binary frame: a chunk for an entry of the mounted view. Returns the error for one it refused. */
-export function chunk (s: Session, data: Uint8Array): CodedError | undefined {
+export function chunk (s: Session, data: Uint8Array): CodedError | typeof QUIET | undefined {
   const c = decodeChunk(data)
   if (c === undefined) return new errors.FRAME_MALFORMED('a binary frame that is not an upload chunk')
   const uploads = s.mounted?.uploads
   if (uploads !== undefined) return uploads.chunk(c.ref, c.offset, c.data)
   // No upload here (the page navigated on): the client stops sending it; an entry that ended lately, quietly.
   s.transport.send(ackFrame(c.ref, -1))
-  return s.uploadEnded(c.ref, true) ? undefined : new errors.UPLOAD_UNKNOWN(c.ref)
+  return s.uploadEnded(c.ref, true) ? QUIET : new errors.UPLOAD_UNKNOWN(c.ref)
 }

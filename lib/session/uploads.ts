@@ -5,8 +5,8 @@ import { errors, type CodedError } from '../errors.js'
 import { ackFrame } from '../frames.js'
 import type { UploadFile, UploadGrant } from '../protocol.js'
 import { newRef, type StoredFile, type UploadStore } from '../upload-store.js'
-import { accepts, uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
-import { Entry, bytes, consumedOf, reported, stateOf } from './upload-entry.js'
+import { uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadState } from '../uploads.js'
+import { Entry, chunkProblem, consumedOf, fileProblems, reported, stateOf } from './upload-entry.js'
 
 /** What a view's uploads ask of their mounted view. */
 export interface UploadHost {
@@ -27,6 +27,9 @@ export interface UploadHost {
 }
 
 /** One upload: its settings and entries, and who declared it (the view: 0, else a component's cid). */
+/** A chunk refused without a fault of the client's (its entry ended or failed meanwhile): no error frame, still a rate-limit token. */
+export const QUIET = 'quiet'
+
 interface Slot { config: UploadConfig, entries: Entry[], owner: number }
 
 /** Slots are keyed by owner and name (names are words: no colon). */
@@ -41,7 +44,7 @@ export class Uploads {
   readonly #host: UploadHost
   readonly #slots = new Map<string, Slot>()
   readonly #byRef = new Map<string, Entry>()
-  /** Declared bytes of this view's entries (against `uploadBytesPerSession`). */
+  /** Declared bytes of this page's entries, against `uploadBytesPerSession` (the session's own limit). */
   #held = 0
   /** Bytes received and not yet written. */
   #inFlight = 0
@@ -107,15 +110,13 @@ export class Uploads {
     const grant: UploadGrant = { entries: [], chunk: config.chunkSize, window: Math.max(limits.uploadWindowBytes, config.chunkSize), auto: config.autoUpload }
     for (const file of files) {
       const [clientName, clientType, size, resume] = file
-      const problems: UploadError[] = []
-      if (!accepts(config.accept, clientName, clientType)) problems.push(uploadError('not_accepted'))
-      if (size > config.maxFileSize) problems.push(uploadError('too_large', `The file is larger than ${bytes(config.maxFileSize)}`))
-      if (problems.length === 0 && valid + 1 > config.maxEntries) problems.push(uploadError('too_many_files', `At most ${config.maxEntries} files`))
+      const problems = fileProblems(config, clientName, clientType, size, valid)
       let stored: StoredFile | undefined
       if (problems.length === 0 && config.presign === undefined) {
-        // A resume takes back the file the user's last session left (its bytes still reserved).
+        // A resume takes back the file the user's last session left (its bytes still counted).
         const adopted = resume === undefined ? undefined : store.adopt(resume, host.sessionKey, name, clientName, clientType, size)
-        if (this.#held + size > limits.uploadBytesPerSession || (adopted === undefined && !store.reserve(size))) {
+        // The server's budget counts bytes as they come (declaring holds nothing of it); a file that cannot fit now is refused at once.
+        if (this.#held + size > limits.uploadBytesPerSession || !store.fits(size - (adopted?.written ?? 0))) {
           problems.push(uploadError('over_budget'))
           if (adopted !== undefined) void store.discard(adopted)
         } else {
@@ -159,28 +160,28 @@ export class Uploads {
    * error for a chunk the client should not have sent (the entry then fails); written
    * chunks are acknowledged in order.
    */
-  chunk (ref: string, offset: number, data: Uint8Array): CodedError | undefined {
+  chunk (ref: string, offset: number, data: Uint8Array): CodedError | typeof QUIET | undefined {
     const entry = this.#byRef.get(ref)
     if (entry === undefined) {
       // Chunks already on their way when the entry ended: told to stop, quietly.
       this.#host.sendFrame(ackFrame(ref, -1))
-      if (this.#host.uploadEnded(ref, true)) return undefined
+      if (this.#host.uploadEnded(ref, true)) return QUIET
       return new errors.UPLOAD_UNKNOWN(ref.slice(0, 64))
     }
-    const window = Math.max(this.#host.uploadLimits.uploadWindowBytes, entry.config.chunkSize)
-    let problem: string | undefined
-    if (entry.file === undefined || entry.gone || entry.done) problem = 'the entry takes no bytes'
-    else if (data.byteLength === 0) problem = 'an empty chunk'
-    else if (offset !== entry.received) problem = `expected offset ${entry.received}, got ${offset}`
-    else if (offset + data.byteLength > entry.clientSize) problem = `bytes past the declared size of ${entry.clientSize}`
-    else if (data.byteLength > entry.config.chunkSize) problem = `a chunk of ${data.byteLength} bytes, over the chunk size of ${entry.config.chunkSize}`
-    else if (this.#inFlight + data.byteLength > window) problem = `more than the window of ${window} bytes unacknowledged`
+    // It failed already (the client told to stop): what was on its way is answered quietly.
+    if (entry.gone) return (this.#host.sendFrame(ackFrame(ref, -1)), QUIET)
+    const problem = chunkProblem(entry, offset, data.byteLength, this.#inFlight, this.#host.uploadLimits.uploadWindowBytes)
     if (problem !== undefined) {
       this.#fail(entry)
       return new errors.UPLOAD_CHUNK_INVALID(entry.ref, problem)
     }
     const file = entry.file!
     const n = data.byteLength
+    // The server's budget counts bytes as they come: over it (other uploads took the room), the entry fails (no client fault).
+    if (this.#host.uploadStore?.take(file, n) !== true) {
+      this.#fail(entry, 'over_budget')
+      return QUIET
+    }
     entry.received += n
     this.#inFlight += n
     entry.chain = entry.chain.then(async () => {
@@ -254,8 +255,6 @@ export class Uploads {
     this.#rerender()
   }
 
-  get renderWaiting (): boolean { return this.#timer !== undefined }
-
   /** Bytes received and not yet written. */
   get inFlight (): number { return this.#inFlight }
 
@@ -299,9 +298,9 @@ export class Uploads {
   }
 
   /** A chunk went wrong: the entry fails, its data goes, the client is told to stop. */
-  #fail (entry: Entry): void {
+  #fail (entry: Entry, code: 'failed' | 'over_budget' = 'failed'): void {
     if (entry.gone) return
-    entry.errors.push(uploadError('failed'))
+    entry.errors.push(uploadError(code))
     this.#release(entry)
     this.#host.sendFrame(ackFrame(entry.ref, -1))
     this.#changed(entry)
