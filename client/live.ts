@@ -67,6 +67,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   let version = 0
   /** The mount the page shows: events name it. */
   let mount = 0
+  /** Navigations so far (mount ids restart at each session: a rejoin is not one). */
+  let navs = 0
   let pristine = true
   /** Stream operations that came while a resync was due (applied after its full HTML). */
   const held: StreamOp[] = []
@@ -213,6 +215,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     }
     if (m.streams) update(() => { apply(root, m.streams as StreamOp[]) }, true)
     if (join) state(true)
+    else navs++
     up.j?.(join)
   }
 
@@ -307,9 +310,9 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   const push: Push = (el, event, params, after, busy, reply) => {
     // A form's submit waits for the files it uploads.
     const wait = el.getAttribute(ATTR_SUBMIT) === event && up.w?.(el)
-    // Sent once they are, to the view it was meant for (a navigation meanwhile drops it).
-    const m = mount
-    if (wait) return void wait.then(() => { if (m === mount && el.isConnected) push(el, event, params, after, busy, reply); else busy?.[0]() })
+    // Sent once they are, to the view it was meant for (a navigation meanwhile drops it; a rejoin does not).
+    const n = navs
+    if (wait) return void wait.then(() => { if (n === navs && el.isConnected) push(el, event, params, after, busy, reply); else busy?.[0]() })
     if (!joined) {
       busy?.[0]()
       reply?.(undefined, down(event))

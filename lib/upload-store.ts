@@ -113,6 +113,9 @@ export class UploadStore {
   /** Keeps `file` (its bytes still counted) for a rejoin of the same user, then deletes it. */
   retain (file: StoredFile): void {
     void file.close()
+    // Bytes taken and never written (their writes were skipped): the resume sends them again.
+    this.held = Math.max(0, this.held - (file.taken - file.written))
+    file.taken = file.written
     this.#retained.set(file.ref, file)
     file.expiry = this.#clock.setTimeout(() => { this.#expire(file) }, this.#retainMs)
     unref(file.expiry)

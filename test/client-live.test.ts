@@ -356,3 +356,23 @@ t.test('a submit waiting for its uploads goes out once they are sent, to the vie
   await sleep(0)
   t.equal(ws.sent.filter(f => f[1] === 'e').length, 1, 'dropped')
 })
+
+t.test('a submit held for its uploads survives a rejoin after an earlier navigation (mount ids restart per session)', async t => {
+  const { root, ws } = await joined('<form lv-submit="save"><input name="title" value="x"></form>')
+  const up = (root.ownerDocument.defaultView as unknown as { __lvUp: { w?: (el: unknown) => Promise<void> | undefined } }).__lvUp
+  // A navigation first: mount 2.
+  ws.receive([0, 'mount', { id: 2, version: 1, title: '', html: '<form lv-submit="save"><input name="title" value="x"></form>' }])
+  let release: () => void = () => {}
+  let waiting = false
+  up.w = () => (waiting = !waiting) ? new Promise<void>(resolve => { release = resolve }) : undefined
+  document.querySelector('form')!.dispatchEvent(new window.Event('submit', { bubbles: true, cancelable: true }))
+  // The socket drops and the page rejoins a new session: mount 1 again.
+  ws.close()
+  await sleep(150)
+  const again = FakeSocket.all.at(-1)!
+  again.open()
+  again.receive([again.sent[0]![0], 'mount', { id: 1, version: 0, title: '' }])
+  release()
+  await sleep(0)
+  t.same(again.sent.filter(f => f[1] === 'e').map(f => f.slice(2, 4)), [[1, 'save']], 'sent to the rejoined view')
+})

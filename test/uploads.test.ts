@@ -551,3 +551,57 @@ t.test('a write that fails (the temporary folder is gone) fails its entry; nothi
   t.equal((session.transport as TestTransport).acks.get(ref), -1, 'the client is told to stop')
   t.equal(rt.uploads.held, 0)
 })
+
+t.test('the session ending while the first of two files is consumed: the second is neither read nor lost (it waits for a resume); the counts return to 0', async (t) => {
+  let hold: Promise<void> = Promise.resolve()
+  const read: string[] = []
+  class Two extends Photos {
+    static events = defineEvents<Two>({ save: true, validate: true, cancel: true })
+    override async save (): Promise<string[]> {
+      return await this.consumeUploads('photos', async (entry) => {
+        await hold
+        let n = 0
+        for await (const chunk of entry.stream!) n += (chunk as Buffer).length
+        read.push(`${entry.clientName} ${n}`)
+        return `${n}`
+      })
+    }
+  }
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root, layout: false, limits: { uploadRetainMs: 100 } })
+  app.liveView('/photos', Two)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  const { page, session } = await setup(t, { app })
+  await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(5000) }, { name: 'b.png', type: 'image/png', content: bytes(3000) }])
+  let release: () => void = () => {}
+  hold = new Promise((resolve) => { release = resolve })
+  session.receive(JSON.stringify([60, 'e', 1, 'save', {}]))
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  void session.close('closed')
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  release()
+  await session.idle()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(read, ['a.png 5000'], 'the file under way was read; the next one was not handed over')
+  t.equal(rt.uploads.retained, 1, 'the second waits for a resume')
+  t.equal(rt.uploads.held, 3000)
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  t.equal(rt.uploads.held, 0)
+  t.same(readdirSync(rt.uploads.dir), [])
+})
+
+t.test('a file retained with writes still queued counts what was written, not what was taken', async (t) => {
+  const { app, page, session, rt } = await setup(t, { limits: { uploadBytesPerServer: 120_000 } })
+  const g = await raw(page, session, [5, 'u', 1, 'photos', [['a.png', 'image/png', 100_000]]])
+  const ref = (g.value as UploadGrant).entries[0]![0]
+  for (let i = 0; i < 5; i++) session.receiveBinary(encodeChunk(ref, i * 10_000, bytes(10_000)))
+  void session.close('closed')
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  t.equal(rt.uploads.retained, 1)
+  const again = await setup(t, { app })
+  const r = await raw(again.page, again.session, [6, 'u', 1, 'photos', [['a.png', 'image/png', 100_000, ref]]])
+  const [, ok, received] = (r.value as UploadGrant).entries[0]!
+  t.equal(ok, true, 'the resume fits the budget')
+  t.equal(rt.uploads.held, received, 'the server counts the bytes the file holds')
+})

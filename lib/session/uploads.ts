@@ -227,6 +227,8 @@ export class Uploads {
     const slot = this.#slot(name, owner)
     const results: R[] = []
     for (const entry of slot.entries.filter((e) => e.done && e.valid && !e.gone)) {
+      // The session ended while an earlier one was consumed: the rest stay as its end left them.
+      if (entry.gone) continue
       const file = entry.file
       // From now on the session's end leaves it to this consume (neither retained nor deleted under its feet).
       entry.consuming = true
