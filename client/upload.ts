@@ -2,6 +2,7 @@
 // `lv-drop`). It declares picked or dropped files to the view, sends their bytes in binary
 // chunk frames (never more than the window unacknowledged), or to an external URL, shows
 // previews, and resumes what a reconnect interrupted.
+import { accepts } from '../lib/accept.js'
 import { encodeChunk } from '../lib/frames.js'
 import { ATTR_DROP, ATTR_PREVIEW, ATTR_UPLOAD, CID_ATTR, CLASS_DRAG, OP_UPLOAD, OP_UPLOAD_PROGRESS, type UploadGrant, type UploadTarget } from '../lib/protocol.js'
 import type { UploadPort } from './live.js'
@@ -55,10 +56,9 @@ const forget = (e: Entry): void => {
 function allowed (input: Element | null, file: File): boolean {
   if (!input) return true
   const max = +(input.getAttribute('data-lv-max-size') ?? Infinity)
+  // No accept attribute (or an empty one): any file.
   const accept = input.getAttribute('accept')?.toLowerCase().split(',').filter(Boolean)
-  const name = file.name.toLowerCase()
-  const type = file.type.toLowerCase()
-  return file.size <= max && (!accept?.length || accept.some(a => a[0] === '.' ? name.endsWith(a) : a.endsWith('/*') ? type.startsWith(a.slice(0, -1)) : type === a))
+  return file.size <= max && accepts(accept?.length ? accept : undefined, file.name, file.type)
 }
 
 /** Declares files for the upload `name` (from `el`: an input or a drop zone); `resume`: entries to continue. */

@@ -6,14 +6,14 @@ import { join } from 'node:path'
 import type { Clock } from './clock.js'
 import { unref } from './clock.js'
 
+/** An unguessable ref (128 bits, base64url: 22 characters). */
+export const newRef = (): string => randomBytes(16).toString('base64url')
+
 /**
  * An entry's data on this server: a temporary file named by a random ref (never by the
  * client's name), the bytes written to it, and who may write more (the session that
  * declared it, or, while retained after a disconnect, a rejoin of the same user).
  */
-/** An unguessable ref (128 bits, base64url: 22 characters). */
-export const newRef = (): string => randomBytes(16).toString('base64url')
-
 export class StoredFile {
   readonly ref = newRef()
   readonly path: string
@@ -99,7 +99,7 @@ export class UploadStore {
 
   /** Counts `bytes` more for `file`; false when the server's budget would go over. */
   take (file: StoredFile, bytes: number): boolean {
-    if (this.held + bytes > this.#budget) return false
+    if (!this.fits(bytes)) return false
     this.held += bytes
     file.taken += bytes
     return true

@@ -142,16 +142,6 @@ export function uploadConfig (view: string, name: unknown, options: UploadOption
   return { name, accept, maxEntries, maxFileSize, chunkSize, autoUpload: o.autoUpload === true, presign: o.presign, verify: o.verify, attrs }
 }
 
-/** True when a file of that name and type is one `accept` takes (by extension or MIME type). */
-export function accepts (accept: readonly string[] | undefined, clientName: string, clientType: string): boolean {
-  if (accept === undefined) return true
-  const name = clientName.toLowerCase()
-  const type = clientType.toLowerCase()
-  return accept.some((a) => a.startsWith('.')
-    ? name.endsWith(a)
-    : a.endsWith('/*') ? type.startsWith(a.slice(0, -1)) : type === a)
-}
-
 const MESSAGES: Record<UploadErrorCode, string> = {
   too_large: 'The file is too large',
   not_accepted: 'This type of file is not accepted',

@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream'
 import type { UploadFile } from '../protocol.js'
 import type { StoredFile } from '../upload-store.js'
 import type { FastifyBaseLogger } from 'fastify'
-import { accepts, uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
+import { accepts } from '../accept.js'
+import { uploadError, type ConsumedEntry, type UploadConfig, type UploadEntry, type UploadError, type UploadState } from '../uploads.js'
 
 /** An entry as the server keeps it: what the template shows, its data, and the bytes under way. */
 export class Entry implements UploadEntry {

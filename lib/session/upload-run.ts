@@ -36,8 +36,9 @@ export function chunk (s: Session, data: Uint8Array): CodedError | typeof QUIET 
   const c = decodeChunk(data)
   if (c === undefined) return new errors.FRAME_MALFORMED('a binary frame that is not an upload chunk')
   const uploads = s.mounted?.uploads
-  if (uploads !== undefined) return uploads.chunk(c.ref, c.offset, c.data)
-  // No upload here (the page navigated on): the client stops sending it; an entry that ended lately, quietly.
+  if (uploads?.knows(c.ref) === true) return uploads.chunk(c.ref, c.offset, c.data)
+  // No such entry here: the client stops sending it; one that ended lately (cancelled,
+  // consumed, the page navigated on) is answered quietly.
   s.transport.send(ackFrame(c.ref, -1))
   return s.uploadEnded(c.ref, true) ? QUIET : new errors.UPLOAD_UNKNOWN(c.ref)
 }

@@ -26,10 +26,10 @@ export interface UploadHost {
   rerender: (owners: Set<number>) => boolean
 }
 
-/** One upload: its settings and entries, and who declared it (the view: 0, else a component's cid). */
 /** A chunk refused without a fault of the client's (its entry ended or failed meanwhile): no error frame, still a rate-limit token. */
 export const QUIET = 'quiet'
 
+/** One upload: its settings and entries, and who declared it (the view: 0, else a component's cid). */
 interface Slot { config: UploadConfig, entries: Entry[], owner: number }
 
 /** Slots are keyed by owner and name (names are words: no colon). */
@@ -76,6 +76,9 @@ export class Uploads {
 
   /** True when the view (or the component `owner`) allows the upload `name`. */
   has (name: string, owner = 0): boolean { return this.#slots.has(keyOf(owner, name)) }
+
+  /** True when `ref` names an entry of this page (its chunks go to `chunk`). */
+  knows (ref: string): boolean { return this.#byRef.has(ref) }
 
   /** True for an external entry still waiting to be confirmed. */
   external (ref: string): boolean {
@@ -156,18 +159,12 @@ export class Uploads {
   }
 
   /**
-   * A chunk of an entry's file, outside the mailbox (events go on meanwhile). Returns the
-   * error for a chunk the client should not have sent (the entry then fails); written
-   * chunks are acknowledged in order.
+   * A chunk of an entry's file (one it `knows`), outside the mailbox (events go on
+   * meanwhile). Returns the error for a chunk the client should not have sent (the entry
+   * then fails); written chunks are acknowledged in order.
    */
   chunk (ref: string, offset: number, data: Uint8Array): CodedError | typeof QUIET | undefined {
-    const entry = this.#byRef.get(ref)
-    if (entry === undefined) {
-      // Chunks already on their way when the entry ended: told to stop, quietly.
-      this.#host.sendFrame(ackFrame(ref, -1))
-      if (this.#host.uploadEnded(ref, true)) return QUIET
-      return new errors.UPLOAD_UNKNOWN(ref.slice(0, 64))
-    }
+    const entry = this.#byRef.get(ref)!
     // It failed already (the client told to stop): what was on its way is answered quietly.
     if (entry.gone) return (this.#host.sendFrame(ackFrame(ref, -1)), QUIET)
     const problem = chunkProblem(entry, offset, data.byteLength, this.#inFlight, this.#host.uploadLimits.uploadWindowBytes)
@@ -226,8 +223,8 @@ export class Uploads {
   async consume<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>, owner = 0): Promise<R[]> {
     const slot = this.#slot(name, owner)
     const results: R[] = []
-    for (const entry of slot.entries.filter((e) => e.done && e.valid && !e.gone)) {
-      // The session ended while an earlier one was consumed: the rest stay as its end left them.
+    for (const entry of slot.entries.filter((e) => e.done && e.valid)) {
+      // Released already, or the session ended while an earlier one was consumed: the rest stay as its end left them.
       if (entry.gone) continue
       const file = entry.file
       // From now on the session's end leaves it to this consume (neither retained nor deleted under its feet).
@@ -272,12 +269,14 @@ export class Uploads {
       for (const entry of slot.entries) {
         const file = entry.file
         this.#host.uploadEnded(entry.ref)
-        // Released already (it failed), or being consumed (the consume releases it when done).
-        if (entry.gone || entry.consuming) continue
+        // Being consumed: the consume releases it when done.
+        if (entry.consuming) continue
+        if (!retain || !entry.valid || entry.gone || file === undefined || store === undefined) {
+          this.#release(entry)
+          continue
+        }
         entry.gone = true
-        if (file === undefined || store === undefined) continue
-        if (retain && entry.valid) void entry.chain.then(() => { store.retain(file) })
-        else void entry.chain.then(async () => { await store.discard(file) })
+        void entry.chain.then(() => { store.retain(file) })
       }
       slot.entries.length = 0
     }
