@@ -1,7 +1,7 @@
 import {
   ATTR_CLICK, ATTR_CLICK_AWAY, ATTR_CONFIRM, ATTR_DEBOUNCE, ATTR_DISABLE_WITH, ATTR_KEY, ATTR_NAVIGATE, ATTR_PATCH, ATTR_SUBMIT, ATTR_THROTTLE, ATTR_VALUE, ATTR_WINDOW, DOM_CONNECTED, DOM_EVENT, PREFIX
 } from '../lib/protocol.js'
-import { isField, reset } from './fields.js'
+import { isField, reset, use, used } from './fields.js'
 import type { Reply } from './hooks.js'
 import type { Patch } from './live.js'
 
@@ -167,6 +167,8 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     // Held changes go first: the server sees every keystroke before the submit.
     for (const el of [form, ...(form as HTMLFormElement).elements]) flush(el)
     const by = (e as SubmitEvent).submitter
+    // A submit uses every field.
+    use(form, [...(form as HTMLFormElement).elements].map(f => (f as Field).name))
     // Once the reply is in, the form shows what the server rendered: a view clears a field
     // (a chat input, say) by rendering it empty, focused or not.
     send(form, name, fields(form as HTMLFormElement, by), () => { reset(form as HTMLFormElement) }, by ?? form)
@@ -185,11 +187,13 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     }
   })
 
+  on('reset', form => { used.delete(form) })
   for (const type of ['change', 'input']) {
     const attr = PREFIX + type
     on(type, t => {
       const f = t as Field
       const form = f.form
+      if (form) use(form, [f.name])
       const el = f.hasAttribute(attr) ? f : form?.hasAttribute(attr) ? form : null
       if (!inside(el)) return
       const params = el === f ? { [f.name]: fieldValue(f) } : fields(form as HTMLFormElement)

@@ -180,6 +180,19 @@ export class Fields {
   }
 }
 
+/**
+ * The fields of each form the user has used (typed in, changed, submitted), by name: sent
+ * with the form's events, outside their params (a native reset forgets them).
+ */
+export const used = new WeakMap<Element, Set<string>>()
+
+/** Marks `names` of `form` used. */
+export const use = (form: Element, names: string[]): void => {
+  const u = used.get(form) ?? new Set()
+  used.set(form, u)
+  for (const n of names) if (n) u.add(n)
+}
+
 /** Makes every field of `form` show what the server last rendered (its default state). */
 export function reset (form: HTMLFormElement): void {
   for (const f of form.elements) if (isField(f)) follow(f)

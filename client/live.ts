@@ -9,6 +9,7 @@ import type { Busy, Push } from './bindings.js'
 import type { Reply } from './hooks.js'
 import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
 import { morph } from './morph.js'
+import { used } from './fields.js'
 
 const MIN_DELAY = 200
 const MAX_DELAY = 10_000
@@ -320,7 +321,9 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       return
     }
     const cid = targetOf(el)
-    request(el, r => cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
+    // A form's events say which of its fields the user has used.
+    const u = used.get(el)
+    request(el, r => u ? [r, OP_EVENT, mount, event, params, cid ?? null, [...u]] : cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
   }
   const observe = viewport(root, push)
   const up: UploadPort = (root.ownerDocument.defaultView as unknown as { __lvUp: UploadPort }).__lvUp = {

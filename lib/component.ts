@@ -5,6 +5,7 @@ export type ComponentId = string | number
 
 import type { ConsumedEntry, UploadEntry, UploadOptions } from './uploads.js'
 import type { Uploads } from './session/uploads.js'
+import type { FieldErrors, Form, UsedFields } from './forms.js'
 
 /** @internal Where a component instance reaches its runtime (kept off its own fields, so rollback never touches it). */
 export const kComponent = Symbol('fastify-liveview.component')
@@ -19,6 +20,7 @@ export interface ComponentPort {
   push: (event: string, payload: unknown) => boolean
   allowUpload: (name: string, options?: UploadOptions) => void
   uploadsOf: () => Uploads
+  formOf: () => Form
 }
 
 /** One instance and the props it gets, as `updateMany` gets them. */
@@ -108,6 +110,18 @@ export abstract class LiveComponent<Props extends object = Record<string, unknow
 
   /** As a view's `consumeUploads`: each finished entry, its bytes as a `Readable`; gone once `fn` settles. */
   consumeUploads<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>): Promise<R[]> { return this[kComponent].uploadsOf().consume(name, fn, this[kComponent].cid) }
+
+  /** As a view's: `message` is the error of `field` (`it.errors[field]` in this component's template). */
+  addError (field: string, message: string): void { this[kComponent].formOf().add(String(field), String(message)) }
+
+  /** Clears the error of `field`, or all of this component's field errors. */
+  clearErrors (field?: string): void { this[kComponent].formOf().clear(field) }
+
+  /** The field errors its template shows as `it.errors`. */
+  fieldErrors (): FieldErrors { return this[kComponent].formOf().errors }
+
+  /** The fields of its forms the user has used (`it.used`). */
+  usedFields (): UsedFields { return this[kComponent].formOf().used }
 
   /** Called once, when a render of the parent first renders this id (on the HTTP render and again on join). */
   mount? (props: Props & { id: ComponentId }): void | Promise<void>

@@ -1,3 +1,5 @@
+import type { ErrorMessages } from './forms.js'
+
 /**
  * Types of event params, end to end: what a handler may declare given how its event is
  * declared. Types only (nothing here exists at run time).
@@ -93,4 +95,4 @@ export type HandlerParams<F> = F extends (...args: infer A) => unknown ? (A exte
 export type EventSpecFor<P> =
   | (DomParams extends P ? true | { readonly hook?: false, readonly schema?: undefined } : never)
   | (unknown extends P ? { readonly hook: true, readonly schema?: undefined } : never)
-  | { readonly schema: SchemaFor<P>, readonly hook?: boolean }
+  | { readonly schema: SchemaFor<P>, readonly hook?: boolean, readonly onInvalid?: 'render' | 'refuse', readonly messages?: ErrorMessages }

@@ -10,6 +10,7 @@ import {
   CHUNK_KIND, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_UPLOAD,
   OP_UPLOAD_ACK, OP_UPLOAD_PROGRESS, OP_URL, type ClientFrame, type ErrorPayload, type JoinPayload, type MountPayload, type ServerFrame, OP_STREAM,
   type StreamOp, type UploadFile } from './protocol.js'
+import { MAX_USED, MAX_USED_NAME } from './forms.js'
 
 // ---------------------------------------------------------------------------------------
 // Client → server
@@ -17,7 +18,7 @@ import {
 /** A client frame as the server reads it, checked field by field. */
 export type ClientMessage =
   | { kind: 'join', ref: number, payload: JoinPayload }
-  | { kind: 'event', ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number }
+  | { kind: 'event', ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number, used?: string[] }
   | { kind: 'sync', ref: number }
   | { kind: 'url', ref: number, url: string }
   | { kind: 'upload', ref: number, mount: number, name: string, files: UploadFile[], cid?: number }
@@ -72,13 +73,17 @@ export function decodeClient (text: string, maxDepth: number): ClientMessage | B
   if (typeof ref !== 'number' || !Number.isSafeInteger(ref) || ref <= 0) return { kind: 'bad', ref: 0, detail: 'ref must be a positive integer' }
   const op = frame[1] as unknown
   if (op === OP_EVENT) {
-    const [, , mount, name, params = {}, cid] = frame as unknown[]
-    if (typeof mount !== 'number' || !Number.isSafeInteger(mount) || typeof name !== 'string' || !isObject(params) || frame.length > 6 ||
-      (cid !== undefined && (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0))) {
-      return { kind: 'bad', ref, detail: 'expected [ref, "e", mount, name, params, cid?]' }
+    const [, , mount, name, params = {}, cid, used] = frame as unknown[]
+    if (typeof mount !== 'number' || !Number.isSafeInteger(mount) || typeof name !== 'string' || !isObject(params) || frame.length > 7 ||
+      (cid != null && (typeof cid !== 'number' || !Number.isSafeInteger(cid) || cid < 0)) ||
+      (used !== undefined && (!Array.isArray(used) || used.length > MAX_USED || !used.every((u) => typeof u === 'string' && u.length <= MAX_USED_NAME)))) {
+      return { kind: 'bad', ref, detail: `expected [ref, "e", mount, name, params, cid?, used?] (used: at most ${MAX_USED} field names)` }
     }
     if (deeperThan(params, maxDepth)) return { kind: 'bad', ref, detail: `params nest deeper than ${maxDepth} levels`, deep: true }
-    return cid === undefined ? { kind: 'event', ref, mount, name, params } : { kind: 'event', ref, mount, name, params, cid }
+    const m: ClientMessage = { kind: 'event', ref, mount, name, params }
+    if (cid != null) m.cid = cid as number
+    if (used !== undefined) m.used = used as string[]
+    return m
   }
   if (op === OP_JOIN) {
     const p = frame[2] as unknown

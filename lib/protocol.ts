@@ -11,10 +11,12 @@
  * - `[ref, "join", { v, token, url, pristine? }]`  first frame of a socket; `pristine` when the
  *                                                 live root shows exactly the render the token
  *                                                 was signed for (nothing applied since)
- * - `[ref, "e", mount, event, params, cid?]`       run a declared handler of the view mounted as
+ * - `[ref, "e", mount, event, params, cid?, used?]` run a declared handler of the view mounted as
  *                                                 `mount` (refused as stale for another one), or
  *                                                 of its component `cid` (the root's `lv-cid`; 0:
- *                                                 the binding's `lv-target` matched none)
+ *                                                 the binding's `lv-target` matched none; null:
+ *                                                 the view); `used`: a form's fields the user has
+ *                                                 used (typed in, changed, submitted), by name
  * - `[ref, "sync"]`                                out of sync: send full HTML
  * - `[ref, "patch", url]`                          the page's URL changed (a link, back, forward)
  * - `[ref, "u", mount, name, files, cid?]`         declares files for the upload `name` (each
@@ -51,7 +53,7 @@
  */
 
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
-export const PROTOCOL_VERSION = 7
+export const PROTOCOL_VERSION = 8
 
 /** Attribute prefix of every binding. */
 export const PREFIX = 'lv-'
@@ -246,7 +248,7 @@ export interface UploadGrant {
 
 export type ClientFrame =
   | [ref: number, op: typeof OP_JOIN, payload: JoinPayload]
-  | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>, cid?: number]
+  | [ref: number, op: typeof OP_EVENT, mount: number, event: string, params: Record<string, unknown>, cid?: number | null, used?: string[]]
   | [ref: number, op: typeof OP_SYNC]
   | [ref: number, op: typeof OP_PATCH_URL, url: string]
   | [ref: number, op: typeof OP_UPLOAD, mount: number, name: string, files: UploadFile[], cid?: number]

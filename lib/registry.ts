@@ -1,6 +1,7 @@
 import AjvCompiler from '@fastify/ajv-compiler'
 import FindMyWay from 'find-my-way'
 import { errors } from './errors.js'
+import type { ErrorMessages, SchemaError } from './forms.js'
 import { checkStreams, type StreamEntry } from './streams.js'
 import { checkBinding, checkComponents, crossCheck, warnUnbound, type ComponentEntry, type Owner } from './component-check.js'
 import type { Templates } from './templates.js'
@@ -10,7 +11,9 @@ import { LiveView, type EventSpec, type LiveViewClass, type Params } from './vie
 export interface EventEntry {
   /** Declared `{ hook: true }` without a schema: any JSON params (a hook's `pushEvent`). Else, without a schema, only what DOM bindings send. */
   hook?: boolean
-  validate?: ((params: unknown) => boolean) & { errors?: Array<{ instancePath?: string, message?: string }> | null }
+  validate?: ((params: unknown) => boolean) & { errors?: SchemaError[] | null }
+  /** `onInvalid: 'render'`: params that fail the schema become field errors (`it.errors`) and the view renders. */
+  render?: { messages: ErrorMessages | undefined }
 }
 
 /** A view class, checked once and kept with what the runtime needs of it. */
@@ -85,6 +88,8 @@ export function checkEvents (name: string, declared: unknown, proto: object, res
   }
   const events = new Map<string, EventEntry>()
   let compile: ReturnType<typeof buildCompiler> | undefined
+  // Field errors list every field's problem: their validator reports all errors.
+  let compileAll: ReturnType<typeof buildCompiler> | undefined
   for (const [event, spec] of Object.entries(declared as Record<string, EventSpec>)) {
     if (!EVENT_NAME.test(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is not valid (a lower-case letter, then letters, digits or _)`)
     if (reserved.has(event)) throw new errors.VIEW_INVALID(name, `event name '${event}' is reserved`)
@@ -96,10 +101,17 @@ export function checkEvents (name: string, declared: unknown, proto: object, res
       const entry: EventEntry = {}
       if (spec.hook !== undefined && typeof spec.hook !== 'boolean') throw new errors.VIEW_INVALID(name, `event '${event}': hook must be true or false`)
       if (spec.hook === true) entry.hook = true
+      const { onInvalid, messages } = spec
+      if (onInvalid !== undefined && onInvalid !== 'render' && onInvalid !== 'refuse') throw new errors.VIEW_INVALID(name, `event '${event}': onInvalid must be 'render' or 'refuse'`)
+      if (onInvalid === 'render' && spec.schema === undefined) throw new errors.VIEW_INVALID(name, `event '${event}': onInvalid: 'render' needs a schema`)
+      if (messages !== undefined && (messages === null || typeof messages !== 'object' || Array.isArray(messages) || onInvalid !== 'render')) {
+        throw new errors.VIEW_INVALID(name, `event '${event}': messages must be an object, with onInvalid: 'render'`)
+      }
+      if (onInvalid === 'render') entry.render = { messages }
       if (spec.schema !== undefined) {
-        compile ??= buildCompiler({}, { customOptions: {} })
+        const make = onInvalid === 'render' ? (compileAll ??= buildCompiler({}, { customOptions: { allErrors: true } })) : (compile ??= buildCompiler({}, { customOptions: {} }))
         try {
-          entry.validate = compile({ schema: spec.schema, httpPart: 'body' }) as EventEntry['validate']
+          entry.validate = make({ schema: spec.schema, httpPart: 'body' }) as EventEntry['validate']
         } catch (err) {
           throw new errors.VIEW_INVALID(name, `the params schema of event '${event}' does not compile: ${(err as Error).message}`)
         }

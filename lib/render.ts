@@ -1,3 +1,4 @@
+import type { FieldErrors, UsedFields } from './forms.js'
 import { createHash } from 'node:crypto'
 import { errors, describe } from './errors.js'
 import { MARK, streamMark } from './mark.js'
@@ -21,6 +22,8 @@ export interface RenderExtra {
   calls?: unknown[] | undefined
   myself?: number | undefined
   uploads?: Record<string, unknown> | undefined
+  /** Field errors and used fields: `it.errors`, `it.used` (unless the context has its own). */
+  form?: { errors: FieldErrors, used: UsedFields } | undefined
 }
 
 /**
@@ -46,13 +49,19 @@ export function renderView (templates: Templates, entry: Named, view: Renderable
   return renderContext(templates, entry, ctx, extra)
 }
 
-function renderContext (templates: Templates, entry: Named, ctx: unknown, { flash, calls, myself, uploads }: RenderExtra): string {
+function renderContext (templates: Templates, entry: Named, ctx: unknown, { flash, calls, myself, uploads, form }: RenderExtra): string {
   if (ctx === null || typeof ctx !== 'object' || Array.isArray(ctx)) {
     throw new errors.CONTEXT_INVALID(entry.name, `must return an object, got ${Array.isArray(ctx) ? 'an array' : ctx === null ? 'null' : typeof ctx}`)
   }
   let data = ctx as Record<string, unknown>
-  // Views' templates get the flash as `it.flash`, unless the context has its own.
-  if (flash !== undefined && !('flash' in data)) data = { flash, ...data }
+  // Views' templates get the flash as `it.flash`, and templates their field errors and used
+  // fields as `it.errors` and `it.used`, unless the context has its own.
+  if ((flash !== undefined && !('flash' in data)) || (form !== undefined && (!('errors' in data) || !('used' in data)))) {
+    data = { ...data }
+    if (flash !== undefined && !('flash' in ctx)) data.flash = flash
+    if (form !== undefined && !('errors' in ctx)) data.errors = form.errors
+    if (form !== undefined && !('used' in ctx)) data.used = form.used
+  }
   if (entry.streams !== undefined && entry.streams.size > 0) {
     if ('streams' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `streams` field, which would hide it.streams: rename it")
     if (data === ctx) data = { ...data }

@@ -5,6 +5,8 @@ import type { StreamInsertOptions, StreamOptions, StreamSpec } from './streams.j
 import type { ConsumedEntry, UploadEntry, UploadOptions } from './uploads.js'
 import type { Uploads } from './session/uploads.js'
 import type { EventSpecFor, HandlerParams } from './event-types.js'
+import { kLive, type RedirectOptions, type TerminateReason, type ViewPort } from './view-port.js'
+import type { ErrorMessages, FieldErrors, UsedFields } from './forms.js'
 
 /** Route params merged with the query string, as a view's `mount` gets them. */
 export type Params = Record<string, string | string[] | undefined>
@@ -12,8 +14,13 @@ export type Params = Record<string, string | string[] | undefined>
 /** JSON Schema of an event's params (a literal, or TypeBox's), checked with Fastify's validator (ajv) before the handler runs. */
 export type EventSchema = object
 
-/** How one event is declared: `true`, or with a params schema, or `{ hook: true }` (sent by a hook's `pushEvent`). */
-export type EventSpec = true | { schema?: EventSchema | undefined, hook?: boolean | undefined }
+/**
+ * How one event is declared: `true`, or with a params schema, or `{ hook: true }` (sent by a
+ * hook's `pushEvent`). With a schema, `onInvalid: 'render'` makes params that fail it field
+ * errors (`it.errors`, worded by `messages`) and renders, the handler not run; by default
+ * (`'refuse'`) the event is refused with FST_LIVEVIEW_PARAMS_INVALID.
+ */
+export type EventSpec = true | { schema?: EventSchema | undefined, hook?: boolean | undefined, onInvalid?: 'render' | 'refuse' | undefined, messages?: ErrorMessages | undefined }
 
 /** Names of the methods a view declares itself (not those of LiveView). */
 export type HandlerName<V> = {
@@ -49,50 +56,7 @@ export function defineEvents<V> (events: EventDeclarations<V>): EventDeclaration
   return events
 }
 
-/** Why a session ended, as `terminate(reason)` gets it. */
-export type TerminateReason = 'closed' | 'shutdown' | 'error'
-
-/** @internal Where a view instance reaches its runtime (kept off its own fields, so rollback never touches it). */
-export const kLive = Symbol('fastify-liveview.live')
-
-/**
- * @internal What a view asks of the runtime: the mounted view that owns it. Once that view
- * has ended (a navigation away, the end of the session) every call is a no-op.
- */
-export interface ViewPort {
-  readonly connected: boolean
-  readonly sessionId: string
-  readonly request: FastifyRequest
-  title: string | undefined
-  readonly flash: Record<string, string>
-  putFlash: (kind: string, message: string) => void
-  sendInfo: (msg: unknown) => boolean
-  push: (event: string, payload: unknown) => boolean
-  subscribe: (topic: string) => boolean
-  unsubscribe: (topic: string) => boolean
-  broadcast: (topic: string, msg: unknown) => void | Promise<void>
-  timer: (ms: number, msg: unknown, repeat: boolean) => () => void
-  patchUrl: (url: string) => void
-  navigate: (url: string) => void
-  redirect: (url: string, options?: RedirectOptions) => void
-  sendUpdate: (Component: LiveComponentClass, id: ComponentId, props: object) => boolean
-  async: (kind: 'assign' | 'start', key: string, fn: (signal: AbortSignal) => unknown, options?: AsyncOptions) => void
-  cancelAsync: (kind: 'assign' | 'start', key: string) => boolean
-  stream: (name: string, items: Iterable<unknown> | AsyncIterable<unknown>, options?: StreamOptions) => void
-  streamInsert: (name: string, item: unknown, options?: StreamInsertOptions) => void
-  streamDelete: (name: string, itemOrKey: unknown) => void
-  allowUpload: (name: string, options?: UploadOptions) => void
-  uploadsOf: () => Uploads
-}
-
-/** Options of `redirect`. */
-export interface RedirectOptions {
-  /** Allow an http(s) URL of another origin (by default only the page's origin is). Default: false */
-  external?: boolean | undefined
-}
-
-/** @internal No flash: shared, so an idle view holds no object of its own. */
-export const NO_FLASH: Record<string, string> = Object.freeze({}) as Record<string, string>
+export { kLive, NO_FLASH, type RedirectOptions, type TerminateReason, type ViewPort } from './view-port.js'
 
 /**
  * Base class of every live view. A subclass names its template, declares its events,
@@ -305,6 +269,25 @@ export abstract class LiveView {
    * get its uploads back. Entries still under way or with errors stay.
    */
   consumeUploads<R> (name: string, fn: (entry: ConsumedEntry) => R | Promise<R>): Promise<R[]> { return this[kLive].uploadsOf().consume(name, fn) }
+
+  /**
+   * Shows `message` as the error of `field` (`it.errors[field]`) from the next render on, as
+   * an event declared `onInvalid: 'render'` does for params that fail its schema. Such an
+   * event replaces all field errors: its valid params clear them before its handler runs.
+   */
+  addError (field: string, message: string): void { this[kLive].formOf().add(String(field), String(message)) }
+
+  /** Clears the error of `field`, or all field errors. */
+  clearErrors (field?: string): void { this[kLive].formOf().clear(field) }
+
+  /** The field errors the template shows as `it.errors`. */
+  fieldErrors (): FieldErrors { return this[kLive].formOf().errors }
+
+  /**
+   * The fields the user has used (typed in, changed, or submitted), as the client said with
+   * the last event of a form (`it.used`): show a field's error once it is used.
+   */
+  usedFields (): UsedFields { return this[kLive].formOf().used }
 
   /** Receives what a `startAsync(name, fn)` settled with. */
   handleAsync? (name: string, result: AsyncResult<unknown>): void | Promise<void>

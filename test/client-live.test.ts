@@ -126,7 +126,7 @@ t.test('lv-submit sends the form\'s fields; repeated names become arrays', async
   t.ok(submit.defaultPrevented)
   // (A multiple select gives an array the same way in browsers; happy-dom 21's FormData
   // only serialises its first selected option.)
-  t.same(ws.sent.at(-1), [2, 'e', 1, 'save', { name: 'Ada', tags: ['a', 'b'], pick: 'y', kind: 'user' }])
+  t.same(ws.sent.at(-1), [2, 'e', 1, 'save', { name: 'Ada', tags: ['a', 'b'], pick: 'y', kind: 'user' }, null, ['name', 'tags', 'pick']], 'a submit uses every named field (used, outside the params)')
   t.ok(form.classList.contains('lv-loading'))
 })
 
@@ -138,7 +138,7 @@ t.test('lv-change sends the form with _target, or a lone field\'s value', async 
     <input name="plain">`)
   const change = (sel: string) => root.querySelector(sel)!.dispatchEvent(new window.Event('change', { bubbles: true }))
   change('[name=b]')
-  t.same(ws.sent.at(-1), [2, 'e', 1, 'validate', { a: '1', b: '2', _target: 'b' }])
+  t.same(ws.sent.at(-1), [2, 'e', 1, 'validate', { a: '1', b: '2', _target: 'b' }, null, ['b']], 'the changed field is used')
   change('[name=solo]')
   t.same(ws.sent.at(-1), [3, 'e', 1, 'pick', { solo: 's', _target: 'solo', row: '3' }])
   change('[name=flag]')

@@ -4,23 +4,21 @@ import type { Session } from './actor.js'
 import type { AsyncResult } from '../async-result.js'
 import type { Task } from './async.js'
 import type { MountedView } from './mounted.js'
-import { paramsOk, step } from './run.js'
+import { handlerRun, step } from './run.js'
 
 // Messages that do not come from the client for the view the page shows: its components'
 // events and `sendUpdate`, and the results of its async work.
 
 /** An event with a target: the handler of that component (the cid the client read from its root). */
-export function componentEvent (s: Session, ref: number, mounted: MountedView, name: string, params: Record<string, unknown>, cid: number): void | Promise<void> {
+export function componentEvent (s: Session, ref: number, mounted: MountedView, name: string, params: Record<string, unknown>, cid: number, used?: string[]): void | Promise<void> {
   const inst = cid === 0 ? undefined : mounted.components?.byCid(cid)
   if (inst === undefined) {
     return s.refuse(ref, new errors.TARGET_UNKNOWN(`'${name}'`, cid === 0 ? 'its lv-target matched no component' : `no component has lv-cid ${cid} (removed since?)`))
   }
   const declared = inst.entry.events.get(name)
   if (declared === undefined) return s.refuse(ref, new errors.EVENT_UNKNOWN(`${inst.entry.name} (component)`, name))
-  if (!paramsOk(s, ref, name, declared, params)) return
-  const c = inst.component
-  const handler = (c as unknown as Record<string, (p: unknown) => unknown>)[name]!
-  return step(s, ref, mounted, name, true, () => handler.call(c, params), undefined, inst)
+  const run = handlerRun(s, ref, name, declared, params, used, inst, inst.component)
+  return run === undefined ? undefined : step(s, ref, mounted, name, true, run, undefined, inst)
 }
 
 /** `sendUpdate(Component, id, props)`: props laid over the component's, its `update`, its render. */

@@ -1,3 +1,4 @@
+import { EMPTY_FORM } from '../forms.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ComponentId, LiveComponent } from '../component.js'
 import type { ComponentEntry } from '../component-check.js'
@@ -203,7 +204,7 @@ export class ComponentTree {
     pass.rendered.add(inst)
     const calls: unknown[] = []
     const { templates } = this.host
-    const rendered = renderView(templates, inst.entry, inst.component, { calls, myself: inst.cid, uploads: this.host.uploads?.context(inst.cid) })
+    const rendered = renderView(templates, inst.entry, inst.component, { calls, myself: inst.cid, uploads: this.host.uploads?.context(inst.cid), form: inst.form ?? EMPTY_FORM })
     const own = rooted(inst, typeof rendered === 'string' ? rendered : await rendered)
     const pieces = split(inst.entry.name, own, calls)
     const kids = await this.#resolve(inst, inst.entry.name, inst.entry.components, calls, pass)

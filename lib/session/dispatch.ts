@@ -9,7 +9,7 @@ import { uploadDeclare, uploadProgress } from './upload-run.js'
 export function dispatch (s: Session, m: Message): void | Promise<void> {
   switch (m.kind) {
     case 'join': return join(s, m.ref, m.payload)
-    case 'event': return event(s, m.ref, m.mount, m.name, m.params, m.cid)
+    case 'event': return event(s, m.ref, m.mount, m.name, m.params, m.cid, m.used)
     case 'async': return m.to === s.mounted && s.state === 'joined' ? settleAsync(s, m.to, m.task, m.result) : undefined
     case 'update': return m.to === s.mounted && s.state === 'joined' ? componentUpdate(s, m.to, m.Component, m.id, m.props) : undefined
     case 'render': return m.to === s.mounted && s.state === 'joined' ? step(s, 0, m.to, 'upload progress', false, noop) : undefined

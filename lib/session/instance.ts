@@ -1,3 +1,4 @@
+import { Form } from '../forms.js'
 import { kComponent, type ComponentId, type ComponentPort, type LiveComponent } from '../component.js'
 import type { ComponentEntry } from '../component-check.js'
 import type { UploadOptions } from '../uploads.js'
@@ -25,6 +26,8 @@ export class Instance implements ComponentPort {
   alive = true
   /** Its `mount` ran (a component removed before that is not terminated). */
   started = false
+  /** Its field errors and used fields (once it has any). */
+  form: Form | undefined
 
   constructor (tree: { readonly host: TreeHost }, cid: number, id: ComponentId, entry: ComponentEntry) {
     this.#tree = tree
@@ -43,4 +46,5 @@ export class Instance implements ComponentPort {
   push (event: string, payload: unknown): boolean { return this.alive && this.#tree.host.push(event, payload) }
   allowUpload (name: string, options?: UploadOptions): void { if (this.alive) this.#tree.host.allowUpload(name, options, this.cid, `${this.label} (component)`) }
   uploadsOf (): Uploads { return this.#tree.host.uploadsOf() }
+  formOf (): Form { return this.form ??= new Form() }
 }

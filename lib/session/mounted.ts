@@ -22,6 +22,7 @@ import { Effects, type EffectSink, type Timer } from './effects.js'
 import type { Outcome } from './outcome.js'
 import type { Host } from './host.js'
 import { Uploads, type UploadHost } from './uploads.js'
+import { EMPTY_FORM, Form } from '../forms.js'
 import { uploadConfig, type UploadOptions } from '../uploads.js'
 import type { UploadStore } from '../upload-store.js'
 
@@ -62,6 +63,8 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   streams: Streams | undefined
   /** Its uploads (once it allows one). */
   uploads: Uploads | undefined
+  /** Its field errors and used fields (once it has any). */
+  form: Form | undefined
 
   constructor (services: Services, host: Host | undefined, request: FastifyRequest | undefined, match: RouteMatch, url: string, id: number) {
     this.#services = services
@@ -172,9 +175,10 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     const { entry, view } = this
     const templates = this.#services.templates
     const uploads = this.uploads?.context(0)
+    const form = this.form ?? EMPTY_FORM
     const html = entry.components.size === 0
-      ? renderView(templates, entry, view, { flash: view.flash, uploads })
-      : (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, { flash: view.flash, calls, uploads }))
+      ? renderView(templates, entry, view, { flash: view.flash, uploads, form })
+      : (this.components ??= new ComponentTree(this)).renderPage(entry, (calls) => renderView(templates, entry, view, { flash: view.flash, calls, uploads, form }))
     if (entry.streams.size === 0) return html
     // Stream containers: the HTTP render shows the items, a connected render leaves them to the client.
     const streams = this.streams ??= new Streams(this)
@@ -282,6 +286,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   }
 
   uploadsOf (): Uploads { return this.uploads ??= new Uploads(this) }
+  formOf (): Form { return this.form ??= new Form() }
   setField (key: string, value: unknown): void { (this.view as unknown as Record<string, unknown>)[key] = value }
   field (key: string): unknown { return (this.view as unknown as Record<string, unknown>)[key] }
   handle (name: string, result: AsyncResult<unknown>): unknown { return this.view.handleAsync?.(name, result) }
@@ -289,14 +294,12 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   sendUpdate (Component: LiveComponentClass, id: ComponentId, props: object): boolean {
     return this.#alive && this.#host !== undefined && this.#host.postUpdate(this, Component, id, props)
   }
-
   subscribe (topic: string): boolean {
     if (!this.connected) return false
     return (this.#effects ??= new Effects(this)).subscribe(topic)
   }
 
   unsubscribe (topic: string): boolean { return this.#alive && (this.#effects?.unsubscribe(topic) ?? false) }
-
   broadcast (topic: string, msg: unknown): void | Promise<void> { return this.#services.pubsub.broadcast(topic, msg) }
 
   timer (ms: number, msg: unknown, repeat: boolean): () => void {

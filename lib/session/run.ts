@@ -12,23 +12,49 @@ import { navigate } from './navigation.js'
 import { Outcome } from './outcome.js'
 import { Tracker } from './rollback.js'
 import type { EventEntry } from '../registry.js'
+import { fieldErrors, type Form } from '../forms.js'
 import type { Instance } from './components.js'
 import { componentEvent } from './component-run.js'
 
 // Messages for the view the page shows: events, server messages, URL changes, resyncs.
 
 /** An event from the client, for the mount it names (and its component `cid`, when targeted). */
-export function event (s: Session, ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number): void | Promise<void> {
+export function event (s: Session, ref: number, mount: number, name: string, params: Record<string, unknown>, cid?: number, used?: string[]): void | Promise<void> {
   const mounted = s.mounted
   if (s.state !== 'joined' || mounted === undefined) return s.sendError(ref, new errors.JOIN_REQUIRED())
   if (mount !== mounted.id) return s.refuse(ref, new errors.EVENT_STALE(name, mount, mounted.id))
-  if (cid !== undefined) return componentEvent(s, ref, mounted, name, params, cid)
+  if (cid !== undefined) return componentEvent(s, ref, mounted, name, params, cid, used)
   const { entry, view } = mounted
   const declared = entry.events.get(name)
   if (declared === undefined) return s.refuse(ref, new errors.EVENT_UNKNOWN(entry.name, name))
-  if (!paramsOk(s, ref, name, declared, params)) return
-  const handler = (view as unknown as Record<string, (p: unknown) => unknown>)[name]!
-  return step(s, ref, mounted, name, true, () => handler.call(view, params))
+  const run = handlerRun(s, ref, name, declared, params, used, mounted, view)
+  return run === undefined ? undefined : step(s, ref, mounted, name, true, run)
+}
+
+/**
+ * What an event runs once its params are checked as declared: its handler; or, for params
+ * that fail an `onInvalid: 'render'` schema, nothing but their field errors (the view
+ * renders, its state unchanged). Undefined when the event is refused. The fields the client
+ * says are used are the owner's (view or component) from now on, whatever happens next.
+ */
+export function handlerRun (s: Session, ref: number, name: string, declared: EventEntry, params: Record<string, unknown>, used: string[] | undefined,
+  owner: { formOf: () => Form, form: Form | undefined }, self: object): (() => unknown) | undefined {
+  if (used !== undefined) owner.formOf().use(used)
+  const render = declared.render
+  if (render !== undefined) {
+    const valid = declared.validate!(params)
+    const problems = valid ? undefined : fieldErrors(declared.validate!.errors ?? [], render.messages)
+    const handler = (self as Record<string, (p: unknown) => unknown>)[name]!
+    return () => {
+      const form = owner.formOf()
+      if (problems !== undefined) return void (form.errors = problems)
+      form.clear()
+      return handler.call(self, params)
+    }
+  }
+  if (!paramsOk(s, ref, name, declared, params)) return undefined
+  const handler = (self as Record<string, (p: unknown) => unknown>)[name]!
+  return () => handler.call(self, params)
 }
 
 /** Checks an event's params as declared (its schema, else what DOM bindings send); refuses them when they fail. */
@@ -106,6 +132,11 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   // A component's message tracks (and rolls back) that component, and renders it alone.
   const view = target?.component ?? mounted.view
   const out = mounted.out = new Outcome()
+  // Field errors and used fields go back with the view's data when the message fails.
+  const holder = target ?? mounted
+  const form = holder.form
+  const errs = form?.errors
+  const used = form?.used
   const { flash, title, url } = mounted
   const tracker = s.rt.rollback ? (s.tracker ??= new Tracker()) : undefined
   tracker?.begin(view)
@@ -137,6 +168,8 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
     }
   } catch (err) {
     tracker?.rollback(view)
+    if (form === undefined) holder.form = undefined
+    else [form.errors, form.used] = [errs!, used!]
     mounted.flash = flash
     mounted.title = title
     mounted.url = url

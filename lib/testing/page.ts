@@ -10,6 +10,7 @@ import { LiveComponentHandle } from './component.js'
 import { live } from './live.js'
 import { LiveTestError, Reply, type PushedEvent } from './reply.js'
 import type { TestTransport } from './transport.js'
+import { UsedForms } from './used.js'
 import { driveUpload, type TestFile, type UploadResult, type UploadTestOptions } from './upload.js'
 
 /**
@@ -25,6 +26,7 @@ export class LivePage {
   #ref = 1
   #settled = 0
   #dom: { html: string, dom: Dom } | undefined
+  readonly #used = new UsedForms()
   /** The join's reply: `ok` when the connected render equals the served page, `html` when not. */
   readonly joined: Reply
 
@@ -137,13 +139,14 @@ export class LivePage {
 
   /**
    * Sends an event by name, as a binding would, to the view (or to the component with wire
-   * id `cid`, as `lv-target` does); resolves with its reply.
+   * id `cid`, as `lv-target` does), with the fields a form's event says are `used`;
+   * resolves with its reply.
    */
-  async event (name: string, params: Params = {}, cid?: number): Promise<Reply> {
+  async event (name: string, params: Params = {}, cid?: number, used?: string[]): Promise<Reply> {
     const ref = ++this.#ref
     const reply = new Promise<Reply>((resolve) => { this.#transport.waiting.set(ref, (frame) => { resolve(new Reply(frame)) }) })
     const mount = this.#transport.mount
-    this.#session.receive(encodeClient(cid === undefined ? [ref, OP_EVENT, mount, name, params] : [ref, OP_EVENT, mount, name, params, cid]))
+    this.#session.receive(encodeClient(used !== undefined ? [ref, OP_EVENT, mount, name, params, cid ?? null, used] : cid === undefined ? [ref, OP_EVENT, mount, name, params] : [ref, OP_EVENT, mount, name, params, cid]))
     const answered = await reply
     // What the message pushed (pushEvent) follows its reply: wait for the message to finish.
     await this.#session.idle()
@@ -233,7 +236,9 @@ export class LivePage {
       ? { [el.attribs.name ?? '']: values[el.attribs.name ?? ''] ?? el.attribs.value ?? '' }
       : formParams(bound, values)
     if (target !== undefined) params._target = target
-    return this.event(bound.attribs[attr] as string, valueParams(bound, params), this.#target(bound))
+    // A form's events say which fields the user has used: those this test typed into.
+    const used = bound.name === 'form' ? this.#used.use(bound, target === undefined ? [] : Object.keys(values).concat(target)) : undefined
+    return this.event(bound.attribs[attr] as string, valueParams(bound, params), this.#target(bound), used)
   }
 
   #own (type: 'focus' | 'blur', selector: string): Promise<Reply> {
@@ -271,7 +276,7 @@ export class LivePage {
     if (form === undefined || form.attribs['lv-submit'] === undefined) {
       throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') is not in a form with an lv-submit binding`)
     }
-    return this.event(form.attribs['lv-submit'] as string, valueParams(form, formParams(form, values)), this.#target(form))
+    return this.event(form.attribs['lv-submit'] as string, valueParams(form, formParams(form, values)), this.#target(form), this.#used.use(form))
   }
 
   /**
