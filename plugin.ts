@@ -125,11 +125,13 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/json; charset=utf-8')
     return client.map
   })
-  // The upload code, loaded by the client when a page has a file input or drop zone bound to an upload.
-  fastify.get(client.upload.url, async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8')
-    return client.upload.script
-  })
+  // Lazy chunks: uploads (a page binds a file input or drop zone), commands (a page runs client-side commands).
+  for (const chunk of [client.upload, client.js]) {
+    fastify.get(chunk.url, async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8')
+      return chunk.script
+    })
+  }
 
   fastify.addHook('onRoute', (route) => {
     const live = route.config?.[kLiveRoute]
@@ -185,6 +187,9 @@ export { LiveView, defineEvents } from './lib/view.js'
 export { LiveComponent } from './lib/component.js'
 export { Html, html } from './lib/html.js'
 export { AsyncResult } from './lib/async-result.js'
+export { JS } from './lib/js.js'
+export type { AnnounceOptions, ClassOptions, Command, DispatchOptions, HideOptions, PushOptions, ShowOptions, Target, TimeOptions, ToggleOptions, Transition, UrlOptions } from './lib/js.js'
+export type { ErrorMessages, FieldErrors, UsedFields } from './lib/forms.js'
 export type { AsyncOptions } from './lib/async-result.js'
 export type { HtmlValue } from './lib/html.js'
 export type { ConsumedEntry, PresignResult, UploadEntry, UploadError, UploadErrorCode, UploadOptions, UploadState, UploadTarget } from './lib/uploads.js'

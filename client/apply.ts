@@ -1,6 +1,7 @@
 import { DIFF_CONST_NAMES, REORDER, type Patch, type PatchAction } from '../lib/protocol.js'
 import { Fields } from './fields.js'
-import { ignored } from './morph.js'
+import { ignored, owned } from './morph.js'
+import { js } from './lazy.js'
 import { box, build, setAttr, type VNode } from './nodes.js'
 
 // Applies the server's patches: diff-dom's action format (`compress: true`, every key and
@@ -65,10 +66,13 @@ function one (root: Element, d: PatchAction, fields: Fields): boolean {
       if (n.nodeType !== 1) return false
       const el = n as Element
       const name = d[NAME] as string
+      if (owned(el, name)) return true
       fields.attr(el, name, () => {
         if (a === C.removeAttribute) el.removeAttribute(name)
         else setAttr(el, name, d[a === C.addAttribute ? VALUE : NEW_VALUE] as string)
       })
+      // What commands did to it stays, unless the server changed it (see client/js.ts).
+      js.s?.(el, name)
       return true
     }
     case C.modifyTextElement:

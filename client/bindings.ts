@@ -4,6 +4,7 @@ import {
 import { isField, reset, use, used } from './fields.js'
 import type { Reply } from './hooks.js'
 import type { Patch } from './live.js'
+import { exec, type Go } from './lazy.js'
 
 export type Params = Record<string, unknown>
 /**
@@ -18,7 +19,9 @@ export type Busy = [off: () => void, on: () => void]
  * applied; `busy` is turned off when it ends in any way (reply, error, disconnect), before
  * the reply is applied; `reply` gets the handler's return value, or the error that ended it.
  */
-export type Push = (el: Element, event: string, params: Params, after?: () => void, busy?: Busy, reply?: Reply) => void
+export type Push = (el: Element, event: string, params: Params, after?: () => void, busy?: Busy, reply?: Reply, o?: PushOptions) => void
+/** The binding that sent it (`click`: its loading class is `lv-click-loading`), an `lv-target` of its own, elements (a selector) that show loading too. */
+export type PushOptions = [kind?: string, target?: string | number, loading?: string]
 
 
 /** `lv-value-foo-bar="x"` → `{ "foo-bar": "x" }`, added to `into`. */
@@ -133,16 +136,24 @@ export function bind (root: Element, push: Push, patch: Patch): void {
       if (root.contains(t)) handle(t, e)
     })
   const inside = (el: Element | null): el is Element => !!el && root.contains(el)
-  /** Asks `lv-confirm` (of `by`, else `el`), then sends with `by`'s (else `el`'s) `lv-disable-with`. */
-  const send = (el: Element, event: string, params: Params, after?: () => void, by = el): void => {
+  /**
+   * Asks `lv-confirm` (of `by`, else `el`), then sends with `by`'s (else `el`'s)
+   * `lv-disable-with`; `kind` is the binding's. A command list (`[…`) runs instead: its
+   * `push` commands send that way.
+   */
+  const send = (el: Element, kind: string, event: string, params: Params, after?: () => void, by = el): void => {
     const ask = by.getAttribute(ATTR_CONFIRM) ?? el.getAttribute(ATTR_CONFIRM)
     if (ask !== null && !win.confirm(ask)) return
-    push(el, event, values(el, params), after, disable(by.hasAttribute(ATTR_DISABLE_WITH) ? by : el))
+    const go: Go = (name, value, target, loading) => {
+      push(el, name, values(el, { ...params, ...value }), after, disable(by.hasAttribute(ATTR_DISABLE_WITH) ? by : el), undefined, [kind, target, loading])
+    }
+    if (event[0] === '[') exec(el, event, go)
+    else go(event)
   }
 
   on('click', t => {
     const el = t.closest(`[${ATTR_CLICK}]`)
-    if (inside(el) && !el.hasAttribute('disabled')) rate([el], ATTR_CLICK, () => { send(el, el.getAttribute(ATTR_CLICK) as string, {}) })
+    if (inside(el) && !el.hasAttribute('disabled')) rate([el], ATTR_CLICK, () => { send(el, 'click', el.getAttribute(ATTR_CLICK) as string, {}) })
   })
   // A plain left click on an `lv-patch` or `lv-navigate` link to this origin, in the live
   // root or in the layout around it (site navigation), tells the server the URL instead of
@@ -156,7 +167,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.
   doc.addEventListener('click', e => {
     for (const el of root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)) {
-      if (!el.contains(e.target as Node)) send(el, el.getAttribute(ATTR_CLICK_AWAY) as string, {})
+      if (!el.contains(e.target as Node)) send(el, 'click-away', el.getAttribute(ATTR_CLICK_AWAY) as string, {})
     }
   })
 
@@ -171,7 +182,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     use(form, [...(form as HTMLFormElement).elements].map(f => (f as Field).name))
     // Once the reply is in, the form shows what the server rendered: a view clears a field
     // (a chat input, say) by rendering it empty, focused or not.
-    send(form, name, fields(form as HTMLFormElement, by), () => { reset(form as HTMLFormElement) }, by ?? form)
+    send(form, 'submit', name, fields(form as HTMLFormElement, by), () => { reset(form as HTMLFormElement) }, by ?? form)
   })
 
   // As Phoenix does: after a rejoin (a new server session), each form with `lv-change`
@@ -182,7 +193,8 @@ export function bind (root: Element, push: Push, patch: Patch): void {
       for (const form of root.querySelectorAll<HTMLFormElement>(`form[${PREFIX}change]`)) {
         const params = fields(form)
         params._target = ([...form.elements] as Field[]).find(f => f.name)?.name
-        push(form, form.getAttribute(PREFIX + 'change') as string, values(form, params))
+        const name = form.getAttribute(PREFIX + 'change') as string
+        if (name[0] !== '[') push(form, name, values(form, params))
       }
     }
   })
@@ -198,7 +210,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
       if (!inside(el)) return
       const params = el === f ? { [f.name]: fieldValue(f) } : fields(form as HTMLFormElement)
       params._target = f.name
-      rate([f, el], type, () => { send(el, el.getAttribute(attr) as string, params) }, true)
+      rate([f, el], type, () => { send(el, type, el.getAttribute(attr) as string, params) }, true)
     })
   }
 
@@ -209,7 +221,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
         flush((t as Field).form)
       }
       const name = t.getAttribute(PREFIX + type)
-      if (name !== null) send(t, name, own(t))
+      if (name !== null) send(t, type, name, own(t))
     })
   }
 
@@ -219,7 +231,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     const key = (el: Element, e: KeyboardEvent, name: string | null): void => {
       const want = el.getAttribute(ATTR_KEY)
       if (name === null || (want !== null && want.toLowerCase() !== e.key?.toLowerCase())) return
-      rate([el], type, () => { send(el, name, { ...own(el), key: e.key }) })
+      rate([el], type, () => { send(el, type, name, { ...own(el), key: e.key }) })
     }
     on(type, (t, e) => {
       const el = t.closest(`[${attr}]`)
@@ -240,7 +252,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
         const params = type === 'resize' || type === 'scroll'
           ? { width: '' + win.innerWidth, height: '' + win.innerHeight, scrollX: '' + win.scrollX, scrollY: '' + win.scrollY }
           : {}
-        rate([el], attr, () => { send(el, el.getAttribute(attr) as string, params) })
+        rate([el], attr, () => { send(el, 'window-' + type, el.getAttribute(attr) as string, params) })
       }
     }, { passive: true })
   }

@@ -1,6 +1,7 @@
-import { ATTR_HOOK, DOM_CONNECTED, DOM_DISCONNECTED, DOM_EVENT, type ErrorPayload } from '../lib/protocol.js'
+import { ATTR_HOOK, CLASS_CONNECTED, DOM_CONNECTED, DOM_DISCONNECTED, DOM_EVENT, type ErrorPayload } from '../lib/protocol.js'
 import type { Params, Push } from './bindings.js'
 import type { HookCallbacks, HookContext } from './types.js'
+import type { JsPort } from './lazy.js'
 
 const HOOK = ATTR_HOOK
 
@@ -26,10 +27,11 @@ const call = ([, h]: Live, name: Callback): void => {
  * wraps every DOM update from the server, so only those count as `updated`, never the
  * client's own loading classes nor what a hook does to its element.
  */
-export function hooks (root: Element, push: Push): <T>(update: () => T) => T {
+export function hooks (root: Element, push: Push, exec: NonNullable<JsPort['x']>): <T>(update: () => T) => T {
   const win = root.ownerDocument.defaultView as Window
   const live = new Map<Element, Live>()
-  let started = false
+  // Loaded after the join (a lazy chunk): the hooks mount now.
+  let started = root.classList.contains(CLASS_CONNECTED)
   let observer: MutationObserver
   const each = (name: Callback): void => { for (const h of live.values()) call(h, name) }
 
@@ -52,6 +54,16 @@ export function hooks (root: Element, push: Push): <T>(update: () => T) => T {
         pushEvent: (event: string, params: Params = {}) => new Promise((resolve, reject) => {
           push(el, event, params, undefined, undefined, (value, error) => { error ? reject(error) : resolve(value) })
         }),
+        // Commands run on the hook's element (`this.js().show('#menu')`): each call at once.
+        js: () => {
+          const cmds: object = new Proxy({}, {
+            get: (_, k) => (...a: unknown[]) => {
+              exec(el, [k as string, a], (event, value, target, loading) => { push(el, event, value ?? {}, undefined, undefined, undefined, [undefined, target, loading]) })
+              return cmds
+            }
+          })
+          return cmds
+        },
         handleEvent: (event: string, cb: (payload: unknown) => void) => {
           const l: Live[2][number] = [event, cb]
           on.push(l)
@@ -65,6 +77,7 @@ export function hooks (root: Element, push: Push): <T>(update: () => T) => T {
     return fresh
   }
 
+  if (started) scan()
   root.addEventListener(DOM_CONNECTED, () => {
     if (started) each('reconnected')
     else scan()

@@ -1,6 +1,6 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  ATTR_DROP, ATTR_SUBMIT, ATTR_TARGET, ATTR_UPLOAD, CID_ATTR, OP_UPLOAD_ACK, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
+  ATTR_NAVIGATE, ATTR_SUBMIT, ATTR_TARGET, CID_ATTR, DOM_PAGE_START as PAGE_START, DOM_PAGE_STOP as PAGE_STOP, OP_UPLOAD_ACK, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import { apply, clear, keep, viewport } from './streams.js'
@@ -10,16 +10,20 @@ import type { Reply } from './hooks.js'
 import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
 import { morph } from './morph.js'
 import { used } from './fields.js'
+import { chunks, js } from './lazy.js'
+import { loading } from './loading.js'
+import { scrolls, trigger } from './page.js'
 
 const MIN_DELAY = 200
 const MAX_DELAY = 10_000
 
 /**
  * Tells the view the page's URL changed (`el` shows `lv-loading` until the reply), after
- * pushing `url` to the history when given. False when not connected: nothing is sent, and
- * the caller loads the URL in full.
+ * pushing `url` to the history (replacing the entry: `replace`) when given; `navigate`: to
+ * another page (scrolled to the top), as `lv-navigate` links say. False when not connected:
+ * nothing is sent, and the caller loads the URL in full.
  */
-export type Patch = (el: Element, url?: string) => boolean
+export type Patch = (el: Element, url?: string, replace?: boolean, navigate?: boolean) => boolean
 
 /**
  * What the upload code (a lazy chunk, client/upload.ts) gets from the connection, as
@@ -41,11 +45,8 @@ export interface UploadPort {
   u?: () => void
 }
 
-/** The upload chunk's URL (the server writes it in when it serves this script). */
-const UPLOAD_SRC = '__LV_UPLOAD_SRC__'
-
-/** A sent message awaiting its reply: the element that caused it, `after`, `busy`, `reply`, its name. */
-type Pending = [Element, (() => void) | undefined, Busy | undefined, Reply | undefined, string]
+/** A sent message awaiting its reply: the element that caused it, `after`, `busy`, `reply`, its name, what ends its loading state. */
+type Pending = [Element, (() => void) | undefined, Busy | undefined, Reply | undefined, string, () => void]
 
 /**
  * Opens the connection of one live root (join, replies, versions, reconnects) and returns
@@ -80,7 +81,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   let gone = false
   let delay = MIN_DELAY
 
-  const fire = (type: string, detail?: unknown): boolean => root.dispatchEvent(new CustomEvent(type, { detail }))
+  const win = root.ownerDocument.defaultView as Window
+  const fire = (type: string, detail?: unknown, onWin?: boolean): boolean => (onWin ? win : root).dispatchEvent(new CustomEvent(type, { detail }))
   const send = (frame: ClientFrame): void => ws.send(encodeClient(frame))
   const state = (up: boolean): void => {
     joined = up
@@ -91,19 +93,13 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     fire(up ? DOM_CONNECTED : DOM_DISCONNECTED)
   }
   const down = (event: string): ErrorPayload => ({ code: CODE_DISCONNECTED, message: `not connected: '${event}' dropped` })
-  /** Elements that had no class attribute before `lv-loading`: they get none back after. */
-  const bare = new WeakSet<Element>()
-  /** Ends a pending message (undoing its `lv-disable-with`); returns its entry. */
+  /** Ends a pending message (undoing its `lv-disable-with` and loading classes); returns its entry. */
   const done = (r: number): Pending | undefined => {
     const entry = pending.get(r)
     if (!entry) return
     pending.delete(r)
-    const [el, , busy] = entry
-    busy?.[0]()
-    if (![...pending.values()].some(p => p[0] === el)) {
-      el.classList.remove(CLASS_LOADING)
-      if (bare.delete(el) && el.getAttribute('class') === '') el.removeAttribute('class')
-    }
+    entry[2]?.[0]()
+    entry[5]()
     if (!pending.size) cls.remove(CLASS_LOADING)
     return entry
   }
@@ -145,26 +141,17 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     } finally {
       for (const [, , busy] of pending.values()) busy?.[1]()
       observe()
-      uploads()
+      chunks(root, up.u)
+      trigger(root)
     }
   }
-  /** Loads the upload chunk once the page binds an upload; tells it of every update. */
-  const uploads = (): void => {
-    if (up.u) return up.u()
-    if (!loading && root.querySelector(`[${ATTR_UPLOAD}],[${ATTR_DROP}]`)) {
-      loading = root.ownerDocument.createElement('script')
-      loading.src = UPLOAD_SRC
-      root.ownerDocument.head.append(loading)
-    }
-  }
-  let loading: HTMLScriptElement | undefined
   /** The page's URL without its fragment: what the view's params come from. */
   const here = (): string => location.href.split('#')[0] as string
   let at = here()
-  /** Pushes `url` to the history, unless the page is there already. */
-  const go = (to: string): void => {
+  /** Pushes `url` to the history (or replaces the entry), unless the page is there already. */
+  const go = (to: string, replace?: boolean): void => {
     try {
-      if (new URL(to, location.href).href !== location.href) history.pushState({}, '', to)
+      if (new URL(to, location.href).href !== location.href) scroll.push(to, replace)
     } catch {
       // A URL history refuses (another origin): the browser loads it.
       gone = true
@@ -173,25 +160,35 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     at = here()
   }
   /** Sends an event or a patch (the frame `op(ref)`) and tracks it until its reply. */
-  const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, busy?: Busy, reply?: Reply): void => {
-    pending.set(++ref, [el, after, busy, reply, name])
-    if (!el.hasAttribute('class')) bare.add(el)
-    el.classList.add(CLASS_LOADING)
+  const request = (el: Element, op: (r: number) => ClientFrame, name: string, after?: () => void, busy?: Busy, reply?: Reply, kind?: string, also?: string): void => {
+    pending.set(++ref, [el, after, busy, reply, name, loading(el, kind, also)])
     cls.add(CLASS_LOADING)
     send(op(ref))
   }
-  const patch: Patch = (el, to) => {
+  /** A URL change (`kind` of it: patch, navigate, history) the page-loading events bracket. */
+  const change = (el: Element, kind: string): boolean => {
     if (!joined) return false
-    if (to) go(to)
-    request(el, r => [r, OP_PATCH_URL, location.href], OP_PATCH_URL)
+    const to = location.href
+    fire(PAGE_START, { kind, to }, true)
+    request(el, r => [r, OP_PATCH_URL, to], OP_PATCH_URL, undefined, undefined, () => {
+      fire(PAGE_STOP, { kind, to }, true)
+      scroll.restore(kind)
+    })
     return true
   }
+  const patch: Patch = (el, to, replace, nav) => {
+    if (!joined) return false
+    if (to) go(to, replace)
+    return change(el, nav || el.hasAttribute(ATTR_NAVIGATE) ? 'navigate' : 'patch')
+  }
+  js.p = patch
   // Back and forward: the view follows the URL, or the page loads it in full. A change of
   // fragment alone is no patch.
-  ;(root.ownerDocument.defaultView as Window).addEventListener('popstate', () => {
+  const scroll = scrolls(win)
+  win.addEventListener('popstate', () => {
     if (here() === at) return
     at = here()
-    if (!patch(root) && !gone) {
+    if (!change(root, 'history') && !gone) {
       gone = true
       location.reload()
     }
@@ -210,8 +207,12 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     // The new mount streams its items again (the page shows those of the render before).
     held.length = 0
     clear(root)
+    // A rejoin: what commands did is forgotten (its full HTML puts the server's render back).
+    if (join) js.r?.(), js.d = false
     if (m.html !== undefined) {
+      const y = win.scrollY
       update(() => { morph(root, m.html as string) })
+      if (join) win.scrollTo(win.scrollX, y)
       pristine = m.token !== undefined
     }
     if (m.streams) update(() => { apply(root, m.streams as StreamOp[]) }, true)
@@ -291,7 +292,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     ws = new WebSocket(url)
     ws.onopen = () => {
       syncRef = 0
-      send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href, pristine }])
+      send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href, pristine: pristine && !js.d }])
     }
     ws.onmessage = m => { receive(decodeServer(m.data as string)) }
     ws.onclose = e => {
@@ -308,31 +309,31 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   }
   open()
 
-  const push: Push = (el, event, params, after, busy, reply) => {
+  const push: Push = (el, event, params, after, busy, reply, o) => {
     // A form's submit waits for the files it uploads.
     const wait = el.getAttribute(ATTR_SUBMIT) === event && up.w?.(el)
     // Sent once they are, to the view it was meant for (a navigation meanwhile drops it; a rejoin does not).
     const n = navs
-    if (wait) return void wait.then(() => { if (n === navs && el.isConnected) push(el, event, params, after, busy, reply); else busy?.[0]() })
+    if (wait) return void wait.then(() => { if (n === navs && el.isConnected) push(el, event, params, after, busy, reply, o); else busy?.[0]() })
     if (!joined) {
       busy?.[0]()
       reply?.(undefined, down(event))
       fire(DOM_ERROR, { ...down(event), ref: 0 })
       return
     }
-    const cid = targetOf(el)
+    const cid = targetOf(el, o?.[1])
     // A form's events say which of its fields the user has used.
     const u = used.get(el)
-    request(el, r => u ? [r, OP_EVENT, mount, event, params, cid ?? null, [...u]] : cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply)
+    request(el, r => u ? [r, OP_EVENT, mount, event, params, cid ?? null, [...u]] : cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply, o?.[0], o?.[2])
   }
   const observe = viewport(root, push)
-  const up: UploadPort = (root.ownerDocument.defaultView as unknown as { __lvUp: UploadPort }).__lvUp = {
+  const up: UploadPort = (win as unknown as { __lvUp: UploadPort }).__lvUp = {
     root,
     s: d => joined && (ws.send(d), true),
     r: (el, op, name, reply) => { request(el, op, name, undefined, undefined, reply) },
     m: () => mount
   }
-  uploads()
+  chunks(root)
   return [push, patch]
 }
 
@@ -342,8 +343,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
  * (or the component around it). 0 when it names none (the server refuses it, coded);
  * undefined without `lv-target` (the view).
  */
-function targetOf (el: Element): number | undefined {
-  const t = el.getAttribute(ATTR_TARGET) ?? (el as HTMLInputElement).form?.getAttribute(ATTR_TARGET)
+function targetOf (el: Element, to?: string | number): number | undefined {
+  const t = to !== undefined ? '' + to : el.getAttribute(ATTR_TARGET) ?? (el as HTMLInputElement).form?.getAttribute(ATTR_TARGET)
   if (t == null) return
   let c: Element | null | undefined
   try {

@@ -1,5 +1,6 @@
-import { ATTR_STREAM, ATTR_UPDATE } from '../lib/protocol.js'
+import { ATTR_IGNORE_ATTRS, ATTR_STREAM, ATTR_UPDATE } from '../lib/protocol.js'
 import { Fields } from './fields.js'
+import { js } from './lazy.js'
 import { box } from './nodes.js'
 
 // Morphs the live DOM to new server HTML, keeping element identity (and so focus,
@@ -8,6 +9,10 @@ import { box } from './nodes.js'
 /** True for an element marked `lv-update="ignore"`: the client never patches it. */
 export const ignored = (n: Node | undefined): boolean =>
   (n as Element | undefined)?.getAttribute?.(ATTR_UPDATE) === 'ignore'
+
+/** True for an attribute `el` lists in `lv-ignore-attributes` (a name, or a prefix ending in `*`): the client's. */
+export const owned = (el: Element, name: string): boolean | undefined =>
+  el.getAttribute(ATTR_IGNORE_ATTRS)?.split(/[\s,]+/).some(p => p === name || (p.endsWith('*') && name.startsWith(p.slice(0, -1))))
 
 const key = (n: Node): string | null =>
   n.nodeType === 1 ? (n as Element).getAttribute('id') ?? (n as Element).getAttribute('data-key') : null
@@ -101,12 +106,14 @@ function update (live: Node, next: Node, fields: Fields): void {
   // Before anything changes: what a field shows, and what it had rendered.
   fields.touch(el)
   for (const { name } of [...el.attributes]) {
-    if (!to.hasAttribute(name)) fields.attr(el, name, () => { el.removeAttribute(name) })
+    if (!to.hasAttribute(name) && !owned(el, name)) fields.attr(el, name, () => { el.removeAttribute(name) })
   }
   // A copy of the parsed attribute: setAttribute() rejects names the parser accepts (`@click`).
   for (const a of to.attributes) {
-    if (el.getAttribute(a.name) !== a.value) fields.attr(el, a.name, () => { el.setAttributeNode(a.cloneNode() as Attr) })
+    if (el.getAttribute(a.name) !== a.value && !owned(el, a.name)) fields.attr(el, a.name, () => { el.setAttributeNode(a.cloneNode() as Attr) })
   }
+  // What commands did to the element stays, unless this render changed it.
+  js.s?.(el)
   // A stream container's children are the client's (the server's render has it empty).
   if (!el.hasAttribute(ATTR_STREAM)) children(box(el), box(to), fields)
 }

@@ -21,9 +21,40 @@ export interface HookContext {
    * one with a schema.
    */
   pushEvent: (event: string, params?: Record<string, unknown>) => Promise<unknown>
+  /**
+   * Client-side commands on this hook's element (the default target), each run as it is
+   * called: `this.js().show('#menu').focusFirst('#menu')`. The same commands as the
+   * server's `JS` builder (fastify-liveview's main entry).
+   */
+  js: () => HookCommands
   /** Calls `callback` with the payload of every `event` the view pushes; returns what stops it. */
   handleEvent: (event: string, callback: (payload: unknown) => void) => () => void
 }
+
+/** What a hook's `this.js()` runs (see `JS` of the package's main entry for each command's options). */
+export interface HookCommands {
+  show: (to?: string, options?: { display?: string, transition?: Transition, time?: number }) => HookCommands
+  hide: (to?: string, options?: { transition?: Transition, time?: number }) => HookCommands
+  toggle: (to?: string, options?: { display?: string, in?: Transition, out?: Transition, time?: number }) => HookCommands
+  addClass: (names: string, to?: string, options?: { transition?: Transition, time?: number }) => HookCommands
+  removeClass: (names: string, to?: string, options?: { transition?: Transition, time?: number }) => HookCommands
+  toggleClass: (names: string, to?: string, options?: { transition?: Transition, time?: number }) => HookCommands
+  setAttribute: (name: string, value: string, to?: string) => HookCommands
+  removeAttribute: (name: string, to?: string) => HookCommands
+  transition: (transition: Transition, to?: string, options?: { time?: number }) => HookCommands
+  focus: (to?: string) => HookCommands
+  focusFirst: (to?: string) => HookCommands
+  pushFocus: (to?: string) => HookCommands
+  popFocus: () => HookCommands
+  dispatch: (event: string, to?: string, options?: { detail?: unknown, bubbles?: boolean }) => HookCommands
+  push: (event: string, options?: { target?: string | number, loading?: string, value?: Record<string, unknown> }) => HookCommands
+  navigate: (href: string, options?: { replace?: boolean }) => HookCommands
+  patch: (href: string, options?: { replace?: boolean }) => HookCommands
+  announce: (text: string, options?: { politeness?: 'polite' | 'assertive' }) => HookCommands
+}
+
+/** Transition classes: one string, or `[during, from, to]`. */
+export type Transition = string | readonly [string, string, string]
 
 /** The callbacks a hook may have. */
 export interface HookCallbacks {

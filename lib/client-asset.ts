@@ -11,10 +11,13 @@ export interface ClientAsset {
   map: string
   /** The upload code (a lazy chunk: the client loads it when a page binds an upload). */
   upload: { url: string, script: string }
+  /** The command code (a lazy chunk: loaded when a page has a command binding or a focus wrap). */
+  js: { url: string, script: string }
 }
 
-/** Where the client script names the upload chunk's URL (replaced when served). */
+/** Where the client script names the chunks' URLs (replaced when served). */
 const UPLOAD_PLACEHOLDER = '__LV_UPLOAD_SRC__'
+const JS_PLACEHOLDER = '__LV_JS_SRC__'
 
 const hashOf = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 12)
 
@@ -27,18 +30,21 @@ export function loadClientAsset (prefix: string): ClientAsset {
     let script: string
     let map: string
     let upload: string
+    let js: string
     try {
       script = readFileSync(new URL('client.js', base), 'utf8')
       map = readFileSync(new URL('client.js.map', base), 'utf8')
-      upload = readFileSync(new URL('upload.js', base), 'utf8').replace(/\/\/# sourceMappingURL=\S+\s*$/, '')
+      upload = readFileSync(new URL('upload.js', base), 'utf8')
+      js = readFileSync(new URL('js.js', base), 'utf8')
     } catch {
       continue
     }
     const uploadUrl = `${prefix}/upload.${hashOf(upload)}.js`
-    script = script.replace(UPLOAD_PLACEHOLDER, uploadUrl)
+    const jsUrl = `${prefix}/js.${hashOf(js)}.js`
+    script = script.replace(UPLOAD_PLACEHOLDER, uploadUrl).replace(JS_PLACEHOLDER, jsUrl)
     const name = `client.${hashOf(script)}.js`
     script = script.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.map\n`)
-    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload } }
+    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload }, js: { url: jsUrl, script: js } }
   }
   throw new errors.CLIENT_MISSING(fileURLToPath(new URL(CANDIDATES[0] as string, import.meta.url)))
 }

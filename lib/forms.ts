@@ -79,7 +79,3 @@ export function fieldErrors (errors: readonly SchemaError[], messages: ErrorMess
   }
   return out
 }
-
-/** The longest list of used field names a client may send, and the longest name. */
-export const MAX_USED = 500
-export const MAX_USED_NAME = 200

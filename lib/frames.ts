@@ -9,8 +9,7 @@
 import {
   CHUNK_KIND, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_SYNC, OP_TITLE, OP_UPLOAD,
   OP_UPLOAD_ACK, OP_UPLOAD_PROGRESS, OP_URL, type ClientFrame, type ErrorPayload, type JoinPayload, type MountPayload, type ServerFrame, OP_STREAM,
-  type StreamOp, type UploadFile } from './protocol.js'
-import { MAX_USED, MAX_USED_NAME } from './forms.js'
+  type StreamOp, type UploadFile, MAX_USED, MAX_USED_NAME } from './protocol.js'
 
 // ---------------------------------------------------------------------------------------
 // Client → server

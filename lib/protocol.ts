@@ -52,6 +52,10 @@
  * updates of a session: the join is 0, each change (and each navigation) is the next one.
  */
 
+/** The longest list of used field names an event may carry, and the longest name. */
+export const MAX_USED = 500
+export const MAX_USED_NAME = 200
+
 /** Bumped whenever a change makes old pages unable to talk to a new server. */
 export const PROTOCOL_VERSION = 8
 
@@ -76,6 +80,8 @@ export const ATTR_DISABLE_WITH = PREFIX + 'disable-with'
 export const ATTR_PATCH = PREFIX + 'patch'
 export const ATTR_NAVIGATE = PREFIX + 'navigate'
 export const ATTR_UPDATE = PREFIX + 'update'
+/** Attributes of an element the client owns (`open`, `data-*`): server updates leave them as they are. */
+export const ATTR_IGNORE_ATTRS = PREFIX + 'ignore-attributes'
 export const ATTR_HOOK = PREFIX + 'hook'
 /** Where an event goes: `@myself` (the component around), a CSS selector, or a component's `lv-cid`. */
 export const ATTR_TARGET = PREFIX + 'target'
@@ -110,6 +116,9 @@ export const DOM_CONNECTED = 'lv:connected'
 export const DOM_DISCONNECTED = 'lv:disconnected'
 export const DOM_ERROR = 'lv:error'
 export const DOM_EVENT = 'lv:event'
+/** On the window, around a URL change (a link, back or forward, a command): its detail `{ kind, to }`. */
+export const DOM_PAGE_START = 'lv:page-loading-start'
+export const DOM_PAGE_STOP = 'lv:page-loading-stop'
 
 // Error codes the client itself reads or raises (all listed in errors.ts and the README).
 export const CODE_DISCONNECTED = 'FST_LIVEVIEW_DISCONNECTED'

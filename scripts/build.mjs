@@ -14,35 +14,25 @@ execFileSync(process.execPath, [new URL('../node_modules/typescript/bin/tsc', im
   stdio: 'inherit'
 })
 
-await build({
-  entryPoints: [`${root}client/index.ts`],
-  outfile: `${root}dist/client/client.js`,
+/** Bundles one browser script: the client (its source map beside it) or a lazy chunk. */
+const bundle = (entry, out, label, map = false) => build({
+  entryPoints: [`${root}client/${entry}.ts`],
+  outfile: `${root}dist/client/${out}.js`,
   bundle: true,
   minify: true,
   format: 'iife',
-  target: ['es2020'],
-  sourcemap: 'linked',
+  target: ['es2022'],
+  sourcemap: map ? 'linked' : false,
   legalComments: 'none',
-  banner: {
-    js: `/*! fastify-liveview ${pkg.version} client | MIT */`
-  },
+  banner: { js: `/*! fastify-liveview ${pkg.version} ${label} | MIT */` },
   logLevel: 'warning'
 })
 
-// The upload code: a lazy chunk the client loads when a page binds an upload.
-await build({
-  entryPoints: [`${root}client/upload.ts`],
-  outfile: `${root}dist/client/upload.js`,
-  bundle: true,
-  minify: true,
-  format: 'iife',
-  target: ['es2020'],
-  legalComments: 'none',
-  banner: {
-    js: `/*! fastify-liveview ${pkg.version} uploads | MIT */`
-  },
-  logLevel: 'warning'
-})
+await bundle('index', 'client', 'client', true)
+// Lazy chunks, loaded by the client when a page needs them: uploads (a page binds an
+// upload), commands (a binding runs client-side commands, or a focus wrap).
+await bundle('upload', 'upload', 'uploads')
+await bundle('js', 'js', 'commands')
 
 // The client's public types (`fastify-liveview/client`): hooks, `window.lvHooks`, `lv:*` events.
 execFileSync(process.execPath, [

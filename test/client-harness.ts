@@ -31,6 +31,18 @@ export async function bundleClient (): Promise<string> {
   return bundle.outputFiles[0]!.text
 }
 
+/** A lazy chunk of the client (`js`: commands and hooks; `upload`), bundled as the build does. */
+export async function bundleChunk (name: 'js' | 'upload'): Promise<string> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL(`../client/${name}.ts`, import.meta.url))],
+    bundle: true,
+    format: 'esm',
+    write: false,
+    logLevel: 'silent'
+  })
+  return bundle.outputFiles[0]!.text
+}
+
 /**
  * A script for a test page: `lines` of TypeScript (imports relative to the repository root)
  * bundled into one IIFE, as the build bundles the client.

@@ -3,9 +3,10 @@
 import t from 'tap'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import { Window } from 'happy-dom'
-import { FakeSocket, bundleClient, type Frame } from './client-harness.js'
+import { FakeSocket, bundleChunk, bundleClient, type Frame } from './client-harness.js'
 
 const client = await bundleClient()
+const chunk = await bundleChunk('js')
 
 const window = new Window({ url: 'https://example.test/page?x=1' })
 const document = window.document
@@ -19,7 +20,11 @@ const location = {
   reload () { reloads++ },
   assign (url: string) { assigned.push(url) }
 }
-const history = { pushState (_s: unknown, _t: string, url: string) { location.href = new URL(url, location.href).href } }
+const history = {
+  state: null as unknown,
+  pushState (s: unknown, _t: string, url: string) { this.state = s; location.href = new URL(url, location.href).href },
+  replaceState (s: unknown, _t: string, url?: string) { this.state = s; if (url !== undefined) location.href = new URL(url, location.href).href }
+}
 // The client reads these as globals, as in a browser.
 Object.assign(globalThis, {
   document, location, history, WebSocket: FakeSocket, sessionStorage: window.sessionStorage,
@@ -44,11 +49,16 @@ async function boot (inner: string) {
   return { root, ws, events, classes: () => [...root.classList].sort().join(' ') }
 }
 
-/** A socket that joined at version 0. */
+/** A socket that joined at version 0; the command and hook chunk loaded if the page asked for it. */
 async function joined (inner: string) {
   const page = await boot(inner)
   page.ws.open()
   page.ws.receive(mount(1))
+  const asked = document.head.querySelector('script[src="__LV_JS_SRC__"]')
+  if (asked) {
+    asked.remove()
+    await import(`data:text/javascript;base64,${Buffer.from(`${chunk}//${boots}`).toString('base64')}`)
+  }
   return page
 }
 

@@ -26,10 +26,13 @@ const location = {
   assign (url: string) { assigned.push(url) }
 }
 const history = {
-  pushState (_state: unknown, _title: string, url: string) {
+  state: null as unknown,
+  pushState (state: unknown, _title: string, url: string) {
+    this.state = state
     location.href = new URL(url, location.href).href
     pushed.push(location.href)
-  }
+  },
+  replaceState (state: unknown) { this.state = state }
 }
 // The client reads these as globals, as in a browser.
 Object.assign(globalThis, {

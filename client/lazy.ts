@@ -1,0 +1,65 @@
+import { ATTR_DROP, ATTR_HOOK, ATTR_UPLOAD, PREFIX } from '../lib/protocol.js'
+import type { Params, Push } from './bindings.js'
+
+// The optional parts of the client, each a chunk loaded once a page needs it: uploads (a file
+// input or drop zone bound), commands and hooks (a binding whose value is a command list, a
+// focus wrap, an `lv-hook`).
+
+/** The chunks' URLs (the server writes them in when it serves this script). */
+const UPLOAD_SRC = '__LV_UPLOAD_SRC__'
+const JS_SRC = '__LV_JS_SRC__'
+
+/** What a command's `push` sends through: the event, params added, its target, elements to show loading. */
+export type Go = (event: string, value?: Params, target?: string | number, loading?: string) => void
+
+/**
+ * What the command chunk (client/js.ts) and the connection share, as `window.__lvJs`: the
+ * chunk sets `x` (run commands: a binding's list, or a hook's `js()` call), `s` (a server
+ * update wrote attribute `name` of `el`, or all of them: keep or drop what commands did
+ * there), `r` (a rejoin: forget it all). The connection sets `p` (go to a URL, as a link
+ * would; false when not connected), and `d` says commands changed the page since the join.
+ */
+export interface JsPort {
+  /** The live root, and what sends its events (set at boot). */
+  root?: Element
+  push?: Push
+  /** Wraps every DOM update from the server (the hooks' `updated`), once the chunk is in. */
+  w?: <T>(update: () => T) => T
+  x?: (el: Element, what: string | [string, unknown[]], go: Go) => void
+  s?: (el: Element, name?: string) => void
+  r?: () => void
+  p?: (el: Element, url: string, replace?: boolean, navigate?: boolean) => boolean
+  d?: boolean
+  /** Runs waiting for the chunk. */
+  q: Array<[Element, string | [string, unknown[]], Go]>
+}
+
+export const js: JsPort = (globalThis as unknown as { __lvJs: JsPort }).__lvJs = { q: [] }
+
+const loaded = new Set<string>()
+const load = (doc: Document, src: string): void => {
+  if (loaded.has(src)) return
+  loaded.add(src)
+  const s = doc.createElement('script')
+  s.src = src
+  doc.head.append(s)
+}
+
+/** Bindings whose value may be a command list, and the focus wrap: what needs the command chunk. */
+const COMMANDS = ['click', 'click-away', 'submit', 'change', 'input', 'focus', 'blur', 'keydown', 'keyup']
+  .map(b => `[${PREFIX}${b}^="["]`).join() + `,[${PREFIX}focus-wrap],[${ATTR_HOOK}]`
+
+/** Runs commands now, or once the chunk is in (a click before it loaded waits for it). */
+export function exec (el: Element, what: string | [string, unknown[]], go: Go): void {
+  js.d = true
+  if (js.x) return js.x(el, what, go)
+  js.q.push([el, what, go])
+  load(el.ownerDocument, JS_SRC)
+}
+
+/** After each update: loads the chunks the page needs now (`up`: the upload chunk's hook, once it is in). */
+export function chunks (root: Element, up?: () => void): void {
+  if (up) up()
+  else if (root.querySelector(`[${ATTR_UPLOAD}],[${ATTR_DROP}]`)) load(root.ownerDocument, UPLOAD_SRC)
+  if (!js.x && root.querySelector(COMMANDS)) load(root.ownerDocument, JS_SRC)
+}

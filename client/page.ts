@@ -1,0 +1,46 @@
+import { PREFIX } from '../lib/protocol.js'
+
+// What a page does around its URL changes and updates: scroll positions kept per history
+// entry, and forms the server asks to submit over HTTP (`lv-trigger-action`).
+
+/**
+ * Scroll positions by history entry (each live entry carries an id in `history.state`):
+ * `push` adds (or replaces) an entry; `restore`, once a URL change's update is in, scrolls
+ * back to where an entry was left (back, forward), to the top or the fragment (a
+ * navigation), or leaves it (a patch: the same page, filtered).
+ */
+export function scrolls (win: Window): { push: (to: string, replace?: boolean) => void, restore: (kind: string) => void } {
+  const h = history
+  const at = new Map<unknown, [number, number]>()
+  let id = Date.now()
+  if (h.state?.lv === undefined) h.replaceState({ ...h.state, lv: id }, '')
+  win.addEventListener('scroll', () => { at.set(h.state?.lv, [win.scrollX, win.scrollY]) }, { passive: true })
+  return {
+    push: (to, replace) => { h[replace ? 'replaceState' : 'pushState']({ lv: replace ? h.state?.lv : ++id }, '', to) },
+    restore: kind => {
+      if (kind === 'history') win.scrollTo(...(at.get(h.state?.lv) ?? [0, 0]))
+      else if (kind === 'navigate') {
+        const el = location.hash && win.document.getElementById(decodeURIComponent(location.hash.slice(1)))
+        if (el) el.scrollIntoView()
+        else win.scrollTo(0, 0)
+      }
+    }
+  }
+}
+
+const fired = new WeakSet<Element>()
+const TRIGGER = PREFIX + 'trigger-action'
+
+/**
+ * Submits over HTTP (to its `action`, natively) each form an update has given
+ * `lv-trigger-action`: once, until an update takes the attribute off again.
+ */
+export function trigger (root: Element): void {
+  for (const f of root.querySelectorAll('form')) {
+    if (!f.hasAttribute(TRIGGER)) fired.delete(f)
+    else if (!fired.has(f)) {
+      fired.add(f)
+      HTMLFormElement.prototype.submit.call(f)
+    }
+  }
+}
