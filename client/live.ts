@@ -1,6 +1,6 @@
 import { decodeServer, encodeClient } from '../lib/frames.js'
 import {
-  ATTR_NAVIGATE, ATTR_SUBMIT, ATTR_TARGET, CID_ATTR, DOM_PAGE_START as PAGE_START, DOM_PAGE_STOP as PAGE_STOP, OP_UPLOAD_ACK, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
+  ATTR_NAVIGATE, ATTR_SUBMIT, DOM_PAGE_START as PAGE_START, DOM_PAGE_STOP as PAGE_STOP, OP_UPLOAD_ACK, CLASS_CONNECTED, CLASS_DISCONNECTED, CLASS_ERROR, CLASS_LOADING, CLOSE_HEARTBEAT, CLOSE_SLOW_CLIENT, CODE_DISCONNECTED, CODE_RELOAD_LIMIT, CODE_STALE, DOM_CONNECTED, DOM_DISCONNECTED, DOM_ERROR, DOM_EVENT, OP_ERROR, OP_EVENT, OP_HTML, OP_JOIN, OP_MOUNT, OP_OK, OP_PATCH, OP_PATCH_URL, OP_PUSH, OP_REDIRECT, OP_STREAM, OP_SYNC, OP_TITLE, OP_URL, PROTOCOL_VERSION, SOCKET_ATTR, TOKEN_ATTR, type ClientFrame, type ErrorPayload, type MountPayload, type ServerFrame, type StreamOp
 } from '../lib/protocol.js'
 import { applyPatch } from './apply.js'
 import { apply, clear, keep, viewport } from './streams.js'
@@ -9,6 +9,7 @@ import type { Busy, Push } from './bindings.js'
 import type { Reply } from './hooks.js'
 import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
 import { morph } from './morph.js'
+import { targetOf } from './target.js'
 import { used } from './fields.js'
 import { chunks, js } from './lazy.js'
 import { loading } from './loading.js'
@@ -335,20 +336,4 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   }
   chunks(root)
   return [push, patch]
-}
-
-/**
- * The component an event goes to, by the `lv-target` of its element (or the element's form):
- * `@myself` the component around it, a number that `lv-cid`, else a CSS selector's first match
- * (or the component around it). 0 when it names none (the server refuses it, coded);
- * undefined without `lv-target` (the view).
- */
-function targetOf (el: Element, to?: string | number): number | undefined {
-  const t = to !== undefined ? '' + to : el.getAttribute(ATTR_TARGET) ?? (el as HTMLInputElement).form?.getAttribute(ATTR_TARGET)
-  if (t == null) return
-  let c: Element | null | undefined
-  try {
-    c = /^\d+$/.test(t) ? null : (t === '@myself' ? el : el.ownerDocument.querySelector(t))?.closest(`[${CID_ATTR}]`)
-  } catch {}
-  return c ? +(c.getAttribute(CID_ATTR) as string) : /^\d+$/.test(t) ? +t : 0
 }

@@ -105,22 +105,36 @@ export function componentsOf (source: string): Array<{ name: string, line: numbe
   return out
 }
 
+/** A binding whose value is template code that builds commands: `lv-click="<%= JS.hide('#m').push('close') %>"`. */
+const COMMAND_ATTR = /(?<=\s)lv-(click-away|click|submit|change|input|focus|blur|keydown|keyup|window-[a-z]+)\s*=\s*["']?<%[=~]((?:(?!%>)[\s\S])*?(?<![\w$])JS\b(?:(?!%>)[\s\S])*)%>/gi
+/** A command list's `push('name')`, with the literal `target` of its options when it has one. */
+const PUSH = /\.push\(\s*(['"`])([a-z][A-Za-z0-9_]*)\1\s*(?:,\s*\{[^}]*?\btarget\s*:\s*(['"`])([^'"`]*)\3)?/g
+
 export function bindingsOf (source: string): Binding[] {
   const out: Binding[] = []
   const text = active(source)
   let lower: string | undefined
+  const found: Array<[RegExpMatchArray, string, string | undefined]> = []
   for (const m of text.matchAll(EVENT_ATTR)) {
     const value = m[2] ?? m[3] ?? m[4] ?? ''
     // An unquoted value that template code continues (`lv-click=x<%= it.a %>`) is computed.
     if (!NAME.test(value.trim()) || (m[4] !== undefined && text.startsWith('<%', m.index + m[0].length))) continue
-    const binding: Binding = { attr: `lv-${(m[1] as string).toLowerCase()}`, event: value, line: lineAt(text, m.index) }
-    const tag = tagAround(text, m.index)
-    let target = TARGET_ATTR.exec(tag)
+    found.push([m, value, undefined])
+  }
+  // The events a command list pushes, by literal name: checked as a binding's (its own target first).
+  for (const m of text.matchAll(COMMAND_ATTR)) {
+    for (const p of (m[2] as string).matchAll(PUSH)) found.push([m, p[2] as string, p[4]])
+  }
+  found.sort((a, b) => (a[0].index as number) - (b[0].index as number))
+  for (const [m, value, own] of found) {
+    const binding: Binding = { attr: `lv-${(m[1] as string).toLowerCase()}`, event: value, line: lineAt(text, m.index as number) }
+    const tag = tagAround(text, m.index as number)
+    let target = own === undefined ? TARGET_ATTR.exec(tag) : [own, own]
     // A field's (a button's) binding without its own goes where its form's lv-target says, as the client does.
     if (target === null && FORM_ASSOCIATED.test(tag)) {
       lower ??= text.toLowerCase()
       const form = lower.lastIndexOf('<form', m.index)
-      if (form !== -1 && lower.lastIndexOf('</form', m.index) < form) target = TARGET_ATTR.exec(tagAround(text, form + 1))
+      if (form !== -1 && lower.lastIndexOf('</form', m.index as number) < form) target = TARGET_ATTR.exec(tagAround(text, form + 1))
     }
     if (target !== null) binding.target = (target[1] ?? target[2] ?? target[3]) as string
     out.push(binding)

@@ -28,7 +28,7 @@ const sources = ['plugin.ts', 'testing.ts', 'redis.ts'].map((f) => join(root, f)
 await build({ entryPoints: sources, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'warning' })
 // What the tests read from disk: templates, the client's sources (bundled by the client
 // tests) and its build (served by the plugin), the README (checked by the docs test).
-for (const dir of ['test/fixtures/views', 'test/fixtures/templates', 'test/fixtures/layouts', 'test/fixtures/components', 'test/fixtures/async', 'test/fixtures/streams', 'test/fixtures/uploads', 'test/fixtures/forms', 'views', 'client', 'dist/client', 'bench/views', '.ci']) cpSync(join(root, dir), join(out, dir), { recursive: true })
+for (const dir of ['test/fixtures/views', 'test/fixtures/templates', 'test/fixtures/layouts', 'test/fixtures/components', 'test/fixtures/async', 'test/fixtures/streams', 'test/fixtures/uploads', 'test/fixtures/forms', 'test/fixtures/js', 'views', 'client', 'dist/client', 'bench/views', '.ci']) cpSync(join(root, dir), join(out, dir), { recursive: true })
 for (const file of ['README.md', 'package.json']) cpSync(join(root, file), join(out, file))
 
 const tests = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts') && !SLOW.test(f)).map((f) => join(out, 'test', f.replace(/\.ts$/, '.js')))

@@ -301,12 +301,10 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
 
   unsubscribe (topic: string): boolean { return this.#alive && (this.#effects?.unsubscribe(topic) ?? false) }
   broadcast (topic: string, msg: unknown): void | Promise<void> { return this.#services.pubsub.broadcast(topic, msg) }
-
   timer (ms: number, msg: unknown, repeat: boolean): () => void {
     if (!this.connected) return noop
     return (this.#effects ??= new Effects(this)).timer(ms, msg, repeat)
   }
-
   putFlash (kind: string, message: string): void {
     if (this.#alive) this.flash = { ...this.flash, [String(kind)]: String(message) }
   }

@@ -1,4 +1,7 @@
 import { compile, selectAll } from 'css-select'
+import { CID_ATTR } from '../protocol.js'
+import type { Command } from '../js.js'
+import { LiveTestError } from './reply.js'
 import type { AnyNode, Element } from 'domhandler'
 import { getOuterHTML, textContent } from 'domutils'
 import { html as parse5Html, parseFragment } from 'parse5'
@@ -117,3 +120,24 @@ export function fieldOwn (el: Element): Params {
 
 /** An element's HTML, tags and all. */
 export function outerHtml (el: Element): string { return getOuterHTML(el) }
+
+/** The component an event from `el` goes to: `to`, else its (or its form's) `lv-target`, as the browser client reads it; 0 when it names none. */
+export function targetOf (el: Element, to: string | number | undefined, all: (selector: string) => Element[]): number | undefined {
+  const t = to === undefined ? el.attribs['lv-target'] ?? formOf(el)?.attribs['lv-target'] : String(to)
+  if (t === undefined) return undefined
+  if (/^\d+$/.test(t)) return Number(t)
+  const at = t === '@myself' ? el : all(t)[0]
+  const root = at === undefined ? undefined : closestWith(at, CID_ATTR)
+  return root === undefined ? 0 : Number(root.attribs[CID_ATTR])
+}
+
+/** What binding `binding` of `el` runs, as commands: its command list, or its event name as a `push`. */
+export function commandsOf (el: Element, binding: string): Command[] {
+  const value = el.attribs[`lv-${binding}`] ?? ''
+  if (!value.startsWith('[')) return [['push', { event: value }]]
+  try {
+    const list = JSON.parse(value) as unknown
+    if (Array.isArray(list) && list.every((c) => Array.isArray(c) && typeof c[0] === 'string')) return list as Command[]
+  } catch {}
+  throw new LiveTestError(`${describeElement(el)}: its lv-${binding} is not a command list (render it with <%= JS… %>): ${value.slice(0, 80)}`)
+}

@@ -1,11 +1,12 @@
-import { AssertionError } from 'node:assert'
 import type { FastifyInstance } from 'fastify'
 import { encodeClient } from '../frames.js'
 import type { ComponentId, LiveComponent, LiveComponentClass } from '../component.js'
 import { CID_ATTR, FLASH_COOKIE, OP_EVENT, OP_PATCH_URL } from '../protocol.js'
 import type { Session } from '../session/actor.js'
 import type { LiveView } from '../view.js'
-import { Dom, closestWith, describeElement, fieldOwn, formOf, formParams, readText, valueParams, type Element, type Params } from './dom.js'
+import { closestWith, commandsOf, describeElement, fieldOwn, formOf, formParams, targetOf, valueParams, type Element, type Params } from './dom.js'
+import { PageDom } from './page-dom.js'
+import type { Command } from '../js.js'
 import { LiveComponentHandle } from './component.js'
 import { live } from './live.js'
 import { LiveTestError, Reply, type PushedEvent } from './reply.js'
@@ -17,7 +18,7 @@ import { driveUpload, type TestFile, type UploadResult, type UploadTestOptions }
  * A live page in a test: the real session runtime of the app, joined with the token of the
  * real HTTP render, driven in-process (no socket, no port).
  */
-export class LivePage {
+export class LivePage extends PageDom {
   readonly #session: Session
   readonly #transport: TestTransport
   readonly #onClose: (() => Promise<void>) | undefined
@@ -25,13 +26,13 @@ export class LivePage {
   readonly #headers: Record<string, string>
   #ref = 1
   #settled = 0
-  #dom: { html: string, dom: Dom } | undefined
   readonly #used = new UsedForms()
   /** The join's reply: `ok` when the connected render equals the served page, `html` when not. */
   readonly joined: Reply
 
   /** @internal Use `live()` or `mountView()`. */
   constructor (app: FastifyInstance, headers: Record<string, string>, session: Session, transport: TestTransport, joined: Reply, onClose?: () => Promise<void>) {
+    super()
     this.#app = app
     this.#headers = headers
     this.#session = session
@@ -56,22 +57,16 @@ export class LivePage {
 
   /** The page version (updates since join). */
   get version (): number { return this.#session.version }
-
   /** The view instance behind the page, for white-box checks. */
   get view (): LiveView { return this.#session.view! }
-
   /** The session id the view sees as `this.sessionId`. */
   get sessionId (): string { return this.#session.id }
-
   /** Server-initiated updates received so far (from `sendInfo`, timers, …), oldest first. */
   get updates (): readonly Reply[] { return this.#transport.updates }
-
   /** The page's URL now: where it was opened, then every patch (lv-patch links, pushPatch). */
   get url (): string { return this.#transport.url }
-
   /** The page title now (the layout's `<title>`, then what the view set). */
   get title (): string | undefined { return this.#transport.title }
-
   /** The view's flash messages now, by kind. */
   get flash (): Readonly<Record<string, string>> { return this.#session.view?.flash ?? {} }
 
@@ -112,31 +107,6 @@ export class LivePage {
   /** Events the view pushed to the page's hooks (`pushEvent`), oldest first. */
   get pushed (): readonly PushedEvent[] { return this.#transport.pushed }
 
-  /** Every element matching a CSS selector, in document order. */
-  all (selector: string): Element[] {
-    if (this.#dom?.html !== this.html) this.#dom = { html: this.html, dom: new Dom(this.html) }
-    return this.#dom.dom.all(selector)
-  }
-
-  /** True when some element matches. */
-  has (selector: string): boolean { return this.all(selector).length > 0 }
-
-  /** The text of the first element matching `selector` (white space folded); throws when none does. */
-  text (selector: string): string { return readText(this.#one(selector)) }
-
-  /** The texts of every element matching `selector`, in document order. */
-  texts (selector: string): string[] { return this.all(selector).map((el) => readText(el)) }
-
-  /** Throws unless the text of `selector` is `expected` (or matches it); `message` prefixes the error. */
-  assertText (selector: string, expected: string | RegExp, message?: string): this {
-    const actual = this.text(selector)
-    if (typeof expected === 'string' ? actual !== expected : !expected.test(actual)) {
-      const detail = `text of '${selector}' is ${JSON.stringify(actual)}, expected ${String(typeof expected === 'string' ? JSON.stringify(expected) : expected)}`
-      throw new AssertionError({ message: message === undefined ? detail : `${message}: ${detail}`, actual, expected, operator: 'assertText' })
-    }
-    return this
-  }
-
   /**
    * Sends an event by name, as a binding would, to the view (or to the component with wire
    * id `cid`, as `lv-target` does), with the fields a form's event says are `used`;
@@ -154,16 +124,41 @@ export class LivePage {
   }
 
   /**
+   * What a binding of the element matching `selector` (or of its nearest ancestor with one)
+   * runs, as commands: a command list (`JS.show('#menu').push('opened')`) as it is, an event
+   * name as its `push`. `binding`: `click` (default), `submit`, `change`…
+   */
+  js (selector: string, binding = 'click'): Command[] {
+    const el = this.one(selector)
+    const bound = closestWith(el, `lv-${binding}`)
+    if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${binding} binding, nor has any element around it`)
+    return commandsOf(bound, binding)
+  }
+
+  /**
+   * Sends what binding `binding` of `el` sends with `params`: its event, or the `push`
+   * commands of its command list (each with its `value` and `target`; the other commands run
+   * in the browser, not here: read them with `js()`). Resolves with the last reply.
+   */
+  async #fire (el: Element, binding: string, params: Params, used?: string[]): Promise<Reply> {
+    const pushes = commandsOf(el, binding).filter(([name]) => name === 'push')
+    if (pushes.length === 0) throw new LiveTestError(`${describeElement(el)}: its lv-${binding} runs commands in the browser only (none pushes an event): read them with page.js()`)
+    let last: Reply | undefined
+    for (const [, a] of pushes) last = await this.event(String(a.event), { ...params, ...a.value as Params }, this.#target(el, a.target as string | number | undefined), used)
+    return last!
+  }
+
+  /**
    * Clicks the element matching `selector`: follows an `lv-patch` or `lv-navigate` link (see `patch`), or
    * sends the `lv-click` of it (or of its nearest ancestor that has one) with its `lv-value-*`.
    */
   click (selector: string): Promise<Reply> {
-    const el = this.#one(selector)
+    const el = this.one(selector)
     const link = closestWith(el, 'lv-patch') ?? closestWith(el, 'lv-navigate')
     if (link !== undefined && link.name === 'a' && link.attribs.href !== undefined) return this.patch(link.attribs.href)
     const bound = closestWith(el, 'lv-click')
     if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click binding, nor has any element around it`)
-    return this.event(bound.attribs['lv-click'] as string, valueParams(bound), this.#target(bound))
+    return this.#fire(bound, 'click', valueParams(bound))
   }
 
   /**
@@ -204,10 +199,9 @@ export class LivePage {
 
   /** Clicks outside the element matching `selector`: sends its `lv-click-away`. */
   clickAway (selector: string): Promise<Reply> {
-    const el = this.#one(selector)
-    const name = el.attribs['lv-click-away']
-    if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click-away binding`)
-    return this.event(name, valueParams(el), this.#target(el))
+    const el = this.one(selector)
+    if (el.attribs['lv-click-away'] === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-click-away binding`)
+    return this.#fire(el, 'click-away', valueParams(el))
   }
 
   /**
@@ -217,7 +211,7 @@ export class LivePage {
    * has acknowledged them and rendered the progress. Submit the form after, as a user would.
    */
   async upload (selector: string, files: readonly TestFile[], options: UploadTestOptions = {}): Promise<UploadResult> {
-    const el = this.#one(selector)
+    const el = this.one(selector)
     const name = el.attribs['lv-upload'] ?? el.attribs['lv-drop']
     if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-upload or lv-drop binding`)
     // A component's upload: the input is inside its root.
@@ -227,7 +221,7 @@ export class LivePage {
 
   #fieldEvent (type: 'input' | 'change', selector: string, values: Params): Promise<Reply> {
     const attr = `lv-${type}`
-    const el = this.#one(selector)
+    const el = this.one(selector)
     const form = formOf(el)
     const bound = el.attribs[attr] !== undefined ? el : form?.attribs[attr] !== undefined ? form : undefined
     if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no ${attr} binding, nor has its form`)
@@ -238,25 +232,24 @@ export class LivePage {
     if (target !== undefined) params._target = target
     // A form's events say which fields the user has used: those this test typed into.
     const used = bound.name === 'form' ? this.#used.use(bound, target === undefined ? [] : Object.keys(values).concat(target)) : undefined
-    return this.event(bound.attribs[attr] as string, valueParams(bound, params), this.#target(bound), used)
+    return this.#fire(bound, type, valueParams(bound, params), used)
   }
 
   #own (type: 'focus' | 'blur', selector: string): Promise<Reply> {
-    const el = this.#one(selector)
-    const name = el.attribs[`lv-${type}`]
-    if (name === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${type} binding`)
-    return this.event(name, valueParams(el, fieldOwn(el)), this.#target(el))
+    const el = this.one(selector)
+    if (el.attribs[`lv-${type}`] === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${type} binding`)
+    return this.#fire(el, type, valueParams(el, fieldOwn(el)))
   }
 
   #key (type: 'keydown' | 'keyup', selector: string, key: string): Promise<Reply> {
-    const el = this.#one(selector)
+    const el = this.one(selector)
     const bound = closestWith(el, `lv-${type}`)
     if (bound === undefined) throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') has no lv-${type} binding, nor has any element around it`)
     const want = bound.attribs['lv-key']
     if (want !== undefined && want.toLowerCase() !== key.toLowerCase()) {
       throw new LiveTestError(`${describeElement(bound)} listens for lv-key="${want}" only, not '${key}'`)
     }
-    return this.event(bound.attribs[`lv-${type}`] as string, valueParams(bound, { ...fieldOwn(bound), key }), this.#target(bound))
+    return this.#fire(bound, type, valueParams(bound, { ...fieldOwn(bound), key }))
   }
 
   async #windowKey (type: 'keydown' | 'keyup', key: string): Promise<Reply[]> {
@@ -264,19 +257,19 @@ export class LivePage {
     for (const el of this.all(`[lv-window-${type}]`)) {
       const want = el.attribs['lv-key']
       if (want !== undefined && want.toLowerCase() !== key.toLowerCase()) continue
-      replies.push(await this.event(el.attribs[`lv-window-${type}`] as string, valueParams(el, { ...fieldOwn(el), key }), this.#target(el)))
+      replies.push(await this.#fire(el, `window-${type}`, valueParams(el, { ...fieldOwn(el), key })))
     }
     return replies
   }
 
   /** Submits the form matching `selector` (or around it): sends its `lv-submit` with its fields and `values` typed over them. */
   submit (selector: string, values: Params = {}): Promise<Reply> {
-    const el = this.#one(selector)
+    const el = this.one(selector)
     const form = formOf(el)
     if (form === undefined || form.attribs['lv-submit'] === undefined) {
       throw new LiveTestError(`${describeElement(el)} (matched by '${selector}') is not in a form with an lv-submit binding`)
     }
-    return this.event(form.attribs['lv-submit'] as string, valueParams(form, formParams(form, values)), this.#target(form), this.#used.use(form))
+    return this.#fire(form, 'submit', valueParams(form, formParams(form, values)), this.#used.use(form))
   }
 
   /**
@@ -349,23 +342,10 @@ export class LivePage {
     return new LiveComponentHandle<C>(this, this.#session, inst)
   }
 
-  /** The component an event from `el` goes to (its `lv-target`, as the browser client reads it). */
-  #target (el: Element): number | undefined {
-    const t = el.attribs['lv-target'] ?? formOf(el)?.attribs['lv-target']
-    if (t === undefined) return undefined
-    if (/^\d+$/.test(t)) return Number(t)
-    const at = t === '@myself' ? el : this.all(t)[0]
-    const root = at === undefined ? undefined : closestWith(at, CID_ATTR)
-    return root === undefined ? 0 : Number(root.attribs[CID_ATTR])
-  }
+  /** The component an event from `el` goes to (its `lv-target`, or `to`, as the browser client reads it). */
+  #target (el: Element, to?: string | number): number | undefined { return targetOf(el, to, (sel) => this.all(sel)) }
 
-  #one (selector: string): Element {
-    const found = this.all(selector)
-    if (found.length === 0) {
-      const excerpt = this.html.length > 300 ? `${this.html.slice(0, 300)}…` : this.html
-      throw new LiveTestError(`no element matches '${selector}' in the page: ${excerpt.replace(/\s+/g, ' ').trim()}`)
-    }
-    return found[0] as Element
-  }
+
+
 }
 
