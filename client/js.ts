@@ -130,6 +130,12 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
     case 'removeAttribute':
       for (const t of els) set(t, 'a:' + String(a.name), name === 'setAttribute' ? String(a.value) : null)
       return
+    case 'toggleAttribute':
+      for (const t of els) {
+        const [on, off] = Array.isArray(a.values) ? a.values.map(String) : ['', null]
+        set(t, 'a:' + String(a.name), t.getAttribute(String(a.name)) === on ? off ?? null : on ?? '')
+      }
+      return
     case 'transition':
       for (const t of els) transition(t, a.transition as Transition, time)
       return

@@ -41,6 +41,7 @@ export interface HookCommands {
   toggleClass: (names: string, to?: string, options?: { transition?: Transition, time?: number }) => HookCommands
   setAttribute: (name: string, value: string, to?: string) => HookCommands
   removeAttribute: (name: string, to?: string) => HookCommands
+  toggleAttribute: (name: string, values?: readonly [string, string], to?: string) => HookCommands
   transition: (transition: Transition, to?: string, options?: { time?: number }) => HookCommands
   focus: (to?: string) => HookCommands
   focusFirst: (to?: string) => HookCommands

@@ -109,6 +109,8 @@ export class JS {
   toggleClass (names: string, to?: Target, o: ClassOptions = {}): JS { return this.#add('toggleClass', { names, to, ...o }) }
   setAttribute (name: string, value: string, to?: Target): JS { return this.#add('setAttribute', { name, value: String(value), to }) }
   removeAttribute (name: string, to?: Target): JS { return this.#add('removeAttribute', { name, to }) }
+  /** Switches an attribute between two values (`aria-expanded`: `['true', 'false']`), or on and off without them. */
+  toggleAttribute (name: string, values?: readonly [string, string], to?: Target): JS { return this.#add('toggleAttribute', { name, values, to }) }
   /** Applies transition classes for `time` (the element stays as it is). */
   transition (transition: Transition, to?: Target, o: TimeOptions = {}): JS { return this.#add('transition', { transition, to, ...o }) }
   /** Focuses the (first) element. */
@@ -142,6 +144,7 @@ export class JS {
   static toggleClass (names: string, to?: Target, o?: ClassOptions): JS { return new JS().toggleClass(names, to, o) }
   static setAttribute (name: string, value: string, to?: Target): JS { return new JS().setAttribute(name, value, to) }
   static removeAttribute (name: string, to?: Target): JS { return new JS().removeAttribute(name, to) }
+  static toggleAttribute (name: string, values?: readonly [string, string], to?: Target): JS { return new JS().toggleAttribute(name, values, to) }
   static transition (transition: Transition, to?: Target, o?: TimeOptions): JS { return new JS().transition(transition, to, o) }
   static focus (to?: Target): JS { return new JS().focus(to) }
   static focusFirst (to?: Target): JS { return new JS().focusFirst(to) }

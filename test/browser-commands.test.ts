@@ -27,7 +27,7 @@ class Panel extends LiveView {
   retitle (): void { this.title = 'server' }
   // Every item changes: a patch bigger than the page, sent as full HTML.
   shuffle (): void { this.list = [...this.list].reverse(); this.gen++ }
-  async slow (): Promise<void> { await sleep(400) }
+  async slow (): Promise<void> { await sleep(1200) }
   bump (p: { by?: string }): void { this.n += Number(p.by) }
   opened (): void { this.open = true }
   close (): void { this.open = false }
@@ -157,6 +157,10 @@ t.test('each command, in Chromium', async (t) => {
   await press(page, '#b-set')
   await press(page, '#b-unset')
   t.same([(await box(page)).title, (await box(page)).x], ['mine', null], 'setAttribute, removeAttribute')
+  await press(page, '#b-tattr')
+  t.equal(await page.getAttribute('#box', 'aria-expanded'), 'true', 'toggleAttribute: on…')
+  await press(page, '#b-tattr')
+  t.equal(await page.getAttribute('#box', 'aria-expanded'), 'false', '…and off')
   await press(page, '#b-trans')
   t.match((await box(page)).cls, /\bmoving\b/, 'transition: the classes while it runs')
   await page.waitForFunction(() => /\bto\b/.test(document.querySelector('#box')!.className))
@@ -249,20 +253,30 @@ t.test('what commands did survives server patches until the server changes it; r
 t.test('loading classes: per binding, on a target, after a delay; page-loading events', async (t) => {
   const { page, errors } = await panel(t)
   await page.evaluate(() => {
-    const w = window as unknown as { seen: string[], events: string[] }
+    const w = window as unknown as { seen: string[], at: Array<[number, string]>, events: string[] }
     w.seen = []
+    w.at = []
     w.events = []
-    new MutationObserver((records) => { for (const r of records) w.seen.push(`${(r.target as Element).id}:${(r.target as Element).className}`) })
-      .observe(document.querySelector('[data-lv-root]')!, { subtree: true, attributes: true, attributeFilter: ['class'] })
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const el = r.target as Element
+        w.seen.push(`${el.id}:${el.className}`)
+        w.at.push([performance.now(), `${el.id}:${el.className}`])
+      }
+    }).observe(document.querySelector('[data-lv-root]')!, { subtree: true, attributes: true, attributeFilter: ['class'] })
     for (const type of ['lv:page-loading-start', 'lv:page-loading-stop']) {
       window.addEventListener(type, (e) => { w.events.push(`${type} ${JSON.stringify((e as CustomEvent).detail)}`) })
     }
   })
-  await press(page, '#slow')
-  await sleep(60)
-  t.equal(await page.getAttribute('#slow', 'class'), null, 'nothing before the delay')
+  const clicked = await page.evaluate(() => {
+    const at = performance.now()
+    ;(document.querySelector('#slow') as HTMLElement).click()
+    return at
+  })
   await page.waitForSelector('#slow.lv-click-loading.lv-loading')
   t.equal(await page.getAttribute('#spinner', 'class'), 'lv-loading lv-click-loading', 'lv-loading-target: the spinner too')
+  const first = await page.evaluate(() => (window as unknown as { at: Array<[number, string]> }).at.find(([, s]) => s.startsWith('slow:') && s.includes('lv-click-loading')))
+  t.ok(first !== undefined && first[0] - clicked >= 300, `lv-loading-delay: not before 300 ms (${first === undefined ? '?' : Math.round(first[0] - clicked)} ms)`)
   await settled(page)
   await page.waitForFunction(() => !document.querySelector('#spinner')!.hasAttribute('class'))
   t.equal(await page.getAttribute('#slow', 'class'), null, 'all gone after the reply, no empty class attribute left')

@@ -121,10 +121,16 @@ t.test('form: validates on change, succeeds on a valid submit', async (t) => {
   t.notOk(page.has('[role=status]'))
   t.notMatch(page.html, /Thanks/)
 
+  // The plan menu and the terms dialog open in the browser (commands); the plan goes to the server.
+  t.same(page.js('#plan-button').map(([name]) => name), ['toggle', 'toggleAttribute'], 'the menu opens without a round trip')
+  t.same(page.js('#terms-open').map(([name]) => name), ['pushFocus', 'show', 'focusFirst'], 'so does the terms dialog')
+  ;(await page.click('#plan-menu button[lv-value-plan=team]')).assertChanged()
+  page.assertText('#plan-button', 'Plan: team ▾')
+
   ;(await page.submit('form', { name: ' Ada <Lovelace> ', email: 'ada@example.com', age: '36', terms: 'yes' })).assertChanged()
-  page.assertText('.success[role=status] p', 'Thanks, Ada <Lovelace>! You are signed up as ada@example.com.')
+  page.assertText('.success[role=status] p', 'Thanks, Ada <Lovelace>! You are signed up as ada@example.com (team plan).')
   page.assertText('.success strong', 'Ada <Lovelace>')
-  t.match(page.html, /Thanks, <strong>Ada &lt;Lovelace&gt;<\/strong>! You are signed up as ada@example.com\./, 'the name is escaped')
+  t.match(page.html, /Thanks, <strong>Ada &lt;Lovelace&gt;<\/strong>! You are signed up as ada@example.com \(team plan\)\./, 'the name is escaped')
   t.notOk(page.has('form'))
 
   ;(await page.click('button[lv-click=restart]')).assertChanged()

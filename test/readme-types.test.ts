@@ -26,7 +26,8 @@ const examples = {
   'typed-events': blockAfter('**Typed events, end to end.**'),
   'live-components': blockAfter('### Live components'),
   'function-components': blockAfter('**TypeScript function components**'),
-  uploads: blockAfter('## Uploads')
+  uploads: blockAfter('## Uploads'),
+  forms: blockAfter('## Forms')
 }
 let compiled: Map<string, string[]> | undefined
 function problemsOf (t: Test, name: keyof typeof examples): string[] {
@@ -63,4 +64,9 @@ t.test("the README's component examples type-check", async (t) => {
 t.test("the README's upload example type-checks", async (t) => {
   t.match(examples.uploads, /this\.consumeUploads\('photo'/)
   t.same(problemsOf(t, 'uploads'), [], 'no type errors')
+})
+
+t.test("the README's forms example type-checks", async (t) => {
+  t.match(examples.forms, /onInvalid: 'render'/)
+  t.same(problemsOf(t, 'forms'), [], 'no type errors')
 })

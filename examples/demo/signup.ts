@@ -1,4 +1,4 @@
-import { LiveView, defineEvents } from '../../plugin.js'
+import { JS, LiveView, defineEvents, type DomParams } from '../../plugin.js'
 
 export interface SignupValues {
   name: string
@@ -45,52 +45,52 @@ export function checkForm (v: SignupValues): SignupErrors {
 }
 
 const EMPTY: SignupValues = { name: '', email: '', age: '', terms: false }
+const PLANS = ['personal', 'team'] as const
+type Plan = typeof PLANS[number]
 
 /**
- * `/form`: a sign-up form checked on the server. `lv-change` validates the fields touched
- * so far (the changed one is `_target`), so untouched fields show no error yet;
- * `lv-submit` checks them all. No params schema: free-form fields with friendly messages
- * next to each is the point here, not a protocol error.
+ * `/form`: a sign-up form checked on the server. `lv-change` checks every field; the template
+ * shows a field's error once the user has used the field (`it.used`, which the client
+ * sends: typed in or changed, or every field once submitted), so untouched fields show
+ * none yet. No params schema: free-form fields with friendly messages next to each is the
+ * point here, not a protocol error. The plan menu and the terms dialog are client-side
+ * commands (`JS`): they open and close without a round trip.
  */
 export class Signup extends LiveView {
   static template = 'form'
   static title = 'Sign up'
-  static events = defineEvents<Signup>({ validate: true, save: true, restart: true })
+  static events = defineEvents<Signup>({ validate: true, save: true, restart: true, plan: true })
 
   values: SignupValues = { ...EMPTY }
   errors: SignupErrors = {}
-  touched: SignupField[] = []
-  saved: { name: string, email: string } | null = null
+  chosen: Plan = 'personal'
+  saved: { name: string, email: string, plan: Plan } | null = null
 
   validate (params: Record<string, unknown>): void {
     this.values = readForm(params)
-    const target = params._target
-    if (typeof target === 'string' && (FIELDS as readonly string[]).includes(target) && !this.touched.includes(target as SignupField)) {
-      this.touched.push(target as SignupField)
-    }
-    const all = checkForm(this.values)
-    this.errors = {}
-    for (const field of this.touched) if (all[field] !== undefined) this.errors[field] = all[field]
+    this.errors = checkForm(this.values)
   }
 
   save (params: Record<string, unknown>): void {
-    this.values = readForm(params)
-    this.errors = checkForm(this.values)
-    this.touched = [...FIELDS]
+    this.validate(params)
     if (Object.keys(this.errors).length > 0) return
-    this.saved = { name: this.values.name.trim(), email: this.values.email.trim() }
+    this.saved = { name: this.values.name.trim(), email: this.values.email.trim(), plan: this.chosen }
     this.values = { ...EMPTY }
-    this.touched = []
+  }
+
+  /** The plan menu's choice (`lv-value-plan`). */
+  plan (params: DomParams): void {
+    const plan = PLANS.find((p) => p === params.plan)
+    if (plan !== undefined) this.chosen = plan
   }
 
   restart (): void {
     this.saved = null
     this.values = { ...EMPTY }
     this.errors = {}
-    this.touched = []
   }
 
-  context (): { values: SignupValues, errors: SignupErrors, saved: { name: string, email: string } | null } {
-    return { values: this.values, errors: this.errors, saved: this.saved }
+  context (): object {
+    return { JS, values: this.values, errors: this.errors, saved: this.saved, plan: this.chosen, plans: PLANS }
   }
 }
