@@ -409,7 +409,7 @@ async function runFanoutSection (): Promise<FanoutResult> {
 // ---------------------------------------------------------------------------------------
 // Client script size
 
-interface ClientResult { min_bytes: number, gzip_bytes: number, gzip: string, url: string, upload_gzip_bytes: number }
+interface ClientResult { min_bytes: number, gzip_bytes: number, gzip: string, url: string, upload_gzip_bytes: number, js_gzip_bytes: number }
 
 async function runClient (): Promise<ClientResult> {
   progress('client: the script as served, gzip -9')
@@ -428,11 +428,15 @@ async function runClient (): Promise<ClientResult> {
       gzip = 'zlib level 9 (no gzip binary)'
       return gzipSync(input, { level: 9 }).length
     }
-    // The upload code: a lazy chunk, loaded only by pages that bind an upload (its URL is in the script).
-    const uploadUrl = /\/[\w/.-]*upload\.[\w-]+\.js/.exec(bytes.toString())?.[0]
-    const upload = uploadUrl === undefined ? undefined : await app.inject(uploadUrl)
-    if (upload?.statusCode !== 200) throw new Error(`client: the upload chunk (${String(uploadUrl)}) is not served`)
-    return { min_bytes: bytes.length, gzip_bytes: gzipped(bytes), gzip, url, upload_gzip_bytes: gzipped(upload.rawPayload) }
+    // Lazy chunks, loaded only by pages that need them (their URLs are in the script): the
+    // upload code (a page binds an upload), the commands and hooks (a command binding, a hook).
+    const chunk = async (name: string): Promise<Buffer> => {
+      const chunkUrl = new RegExp(`/[\\w/.-]*${name}\\.[\\w-]+\\.js`).exec(bytes.toString())?.[0]
+      const res = chunkUrl === undefined ? undefined : await app.inject(chunkUrl)
+      if (res?.statusCode !== 200) throw new Error(`client: the ${name} chunk (${String(chunkUrl)}) is not served`)
+      return res.rawPayload
+    }
+    return { min_bytes: bytes.length, gzip_bytes: gzipped(bytes), gzip, url, upload_gzip_bytes: gzipped(await chunk('upload')), js_gzip_bytes: gzipped(await chunk('js')) }
   } finally {
     await app.close()
   }
@@ -622,7 +626,7 @@ interface Report {
   upload: UploadResult | null
   rollback: RollbackResult | null
   alloc: AllocResult | null
-  client: { min_bytes: number, gzip_bytes: number, upload_gzip_bytes?: number } | null
+  client: { min_bytes: number, gzip_bytes: number, upload_gzip_bytes?: number, js_gzip_bytes?: number } | null
   targets?: Target[]
   machine: Record<string, unknown>
   date: string
@@ -788,7 +792,8 @@ function render (r: Report): string {
     out.push(table(['client', 'bytes'], [
       ['minified', fmt(r.client.min_bytes)],
       [String((st.client as { gzip: string }).gzip), withTarget(t, 'client.gzip_bytes', r.client.gzip_bytes)],
-      [`the upload code (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.upload_gzip_bytes ?? null)]
+      [`the upload code (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.upload_gzip_bytes ?? null)],
+      [`commands and hooks (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.js_gzip_bytes ?? null)]
     ]))
     out.push('')
   }
@@ -858,7 +863,7 @@ async function main (): Promise<void> {
   if (wants(FANOUT)) report[FANOUT] = await runFanoutSection()
   if (wants('client')) {
     const c = await runClient()
-    report.client = { min_bytes: c.min_bytes, gzip_bytes: c.gzip_bytes, upload_gzip_bytes: c.upload_gzip_bytes }
+    report.client = { min_bytes: c.min_bytes, gzip_bytes: c.gzip_bytes, upload_gzip_bytes: c.upload_gzip_bytes, js_gzip_bytes: c.js_gzip_bytes }
     report.settings.client = { gzip: c.gzip, url: c.url }
   }
   if (wants('rollback')) report.rollback = await runRollback(S.rollback, RATE_LIMIT)
