@@ -56,12 +56,9 @@ function renderContext (templates: Templates, entry: Named, ctx: unknown, { flas
   let data = ctx as Record<string, unknown>
   // Views' templates get the flash as `it.flash`, and templates their field errors and used
   // fields as `it.errors` and `it.used`, unless the context has its own.
-  if ((flash !== undefined && !('flash' in data)) || (form !== undefined && (!('errors' in data) || !('used' in data)))) {
-    data = { ...data }
-    if (flash !== undefined && !('flash' in ctx)) data.flash = flash
-    if (form !== undefined && !('errors' in ctx)) data.errors = form.errors
-    if (form !== undefined && !('used' in ctx)) data.used = form.used
-  }
+  // One object literal (its own keys last, so they win): the shape V8 builds fastest.
+  if (form !== undefined) data = { flash, errors: form.errors, used: form.used, ...data }
+  else if (flash !== undefined) data = { flash, ...data }
   if (entry.streams !== undefined && entry.streams.size > 0) {
     if ('streams' in data) throw new errors.CONTEXT_INVALID(entry.name, "returns a `streams` field, which would hide it.streams: rename it")
     if (data === ctx) data = { ...data }
