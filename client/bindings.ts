@@ -144,13 +144,31 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   const send = (el: Element, kind: string, event: string, params: Params, after?: () => void, by = el): void => {
     const ask = by.getAttribute(ATTR_CONFIRM) ?? el.getAttribute(ATTR_CONFIRM)
     if (ask !== null && !win.confirm(ask)) return
-    const go: Go = (name, value, target, loading) => {
-      push(el, name, values(el, { ...params, ...value }), after, disable(by.hasAttribute(ATTR_DISABLE_WITH) ? by : el), undefined, [kind, target, loading])
-    }
-    if (event[0] === '[') exec(el, event, go)
-    else go(event)
+    const busy = (): Busy | undefined => disable(by.hasAttribute(ATTR_DISABLE_WITH) ? by : el)
+    if (event[0] !== '[') return push(el, event, values(el, params), after, busy(), undefined, [kind])
+    // A command list's pushes (a `value` laid over the binding's params) go once it has run,
+    // in order: the last one carries `lv-disable-with` and `after` (its reply comes last).
+    const pushes: Array<Parameters<Go>> = []
+    exec(el, event, (...p) => {
+      if (!pushes.length) {
+        queueMicrotask(() => {
+          pushes.forEach(([name, value, target, loading], i) => {
+            const last = i === pushes.length - 1
+            push(el, name, { ...values(el, { ...params }), ...value }, last ? after : undefined, last ? busy() : undefined, undefined, [kind, target, loading])
+          })
+        })
+      }
+      pushes.push(p)
+    })
   }
 
+  // A click anywhere, in the root or not, is "away" from each shown `lv-click-away` it is not
+  // in; before the click's own binding (which may show one: a menu's button outside it).
+  doc.addEventListener('click', e => {
+    for (const el of root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)) {
+      if (!el.contains(e.target as Node) && (el.checkVisibility?.() ?? true)) send(el, 'click-away', el.getAttribute(ATTR_CLICK_AWAY) as string, {})
+    }
+  })
   on('click', t => {
     const el = t.closest(`[${ATTR_CLICK}]`)
     if (inside(el) && !el.hasAttribute('disabled')) rate([el], ATTR_CLICK, () => { send(el, 'click', el.getAttribute(ATTR_CLICK) as string, {}) })
@@ -163,12 +181,6 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     const a = (m.target as Element).closest?.(`a[${ATTR_PATCH}],a[${ATTR_NAVIGATE}]`) as HTMLAnchorElement | null
     if (a && root.isConnected && !m.defaultPrevented && !m.button && !(m.metaKey || m.ctrlKey || m.shiftKey || m.altKey) &&
       (!a.target || a.target === '_self') && a.origin === location.origin && patch(a, a.href)) m.preventDefault()
-  })
-  // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in.
-  doc.addEventListener('click', e => {
-    for (const el of root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)) {
-      if (!el.contains(e.target as Node)) send(el, 'click-away', el.getAttribute(ATTR_CLICK_AWAY) as string, {})
-    }
   })
 
   on('submit', (form, e) => {

@@ -57,7 +57,8 @@ export function hooks (root: Element, push: Push, exec: NonNullable<JsPort['x']>
         // Commands run on the hook's element (`this.js().show('#menu')`): each call at once.
         js: () => {
           const cmds: object = new Proxy({}, {
-            get: (_, k) => (...a: unknown[]) => {
+            // Not a thenable (`await this.js()…` would wait forever), nor anything but a command.
+            get: (_, k) => typeof k !== 'string' || k === 'then' ? undefined : (...a: unknown[]) => {
               exec(el, [k as string, a], (event, value, target, loading) => { push(el, event, value ?? {}, undefined, undefined, undefined, [undefined, target, loading]) })
               return cmds
             }

@@ -49,7 +49,10 @@ port.s = (el, name) => {
     else write(el, k, mine)
   }
 }
-port.r = () => { facets = new WeakMap() }
+port.r = () => {
+  facets = new WeakMap()
+  for (const end of [...running.values()]) end()
+}
 
 const targets = (el: Element, to: unknown): Element[] => {
   try {
@@ -59,22 +62,37 @@ const targets = (el: Element, to: unknown): Element[] => {
   }
 }
 
-/** Runs transition classes on `el` for `time` ms; then `done`. */
+/** Transitions under way: cleared when another show/hide/toggle of the element starts, and on a rejoin. */
+const running = new Map<Element, () => void>()
+
+/** Runs transition classes on `el` for `time` ms; then `done` (not when cancelled). */
 function transition (el: Element, t: Transition | undefined, time: number, done?: () => void): void {
   if (!t) return done?.()
-  const [during, from, to] = (typeof t === 'string' ? [t, '', ''] : t).map(c => c.split(/\s+/).filter(Boolean))
-  el.classList.add(...during!, ...from!)
+  const [during, from, to] = (typeof t === 'string' ? [t, '', ''] : t).map(c => c.split(/\s+/).filter(Boolean)) as [string[], string[], string[]]
+  let over = false
+  const end = (): void => {
+    over = true
+    clearTimeout(timer)
+    if (running.get(el) === end) running.delete(el)
+    el.classList.remove(...during, ...from, ...to)
+  }
+  running.get(el)?.()
+  running.set(el, end)
+  el.classList.add(...during, ...from)
   requestAnimationFrame(() => requestAnimationFrame(() => {
-    el.classList.remove(...from!)
-    el.classList.add(...to!)
+    if (over) return
+    el.classList.remove(...from)
+    el.classList.add(...to)
   }))
-  setTimeout(() => {
-    el.classList.remove(...during!, ...to!)
+  const timer = setTimeout(() => {
+    end()
     done?.()
   }, time)
 }
 
-const hidden = (el: Element): boolean => getComputedStyle(el).display === 'none'
+/** Hidden, or being hidden (a hide's transition under way counts as hidden). */
+const hiding = new WeakSet<Element>()
+const hidden = (el: Element): boolean => hiding.has(el) || getComputedStyle(el).display === 'none'
 
 const FOCUSABLE = 'a[href],area[href],button,input,select,textarea,iframe,summary,[tabindex],[contenteditable=""],[contenteditable="true"]'
 /** What Tab reaches inside `box`, in order. */
@@ -110,11 +128,18 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
       for (const t of els) {
         const show = name === 'toggle' ? hidden(t) : name === 'show'
         const tr = (a.transition ?? (show ? a.in : a.out)) as Transition | undefined
+        // Another show or hide of the element ends the one under way (its display is not set later).
+        running.get(t)?.()
+        hiding.delete(t)
         if (show) {
           set(t, 'd', (a.display as string | undefined) ?? 'block')
           transition(t, tr, time)
         } else {
-          transition(t, tr, time, () => { set(t, 'd', 'none') })
+          hiding.add(t)
+          transition(t, tr, time, () => {
+            hiding.delete(t)
+            set(t, 'd', 'none')
+          })
         }
       }
       return
@@ -128,14 +153,18 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
       return
     case 'setAttribute':
     case 'removeAttribute':
-      for (const t of els) set(t, 'a:' + String(a.name), name === 'setAttribute' ? String(a.value) : null)
-      return
-    case 'toggleAttribute':
+    case 'toggleAttribute': {
+      const attr = String(a.name)
+      const value = name === 'setAttribute' ? String(a.value) : null
+      const [on, off] = Array.isArray(a.values) ? a.values.map(String) : []
+      // No script through an attribute: a binding's value may hold data (event handlers, srcdoc, script URLs).
+      if (/^on|^srcdoc$/i.test(attr) || (Array.isArray(a.values) ? a.values : [value]).some(v => /^\s*(javascript|vbscript|data):/i.test(String(v)))) return
       for (const t of els) {
-        const [on, off] = Array.isArray(a.values) ? a.values.map(String) : ['', null]
-        set(t, 'a:' + String(a.name), t.getAttribute(String(a.name)) === on ? off ?? null : on ?? '')
+        const now = name !== 'toggleAttribute' ? value : on === undefined ? (t.hasAttribute(attr) ? null : '') : t.getAttribute(attr) === on ? off ?? null : on
+        set(t, 'a:' + attr, now)
       }
       return
+    }
     case 'transition':
       for (const t of els) transition(t, a.transition as Transition, time)
       return

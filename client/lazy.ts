@@ -1,4 +1,4 @@
-import { ATTR_DROP, ATTR_HOOK, ATTR_UPLOAD, PREFIX } from '../lib/protocol.js'
+import { ATTR_DROP, ATTR_HOOK, ATTR_UPLOAD, CODE_CHUNK_FAILED, DOM_ERROR, PREFIX } from '../lib/protocol.js'
 import type { Params, Push } from './bindings.js'
 
 // The optional parts of the client, each a chunk loaded once a page needs it: uploads (a file
@@ -37,11 +37,17 @@ export interface JsPort {
 export const js: JsPort = (globalThis as unknown as { __lvJs: JsPort }).__lvJs = { q: [] }
 
 const loaded = new Set<string>()
+/** Loads a chunk once; one that fails is said (`lv:error`, FST_LIVEVIEW_CHUNK_FAILED) and loaded again when next needed. */
 const load = (doc: Document, src: string): void => {
   if (loaded.has(src)) return
   loaded.add(src)
   const s = doc.createElement('script')
   s.src = src
+  s.onerror = () => {
+    loaded.delete(src)
+    s.remove()
+    js.root?.dispatchEvent(new CustomEvent(DOM_ERROR, { detail: { code: CODE_CHUNK_FAILED, message: `could not load ${src}`, ref: 0 } }))
+  }
   doc.head.append(s)
 }
 

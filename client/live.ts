@@ -208,8 +208,13 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     // The new mount streams its items again (the page shows those of the render before).
     held.length = 0
     clear(root)
-    // A rejoin: what commands did is forgotten (its full HTML puts the server's render back).
-    if (join) js.r?.(), js.d = false
+    // A rejoin: what commands did is forgotten (its full HTML puts the server's render back;
+    // a page commands changed after it asked gets full HTML now).
+    if (join && joins > 1) {
+      js.r?.()
+      if (m.html === undefined && js.d) sync()
+      js.d = false
+    }
     if (m.html !== undefined) {
       const y = win.scrollY
       update(() => { morph(root, m.html as string) })
@@ -293,7 +298,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
     ws = new WebSocket(url)
     ws.onopen = () => {
       syncRef = 0
-      send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href, pristine: pristine && !js.d }])
+      send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href, pristine: pristine && !(js.d && joins) }])
     }
     ws.onmessage = m => { receive(decodeServer(m.data as string)) }
     ws.onclose = e => {
@@ -312,7 +317,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
 
   const push: Push = (el, event, params, after, busy, reply, o) => {
     // A form's submit waits for the files it uploads.
-    const wait = el.getAttribute(ATTR_SUBMIT) === event && up.w?.(el)
+    const wait = (o?.[0] === 'submit' || el.getAttribute(ATTR_SUBMIT) === event) && up.w?.(el)
     // Sent once they are, to the view it was meant for (a navigation meanwhile drops it; a rejoin does not).
     const n = navs
     if (wait) return void wait.then(() => { if (n === navs && el.isConnected) push(el, event, params, after, busy, reply, o); else busy?.[0]() })
@@ -323,8 +328,8 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
       return
     }
     const cid = targetOf(el, o?.[1])
-    // A form's events say which of its fields the user has used.
-    const u = used.get(el)
+    // A form's events (and those of its fields) say which of its fields the user has used.
+    const u = used.get(el) ?? used.get((el as HTMLInputElement).form as Element)
     request(el, r => u ? [r, OP_EVENT, mount, event, params, cid ?? null, [...u]] : cid === undefined ? [r, OP_EVENT, mount, event, params] : [r, OP_EVENT, mount, event, params, cid], event, after, busy, reply, o?.[0], o?.[2])
   }
   const observe = viewport(root, push)

@@ -63,7 +63,9 @@ export const errors = {
   /** An event while the socket is down. */
   DISCONNECTED: createError('FST_LIVEVIEW_DISCONNECTED', 'Not connected: the event was dropped', 503),
   /** The page reloaded itself too often in a short time (refused joins): it stopped. */
-  RELOAD_LIMIT: createError('FST_LIVEVIEW_RELOAD_LIMIT', 'The page reloaded %s times in %s s and stopped: reload it by hand', 503)
+  RELOAD_LIMIT: createError('FST_LIVEVIEW_RELOAD_LIMIT', 'The page reloaded %s times in %s s and stopped: reload it by hand', 503),
+  /** A lazy chunk of the client did not load. */
+  CHUNK_FAILED: createError('FST_LIVEVIEW_CHUNK_FAILED', 'Could not load %s', 503)
 } as const
 
 export type LiveViewErrorCode = ReturnType<typeof errors[keyof typeof errors]>['code']

@@ -21,27 +21,30 @@ export type ErrorMessages = Readonly<Record<string, string | Readonly<Record<str
 /** The key of errors that concern no one field. */
 export const FORM_KEY = '_form'
 
-const NONE: Readonly<Record<string, never>> = Object.freeze({})
+// Objects without a prototype: a field named `constructor` or `__proto__` is a field like any other.
+const NONE: Readonly<Record<string, never>> = Object.freeze(Object.create(null) as Record<string, never>)
+const record = <T>(): Record<string, T> => Object.create(null) as Record<string, T>
 
 export class Form {
   errors: FieldErrors = NONE
   used: UsedFields = NONE
 
   add (field: string, message: string): void {
-    this.errors = { ...this.errors, [field]: message }
+    this.errors = Object.assign(record<string>(), this.errors, { [field]: message })
   }
 
   clear (field?: string): void {
     if (field === undefined) {
       this.errors = NONE
-    } else if (field in this.errors) {
-      const { [field]: _, ...rest } = this.errors
+    } else if (Object.hasOwn(this.errors, field)) {
+      const rest = Object.assign(record<string>(), this.errors)
+      delete rest[field]
       this.errors = rest
     }
   }
 
   use (names: readonly string[]): void {
-    const used: Record<string, true> = {}
+    const used = record<true>()
     for (const n of names) used[n] = true
     this.used = used
   }
@@ -67,14 +70,16 @@ const dotted = (pointer: string): string =>
  * (else the validator's message). A missing property is an error of that property.
  */
 export function fieldErrors (errors: readonly SchemaError[], messages: ErrorMessages | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
+  const out = record<string>()
   for (const e of errors) {
     const at = dotted(e.instancePath ?? '')
     const missing = e.params?.missingProperty
     const field = typeof missing === 'string' ? (at === '' ? missing : `${at}.${missing}`) : at === '' ? FORM_KEY : at
-    if (field in out) continue
-    const own = messages?.[field]
-    const worded = typeof own === 'string' ? own : own?.[e.keyword ?? ''] ?? own?.['*']
+    if (Object.hasOwn(out, field)) continue
+    const own = messages !== undefined && Object.hasOwn(messages, field) ? messages[field] : undefined
+    const byKeyword = typeof own === 'object' ? own : undefined
+    const keyword = e.keyword ?? ''
+    const worded = typeof own === 'string' ? own : byKeyword !== undefined && Object.hasOwn(byKeyword, keyword) ? byKeyword[keyword] : byKeyword?.['*']
     out[field] = worded ?? (typeof missing === 'string' ? 'is required' : e.message ?? 'is invalid')
   }
   return out

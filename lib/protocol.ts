@@ -124,6 +124,8 @@ export const DOM_PAGE_STOP = 'lv:page-loading-stop'
 export const CODE_DISCONNECTED = 'FST_LIVEVIEW_DISCONNECTED'
 export const CODE_STALE = 'FST_LIVEVIEW_EVENT_STALE'
 export const CODE_RELOAD_LIMIT = 'FST_LIVEVIEW_RELOAD_LIMIT'
+/** Set by the client: a lazy chunk (uploads, commands and hooks) did not load. */
+export const CODE_CHUNK_FAILED = 'FST_LIVEVIEW_CHUNK_FAILED'
 
 /** The cookie that carries a redirect's flash to the next page (signed by the server, set by the client). */
 export const FLASH_COOKIE = 'lv_flash'

@@ -107,8 +107,41 @@ export function componentsOf (source: string): Array<{ name: string, line: numbe
 
 /** A binding whose value is template code that builds commands: `lv-click="<%= JS.hide('#m').push('close') %>"`. */
 const COMMAND_ATTR = /(?<=\s)lv-(click-away|click|submit|change|input|focus|blur|keydown|keyup|window-[a-z]+)\s*=\s*["']?<%[=~]((?:(?!%>)[\s\S])*?(?<![\w$])JS\b(?:(?!%>)[\s\S])*)%>/gi
-/** A command list's `push('name')`, with the literal `target` of its options when it has one. */
-const PUSH = /\.push\(\s*(['"`])([a-z][A-Za-z0-9_]*)\1\s*(?:,\s*\{[^}]*?\btarget\s*:\s*(['"`])([^'"`]*)\3)?/g
+/** A command list's `push('name'`: its literal event name. */
+const PUSH = /\.push\(\s*(['"`])([a-z][A-Za-z0-9_]*)\1/g
+/** A literal `target:` in a push's options (a string, or a component id). */
+const PUSH_TARGET = /(?:^|[{,\s])target\s*:\s*(?:(['"`])([^'"`]*)\1|(\d+))/
+
+/** The text of a call's arguments from `open` (just after its `(`) to its closing parenthesis. */
+function argsFrom (code: string, open: number): string {
+  let depth = 1
+  let quote = ''
+  for (let i = open; i < code.length; i++) {
+    const c = code[i] as string
+    if (quote !== '') {
+      if (c === '\\') i++
+      else if (c === quote) quote = ''
+    } else if (c === '"' || c === "'" || c === '`') {
+      quote = c
+    } else if (c === '(' || c === '{' || c === '[') {
+      depth++
+    } else if ((c === ')' || c === '}' || c === ']') && --depth === 0) {
+      return code.slice(open, i)
+    }
+  }
+  return code.slice(open)
+}
+
+/** The events a command list's code pushes by literal name, each with its push's literal `target`, if any. */
+function pushesOf (code: string): Array<[event: string, target: string | undefined]> {
+  return [...code.matchAll(PUSH)].map((m) => {
+    // The options at the top level of this push's arguments (nested objects left out: a `value`).
+    const args = argsFrom(code, (m.index as number) + m[0].indexOf('(') + 1)
+    const top = args.replace(/\{([^{}]*)\}/g, (whole: string, inner: string, at: number) => at === args.indexOf('{') ? whole : '')
+    const t = PUSH_TARGET.exec(top.slice(top.indexOf('{') + 1))
+    return [m[2] as string, t === null ? undefined : (t[2] ?? t[3])]
+  })
+}
 
 export function bindingsOf (source: string): Binding[] {
   const out: Binding[] = []
@@ -123,7 +156,7 @@ export function bindingsOf (source: string): Binding[] {
   }
   // The events a command list pushes, by literal name: checked as a binding's (its own target first).
   for (const m of text.matchAll(COMMAND_ATTR)) {
-    for (const p of (m[2] as string).matchAll(PUSH)) found.push([m, p[2] as string, p[4]])
+    for (const [event, target] of pushesOf(m[2] as string)) found.push([m, event, target])
   }
   found.sort((a, b) => (a[0].index as number) - (b[0].index as number))
   for (const [m, value, own] of found) {

@@ -4,32 +4,15 @@
 // every test process); here esbuild transpiles the sources once into .unit/ and each test
 // file runs as plain node, two at a time (tap's `t` works the same without the runner:
 // TAP on stdout, exit code 1 on a failure). A failing file's output is printed whole.
-// The full suite (`npm test`) still runs everything, from the TypeScript, with coverage.
-import { build } from 'esbuild'
+// The compile step is scripts/test-build.mjs, shared with `npm test`.
+// The full suite (`npm test`) runs everything, compiled the same way, under tap with coverage.
 import { spawn } from 'node:child_process'
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { readdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { buildTests, root } from './test-build.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
-const out = join(root, '.unit')
 const SLOW = /^(browser.*|diff-browser|redis.*|demo|socket|pack|readme-types)\.test\.ts$/
-
-function files (dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name)
-    return statSync(path).isDirectory() ? files(path) : [path]
-  })
-}
-
-rmSync(out, { recursive: true, force: true })
-const sources = ['plugin.ts', 'testing.ts', 'redis.ts'].map((f) => join(root, f))
-  .concat(...['lib', 'test', 'examples', 'client'].map((d) => files(join(root, d)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))))
-await build({ entryPoints: sources, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'warning' })
-// What the tests read from disk: templates, the client's sources (bundled by the client
-// tests) and its build (served by the plugin), the README (checked by the docs test).
-for (const dir of ['test/fixtures/views', 'test/fixtures/templates', 'test/fixtures/layouts', 'test/fixtures/components', 'test/fixtures/async', 'test/fixtures/streams', 'test/fixtures/uploads', 'test/fixtures/forms', 'test/fixtures/js', 'views', 'client', 'dist/client', 'bench/views', '.ci']) cpSync(join(root, dir), join(out, dir), { recursive: true })
-for (const file of ['README.md', 'package.json']) cpSync(join(root, file), join(out, file))
+const out = await buildTests()
 
 const tests = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts') && !SLOW.test(f)).map((f) => join(out, 'test', f.replace(/\.ts$/, '.js')))
 

@@ -102,6 +102,8 @@ t.test('rejoin after a restart shows the server\'s state: /form', async (t) => {
   await rejoined(page)
   await assertPageRule(t, page, s.app(), 'after the rejoin and the form\'s recovery')
   t.equal(await page.inputValue('#name'), 'Ada', 'what the user typed is still there')
+  await page.waitForSelector('#email-error:not(:empty)')
+  t.equal(await page.textContent('#age-error'), '', "the recovered form says which fields were used: the email's error is back, the unused age shows none")
   await page.fill('#email', 'ada@example.com')
   await page.press('#email', 'Tab')
   await page.waitForSelector('#email-error:empty', { state: 'attached' })

@@ -127,8 +127,8 @@ t.test('a reconnect mid-upload resumes from what the server holds', async (t) =>
   await page.waitForSelector('progress[value="100"]', { timeout: 60000 })
   await settled(page)
   t.equal(joins, 1, 'the page rejoined once')
-  const window = 512 * 1024
-  t.ok(wire.bytes < data.length + window, `bytes sent in all (${wire.bytes}) < the file (${data.length}) + one window (${window})`)
+  const socketWindow = 512 * 1024
+  t.ok(wire.bytes < data.length + socketWindow, `bytes sent in all (${wire.bytes}) < the file (${data.length}) + one window (${socketWindow})`)
   await rule('resumed')
   await page.click('button[type="submit"]')
   await page.waitForSelector('.success:has-text("Saved 1 photo")')

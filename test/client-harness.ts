@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url'
 
 export type Frame = unknown[]
 
+/** The repository's sources (the compiled suite runs from .unit/: the browser code is bundled from the .ts). */
+export const SOURCES = fileURLToPath(new URL('..', import.meta.url)).replace(/\.unit\/$/, '')
+
 /** Stands in for the browser's WebSocket: records what the client sends. */
 export class FakeSocket {
   static all: FakeSocket[] = []
@@ -22,7 +25,7 @@ export class FakeSocket {
 /** The client entry (client/index.ts), bundled: evaluate it to boot a copy. */
 export async function bundleClient (): Promise<string> {
   const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('../client/index.ts', import.meta.url))],
+    entryPoints: [`${SOURCES}client/index.ts`],
     bundle: true,
     format: 'esm',
     write: false,
@@ -34,7 +37,7 @@ export async function bundleClient (): Promise<string> {
 /** A lazy chunk of the client (`js`: commands and hooks; `upload`), bundled as the build does. */
 export async function bundleChunk (name: 'js' | 'upload'): Promise<string> {
   const bundle = await build({
-    entryPoints: [fileURLToPath(new URL(`../client/${name}.ts`, import.meta.url))],
+    entryPoints: [`${SOURCES}client/${name}.ts`],
     bundle: true,
     format: 'esm',
     write: false,
@@ -49,7 +52,7 @@ export async function bundleChunk (name: 'js' | 'upload'): Promise<string> {
  */
 export async function bundleScript (name: string, lines: string[]): Promise<string> {
   const bundle = await build({
-    stdin: { contents: lines.join('\n'), resolveDir: fileURLToPath(new URL('..', import.meta.url)), sourcefile: name, loader: 'ts' },
+    stdin: { contents: lines.join('\n'), resolveDir: SOURCES, sourcefile: name, loader: 'ts' },
     bundle: true,
     format: 'iife',
     target: ['es2020'],

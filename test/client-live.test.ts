@@ -331,6 +331,7 @@ t.test('lv-target: events carry the cid of the component it names; a hook pushEv
     '<button id="d" lv-click="edit" lv-target="#nothing">d</button><button id="e" lv-click="edit" lv-target="[[bad">e</button>' +
     '<button id="v" lv-click="edit">v</button>')
   await sleep(0)
+  console.error('DBG', JSON.stringify(ws.sent), document.head.innerHTML)
   t.same(ws.sent.find((f) => f[3] === 'ping'), [2, 'e', 1, 'ping', {}, 3], "the hook's pushEvent: its element's lv-target")
   const last = () => ws.sent.at(-1) as unknown[]
   const answer = () => { ws.receive([last()[0] as number, 'ok', 1]) }

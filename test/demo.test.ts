@@ -256,7 +256,8 @@ t.test('catalog: the URL pages and filters the list (handleParams), links patch 
 })
 
 function startDemo (t: Test, env: Record<string, string>) {
-  const server = fileURLToPath(new URL('../examples/demo/server.ts', import.meta.url))
+  // Beside this file: server.ts from the sources, server.js in the compiled suite (.unit/).
+  const server = fileURLToPath(new URL(`../examples/demo/server${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url))
   // tap's TypeScript loader only: tap's coverage hooks into spawned children by itself
   // (passing its --import a second time loses the coverage of a child that exits on a signal).
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--import') || a.includes('@tapjs/typescript'))

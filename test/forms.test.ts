@@ -6,6 +6,7 @@ import { LiveComponent, LiveView, defineEvents, type EventSpec } from '../plugin
 import { mountView, type LivePage } from '../testing.js'
 import type { Test } from 'tap'
 import { buildApp, connect } from './helpers.js'
+import { Form, fieldErrors } from '../lib/forms.js'
 
 const root = new URL('./fixtures/forms/', import.meta.url)
 
@@ -171,4 +172,18 @@ t.test('used travels outside the params: a closed schema is unaffected; bad list
   }
   const still = await send((r) => [r, 'e', client.mount, 'validate', { email: 'x', age: '1' }, null, ['email']])
   t.not(still[1], 'err', 'the session goes on')
+})
+
+t.test('any field name is a field: __proto__, constructor, toString', async (t) => {
+  const errs = fieldErrors([{ instancePath: '/__proto__', message: 'bad' }, { instancePath: '', keyword: 'required', params: { missingProperty: 'toString' } }], { constructor: 'no' })
+  t.same(Object.keys(errs), ['__proto__', 'toString'], 'both kept as fields')
+  t.equal(errs.toString, 'is required', 'messages are looked up as own keys only')
+  const form = new Form()
+  t.equal(form.used.constructor, undefined, 'nothing is used by inheritance')
+  form.use(['constructor'])
+  t.equal(form.used.constructor, true)
+  form.add('__proto__', 'x')
+  t.same(Object.keys(form.errors), ['__proto__'])
+  form.clear('__proto__')
+  t.same(Object.keys(form.errors), [])
 })

@@ -13,7 +13,8 @@ const port = await freePort()
 let redis = await startRedis(port)
 t.teardown(() => stopRedis(redis))
 
-const child = fork(new URL('./fixtures/redis-child.ts', import.meta.url), [String(port)], { execArgv: process.execArgv, stdio: 'inherit' })
+// Beside this file: the .ts from the sources, the .js in the compiled suite (.unit/).
+const child = fork(new URL(`./fixtures/redis-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), [String(port)], { execArgv: process.execArgv, stdio: 'inherit' })
 t.teardown(() => { if (child.exitCode === null) child.kill() })
 const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once('message', (m) => { resolve(m as Record<string, unknown>) }))
 await next()
