@@ -8,7 +8,8 @@ import { FakeSocket, bundleChunk, bundleClient, type Frame } from './client-harn
 const client = await bundleClient()
 const chunk = await bundleChunk('js')
 
-const window = new Window({ url: 'https://example.test/page?x=1' })
+// The client's lazy chunks are loaded by the test (see joined): happy-dom neither fetches nor fails them.
+const window = new Window({ url: 'https://example.test/page?x=1', settings: { disableJavaScriptFileLoading: true, handleDisabledFileLoadingAsSuccess: true } })
 const document = window.document
 t.teardown(() => window.happyDOM.close())
 let reloads = 0
@@ -331,7 +332,6 @@ t.test('lv-target: events carry the cid of the component it names; a hook pushEv
     '<button id="d" lv-click="edit" lv-target="#nothing">d</button><button id="e" lv-click="edit" lv-target="[[bad">e</button>' +
     '<button id="v" lv-click="edit">v</button>')
   await sleep(0)
-  console.error('DBG', JSON.stringify(ws.sent), document.head.innerHTML)
   t.same(ws.sent.find((f) => f[3] === 'ping'), [2, 'e', 1, 'ping', {}, 3], "the hook's pushEvent: its element's lv-target")
   const last = () => ws.sent.at(-1) as unknown[]
   const answer = () => { ws.receive([last()[0] as number, 'ok', 1]) }
@@ -344,7 +344,7 @@ t.test('lv-target: events carry the cid of the component it names; a hook pushEv
   const input = document.querySelector('#i') as unknown as { value: string, dispatchEvent (e: unknown): boolean }
   input.value = 'x'
   input.dispatchEvent(new window.Event('change', { bubbles: true }))
-  t.same(last().slice(3), ['check', { q: 'x', _target: 'q' }, 3], "a field without lv-target: its form's")
+  t.same(last().slice(3), ['check', { q: 'x', _target: 'q' }, 3, ['q']], "a field without lv-target: its form's (and its form's used fields)")
 })
 
 t.test('a submit waiting for its uploads goes out once they are sent, to the view it was meant for, or not at all', async t => {
@@ -386,4 +386,18 @@ t.test('a submit held for its uploads survives a rejoin after an earlier navigat
   release()
   await sleep(0)
   t.same(again.sent.filter(f => f[1] === 'e').map(f => f.slice(2, 4)), [[1, 'save']], 'sent to the rejoined view')
+})
+
+t.test('a lazy chunk that fails to load is said (lv:error) and asked for again when next needed', async t => {
+  const { root, ws, events } = await boot('<button id="m" lv-click="[[&quot;show&quot;,{}]]">m</button>')
+  const script = () => document.head.querySelector('script[src="__LV_JS_SRC__"]') as unknown as { onerror: () => void, remove: () => void } | null
+  t.ok(script(), 'a command binding asks for the command chunk')
+  script()!.onerror()
+  t.equal(script(), null, 'the failed script is gone')
+  t.same(events.at(-1), ['lv:error', { code: 'FST_LIVEVIEW_CHUNK_FAILED', message: 'could not load __LV_JS_SRC__', ref: 0 }])
+  ws.open()
+  ws.receive(mount(1, { html: '<button id="m" lv-click="[[&quot;hide&quot;,{}]]">m</button>' }))
+  t.ok(script(), 'the next update asks again')
+  script()!.remove()
+  t.ok(root.isConnected)
 })

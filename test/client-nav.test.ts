@@ -9,7 +9,7 @@ import { FakeSocket, bundleClient, type Frame } from './client-harness.js'
 const client = await bundleClient()
 
 const START = 'https://example.test/items?page=1'
-const window = new Window({ url: START })
+const window = new Window({ url: START, settings: { disableJavaScriptFileLoading: true, handleDisabledFileLoadingAsSuccess: true } })
 const document = window.document
 t.teardown(() => window.happyDOM.close())
 
