@@ -146,32 +146,27 @@ export function bind (root: Element, push: Push, patch: Patch): void {
     if (ask !== null && !win.confirm(ask)) return
     const busy = (): Busy | undefined => disable(by.hasAttribute(ATTR_DISABLE_WITH) ? by : el)
     if (event[0] !== '[') return push(el, event, values(el, params), after, busy(), undefined, [kind])
-    // A command list's pushes (a `value` laid over the binding's params) go once it has run,
-    // in order: the last one carries `lv-disable-with` and `after` (its reply comes last).
-    const pushes: Array<Parameters<Go>> = []
-    exec(el, event, (...p) => {
-      if (!pushes.length) {
-        queueMicrotask(() => {
-          pushes.forEach(([name, value, target, loading], i) => {
-            const last = i === pushes.length - 1
-            push(el, name, { ...values(el, { ...params }), ...value }, last ? after : undefined, last ? busy() : undefined, undefined, [kind, target, loading])
-          })
-        })
-      }
-      pushes.push(p)
+    // A command list's pushes (`value` laid over the binding's params) go in the list's order;
+    // the last one carries `lv-disable-with` and `after` (its reply comes last).
+    exec(el, event, (name, value, target, loading, last) => {
+      push(el, name, { ...values(el, { ...params }), ...value }, last ? after : undefined, last ? busy() : undefined, undefined, [kind, target, loading])
     })
   }
 
-  // A click anywhere, in the root or not, is "away" from each shown `lv-click-away` it is not
-  // in; before the click's own binding (which may show one: a menu's button outside it).
+  // A click anywhere, in the root or not, is "away" from each `lv-click-away` it is not in
+  // that was shown when the click came: those are noted first (capture), and sent after the
+  // click's own binding, which may show one (a menu's button outside it) or hide it (a toggle).
+  let away: Element[] = []
   doc.addEventListener('click', e => {
-    for (const el of root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)) {
-      if (!el.contains(e.target as Node) && (el.checkVisibility?.() ?? true)) send(el, 'click-away', el.getAttribute(ATTR_CLICK_AWAY) as string, {})
-    }
-  })
+    away = [...root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)].filter(el => !el.contains(e.target as Node) &&
+      (el.checkVisibility?.({ visibilityProperty: true, checkVisibilityCSS: true } as CheckVisibilityOptions) ?? el.getClientRects().length > 0))
+  }, true)
   on('click', t => {
     const el = t.closest(`[${ATTR_CLICK}]`)
     if (inside(el) && !el.hasAttribute('disabled')) rate([el], ATTR_CLICK, () => { send(el, 'click', el.getAttribute(ATTR_CLICK) as string, {}) })
+  })
+  doc.addEventListener('click', () => {
+    for (const el of away.splice(0)) send(el, 'click-away', el.getAttribute(ATTR_CLICK_AWAY) as string, {})
   })
   // A plain left click on an `lv-patch` or `lv-navigate` link to this origin, in the live
   // root or in the layout around it (site navigation), tells the server the URL instead of

@@ -31,6 +31,7 @@ const write = (el: Element, k: string, v: string | null): void => {
 
 /** Sets a facet as a command does: remembered, so server updates keep it. */
 const set = (el: Element, k: string, v: string | null): void => {
+  port.d = true
   let m = facets.get(el)
   if (!m) facets.set(el, m = new Map())
   m.set(k, [m.get(k)?.[0] ?? read(el, k), v])
@@ -51,7 +52,9 @@ port.s = (el, name) => {
 }
 port.r = () => {
   facets = new WeakMap()
-  for (const end of [...running.values()]) end()
+  hiding = new WeakSet()
+  for (const end of showing.values()) end()
+  showing.clear()
 }
 
 const targets = (el: Element, to: unknown): Element[] => {
@@ -62,22 +65,19 @@ const targets = (el: Element, to: unknown): Element[] => {
   }
 }
 
-/** Transitions under way: cleared when another show/hide/toggle of the element starts, and on a rejoin. */
-const running = new Map<Element, () => void>()
-
-/** Runs transition classes on `el` for `time` ms; then `done` (not when cancelled). */
-function transition (el: Element, t: Transition | undefined, time: number, done?: () => void): void {
-  if (!t) return done?.()
+/** Runs transition classes on `el` for `time` ms, then `done`; returns what ends it early (without `done`). */
+function transition (el: Element, t: Transition | undefined, time: number, done?: () => void): () => void {
+  if (!t) {
+    done?.()
+    return () => {}
+  }
   const [during, from, to] = (typeof t === 'string' ? [t, '', ''] : t).map(c => c.split(/\s+/).filter(Boolean)) as [string[], string[], string[]]
   let over = false
   const end = (): void => {
     over = true
     clearTimeout(timer)
-    if (running.get(el) === end) running.delete(el)
     el.classList.remove(...during, ...from, ...to)
   }
-  running.get(el)?.()
-  running.set(el, end)
   el.classList.add(...during, ...from)
   requestAnimationFrame(() => requestAnimationFrame(() => {
     if (over) return
@@ -88,10 +88,18 @@ function transition (el: Element, t: Transition | undefined, time: number, done?
     end()
     done?.()
   }, time)
+  return end
 }
 
+/** Show and hide transitions under way, by element: a show, hide or toggle of the element ends the one before, and so does a rejoin. */
+const showing = new Map<Element, () => void>()
+
 /** Hidden, or being hidden (a hide's transition under way counts as hidden). */
-const hiding = new WeakSet<Element>()
+let hiding = new WeakSet<Element>()
+/** Attributes that hold a URL, and URLs that run script. */
+const URL_ATTR = /^(href|src|action|formaction|xlink:href|poster|data|cite|background|ping|srcset|codebase|manifest|longdesc|usemap)$/i
+const SCRIPT_URL = /^(javascript|vbscript|data):/i
+
 const hidden = (el: Element): boolean => hiding.has(el) || getComputedStyle(el).display === 'none'
 
 const FOCUSABLE = 'a[href],area[href],button,input,select,textarea,iframe,summary,[tabindex],[contenteditable=""],[contenteditable="true"]'
@@ -129,18 +137,21 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
         const show = name === 'toggle' ? hidden(t) : name === 'show'
         const tr = (a.transition ?? (show ? a.in : a.out)) as Transition | undefined
         // Another show or hide of the element ends the one under way (its display is not set later).
-        running.get(t)?.()
+        showing.get(t)?.()
         hiding.delete(t)
+        const over = (): void => { showing.delete(t) }
         if (show) {
           set(t, 'd', (a.display as string | undefined) ?? 'block')
-          transition(t, tr, time)
+          showing.set(t, transition(t, tr, time, over))
         } else {
           hiding.add(t)
-          transition(t, tr, time, () => {
+          showing.set(t, transition(t, tr, time, () => {
+            over()
             hiding.delete(t)
             set(t, 'd', 'none')
-          })
+          }))
         }
+        if (!tr) showing.delete(t)
       }
       return
     case 'addClass':
@@ -157,8 +168,10 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
       const attr = String(a.name)
       const value = name === 'setAttribute' ? String(a.value) : null
       const [on, off] = Array.isArray(a.values) ? a.values.map(String) : []
-      // No script through an attribute: a binding's value may hold data (event handlers, srcdoc, script URLs).
-      if (/^on|^srcdoc$/i.test(attr) || (Array.isArray(a.values) ? a.values : [value]).some(v => /^\s*(javascript|vbscript|data):/i.test(String(v)))) return
+      // No script through an attribute (a binding's value may hold data): no event handler or
+      // srcdoc set, no script URL in an attribute that holds a URL (read as the browser reads it).
+      const values = name === 'removeAttribute' ? [] : Array.isArray(a.values) ? a.values : [value ?? '']
+      if (values.length > 0 && (/^on|^srcdoc$/i.test(attr) || (URL_ATTR.test(attr) && values.some(v => SCRIPT_URL.test(String(v).replace(/[\t\n\r]/g, '').replace(/^[\0-\x20]+/, '')))))) return
       for (const t of els) {
         const now = name !== 'toggleAttribute' ? value : on === undefined ? (t.hasAttribute(attr) ? null : '') : t.getAttribute(attr) === on ? off ?? null : on
         set(t, 'a:' + attr, now)
@@ -198,7 +211,6 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
 }
 
 port.x = (el, what, go) => {
-  port.d = true
   let list: Command[] = []
   try {
     if (typeof what === 'string') list = JSON.parse(what) as Command[]
@@ -208,7 +220,11 @@ port.x = (el, what, go) => {
     setTimeout(() => { throw e })
     return
   }
-  for (const c of Array.isArray(list) ? list : []) if (Array.isArray(c)) run(el, [String(c[0]), (c[1] ?? {}) as Record<string, unknown>], go)
+  const commands = (Array.isArray(list) ? list : []).filter(c => Array.isArray(c))
+  // The last push of a list is told so (it carries the binding's lv-disable-with and after).
+  let pushes = commands.filter(c => c[0] === 'push').length
+  const last: typeof go = (event, value, target, loading) => { go(event, value, target, loading, --pushes === 0) }
+  for (const c of commands) run(el, [String(c[0]), (c[1] ?? {}) as Record<string, unknown>], last)
 }
 for (const q of port.q.splice(0)) port.x(...q)
 port.w = hooks(port.root as Element, port.push as NonNullable<JsPort['push']>, port.x)

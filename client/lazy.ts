@@ -10,14 +10,15 @@ const UPLOAD_SRC = '__LV_UPLOAD_SRC__'
 const JS_SRC = '__LV_JS_SRC__'
 
 /** What a command's `push` sends through: the event, params added, its target, elements to show loading. */
-export type Go = (event: string, value?: Params, target?: string | number, loading?: string) => void
+export type Go = (event: string, value?: Params, target?: string | number, loading?: string, last?: boolean) => void
 
 /**
  * What the command chunk (client/js.ts) and the connection share, as `window.__lvJs`: the
  * chunk sets `x` (run commands: a binding's list, or a hook's `js()` call), `s` (a server
  * update wrote attribute `name` of `el`, or all of them: keep or drop what commands did
- * there), `r` (a rejoin: forget it all). The connection sets `p` (go to a URL, as a link
- * would; false when not connected), and `d` says commands changed the page since the join.
+ * there), `r` (a rejoin: forget it all), and `d` when commands changed the page (since the
+ * last rejoin). The connection sets `p` (go to a URL, as a link would; false when not
+ * connected).
  */
 export interface JsPort {
   /** The live root, and what sends its events (set at boot). */
@@ -30,20 +31,27 @@ export interface JsPort {
   r?: () => void
   p?: (el: Element, url: string, replace?: boolean, navigate?: boolean) => boolean
   d?: boolean
-  /** Runs waiting for the chunk. */
+  /** Runs waiting for the chunk (the last 20). */
   q: Array<[Element, string | [string, unknown[]], Go]>
 }
 
 export const js: JsPort = (globalThis as unknown as { __lvJs: JsPort }).__lvJs = { q: [] }
 
 const loaded = new Set<string>()
-/** Loads a chunk once; one that fails is said (`lv:error`, FST_LIVEVIEW_CHUNK_FAILED) and loaded again when next needed. */
+/** Failed loads of a chunk, and when it may be asked for again. */
+const failed = new Map<string, [tries: number, at: number]>()
+/**
+ * Loads a chunk once; one that fails is said (`lv:error`, FST_LIVEVIEW_CHUNK_FAILED) and
+ * asked for again when next needed, after 2 s, then 4 s, … up to 5 minutes.
+ */
 const load = (doc: Document, src: string): void => {
-  if (loaded.has(src)) return
+  if (loaded.has(src) || (failed.get(src)?.[1] ?? 0) > Date.now()) return
   loaded.add(src)
   const s = doc.createElement('script')
   s.src = src
   s.onerror = () => {
+    const tries = (failed.get(src)?.[0] ?? 0) + 1
+    failed.set(src, [tries, Date.now() + Math.min(1000 * 2 ** tries, 300_000)])
     loaded.delete(src)
     s.remove()
     js.root?.dispatchEvent(new CustomEvent(DOM_ERROR, { detail: { code: CODE_CHUNK_FAILED, message: `could not load ${src}`, ref: 0 } }))
@@ -57,9 +65,9 @@ const COMMANDS = ['click', 'click-away', 'submit', 'change', 'input', 'focus', '
 
 /** Runs commands now, or once the chunk is in (a click before it loaded waits for it). */
 export function exec (el: Element, what: string | [string, unknown[]], go: Go): void {
-  js.d = true
   if (js.x) return js.x(el, what, go)
-  js.q.push([el, what, go])
+  // At most the last 20 wait (a chunk that does not load must not hold clicks forever).
+  if (js.q.push([el, what, go]) > 20) js.q.shift()
   load(el.ownerDocument, JS_SRC)
 }
 

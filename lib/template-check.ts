@@ -137,8 +137,14 @@ function pushesOf (code: string): Array<[event: string, target: string | undefin
   return [...code.matchAll(PUSH)].map((m) => {
     // The options at the top level of this push's arguments (nested objects left out: a `value`).
     const args = argsFrom(code, (m.index as number) + m[0].indexOf('(') + 1)
-    const top = args.replace(/\{([^{}]*)\}/g, (whole: string, inner: string, at: number) => at === args.indexOf('{') ? whole : '')
-    const t = PUSH_TARGET.exec(top.slice(top.indexOf('{') + 1))
+    // Nested objects are dropped, innermost first, until only the options' own braces are left.
+    const open = args.indexOf('{')
+    let top = open === -1 ? '' : argsFrom(args, open + 1)
+    for (let before = ''; before !== top;) {
+      before = top
+      top = top.replace(/\{[^{}]*\}/g, '')
+    }
+    const t = PUSH_TARGET.exec(top)
     return [m[2] as string, t === null ? undefined : (t[2] ?? t[3])]
   })
 }

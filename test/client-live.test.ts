@@ -17,6 +17,7 @@ let assigned: string[] = []
 const location = {
   protocol: 'https:',
   host: 'example.test',
+  origin: 'https://example.test',
   href: 'https://example.test/page?x=1',
   reload () { reloads++ },
   assign (url: string) { assigned.push(url) }
@@ -397,7 +398,23 @@ t.test('a lazy chunk that fails to load is said (lv:error) and asked for again w
   t.same(events.at(-1), ['lv:error', { code: 'FST_LIVEVIEW_CHUNK_FAILED', message: 'could not load __LV_JS_SRC__', ref: 0 }])
   ws.open()
   ws.receive(mount(1, { html: '<button id="m" lv-click="[[&quot;hide&quot;,{}]]">m</button>' }))
-  t.ok(script(), 'the next update asks again')
+  t.equal(script(), null, 'not at once: it waits (2 s after the first failure, doubling)')
+  const now = Date.now
+  Date.now = () => now() + 2500
+  try {
+    ws.receive([0, 'st', []])
+  } finally {
+    Date.now = now
+  }
+  t.ok(script(), 'the next update after that asks again')
   script()!.remove()
   t.ok(root.isConnected)
+})
+
+t.test("a command list's pushes go in the list's order, with the other commands between them", async t => {
+  const { ws } = await joined('<button id="p" lv-value-id="1" lv-click="[[&quot;push&quot;,{&quot;event&quot;:&quot;save&quot;,&quot;value&quot;:{&quot;id&quot;:&quot;2&quot;}}],[&quot;patch&quot;,{&quot;href&quot;:&quot;/page?x=2&quot;}],[&quot;push&quot;,{&quot;event&quot;:&quot;after&quot;}]]">p</button>')
+  click('#p')
+  t.same(ws.sent.slice(1).map((f) => f.slice(1, 5)), [
+    ['e', 1, 'save', { id: '2' }], ['patch', 'https://example.test/page?x=2'], ['e', 1, 'after', { id: '1' }]
+  ], 'push, patch, push, as listed; a value is laid over lv-value-*')
 })

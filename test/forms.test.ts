@@ -37,7 +37,8 @@ class Signup extends LiveView {
   static events = defineEvents<Signup>({
     validate: { schema: SIGNUP, onInvalid: 'render', messages: { age: { minimum: 'You must be 13 or older.', '*': 'Age is a number.' } } },
     save: { schema: SIGNUP, onInvalid: 'render' },
-    fail: true
+    fail: true,
+    nick: true
   })
 
   values = { email: '', age: '' }
@@ -55,6 +56,8 @@ class Signup extends LiveView {
     if (p.email === 'taken@example.com') return this.addError('email', 'That address is taken.')
     this.saved = p.email
   }
+
+  nick (): void {}
 
   fail (): void {
     this.addError('age', 'set by a handler that then throws')
@@ -99,9 +102,17 @@ t.test('a submit uses every field; a missing field is an error of that field', a
   const reply = await page.submit('#signup', { email: undefined, age: undefined })
   t.equal(reply.error, undefined)
   t.same((page.view as Signup).fieldErrors(), { email: 'is required', age: 'is required' })
-  t.equal(page.text('#used'), 'email,age', 'every named field is used')
+  t.equal(page.text('#used'), 'email,age,nick', 'every named field is used')
   t.equal(page.text('#email-error'), 'is required')
   t.equal(page.text('#age-error'), 'is required')
+})
+
+t.test("a field's own binding in a form sends the form's used fields", async (t) => {
+  const page = await open(t)
+  await page.change('#nick', { nick: 'ada' })
+  t.equal(page.text('#used'), 'nick')
+  await page.change('input[name=email]', { email: 'x' })
+  t.equal(page.text('#used'), 'nick,email')
 })
 
 t.test("a view's own errors: addError shows, a failed handler takes its errors back", async (t) => {

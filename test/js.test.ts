@@ -37,7 +37,8 @@ t.test('the boot check reads the events a command list pushes', async (t) => {
     '<b lv-click="<%= it.JS.hide().push(`close`, { value: { a: 1 } }).push(\'again\') %>">', // 3
     '<b lv-click="<%= JS.push(it.name) %>"> <b lv-click="<%= other.push(\'x\') %>">', // 4: computed, not a command list
     '<b lv-click="<%= it.JS.push(\'inc\', { value: { by: \'1\', target: \'no\' }, target: \'@myself\' }) %>">', // 5: nested value first
-    '<b lv-click="<%= JS.push(\'pick\', { target: 3 }).hide() %>">' // 6: a component id
+    '<b lv-click="<%= JS.push(\'pick\', { target: 3 }).hide() %>">', // 6: a component id
+    '<b lv-click="<%= JS.push(\'deep\', { value: { a: { b: 1 }, target: \'no\' }, target: \'@myself\' }) %>">' // 7: deeper nesting
   ].join('\n')
   t.same(bindingsOf(source), [
     { attr: 'lv-click', event: 'open', line: 1 },
@@ -45,7 +46,8 @@ t.test('the boot check reads the events a command list pushes', async (t) => {
     { attr: 'lv-click', event: 'close', line: 3 },
     { attr: 'lv-click', event: 'again', line: 3 },
     { attr: 'lv-click', event: 'inc', line: 5, target: '@myself' },
-    { attr: 'lv-click', event: 'pick', line: 6, target: '3' }
+    { attr: 'lv-click', event: 'pick', line: 6, target: '3' },
+    { attr: 'lv-click', event: 'deep', line: 7, target: '@myself' }
   ])
   class Bad extends LiveView {
     static template = 'bad'

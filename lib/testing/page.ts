@@ -141,6 +141,9 @@ export class LivePage extends PageDom {
    * in the browser, not here: read them with `js()`). Resolves with the last reply.
    */
   async #fire (el: Element, binding: string, params: Params, used?: string[]): Promise<Reply> {
+    // An element of a form sends the form's used fields, as the browser does.
+    const form = formOf(el)
+    used ??= form === undefined ? undefined : this.#used.peek(form)
     const pushes = commandsOf(el, binding).filter(([name]) => name === 'push')
     if (pushes.length === 0) throw new LiveTestError(`${describeElement(el)}: its lv-${binding} runs commands in the browser only (none pushes an event): read them with page.js()`)
     let last: Reply | undefined
@@ -178,22 +181,16 @@ export class LivePage extends PageDom {
   input (selector: string, values: Params = {}): Promise<Reply> {
     return this.#fieldEvent('input', selector, values)
   }
-
   /** Focuses an element: sends its `lv-focus` with its `lv-value-*` (and `value`, for a field). */
   focus (selector: string): Promise<Reply> { return this.#own('focus', selector) }
-
   /** Leaves an element: sends its `lv-blur` with its `lv-value-*` (and `value`, for a field). */
   blur (selector: string): Promise<Reply> { return this.#own('blur', selector) }
-
   /** Presses a key in an element: sends the `lv-keydown` of it or around it, if its `lv-key` (if any) matches. */
   keydown (selector: string, key: string): Promise<Reply> { return this.#key('keydown', selector, key) }
-
   /** Releases a key in an element: sends the `lv-keyup` of it or around it, if its `lv-key` (if any) matches. */
   keyup (selector: string, key: string): Promise<Reply> { return this.#key('keyup', selector, key) }
-
   /** Presses a key anywhere: sends every `lv-window-keydown` of the page whose `lv-key` (if any) matches, in page order. */
   windowKeydown (key: string): Promise<Reply[]> { return this.#windowKey('keydown', key) }
-
   /** Releases a key anywhere: sends every matching `lv-window-keyup`. */
   windowKeyup (key: string): Promise<Reply[]> { return this.#windowKey('keyup', key) }
 
@@ -230,8 +227,8 @@ export class LivePage extends PageDom {
       ? { [el.attribs.name ?? '']: values[el.attribs.name ?? ''] ?? el.attribs.value ?? '' }
       : formParams(bound, values)
     if (target !== undefined) params._target = target
-    // A form's events say which fields the user has used: those this test typed into.
-    const used = bound.name === 'form' ? this.#used.use(bound, target === undefined ? [] : Object.keys(values).concat(target)) : undefined
+    // A form's events (and its fields') say which fields the user has used: those this test typed into.
+    const used = form === undefined ? undefined : this.#used.use(form, target === undefined ? [] : Object.keys(values).concat(target))
     return this.#fire(bound, type, valueParams(bound, params), used)
   }
 
