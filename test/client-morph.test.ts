@@ -8,7 +8,7 @@ import t from 'tap'
 import { build } from 'esbuild'
 import { Window } from 'happy-dom'
 import { DiffDOM } from 'diff-dom'
-import { fileURLToPath } from 'node:url'
+import { SOURCES } from './client-harness.js'
 
 type Morph = (root: unknown, html: string) => void
 type ApplyPatch = (root: unknown, patch: Array<Record<string, unknown>>) => boolean
@@ -17,7 +17,7 @@ const morphModule: string = '../client/morph.js'
 const { morph } = await import(morphModule) as { morph: Morph }
 
 const bundle = await build({
-  entryPoints: [fileURLToPath(new URL('../client/apply.ts', import.meta.url))],
+  entryPoints: [`${SOURCES}client/apply.ts`],
   bundle: true,
   format: 'esm',
   write: false,
