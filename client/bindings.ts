@@ -159,7 +159,7 @@ export function bind (root: Element, push: Push, patch: Patch): void {
   let away: Element[] = []
   doc.addEventListener('click', e => {
     away = [...root.querySelectorAll(`[${ATTR_CLICK_AWAY}]`)].filter(el => !el.contains(e.target as Node) &&
-      (el.checkVisibility?.({ visibilityProperty: true, checkVisibilityCSS: true } as CheckVisibilityOptions) ?? el.getClientRects().length > 0))
+      (el.checkVisibility?.({ visibilityProperty: true } as CheckVisibilityOptions) ?? el.getClientRects().length > 0))
   }, true)
   on('click', t => {
     const el = t.closest(`[${ATTR_CLICK}]`)

@@ -37,22 +37,17 @@ export interface JsPort {
 
 export const js: JsPort = (globalThis as unknown as { __lvJs: JsPort }).__lvJs = { q: [] }
 
-const loaded = new Set<string>()
-/** Failed loads of a chunk, and when it may be asked for again. */
-const failed = new Map<string, [tries: number, at: number]>()
-/**
- * Loads a chunk once; one that fails is said (`lv:error`, FST_LIVEVIEW_CHUNK_FAILED) and
- * asked for again when next needed, after 2 s, then 4 s, … up to 5 minutes.
- */
+/** Chunks by URL: when one may be asked for again (never while it loads or once it is in; after a failure, 2 s, then 4 s, … up to 5 minutes). */
+const loaded = new Map<string, number>()
+let failures = 0
+/** Loads a chunk once; one that fails is said (`lv:error`, FST_LIVEVIEW_CHUNK_FAILED) and asked for again when next needed, after a while. */
 const load = (doc: Document, src: string): void => {
-  if (loaded.has(src) || (failed.get(src)?.[1] ?? 0) > Date.now()) return
-  loaded.add(src)
+  if ((loaded.get(src) ?? 0) > Date.now()) return
+  loaded.set(src, Infinity)
   const s = doc.createElement('script')
   s.src = src
   s.onerror = () => {
-    const tries = (failed.get(src)?.[0] ?? 0) + 1
-    failed.set(src, [tries, Date.now() + Math.min(1000 * 2 ** tries, 300_000)])
-    loaded.delete(src)
+    loaded.set(src, Date.now() + Math.min(1000 * 2 ** ++failures, 3e5))
     s.remove()
     js.root?.dispatchEvent(new CustomEvent(DOM_ERROR, { detail: { code: CODE_CHUNK_FAILED, message: `could not load ${src}`, ref: 0 } }))
   }
