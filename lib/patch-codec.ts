@@ -10,38 +10,37 @@
 // their index in a fixed table (as HPACK's static table does for headers). Form state
 // (value, checked, selected) is not sent: it follows from the attributes, as the server
 // derived it.
-import { DIFF_CONST_NAMES, REORDER, type Patch, type PatchAction } from './protocol.js'
+import { Diff, REORDER, type Patch, type PatchAction } from './protocol.js'
 
-const n = (name: typeof DIFF_CONST_NAMES[number]): number => DIFF_CONST_NAMES.indexOf(name)
-const ACTION = String(n('action'))
-const ROUTE = String(n('route'))
+const ACTION = Diff.action
+const ROUTE = Diff.route
 // For each action, the keys of its arguments in wire order. `element` and an element
 // `newValue` (replaceElement) are virtual nodes.
-const ARGS: Record<number, Array<typeof DIFF_CONST_NAMES[number]>> = {
-  [n('addAttribute')]: ['name', 'value'],
-  [n('modifyAttribute')]: ['name', 'newValue'],
-  [n('removeAttribute')]: ['name'],
-  [n('modifyTextElement')]: ['newValue'],
-  [n('relocateGroup')]: ['from', 'to', 'groupLength'],
-  [n('removeElement')]: [],
-  [n('addElement')]: ['element'],
-  [n('removeTextElement')]: [],
-  [n('addTextElement')]: ['value'],
-  [n('replaceElement')]: ['newValue'],
-  [n('modifyValue')]: ['newValue'],
-  [n('modifyChecked')]: ['newValue'],
-  [n('modifySelected')]: ['newValue'],
-  [n('modifyComment')]: ['newValue'],
-  [REORDER]: ['from', 'value']
+const ARGS: Record<number, Diff[]> = {
+  [Diff.addAttribute]: [Diff.name, Diff.value],
+  [Diff.modifyAttribute]: [Diff.name, Diff.newValue],
+  [Diff.removeAttribute]: [Diff.name],
+  [Diff.modifyTextElement]: [Diff.newValue],
+  [Diff.relocateGroup]: [Diff.from, Diff.to, Diff.groupLength],
+  [Diff.removeElement]: [],
+  [Diff.addElement]: [Diff.element],
+  [Diff.removeTextElement]: [],
+  [Diff.addTextElement]: [Diff.value],
+  [Diff.replaceElement]: [Diff.newValue],
+  [Diff.modifyValue]: [Diff.newValue],
+  [Diff.modifyChecked]: [Diff.newValue],
+  [Diff.modifySelected]: [Diff.newValue],
+  [Diff.modifyComment]: [Diff.newValue],
+  [REORDER]: [Diff.from, Diff.value]
 }
-const NODE_ARG = new Set([n('addElement'), n('replaceElement')])
-const ADD = n('addElement')
-const ELEMENT = String(n('element'))
+const NODE_ARG = new Set([Diff.addElement, Diff.replaceElement])
+const ADD = Diff.addElement
+const ELEMENT = Diff.element
 /** True when `next` is the index after `route`'s, in the same element. */
 const follows = (route: number[], next: number[] | undefined): boolean =>
   next !== undefined && next.length === route.length && next[next.length - 1] === (route[route.length - 1] as number) + 1 &&
   route.every((x, k) => k === route.length - 1 || next[k] === x)
-const NAME_ARG = new Set([n('addAttribute'), n('modifyAttribute'), n('removeAttribute')])
+const NAME_ARG = new Set([Diff.addAttribute, Diff.modifyAttribute, Diff.removeAttribute])
 // Part of the protocol: changing either table changes PROTOCOL_VERSION.
 const TAGS = ['DIV', 'SPAN', 'P', 'A', 'LI', 'UL', 'OL', 'BUTTON', 'INPUT', 'LABEL', 'FORM', 'SELECT', 'OPTION', 'TEXTAREA',
   'TABLE', 'TBODY', 'THEAD', 'TR', 'TD', 'TH', 'STRONG', 'EM', 'B', 'I', 'SMALL', 'CODE', 'PRE', 'TIME', 'IMG', 'BR', 'HR',
@@ -85,8 +84,8 @@ export function encodePatch (patch: Patch): unknown[] | undefined {
     while (shared < route.length && shared < prev.length && route[shared] === prev[shared]) shared++
     const op: unknown[] = [a, [shared, ...route.slice(shared)]]
     for (const k of keys) {
-      const v = action[String(n(k as typeof DIFF_CONST_NAMES[number]))]
-      op.push(NODE_ARG.has(a) ? encodeNode(v as WireVNode) : NAME_ARG.has(a) && k === 'name' ? ATTR_AT.get(v as string) ?? v : v)
+      const v = action[k]
+      op.push(NODE_ARG.has(a) ? encodeNode(v as WireVNode) : NAME_ARG.has(a) && k === Diff.name ? ATTR_AT.get(v as string) ?? v : v)
     }
     // Nodes added one after another into one element: one action carries them all.
     for (let at = route; a === ADD && patch[i + 1]?.[ACTION] === ADD && follows(at, patch[i + 1]?.[ROUTE] as number[]); i++) {
@@ -129,7 +128,7 @@ function decodeOp (op: unknown, prev: number[]): PatchAction {
   const action: PatchAction = { [ACTION]: a, [ROUTE]: route }
   keys.forEach((k, i) => {
     const v = op[i + 2]
-    action[String(n(k as typeof DIFF_CONST_NAMES[number]))] = NODE_ARG.has(a) ? decodeNode(v) : NAME_ARG.has(a) && k === 'name' ? named(ATTRS, v) : v
+    action[k] = NODE_ARG.has(a) ? decodeNode(v) : NAME_ARG.has(a) && k === Diff.name ? named(ATTRS, v) : v
   })
   return action
 }

@@ -182,6 +182,19 @@ export const DIFF_CONST_NAMES = [
 ] as const
 
 /**
+ * The same, as numbers by name: a const enum, so the client's bundle holds the numbers only
+ * (esbuild inlines them), not the names. test/diff.test.ts checks the two agree.
+ */
+export const enum Diff {
+  addAttribute = 0, modifyAttribute = 1, removeAttribute = 2, modifyTextElement = 3,
+  relocateGroup = 4, removeElement = 5, addElement = 6, removeTextElement = 7, addTextElement = 8,
+  replaceElement = 9, modifyValue = 10, modifyChecked = 11, modifySelected = 12,
+  modifyComment = 13, action = 14, route = 15, oldValue = 16, newValue = 17, element = 18,
+  group = 19, groupLength = 20, from = 21, to = 22, name = 23, value = 24, data = 25,
+  attributes = 26, nodeName = 27, childNodes = 28, checked = 29, selected = 30
+}
+
+/**
  * An action of our own beside diff-dom's: the children of the element at `route` from
  * index `from` on take the order `value` (each entry: the current position, counted from
  * `from`, of the child that goes there). A reversed list costs one number per child.

@@ -1,3 +1,5 @@
+import * as protocol from '../lib/protocol.js'
+import { DIFF_CONST_NAMES } from '../lib/protocol.js'
 import t from 'tap'
 import { Window } from 'happy-dom'
 import { DiffDOM } from 'diff-dom'
@@ -252,4 +254,10 @@ t.test('an insertion right before a change of the element after it: both are sen
   expected.innerHTML = after
   t.equal(root.innerHTML, expected.innerHTML)
   t.match(root.innerHTML, /^<meter>m<\/meter><input[^>]* disabled/)
+})
+
+t.test('the Diff enum numbers diff-dom names as DIFF_CONST_NAMES does (the client has only the numbers)', async (t) => {
+  const Diff = (protocol as unknown as Record<string, Record<string, number>>).Diff!
+  t.same(DIFF_CONST_NAMES.map((name) => Diff[name]), DIFF_CONST_NAMES.map((_, i) => i))
+  t.equal(Object.keys(Diff).filter((k) => Number.isNaN(Number(k))).length, DIFF_CONST_NAMES.length, 'and has no other names')
 })
