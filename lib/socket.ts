@@ -1,3 +1,4 @@
+import { trace, traced } from './telemetry.js'
 import type { FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import { unref } from './clock.js'
@@ -33,7 +34,8 @@ class SocketTransport implements Transport {
   send (frame: string): void {
     const socket = this.socket
     if (socket.readyState !== socket.OPEN || this.closing) return
-    socket.send(frame)
+    if (traced('send')) trace('send', { view: this.session.mounted?.entry.name ?? '', sessionId: this.session.id, bytes: Buffer.byteLength(frame) }, () => { socket.send(frame) })
+    else socket.send(frame)
     if (socket.bufferedAmount > this.rt.options.limits.sendBufferBytes) {
       const err = new errors.SLOW_CLIENT(socket.bufferedAmount)
       this.session.log.warn({ code: err.code }, err.message)

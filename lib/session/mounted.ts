@@ -8,7 +8,7 @@ import { AsyncTasks, type AsyncHost, type Task } from './async.js'
 import { Streams, type StreamHost } from './streams.js'
 import type { StreamEntry, StreamInsertOptions, StreamOptions } from '../streams.js'
 import type { StreamOp } from '../protocol.js'
-import { timed } from './timed.js'
+import { timedTraced } from './timed.js'
 import { Rendered, pack, unpack } from '../rendered.js'
 import { clip, errors, describe } from '../errors.js'
 import { pushFrame, streamFrame } from '../frames.js'
@@ -23,6 +23,7 @@ import type { Outcome } from './outcome.js'
 import type { Host } from './host.js'
 import { Uploads, type UploadHost } from './uploads.js'
 import { EMPTY_FORM, Form } from '../forms.js'
+import { trace, traced } from '../telemetry.js'
 import { uploadConfig, type UploadOptions } from '../uploads.js'
 import type { UploadStore } from '../upload-store.js'
 
@@ -170,8 +171,11 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     if (!sameLang) throw Object.assign(new errors.PATCH_REFUSED(clip(target.href), `${this.pattern}, in the page's language`), { url: target.href })
   }
 
-  /** The view's render, with its components' (those whose props and state did not change reuse their last HTML). */
+  /** The view's render, with its components' (those whose props and state did not change reuse their last HTML); traced. */
   render (): string | Promise<string> {
+    return traced('render') ? trace('render', { view: this.entry.name, sessionId: this.sessionId }, () => this.#render(), (h) => h.length) : this.#render()
+  }
+  #render (): string | Promise<string> {
     const { entry, view } = this
     const templates = this.#services.templates
     const uploads = this.uploads?.context(0)
@@ -192,9 +196,9 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     return this.streams === undefined ? html : html.then((h) => this.streams!.fill(h))
   }
 
-  /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`. */
+  /** Runs a view callback and returns what it returned; logs it when it runs longer than `slowHandlerMs`; traced. */
   timed (what: string, fn: () => unknown): unknown {
-    return timed(this.log, this.clock, this.#services.options.limits.slowHandlerMs, this.entry.name, what, fn)
+    return timedTraced(this.log, this.clock, this.#services.options.limits.slowHandlerMs, this.entry.name, this.sessionId, what, fn)
   }
 
   /**
@@ -290,7 +294,6 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   setField (key: string, value: unknown): void { (this.view as unknown as Record<string, unknown>)[key] = value }
   field (key: string): unknown { return (this.view as unknown as Record<string, unknown>)[key] }
   handle (name: string, result: AsyncResult<unknown>): unknown { return this.view.handleAsync?.(name, result) }
-
   sendUpdate (Component: LiveComponentClass, id: ComponentId, props: object): boolean {
     return this.#alive && this.#host !== undefined && this.#host.postUpdate(this, Component, id, props)
   }
@@ -298,7 +301,6 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     if (!this.connected) return false
     return (this.#effects ??= new Effects(this)).subscribe(topic)
   }
-
   unsubscribe (topic: string): boolean { return this.#alive && (this.#effects?.unsubscribe(topic) ?? false) }
   broadcast (topic: string, msg: unknown): void | Promise<void> { return this.#services.pubsub.broadcast(topic, msg) }
   timer (ms: number, msg: unknown, repeat: boolean): () => void {
@@ -308,7 +310,6 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   putFlash (kind: string, message: string): void {
     if (this.#alive) this.flash = { ...this.flash, [String(kind)]: String(message) }
   }
-
   patchUrl (url: string): void {
     if (!this.#alive) return
     const target = safeUrl(url, this.url)
@@ -318,7 +319,6 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     if (this.out !== undefined) this.out.patch = { url: target, params: match.params }
     else this.#host.changeUrl(this, target, false)
   }
-
   navigate (url: string): void {
     if (!this.#alive) return
     const target = safeUrl(url, this.url)
@@ -327,7 +327,6 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     if (this.out !== undefined) this.out.navigate = target
     else this.#host.changeUrl(this, target, true)
   }
-
   redirect (url: string, options?: RedirectOptions): void {
     if (!this.#alive) return
     const to = safeUrl(url, this.url, options?.external === true)

@@ -13,6 +13,7 @@ import { Outcome } from './outcome.js'
 import { Tracker } from './rollback.js'
 import type { EventEntry } from '../registry.js'
 import { fieldErrors, type Form } from '../forms.js'
+import { trace, traced } from '../telemetry.js'
 import type { Instance } from './components.js'
 import { componentEvent } from './component-run.js'
 
@@ -221,18 +222,21 @@ function refusal (err: unknown): (CodedError & { url: string }) | undefined {
 
 /** A new render is diffed against what the page shows and sent as a patch, full HTML, or an ack. */
 export function update (s: Session, ref: number, mounted: MountedView, html: string, value?: string): void {
+  const frame = traced('diff') ? trace('diff', { view: mounted.entry.name, sessionId: s.id }, () => diffFrame(s, ref, mounted, html, value), (f) => f?.length ?? 0) : diffFrame(s, ref, mounted, html, value)
+  if (frame !== undefined) s.reply(ref, frame)
+}
+
+/** The frame that brings the page from its last render to `html`: a patch, full HTML, or an ack (none for a server update that changed nothing). */
+function diffFrame (s: Session, ref: number, mounted: MountedView, html: string, value?: string): string | undefined {
   const next = new Rendered(html)
   const patch = diffRendered(mounted.rendered!, next)
   mounted.rendered = next
   s.dirty = false
-  if (patch === undefined || (patch !== FULL_HTML && patch.length === 0)) {
-    if (ref !== 0) s.reply(ref, okFrame(ref, s.version, value))
-    return
-  }
+  if (patch === undefined || (patch !== FULL_HTML && patch.length === 0)) return ref !== 0 ? okFrame(ref, s.version, value) : undefined
   const version = ++s.version
   const wire = patch === FULL_HTML ? undefined : encodePatch(patch)
   const json = wire === undefined ? undefined : JSON.stringify(wire)
-  s.reply(ref, json === undefined || json.length >= html.length ? htmlFrame(ref, version, html, value) : patchFrame(ref, version, json, value))
+  return json === undefined || json.length >= html.length ? htmlFrame(ref, version, html, value) : patchFrame(ref, version, json, value)
 }
 
 /** Sends the change a slow client missed, once it has read what was queued. */
