@@ -1,3 +1,4 @@
+import { liveViewStats, type LiveViewStats } from './lib/stats.js'
 import websocket from '@fastify/websocket'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, RouteShorthandOptions } from 'fastify'
 import fp from 'fastify-plugin'
@@ -26,6 +27,8 @@ declare module 'fastify' {
     liveView: <V extends LiveView>(path: string, View: LiveViewClass<V>, options?: LiveRouteOptions) => FastifyInstance
     /** Live sessions open now (one per connected page), for metrics and health checks. */
     readonly liveViewSessions: number
+    /** Sessions, mailbox depths, bytes sent, render µs percentiles, PubSub backlog: for health and metrics endpoints. */
+    liveViewStats: () => LiveViewStats
     /**
      * Broadcasts `msg` on a PubSub topic from anywhere (a route, a job): every live session
      * subscribed to it gets it in its view's `handleInfo`.
@@ -139,6 +142,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   })
 
   fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
+  fastify.decorate('liveViewStats', () => liveViewStats(rt))
   fastify.decorate('liveViewBroadcast', async (topic: string, msg: unknown) => { await rt.pubsub.broadcast(topic, msg) })
   fastify.decorate('liveViewDisconnect', async (key: string | number) => {
     if ((typeof key !== 'string' && typeof key !== 'number') || String(key) === '') throw new errors.OPTIONS_INVALID('liveViewDisconnect(key)', 'expected a session key (a non-empty string or a number)')
@@ -201,6 +205,8 @@ export { MemoryStore } from './lib/store.js'
 export type { LiveStore } from './lib/store.js'
 export type { Clock } from './lib/clock.js'
 export { DEFAULT_LIMITS } from './lib/options.js'
+export type { LiveViewStats } from './lib/stats.js'
+export { TRACE_KINDS, type TraceContext, type TraceKind } from './lib/telemetry.js'
 export { errors } from './lib/errors.js'
 export type { CodedError, LiveViewErrorCode } from './lib/errors.js'
 export { PROTOCOL_VERSION } from './lib/protocol.js'

@@ -1,3 +1,4 @@
+import { Stats } from './stats.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientAsset } from './client-asset.js'
 import type { Clock } from './clock.js'
@@ -28,6 +29,8 @@ export interface Services {
   readonly store: LiveStore
   /** The uploads' temporary files and byte budget. */
   readonly uploads: UploadStore
+  /** What `app.liveViewStats()` reports. */
+  readonly stats: Stats
 }
 
 /** What the runtime keeps of a socket it closed (structural, so no `ws` types reach the published declarations). */
@@ -47,6 +50,8 @@ export interface SessionHandle {
   readonly key: string | undefined
   /** Ends the session with a close code (the app disconnected its user). */
   disconnect: (code: number, reason: string) => void
+  /** Messages waiting in its mailbox. */
+  readonly waiting: number
 }
 
 /** Everything the plugin shares between its routes, the socket and the sessions: services, no session logic. */
@@ -64,6 +69,8 @@ export class Runtime implements Services {
   readonly uploads: UploadStore
   readonly socketPath: string
   readonly sessions = new Set<SessionHandle>()
+  /** What `app.liveViewStats()` reports. */
+  readonly stats = new Stats()
   /** Live sockets open now, in total and by client IP (the caps of `limits`). */
   sockets = 0
   readonly socketsByIp = new Map<string, number>()

@@ -34,7 +34,9 @@ class SocketTransport implements Transport {
   send (frame: string): void {
     const socket = this.socket
     if (socket.readyState !== socket.OPEN || this.closing) return
-    if (traced('send')) trace('send', { view: this.session.mounted?.entry.name ?? '', sessionId: this.session.id, bytes: Buffer.byteLength(frame) }, () => { socket.send(frame) })
+    const bytes = Buffer.byteLength(frame)
+    this.rt.stats.bytesOut += bytes
+    if (traced('send')) trace('send', { view: this.session.mounted?.entry.name ?? '', sessionId: this.session.id, bytes }, () => { socket.send(frame) })
     else socket.send(frame)
     if (socket.bufferedAmount > this.rt.options.limits.sendBufferBytes) {
       const err = new errors.SLOW_CLIENT(socket.bufferedAmount)

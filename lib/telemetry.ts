@@ -22,9 +22,11 @@ export interface TraceContext {
   bytes?: number
   /** Microseconds from start to end (set when it ends). */
   us?: number
-  /** What the traced call returned (or its error): set by diagnostics_channel. */
+  /** What the traced call returned, once it did (its promise's value), or what it threw. */
   result?: unknown
   error?: unknown
+  /** The call returned a promise: it ends with `asyncEnd` (`end` only says it returned). */
+  async?: boolean
 }
 
 const channels = Object.fromEntries(TRACE_KINDS.map((k) => [k, tracingChannel<TraceContext>(`fastify-liveview:${k}`)])) as unknown as Record<TraceKind, TracingChannel<TraceContext, TraceContext>>
@@ -61,6 +63,7 @@ export function trace<T> (kind: TraceKind, ctx: TraceContext, fn: () => T, bytes
     ch.end.publish(ctx)
     return out
   }
+  ctx.async = true
   ch.end.publish(ctx)
   return out.then((r: unknown) => {
     done(r)

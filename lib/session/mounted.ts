@@ -24,6 +24,7 @@ import type { Host } from './host.js'
 import { Uploads, type UploadHost } from './uploads.js'
 import { EMPTY_FORM, Form } from '../forms.js'
 import { trace, traced } from '../telemetry.js'
+import { timedRender } from '../stats.js'
 import { uploadConfig, type UploadOptions } from '../uploads.js'
 import type { UploadStore } from '../upload-store.js'
 
@@ -173,7 +174,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
 
   /** The view's render, with its components' (those whose props and state did not change reuse their last HTML); traced. */
   render (): string | Promise<string> {
-    return traced('render') ? trace('render', { view: this.entry.name, sessionId: this.sessionId }, () => this.#render(), (h) => h.length) : this.#render()
+    return timedRender(this.#services.stats, () => traced('render') ? trace('render', { view: this.entry.name, sessionId: this.sessionId }, () => this.#render(), (h) => h.length) : this.#render())
   }
   #render (): string | Promise<string> {
     const { entry, view } = this
