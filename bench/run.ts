@@ -8,6 +8,7 @@
 //   npm run -s bench -- --json          one JSON object on stdout (-s: no npm banner lines)
 //   npm run bench -- --only counter,load   some sections / scenarios only
 //   npm run bench -- --only rollback,alloc  the cost of rollback (bench/rollback.ts, bench/alloc.ts)
+//   npm run bench -- --only telemetry  the tracing channels, nobody subscribed vs subscribed (bench/telemetry.ts)
 //   npm run bench -- --only counter_two_slots,chat_fanout_100,load_two_slots   parts of issue 11
 //
 // To profile one scenario: node --cpu-prof dist/bench/run.js --only table100_edit
@@ -28,6 +29,7 @@ import { CLIENT_SCRIPT, SERVER_SCRIPT, runLoad, runLoadTwoSlots, type LoadLevel,
 import { Child, sleep } from './procs.js'
 import { fmt, holds, opOf, opSign, percentile, progress, round, table, withTarget, type Op, type Target } from './report.js'
 import { renderRollback, rollbackTargets, runRollback, type RollbackResult } from './rollback.js'
+import { renderTelemetry, runTelemetry, type TelemetryResult } from './telemetry.js'
 import { SCENARIOS, buildApp, openSession } from './scenarios.js'
 
 const HELP = `Usage: node dist/bench/run.js [--quick] [--json] [--only LIST] [--baseline FILE]
@@ -90,7 +92,7 @@ if (baselineFile !== undefined) {
 }
 
 const FANOUT = 'chat_fanout_100'
-const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'load', 'load_two_slots', 'memory', 'stream_feed', 'upload']
+const SECTIONS = ['scenarios', 'testing_mount_click', FANOUT, 'client', 'rollback', 'alloc', 'telemetry', 'load', 'load_two_slots', 'memory', 'stream_feed', 'upload']
 const SCENARIO_NAMES = SCENARIOS.map((s) => s.name)
 if (only !== undefined) {
   for (const name of only) {
@@ -626,6 +628,7 @@ interface Report {
   upload: UploadResult | null
   rollback: RollbackResult | null
   alloc: AllocResult | null
+  telemetry?: TelemetryResult | null
   client: { min_bytes: number, gzip_bytes: number, upload_gzip_bytes?: number, js_gzip_bytes?: number } | null
   targets?: Target[]
   machine: Record<string, unknown>
@@ -706,6 +709,7 @@ function render (r: Report): string {
 
   if (r.rollback !== null) out.push(...renderRollback(r.rollback, t), '')
   if (r.alloc !== null) out.push(...renderAlloc(r.alloc), '')
+  if (r.telemetry != null) out.push(...renderTelemetry(r.telemetry), '')
 
   if (r.load !== null) {
     out.push(`Load: counter, one server process and one client process on 127.0.0.1, deflate off, one event in flight per connection, ${S.loadWarmupMs / 1000} s warm-up + ${S.loadMeasureMs / 1000} s measured; CPU in % of one core`)
@@ -868,6 +872,7 @@ async function main (): Promise<void> {
   }
   if (wants('rollback')) report.rollback = await runRollback(S.rollback, RATE_LIMIT)
   if (wants('alloc')) report.alloc = await runAlloc(S.alloc, RATE_LIMIT)
+  if (wants('telemetry')) report.telemetry = await runTelemetry(QUICK ? 2000 : 5000, QUICK ? 4 : 6, RATE_LIMIT)
   const load = { connections: S.loadConnections, warmupMs: S.loadWarmupMs, measureMs: S.loadMeasureMs }
   if (wants('load')) {
     const l = await runLoad(load, RATE_LIMIT)
