@@ -14,8 +14,9 @@ import { buildDemo } from '../examples/demo/server.js'
 import { launchChromium, openLivePage, ruleCheck, settled } from './chromium.js'
 import Fastify from 'fastify'
 import { fileURLToPath } from 'node:url'
-import liveview, { LiveComponent, LiveView, defineEvents } from '../plugin.js'
+import liveview, { LiveView, defineEvents } from '../plugin.js'
 import { serverHtml } from './helpers.js'
+import { Cards } from './fixtures/upload-classes.js'
 import { Session } from '../lib/session/actor.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 
@@ -208,25 +209,6 @@ t.test('refused files send nothing; uploads that start on submit, a dropped file
   t.equal(await page.$$eval('#entries li', (els) => els.length), 0)
   t.same(errors, [], 'no console errors')
 })
-
-class Card extends LiveComponent<{ id: number }> {
-  static template = 'card'
-  static events = defineEvents<Card>({ save: true })
-  saved: string[] = []
-  mount (): void { this.allowUpload('attachment', { maxFileSize: 100_000 }) }
-  async save (): Promise<void> {
-    this.saved.push(...await this.consumeUploads('attachment', (entry) => `${entry.clientName} ${entry.clientSize}`))
-  }
-
-  context (): object { return { id: this.props.id, saved: this.saved } }
-}
-
-class Cards extends LiveView {
-  static template = 'cards'
-  static components = { card: Card }
-  ids = [1, 2]
-  context (): object { return { ids: this.ids } }
-}
 
 t.test("a component's upload: the input in its root declares to it, its form's submit waits for it", async (t) => {
   const app = Fastify({ logger: false })

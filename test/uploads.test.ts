@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import liveview, { LiveComponent, LiveView, defineEvents, type LiveViewLimits, type UploadOptions } from '../plugin.js'
+import liveview, { LiveView, defineEvents, type LiveViewLimits, type UploadOptions } from '../plugin.js'
 import { live, mountView, Reply, type LivePage } from '../testing.js'
 import { encodeChunk } from '../lib/frames.js'
 import type { UploadGrant } from '../lib/protocol.js'
@@ -13,6 +13,7 @@ import { uploadConfig } from '../lib/uploads.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 import type { Session } from '../lib/session/actor.js'
 import type { TestTransport } from '../lib/testing/transport.js'
+import { Cards } from './fixtures/upload-classes.js'
 
 const root = new URL('./fixtures/uploads/', import.meta.url)
 
@@ -434,31 +435,6 @@ t.test('the client is told to forget what ends (consumed, cancelled, replaced); 
 
 // --- Components declare uploads of their own ---------------------------------------------
 
-class Card extends LiveComponent<{ id: number }> {
-  static template = 'card'
-  static events = defineEvents<Card>({ save: true })
-  saved: string[] = []
-  mount (): void { this.allowUpload('attachment', { maxFileSize: 100_000 }) }
-  async save (): Promise<void> {
-    this.saved.push(...await this.consumeUploads('attachment', async (entry) => {
-      let n = 0
-      for await (const chunk of entry.stream!) n += (chunk as Buffer).length
-      return `${entry.clientName} ${n}`
-    }))
-  }
-
-  context (): object { return { id: this.props.id, saved: this.saved } }
-}
-
-class Cards extends LiveView {
-  static template = 'cards'
-  static components = { card: Card }
-  static events = defineEvents<Cards>({ drop: true })
-  ids = [1, 2]
-  drop (): void { this.ids = [1] }
-  context (): object { return { ids: this.ids } }
-}
-
 t.test("a component's uploads: its own entries, consumed by its own handler, gone with it", async (t) => {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
@@ -480,7 +456,8 @@ t.test("a component's uploads: its own entries, consumed by its own handler, gon
   await new Promise((resolve) => setTimeout(resolve, 20))
   t.equal(readdirSync(rt.uploads.dir).length, 1, "card 2's file (card 1's was consumed)")
   await page.event('drop')
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  // The file goes once its writes are done (a busy machine may take longer than a moment).
+  for (let i = 0; i < 100 && readdirSync(rt.uploads.dir).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   t.same(page.texts('.card .saved'), ['one.pdf 50000'], 'card 1 stays')
   t.same(readdirSync(rt.uploads.dir), [], "card 2 left the page: its upload's data went with it")
   t.equal(rt.uploads.held, 0)
@@ -501,11 +478,16 @@ t.test("a failed entry's bytes are given back once, whatever ends after", async 
   }
 })
 
-t.test('the session ending while consumeUploads runs: the callback reads the whole file, which is neither retained nor resumed', async (t) => {
-  let hold: Promise<void> = Promise.resolve()
+/**
+ * An app whose `save` consumes the photos one at a time, each callback waiting for
+ * `release()` before it reads its file (recorded in `read` as `name bytes`).
+ */
+async function heldConsume (t: Test, limits: LiveViewLimits = {}): Promise<{ rt: Runtime, page: LivePage, session: Session, read: string[], release: () => void }> {
+  let release: () => void = () => {}
+  const hold = new Promise<void>((resolve) => { release = resolve })
   const read: string[] = []
-  class Slow extends Photos {
-    static events = defineEvents<Slow>({ save: true, validate: true, cancel: true })
+  class Held extends Photos {
+    static events = defineEvents<Held>({ save: true, validate: true, cancel: true })
     override async save (): Promise<string[]> {
       return await this.consumeUploads('photos', async (entry) => {
         await hold
@@ -518,21 +500,29 @@ t.test('the session ending while consumeUploads runs: the callback reads the who
   }
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
-  await app.register(liveview, { root, layout: false })
-  app.liveView('/photos', Slow)
+  await app.register(liveview, { root, layout: false, limits })
+  app.liveView('/photos', Held)
   const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
   const { page, session } = await setup(t, { app })
-  await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(5000) }])
-  let release: () => void = () => {}
-  hold = new Promise((resolve) => { release = resolve })
+  return { rt, page, session, read, release }
+}
+
+/** Submits (the held `save` starts), drops the socket while its callback waits, then lets it go on; returns once all settled. */
+async function dropWhileConsuming (session: Session, release: () => void): Promise<void> {
   session.receive(JSON.stringify([60, 'e', 1, 'save', {}]))
   await new Promise((resolve) => setTimeout(resolve, 10))
-  // The socket drops while the callback waits.
   void session.close('closed')
   await new Promise((resolve) => setTimeout(resolve, 10))
   release()
   await session.idle()
   await new Promise((resolve) => setTimeout(resolve, 20))
+}
+
+t.test('the session ending while consumeUploads runs: the callback reads the whole file, which is neither retained nor resumed', async (t) => {
+  const { rt, page, session, read, release } = await heldConsume(t)
+  await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(5000) }])
+  // The socket drops while the callback waits.
+  await dropWhileConsuming(session, release)
   t.same(read, ['a.png 5000'], 'the callback read the whole file')
   t.equal(rt.uploads.retained, 0, 'a consumed file is not kept for a resume')
   t.equal(rt.uploads.held, 0)
@@ -553,36 +543,9 @@ t.test('a write that fails (the temporary folder is gone) fails its entry; nothi
 })
 
 t.test('the session ending while the first of two files is consumed: the second is neither read nor lost (it waits for a resume); the counts return to 0', async (t) => {
-  let hold: Promise<void> = Promise.resolve()
-  const read: string[] = []
-  class Two extends Photos {
-    static events = defineEvents<Two>({ save: true, validate: true, cancel: true })
-    override async save (): Promise<string[]> {
-      return await this.consumeUploads('photos', async (entry) => {
-        await hold
-        let n = 0
-        for await (const chunk of entry.stream!) n += (chunk as Buffer).length
-        read.push(`${entry.clientName} ${n}`)
-        return `${n}`
-      })
-    }
-  }
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(liveview, { root, layout: false, limits: { uploadRetainMs: 100 } })
-  app.liveView('/photos', Two)
-  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
-  const { page, session } = await setup(t, { app })
+  const { rt, page, session, read, release } = await heldConsume(t, { uploadRetainMs: 100 })
   await page.upload('#pick', [{ name: 'a.png', type: 'image/png', content: bytes(5000) }, { name: 'b.png', type: 'image/png', content: bytes(3000) }])
-  let release: () => void = () => {}
-  hold = new Promise((resolve) => { release = resolve })
-  session.receive(JSON.stringify([60, 'e', 1, 'save', {}]))
-  await new Promise((resolve) => setTimeout(resolve, 10))
-  void session.close('closed')
-  await new Promise((resolve) => setTimeout(resolve, 10))
-  release()
-  await session.idle()
-  await new Promise((resolve) => setTimeout(resolve, 20))
+  await dropWhileConsuming(session, release)
   t.same(read, ['a.png 5000'], 'the file under way was read; the next one was not handed over')
   t.equal(rt.uploads.retained, 1, 'the second waits for a resume')
   t.equal(rt.uploads.held, 3000)
