@@ -34,6 +34,10 @@ const channels = Object.fromEntries(TRACE_KINDS.map((k) => [k, tracingChannel<Tr
 /** True when someone listens to `kind` (then build its context and call `trace`). */
 export const traced = (kind: TraceKind): boolean => channels[kind].hasSubscribers
 
+/** True when someone listens to a view callback's channel (mount, handleParams, event, info). */
+export const tracingCallbacks = (): boolean =>
+  channels.event.hasSubscribers || channels.mount.hasSubscribers || channels.handleParams.hasSubscribers || channels.info.hasSubscribers
+
 /**
  * Runs `fn` inside the tracing channel of `kind` (its promise traced to the end when it
  * returns one), setting `ctx.us` (and `ctx.bytes` from `bytes(result)`) before `end` /

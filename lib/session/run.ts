@@ -41,11 +41,11 @@ export function event (s: Session, ref: number, mount: number, name: string, par
 export function handlerRun (s: Session, ref: number, name: string, declared: EventEntry, params: Record<string, unknown>, used: string[] | undefined,
   owner: { formOf: () => Form, form: Form | undefined }, self: object): (() => unknown) | undefined {
   if (used !== undefined) owner.formOf().use(used)
+  const handler = (self as Record<string, (p: unknown) => unknown>)[name]!
   const render = declared.render
   if (render !== undefined) {
     const valid = declared.validate!(params)
     const problems = valid ? undefined : fieldErrors(declared.validate!.errors ?? [], render.messages)
-    const handler = (self as Record<string, (p: unknown) => unknown>)[name]!
     return () => {
       const form = owner.formOf()
       if (problems !== undefined) return void (form.errors = problems)
@@ -54,7 +54,6 @@ export function handlerRun (s: Session, ref: number, name: string, declared: Eve
     }
   }
   if (!paramsOk(s, ref, name, declared, params)) return undefined
-  const handler = (self as Record<string, (p: unknown) => unknown>)[name]!
   return () => handler.call(self, params)
 }
 

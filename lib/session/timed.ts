@@ -1,10 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Clock } from '../clock.js'
-import { trace, traceContext, traceKind, traced } from '../telemetry.js'
+import { trace, traceContext, traceKind, traced, tracingCallbacks } from '../telemetry.js'
 
 /** `timed`, traced (`mount`, `handleParams`, `info`, `event`: see lib/telemetry.ts) when someone listens. */
 export function timedTraced (log: FastifyBaseLogger, clock: Clock, limit: number, view: string, sessionId: string, what: string, fn: () => unknown): unknown {
-  const kind = traceKind(what)
+  // Nobody listening to view callbacks (the common case): no parsing of `what` either.
+  const kind = tracingCallbacks() ? traceKind(what) : undefined
   if (kind === undefined || !traced(kind)) return timed(log, clock, limit, view, what, fn)
   return trace(kind, traceContext(view, sessionId, what), () => timed(log, clock, limit, view, what, fn))
 }
