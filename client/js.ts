@@ -52,8 +52,7 @@ port.s = (el, name) => {
 }
 port.r = () => {
   facets = new WeakMap()
-  hiding = new WeakSet()
-  for (const end of showing.values()) end()
+  for (const [end] of showing.values()) end()
   showing.clear()
 }
 
@@ -91,16 +90,17 @@ function transition (el: Element, t: Transition | undefined, time: number, done?
   return end
 }
 
-/** Show and hide transitions under way, by element: a show, hide or toggle of the element ends the one before, and so does a rejoin. */
-const showing = new Map<Element, () => void>()
-
-/** Hidden, or being hidden (a hide's transition under way counts as hidden). */
-let hiding = new WeakSet<Element>()
+/**
+ * Show and hide transitions under way, by element (what ends one early, and whether it hides):
+ * a show, hide or toggle of the element ends the one before, and so does a rejoin.
+ */
+const showing = new Map<Element, [end: () => void, hide: boolean]>()
 /** Attributes that hold a URL, and URLs that run script. */
 const URL_ATTR = /^(href|src|action|formaction|xlink:href|poster|data|cite|background|ping|srcset|codebase|manifest|longdesc|usemap)$/i
 const SCRIPT_URL = /^(javascript|vbscript|data):/i
 
-const hidden = (el: Element): boolean => hiding.has(el) || getComputedStyle(el).display === 'none'
+/** Hidden, or being hidden (a hide's transition under way counts as hidden). */
+const hidden = (el: Element): boolean => showing.get(el)?.[1] === true || getComputedStyle(el).display === 'none'
 
 const FOCUSABLE = 'a[href],area[href],button,input,select,textarea,iframe,summary,[tabindex],[contenteditable=""],[contenteditable="true"]'
 /** What Tab reaches inside `box`, in order. */
@@ -137,21 +137,14 @@ function run (el: Element, [name, a]: Command, go: Parameters<NonNullable<JsPort
         const show = name === 'toggle' ? hidden(t) : name === 'show'
         const tr = (a.transition ?? (show ? a.in : a.out)) as Transition | undefined
         // Another show or hide of the element ends the one under way (its display is not set later).
-        showing.get(t)?.()
-        hiding.delete(t)
-        const over = (): void => { showing.delete(t) }
-        if (show) {
-          set(t, 'd', (a.display as string | undefined) ?? 'block')
-          showing.set(t, transition(t, tr, time, over))
-        } else {
-          hiding.add(t)
-          showing.set(t, transition(t, tr, time, () => {
-            over()
-            hiding.delete(t)
-            set(t, 'd', 'none')
-          }))
-        }
-        if (!tr) showing.delete(t)
+        showing.get(t)?.[0]()
+        showing.delete(t)
+        if (show) set(t, 'd', (a.display as string | undefined) ?? 'block')
+        const end = transition(t, tr, time, () => {
+          showing.delete(t)
+          if (!show) set(t, 'd', 'none')
+        })
+        if (tr) showing.set(t, [end, !show])
       }
       return
     case 'addClass':
