@@ -14,11 +14,19 @@ export function scrolls (win: Window): { push: (to: string, replace?: boolean) =
   const at = new Map<unknown, [number, number]>()
   let id = Date.now()
   if (h.state?.lv === undefined) h.replaceState({ ...h.state, lv: id }, '')
-  win.addEventListener('scroll', () => { at.set(h.state?.lv, [win.scrollX, win.scrollY]) }, { passive: true })
+  /** The entry the page shows: back or forward moves the history first, the page once the view has rendered it. */
+  let cur: unknown = h.state.lv
+  // Positions are the shown entry's (scroll events come a frame late: one while the history is
+  // already elsewhere is not), and it is noted again as the page leaves it.
+  const note = (): void => { at.set(cur, [win.scrollX, win.scrollY]) }
+  win.addEventListener('scroll', () => { if (h.state?.lv === cur) note() }, { passive: true })
   return {
-    push: (to, replace) => { h[replace ? 'replaceState' : 'pushState']({ lv: replace ? h.state?.lv : ++id }, '', to) },
+    push: (to, replace) => {
+      note()
+      h[replace ? 'replaceState' : 'pushState']({ lv: cur = replace ? cur : ++id }, '', to)
+    },
     restore: kind => {
-      if (kind === 'history') win.scrollTo(...(at.get(h.state?.lv) ?? [0, 0]))
+      if (kind === 'history') win.scrollTo(...(at.get(cur = h.state?.lv) ?? [0, 0]))
       else if (kind === 'navigate') {
         const el = location.hash && win.document.getElementById(decodeURIComponent(location.hash.slice(1)))
         if (el) el.scrollIntoView()
