@@ -26,8 +26,11 @@ export function scrolls (win: Window): { push: (to: string, replace?: boolean) =
       h[replace ? 'replaceState' : 'pushState']({ lv: cur = replace ? cur : ++id }, '', to)
     },
     restore: kind => {
-      if (kind === 'history') win.scrollTo(...(at.get(cur = h.state?.lv) ?? [0, 0]))
-      else if (kind === 'navigate') {
+      if (kind === 'history') {
+        // An entry the page never noted keeps where the browser put it (its own record).
+        const p = at.get(cur = h.state?.lv)
+        if (p) win.scrollTo(...p)
+      } else if (kind === 'navigate') {
         const el = location.hash && win.document.getElementById(decodeURIComponent(location.hash.slice(1)))
         if (el) el.scrollIntoView()
         else win.scrollTo(0, 0)
