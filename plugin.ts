@@ -148,6 +148,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     if ((typeof key !== 'string' && typeof key !== 'number') || String(key) === '') throw new errors.OPTIONS_INVALID('liveViewDisconnect(key)', 'expected a session key (a non-empty string or a number)')
     const k = String(key)
     await revoke(rt.store, k, rt.clock.now(), options.tokenMaxAgeMs)
+    await rt.persistence?.purge(k)
     // This process at once, the others through the PubSub adapter.
     disconnect(rt, k)
     await rt.pubsub.broadcast(DISCONNECT_TOPIC, k)
@@ -161,6 +162,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     if (layout !== false && (typeof layout !== 'string' || layout === '')) throw new errors.ROUTE_INVALID(path, 'layout must be a template name or false')
     if (layout !== false && layout !== rt.options.layout) rt.templates.checkLayout(layout)
     const entry = checkView(View, rt.templates, (message) => { this.log.warn(message) })
+    if (entry.persist !== undefined && rt.persistence === undefined) throw new errors.VIEW_INVALID(entry.name, 'declares `static persist`, but the `store` option has no hget, hset and del to keep it')
     this.route({
       ...routeOptions,
       method: 'GET',

@@ -74,6 +74,8 @@ export interface LiveViewLimits {
   uploadRetainMs?: number | undefined
   /** Milliseconds between the renders upload progress causes (coalesced). Default: 100 */
   uploadProgressMs?: number | undefined
+  /** Bytes of one page's persisted view state (`static persist`, as JSON); a bigger one is not saved (FST_LIVEVIEW_PERSIST_TOO_LARGE, logged). Default: 65536 */
+  persistBytes?: number | undefined
 }
 
 /** What the app's `onMount` check gets: the view about to mount, and where. */
@@ -145,13 +147,18 @@ export interface LiveViewOptions {
    */
   onMount?: ((mount: MountContext) => void | Promise<void>) | undefined
   /**
-   * Where revocation records (`liveViewDisconnect`) are kept: a `RedisStore` from
-   * `fastify-liveview/redis` shares them between processes and keeps them across restarts.
-   * Default: this process's memory
+   * Where revocation records (`liveViewDisconnect`) and persisted view state (`static
+   * persist`) are kept: a `RedisStore` from `fastify-liveview/redis` shares them between
+   * processes and keeps them across restarts. Default: this process's memory
    */
   store?: LiveStore | undefined
   /** Milliseconds a page token stays valid; an expired token makes the page reload. Default: 86400000 (1 day) */
   tokenMaxAgeMs?: number | undefined
+  /**
+   * Milliseconds a page's persisted view state (`static persist`) is kept after its last
+   * save: a page that rejoins later starts from `mount` alone. Default: 3600000 (1 hour)
+   */
+  persistTtlMs?: number | undefined
   /** Per-connection limits. */
   limits?: LiveViewLimits | undefined
   /** Where broadcasts go between sessions (`subscribe`, `broadcast`). Default: an in-memory adapter (this process only) */
@@ -181,6 +188,7 @@ export interface ResolvedOptions {
   onMount: ((mount: MountContext) => void | Promise<void>) | undefined
   store: LiveStore | undefined
   tokenMaxAgeMs: number
+  persistTtlMs: number
   limits: ResolvedLimits
   pubsub: PubSub | undefined
   shutdownTimeoutMs: number
@@ -207,10 +215,11 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   uploadBytesPerSession: 268435456,
   uploadBytesPerServer: 1073741824,
   uploadRetainMs: 120000,
-  uploadProgressMs: 100
+  uploadProgressMs: 100,
+  persistBytes: 65536
 }
 
-const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store'])
+const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store', 'persistTtlMs'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -292,6 +301,7 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
   }
 
   const tokenMaxAgeMs = positiveInt('tokenMaxAgeMs', opts.tokenMaxAgeMs, 86400000)
+  const persistTtlMs = positiveInt('persistTtlMs', opts.persistTtlMs, 3600000)
 
   const rawLimits = opts.limits ?? {}
   if (rawLimits === null || typeof rawLimits !== 'object') fail('limits', 'expected an object')
@@ -314,7 +324,7 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
     if (typeof clock?.[fn] !== 'function') fail('clock', `expected an object with now, setTimeout, clearTimeout, setInterval and clearInterval; ${fn} is missing`)
   }
 
-  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, limits, pubsub, shutdownTimeoutMs, clock }
+  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, persistTtlMs, limits, pubsub, shutdownTimeoutMs, clock }
 }
 
 /** A BCP 47-shaped language tag (`en`, `pt-BR`, `zh-Hant-TW`): letters, digits and hyphens. */

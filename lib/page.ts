@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { newInstance } from './persist.js'
 import { FLASH_COOKIE, ROOT_ATTR, SOCKET_ATTR, TOKEN_ATTR } from './protocol.js'
 import { describe, errors, isCoded } from './errors.js'
 import { keyOf } from './guard.js'
@@ -35,7 +36,7 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   if (inner === undefined) return await reply.redirect(mounted.location(out.redirect!), 302)
   const flash = mounted.flash === NO_FLASH ? undefined : mounted.flash
   // The hash of the page as a connected render shows it (stream containers empty): a join that finds it unchanged sends no HTML.
-  const token = rt.tokens.sign(url, keyOf(session), renderHash(mounted.streams?.connectedHtml ?? inner), flash)
+  const token = rt.tokens.sign(url, keyOf(session), renderHash(mounted.streams?.connectedHtml ?? inner), flash, entry.persist === undefined ? undefined : newInstance())
   const body = `<div ${ROOT_ATTR} ${SOCKET_ATTR}="${escapeAttr(rt.socketPath)}" ${TOKEN_ATTR}="${escapeAttr(token)}">${inner}</div>`
   let page: string
   try {

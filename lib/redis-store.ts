@@ -11,9 +11,9 @@ export interface RedisStoreOptions {
 }
 
 /**
- * A store over Redis (ioredis): records (`liveViewDisconnect`'s revocations) are shared by
- * every process that uses the same Redis server and survive restarts; they expire with
- * Redis's own TTL. A read that fails (Redis away) fails the join that needed it: a
+ * A store over Redis (ioredis): records (`liveViewDisconnect`'s revocations, persisted view
+ * state) are shared by every process that uses the same Redis server and survive restarts;
+ * they expire with Redis's own TTL. A read that fails (Redis away) fails the join that needed it: a
  * revocation is never skipped because Redis did not answer.
  *
  * @example
@@ -41,6 +41,19 @@ export class RedisStore implements LiveStore {
 
   async set (key: string, value: string, ttlMs: number): Promise<void> {
     await this.#redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)))
+  }
+
+  async hget (key: string, field: string): Promise<string | undefined> {
+    return (await this.#redis.hget(this.#prefix + key, field)) ?? undefined
+  }
+
+  async hset (key: string, field: string, value: string, ttlMs: number): Promise<void> {
+    const k = this.#prefix + key
+    await this.#redis.multi().hset(k, field, value).pexpire(k, Math.max(1, Math.ceil(ttlMs))).exec()
+  }
+
+  async del (key: string): Promise<void> {
+    await this.#redis.del(this.#prefix + key)
   }
 
   async close (): Promise<void> {

@@ -1,4 +1,5 @@
 import AjvCompiler from '@fastify/ajv-compiler'
+import { persistSpec, type PersistSpec } from './persist.js'
 import FindMyWay from 'find-my-way'
 import { errors } from './errors.js'
 import type { ErrorMessages, SchemaError } from './forms.js'
@@ -27,6 +28,8 @@ export interface ViewEntry {
   components: Map<string, ComponentEntry>
   /** Its streams (`static streams`), by name. */
   streams: Map<string, StreamEntry>
+  /** The fields kept across restarts (`static persist`), if any. */
+  persist: PersistSpec | undefined
 }
 
 /** Event names a client may call: a lower-case letter, then letters, digits and underscores. */
@@ -36,7 +39,7 @@ export const EVENT_NAME = /^[a-z][A-Za-z0-9_]{0,63}$/
 export const RESERVED = new Set<string>([
   ...Object.getOwnPropertyNames(Object.prototype),
   ...Object.getOwnPropertyNames(LiveView.prototype),
-  'mount', 'context', 'handleInfo', 'handleAsync', 'streams', 'handleParams', 'terminate', 'template', 'events', 'title', 'components'
+  'mount', 'context', 'handleInfo', 'handleAsync', 'streams', 'handleParams', 'terminate', 'template', 'events', 'title', 'components', 'restored', 'persist'
 ])
 
 const buildCompiler = AjvCompiler()
@@ -77,7 +80,8 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
   }
   for (const entry of components.values()) visit(entry)
   warnUnbound(name, events, toView, warn)
-  return { View, name, template: View.template, title: View.title ?? name, events, components, streams }
+  const persist = persistSpec(name, (View as { persist?: unknown }).persist)
+  return { View, name, template: View.template, title: View.title ?? name, events, components, streams, persist }
 }
 
 /** Checks the `static events` of a view or component class. */

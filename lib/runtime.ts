@@ -7,6 +7,7 @@ import type { ResolvedOptions } from './options.js'
 import { MemoryPubSub, type PubSub } from './pubsub.js'
 import { Registry } from './registry.js'
 import { MemoryStore, type LiveStore } from './store.js'
+import { Persistence } from './persist.js'
 import { Templates } from './templates.js'
 import { Tokens } from './tokens.js'
 import { UploadStore } from './upload-store.js'
@@ -66,6 +67,8 @@ export class Runtime implements Services {
   readonly client: ClientAsset
   readonly guard: Guard
   readonly store: LiveStore
+  /** Persisted view state (`static persist`), when the store can keep it. */
+  readonly persistence: Persistence | undefined
   readonly uploads: UploadStore
   readonly socketPath: string
   readonly sessions = new Set<SessionHandle>()
@@ -89,6 +92,9 @@ export class Runtime implements Services {
     this.options = options
     this.guard = guard
     this.store = options.store ?? new MemoryStore(options.clock)
+    this.persistence = Persistence.supports(this.store)
+      ? new Persistence(options.secrets, this.store, options.persistTtlMs, options.limits.persistBytes, () => options.clock.now())
+      : undefined
     this.clock = options.clock
     this.uploads = new UploadStore(options.clock, options.limits.uploadRetainMs, options.limits.uploadBytesPerServer)
     this.templates = new Templates(options.root, options.production, options.layout)

@@ -91,7 +91,7 @@ export function traceKind (what: string): TraceKind | undefined {
   if (own === 'mount' || own === 'handleParams') return own
   if (own === 'handleInfo') return 'info'
   // The route's checks, a component's update, a render for upload progress: not an event.
-  return /^(onMount|update|upload progress)$/.test(own) ? undefined : 'event'
+  return /^(onMount|update|restored|upload progress)$/.test(own) ? undefined : 'event'
 }
 
 /** The context of a view callback's trace. */

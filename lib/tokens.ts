@@ -21,9 +21,11 @@ export interface TokenClaims {
   expires: number
   /** Flash messages that render showed: a join of a page that still shows it shows them too. */
   flash?: Record<string, string> | undefined
+  /** The page instance (what its persisted view state is kept under): the same across its patches. */
+  instance?: string | undefined
 }
 
-interface WireClaims { u: string, k?: string, h: string, i: number, e: number, f?: Record<string, string> }
+interface WireClaims { u: string, k?: string, h: string, i: number, e: number, f?: Record<string, string>, n?: string }
 
 // Each kind of signed value has its own MAC domain: a page token is never a flash carrier.
 const PAGE = 'p.'
@@ -45,9 +47,10 @@ export class Tokens {
   }
 
   /** Signs a page token for the page at `url` (its path and query are what is bound). */
-  sign (url: URL, key: string | undefined, renderHash: string, flash?: Record<string, string>): string {
+  sign (url: URL, key: string | undefined, renderHash: string, flash?: Record<string, string>, instance?: string): string {
     const now = this.#clock.now()
     const claims: WireClaims = { u: pageOf(url), h: renderHash, i: now, e: now + this.#maxAgeMs }
+    if (instance !== undefined) claims.n = instance
     if (key !== undefined) claims.k = key
     if (flash !== undefined && Object.keys(flash).length > 0) claims.f = flash
     return this.#seal(PAGE, claims)
@@ -57,9 +60,9 @@ export class Tokens {
   verify (token: unknown): TokenClaims {
     const claims = this.#open(PAGE, token) as WireClaims | undefined
     if (typeof claims?.u !== 'string' || typeof claims.e !== 'number' || typeof claims.i !== 'number' || typeof claims.h !== 'string' ||
-      (claims.k !== undefined && typeof claims.k !== 'string')) throw new errors.TOKEN_INVALID()
+      (claims.k !== undefined && typeof claims.k !== 'string') || (claims.n !== undefined && typeof claims.n !== 'string')) throw new errors.TOKEN_INVALID()
     if (claims.e <= this.#clock.now()) throw new errors.TOKEN_EXPIRED()
-    return { url: claims.u, key: claims.k, renderHash: claims.h, issued: claims.i, expires: claims.e, flash: flashOf(claims.f) }
+    return { url: claims.u, key: claims.k, renderHash: claims.h, issued: claims.i, expires: claims.e, flash: flashOf(claims.f), instance: claims.n }
   }
 
   /** The flash a redirect carries to the next page: signed, valid for the flash cookie's lifetime. */

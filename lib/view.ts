@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { PersistOption } from './persist.js'
 import type { ComponentId, LiveComponent, LiveComponentClass, PropsOf } from './component.js'
 import type { AsyncOptions, AsyncResult } from './async-result.js'
 import type { StreamInsertOptions, StreamOptions, StreamSpec } from './streams.js'
@@ -83,6 +84,12 @@ export abstract class LiveView {
   static components?: Record<string, LiveComponentClass>
   /** Its streams, by name: each item's template (and key field, default `id`). Default: none */
   static streams?: Record<string, StreamSpec>
+  /**
+   * Fields kept across restarts and deploys: saved after each message, laid over a fresh
+   * `mount` when the page rejoins (on any process), then `restored()` runs. A list of field
+   * names, or `{ fields, version, migrate }`. See the README's "State that survives a restart".
+   */
+  static persist?: PersistOption
 
   /** @internal */
   declare [kLive]: ViewPort
@@ -304,6 +311,13 @@ export abstract class LiveView {
    * (route params over the query string) and the URL.
    */
   handleParams? (params: Params, url: URL): void | Promise<void>
+
+  /**
+   * Called on a rejoin that restored persisted fields (`static persist`): after the connected
+   * `mount` and the fields laid over it, before `handleParams`. Re-validate them here (the
+   * world may have moved on while the page was away). Throwing fails the mount.
+   */
+  restored? (): void | Promise<void>
 
   /** Receives what `sendInfo` sent. */
   handleInfo? (msg: any): void | Promise<void>

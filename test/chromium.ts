@@ -23,6 +23,8 @@ export async function openLivePage (t: Test, browser: Browser, url: string, init
   t.teardown(() => context.close())
   if (init !== undefined) await context.addInitScript(init)
   const page = await context.newPage()
+  // Shorter than Playwright's 30 s: a wait that hangs fails sooner, naming what it waited for.
+  page.setDefaultTimeout(15000)
   const errors: string[] = []
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
   page.on('pageerror', (e) => { errors.push(String(e)) })

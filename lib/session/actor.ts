@@ -13,6 +13,7 @@ import { MountedView, detail } from './mounted.js'
 import type { Host } from './host.js'
 import { refuseJoin } from './navigation.js'
 import type { Tracker } from './rollback.js'
+import type { PageSaver } from '../persist.js'
 import { FLUSH_POLL_MS, leadingRef, type Message, type State, type Transport } from './messages.js'
 
 export type { Transport }
@@ -49,6 +50,10 @@ export class Session extends Mailbox<Message> implements Host {
   /** @internal A server-initiated change is waiting for the client to catch up. */
   dirty = false
   /** @internal */ tracker: Tracker | undefined
+  /** @internal The page instance its persisted fields are kept under (views with `static persist`). */
+  instance: string | undefined
+  /** @internal Saves them after each message. */
+  saver: PageSaver | undefined
   /** @internal The running message has been answered (every client message gets exactly one reply). */
   replied = false
   /** The runtime's sweep generation when the session last ran a message (see `hibernate`). */
@@ -127,7 +132,7 @@ export class Session extends Mailbox<Message> implements Host {
     const mounted = this.mounted
     // A socket that dropped keeps its uploads under way for the user's rejoin.
     mounted?.dispose(reason === 'closed')
-    this.#ended = this.idle().then(async () => { await mounted?.terminate(reason) })
+    this.#ended = this.idle().then(async () => { await Promise.all([mounted?.terminate(reason), this.saver?.idle()]) })
     return this.#ended
   }
 

@@ -27,6 +27,7 @@ import { trace, traced } from '../telemetry.js'
 import { timedRender } from '../stats.js'
 import { uploadConfig, type UploadOptions } from '../uploads.js'
 import type { UploadStore } from '../upload-store.js'
+import { layOver } from '../persist.js'
 
 /**
  * One view instance as the page shows it: its route, URL, title, flash, last render and
@@ -109,10 +110,10 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   }
 
   /**
-   * The app's `onMount` check, `mount`, then `handleParams`; then the render, unless the
-   * view is leaving (a redirect or navigation).
+   * The app's `onMount` check, `mount`, persisted fields (`restored`) and the view's
+   * `restored()`, then `handleParams`; then the render, unless the view is leaving.
    */
-  async start (params: Params, session: unknown, url: URL, flash?: Record<string, string>): Promise<string | undefined> {
+  async start (params: Params, session: unknown, url: URL, flash?: Record<string, string>, restored?: Record<string, unknown>): Promise<string | undefined> {
     const view = this.view
     if (flash !== undefined) this.flash = flash
     const onMount = this.#services.options.onMount
@@ -122,6 +123,11 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
     }
     if (view.mount !== undefined) await this.timed('mount', () => view.mount!(params, session))
     if (this.#leaving()) return undefined
+    if (restored !== undefined) {
+      layOver(view, this.entry.persist!, restored)
+      if (view.restored !== undefined) await this.timed('restored', () => view.restored!())
+      if (this.#leaving()) return undefined
+    }
     // pushPatch in mount changes the URL the view mounts at: handleParams gets that one.
     if (this.out?.patch === undefined && view.handleParams !== undefined) await this.timed('handleParams', () => view.handleParams!(params, url))
     await this.followPatches()

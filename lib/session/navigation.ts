@@ -3,7 +3,8 @@ import { clip, errors, isCoded, type CodedError } from '../errors.js'
 import type { Admission } from '../guard.js'
 import { mountFrame, okFrame } from '../frames.js'
 import { CLOSE_JOIN_REFUSED, PROTOCOL_VERSION, type JoinPayload } from '../protocol.js'
-import type { RouteMatch } from '../registry.js'
+import type { RouteMatch, ViewEntry } from '../registry.js'
+import { PageSaver, newInstance } from '../persist.js'
 import { renderHash } from '../render.js'
 import { revokedAt } from '../store.js'
 import { pageOf, type TokenClaims } from '../tokens.js'
@@ -46,12 +47,15 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   if (s.state !== 'joining') return
   s.key = admission.key
   s.lang = admission.lang
+  // Persisted fields of this page instance (a rejoin after a restart, on any process).
+  const saved = await restoreFor(s, match.entry, claims.instance)
+  if (s.state !== 'joining') return
   const mounted = new MountedView(rt, s, undefined, match, url.href, ++s.mounts)
   const out = mounted.out = new Outcome()
   let html: string | undefined
   try {
     // The flash the token carries shows only on the page that still shows it.
-    html = await mounted.start(match.params, admission.session, url, p.pristine === true ? claims.flash : undefined)
+    html = await mounted.start(match.params, admission.session, url, p.pristine === true ? claims.flash : undefined, saved)
   } catch (err) {
     mounted.dispose()
     s.log.error({ err, view: match.entry.name }, 'live view mount failed')
@@ -72,6 +76,7 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
     return
   }
   s.mounted = mounted
+  s.saver = saverFor(s, match.entry)
   s.state = 'joined'
   s.transport.joined?.()
   mounted.rendered = new Rendered(html)
@@ -84,7 +89,7 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
     version: 0,
     ...(shown ? {} : { html }),
     // The view moved the page (pushPatch in mount): a reconnect rejoins where it is now.
-    ...(moved ? { token: rt.tokens.sign(new URL(mounted.url), s.key, renderHash(html)), url: mounted.url } : {}),
+    ...(moved ? { token: rt.tokens.sign(new URL(mounted.url), s.key, renderHash(html), undefined, s.instance), url: mounted.url } : {}),
     title: mounted.pageTitle,
     // The client empties its stream containers on a mount: what mount streamed fills them again.
     ...(out.streams === undefined ? {} : { streams: out.streams })
@@ -92,6 +97,35 @@ export async function join (s: Session, ref: number, p: JoinPayload): Promise<vo
   s.sendAll(out.pushes)
   out.startAsync()
   s.log.info({ view: match.entry.name, route: match.pattern }, 'live view joined')
+}
+
+/**
+ * The persisted fields of page `instance` for a join of `entry` (undefined when it persists
+ * nothing, or none are kept); sets the session's instance. A store that fails is logged: the
+ * view then starts from `mount` alone.
+ */
+async function restoreFor (s: Session, entry: ViewEntry, instance: string | undefined): Promise<Record<string, unknown> | undefined> {
+  const persistence = s.rt.persistence
+  if (entry.persist === undefined || persistence === undefined) return undefined
+  s.instance = instance ?? newInstance()
+  if (instance === undefined) return undefined
+  try {
+    return await persistence.load(entry.name, s.key, instance, entry.persist)
+  } catch (err) {
+    s.log.warn({ err, view: entry.name }, 'live view persisted state not read')
+    return undefined
+  }
+}
+
+/** What saves the fields `entry` persists after each message, for the session's page instance. */
+function saverFor (s: Session, entry: ViewEntry): PageSaver | undefined {
+  const persistence = s.rt.persistence
+  const spec = entry.persist
+  if (spec === undefined || persistence === undefined || s.instance === undefined) return undefined
+  const { key, instance } = s
+  return new PageSaver((json) => persistence.save(entry.name, key, instance, spec.version, json), (err) => {
+    s.log.warn({ err, view: entry.name, code: (err as { code?: string }).code }, 'live view persisted state not saved')
+  })
 }
 
 /** Read through a function: the state changes while a mount is awaited. */
@@ -164,11 +198,13 @@ export async function navigate (s: Session, ref: number, target: URL, match: Rou
     return
   }
   s.mounted = next
+  s.instance = next.entry.persist === undefined ? undefined : newInstance()
+  s.saver = saverFor(s, next.entry)
   s.dirty = false
   old.dispose()
   next.rendered = new Rendered(html)
   s.sentTitle = next.pageTitle
-  const token = rt.tokens.sign(new URL(next.url), s.key, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash)
+  const token = rt.tokens.sign(new URL(next.url), s.key, renderHash(html), next.flash === NO_FLASH ? undefined : next.flash, s.instance)
   s.reply(ref, mountFrame(ref, { id: next.id, version: ++s.version, html, token, title: next.pageTitle, url: next.url, ...(out.streams === undefined ? {} : { streams: out.streams }) }))
   s.sendAll(out.pushes)
   out.startAsync()

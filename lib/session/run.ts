@@ -16,6 +16,7 @@ import { fieldErrors, type Form } from '../forms.js'
 import { trace, traced } from '../telemetry.js'
 import type { Instance } from './components.js'
 import { componentEvent } from './component-run.js'
+import { snapshot } from '../persist.js'
 
 // Messages for the view the page shows: events, server messages, URL changes, resyncs.
 
@@ -194,13 +195,14 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   }
   tracker?.commit()
   mounted.out = undefined
+  s.saver?.offer(snapshot(mounted.view, mounted.entry.persist!))
   if (s.state !== 'joined' && s.state !== 'closing') return
   if (html === undefined) s.markDirty()
   else update(s, ref, mounted, html, out.value)
   // Stream operations follow the update (which may have made their container); never coalesced away.
   if (out.streams !== undefined) s.transport.send(streamFrame(out.streams))
   // The page is at another URL now: its token there, so a reconnect rejoins this page.
-  if (mounted.url !== url) s.transport.send(urlFrame(mounted.url, s.rt.tokens.sign(new URL(mounted.url), s.key, renderHash(mounted.rendered!.html))))
+  if (mounted.url !== url) s.transport.send(urlFrame(mounted.url, s.rt.tokens.sign(new URL(mounted.url), s.key, renderHash(mounted.rendered!.html), undefined, s.instance)))
   s.sendTitle(mounted)
   s.sendAll(out.pushes)
   // Work for a page the view is leaving would be aborted at once: it does not start.
