@@ -4,40 +4,11 @@
 // Chromium test with two real processes, Redis and kill -9 is browser-persist.test.ts).
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import liveview, { LiveView, defineEvents, type LiveViewOptions, type Params } from '../plugin.js'
+import liveview, { type LiveViewOptions } from '../plugin.js'
+import { Wizard, calls } from './fixtures/wizard.js'
 import { MemoryStore, type LiveStore } from '../lib/store.js'
 import { Persistence, PageSaver, persistSpec, recordKey } from '../lib/persist.js'
 import { SECRET, WireClient, serverHtml, tokenOf, viewsRoot, type Frame } from './helpers.js'
-
-const calls: string[] = []
-
-class Wizard extends LiveView {
-  static template = 'wizard'
-  static persist = ['step', 'name']
-  static events = defineEvents<Wizard>({ next: true, named: true })
-  step = 0
-  name = ''
-  tab = ''
-  mount (): void {
-    calls.push(`mount ${this.connected ? 'connected' : 'http'} step=${this.step}`)
-    this.step = 1
-  }
-
-  restored (): void {
-    calls.push(`restored step=${this.step} name=${this.name}`)
-    // Re-validation: a step past the end goes back to the last one.
-    if (this.step > 3) this.step = 3
-  }
-
-  handleParams (params: Params): void {
-    calls.push(`handleParams step=${this.step}`)
-    this.tab = String(params.tab ?? '')
-  }
-
-  next (): void { this.step++ }
-  named (p: { name?: string }): void { this.name = String(p.name ?? '') }
-  context (): object { return { step: this.step, name: this.name, tab: this.tab } }
-}
 
 /** An app as one process of a deployment: its own sessions, the shared store. */
 async function processApp (t: Test, store: LiveStore, options: LiveViewOptions = {}, logs?: string[]): Promise<FastifyInstance> {
