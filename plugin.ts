@@ -13,6 +13,7 @@ import { renderPage } from './lib/page.js'
 import { Runtime, kRuntime } from './lib/runtime.js'
 import { attachSocket, checkCapacity, disconnect, shutdown, startHeartbeat, startHibernation } from './lib/socket.js'
 import type { LiveView, LiveViewClass } from './lib/view.js'
+import type { PresenceList } from './lib/presence.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,6 +48,8 @@ declare module 'fastify' {
      * app.post('/logout', async (request, reply) => { await app.liveViewDisconnect(request.session.userId); … })
      */
     liveViewDisconnect: (key: string | number) => Promise<void>
+    /** Who is on `topic` now, across processes (see `this.track` in a view). */
+    liveViewPresence: (topic: string) => PresenceList
   }
   interface FastifyContextConfig {
     [kLiveRoute]?: LiveRoute
@@ -101,11 +104,13 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     heartbeat = startHeartbeat(rt)
     hibernation = startHibernation(rt)
     unsubscribe = rt.pubsub.subscribe(DISCONNECT_TOPIC, (key) => { disconnect(rt, String(key)) })
+    rt.presence.start()
   })
   fastify.addHook('onClose', async () => {
     rt.clock.clearInterval(heartbeat)
     rt.clock.clearInterval(hibernation)
     unsubscribe?.()
+    rt.presence.stop()
     await rt.pubsub.close?.()
     await rt.store.close?.()
     rt.uploads.close()
@@ -143,6 +148,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
 
   fastify.decorate('liveViewSessions', { getter: () => rt.sessions.size })
   fastify.decorate('liveViewStats', () => liveViewStats(rt))
+  fastify.decorate('liveViewPresence', (topic: string) => rt.presence.list(topic))
   fastify.decorate('liveViewBroadcast', async (topic: string, msg: unknown) => { await rt.pubsub.broadcast(topic, msg) })
   fastify.decorate('liveViewDisconnect', async (key: string | number) => {
     if ((typeof key !== 'string' && typeof key !== 'number') || String(key) === '') throw new errors.OPTIONS_INVALID('liveViewDisconnect(key)', 'expected a session key (a non-empty string or a number)')
@@ -205,6 +211,8 @@ export type { LangOption, LayoutDataOption, LiveViewLimits, LiveViewOptions, Mou
 export type { DomParams, EventSpecFor, HandlerParams, ParamsOf, SchemaFor } from './lib/event-types.js'
 export { MemoryStore } from './lib/store.js'
 export type { LiveStore } from './lib/store.js'
+export type { PersistOption } from './lib/persist.js'
+export type { PresenceDiff, PresenceList } from './lib/presence.js'
 export type { Clock } from './lib/clock.js'
 export { DEFAULT_LIMITS } from './lib/options.js'
 export type { LiveViewStats } from './lib/stats.js'

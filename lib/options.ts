@@ -7,6 +7,7 @@ import { errors } from './errors.js'
 import { systemClock, type Clock } from './clock.js'
 import type { PubSub } from './pubsub.js'
 import type { LiveStore } from './store.js'
+import type { PresenceOptions } from './presence.js'
 import type { LiveView, Params } from './view.js'
 
 /** Limits of one connection. Every field is optional; defaults below. */
@@ -159,6 +160,12 @@ export interface LiveViewOptions {
    * save: a page that rejoins later starts from `mount` alone. Default: 3600000 (1 hour)
    */
   persistTtlMs?: number | undefined
+  /**
+   * Presence (`this.track`): how often each process sends its heartbeat, and how long
+   * without one before its trackings leave (a killed process's users leave within
+   * `timeoutMs` plus one heartbeat). Default: `{ heartbeatMs: 5000, timeoutMs: 15000 }`
+   */
+  presence?: { heartbeatMs?: number | undefined, timeoutMs?: number | undefined } | undefined
   /** Per-connection limits. */
   limits?: LiveViewLimits | undefined
   /** Where broadcasts go between sessions (`subscribe`, `broadcast`). Default: an in-memory adapter (this process only) */
@@ -189,6 +196,7 @@ export interface ResolvedOptions {
   store: LiveStore | undefined
   tokenMaxAgeMs: number
   persistTtlMs: number
+  presence: PresenceOptions
   limits: ResolvedLimits
   pubsub: PubSub | undefined
   shutdownTimeoutMs: number
@@ -219,7 +227,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   persistBytes: 65536
 }
 
-const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store', 'persistTtlMs'])
+const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store', 'persistTtlMs', 'presence'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -302,6 +310,13 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
 
   const tokenMaxAgeMs = positiveInt('tokenMaxAgeMs', opts.tokenMaxAgeMs, 86400000)
   const persistTtlMs = positiveInt('persistTtlMs', opts.persistTtlMs, 3600000)
+  const rawPresence = opts.presence ?? {}
+  if (rawPresence === null || typeof rawPresence !== 'object') fail('presence', 'expected { heartbeatMs, timeoutMs }')
+  const presence = {
+    heartbeatMs: positiveInt('presence.heartbeatMs', rawPresence.heartbeatMs, 5000),
+    timeoutMs: positiveInt('presence.timeoutMs', rawPresence.timeoutMs, 15000)
+  }
+  if (presence.timeoutMs <= presence.heartbeatMs) fail('presence.timeoutMs', 'must be longer than presence.heartbeatMs')
 
   const rawLimits = opts.limits ?? {}
   if (rawLimits === null || typeof rawLimits !== 'object') fail('limits', 'expected an object')
@@ -324,7 +339,7 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
     if (typeof clock?.[fn] !== 'function') fail('clock', `expected an object with now, setTimeout, clearTimeout, setInterval and clearInterval; ${fn} is missing`)
   }
 
-  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, persistTtlMs, limits, pubsub, shutdownTimeoutMs, clock }
+  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, persistTtlMs, presence, limits, pubsub, shutdownTimeoutMs, clock }
 }
 
 /** A BCP 47-shaped language tag (`en`, `pt-BR`, `zh-Hant-TW`): letters, digits and hyphens. */

@@ -8,6 +8,7 @@ import { MemoryPubSub, type PubSub } from './pubsub.js'
 import { Registry } from './registry.js'
 import { MemoryStore, type LiveStore } from './store.js'
 import { Persistence } from './persist.js'
+import { Presence } from './presence.js'
 import { Templates } from './templates.js'
 import { Tokens } from './tokens.js'
 import { UploadStore } from './upload-store.js'
@@ -32,6 +33,8 @@ export interface Services {
   readonly uploads: UploadStore
   /** What `app.liveViewStats()` reports. */
   readonly stats: Stats
+  /** Who is on which topic (`track`), across processes. */
+  readonly presence: Presence
 }
 
 /** What the runtime keeps of a socket it closed (structural, so no `ws` types reach the published declarations). */
@@ -62,6 +65,7 @@ export class Runtime implements Services {
   readonly tokens: Tokens
   readonly registry = new Registry()
   readonly pubsub: PubSub
+  readonly presence: Presence
   readonly clock: Clock
   readonly log: FastifyBaseLogger
   readonly client: ClientAsset
@@ -103,5 +107,6 @@ export class Runtime implements Services {
     this.socketPath = `${options.prefix}/ws`
     this.log = log
     this.pubsub = options.pubsub ?? new MemoryPubSub((err, topic) => { log.error({ err, topic }, 'live view broadcast subscriber failed') })
+    this.presence = new Presence(this.pubsub, options.clock, options.presence, (err) => { log.error({ err }, 'live view presence failed') })
   }
 }

@@ -6,6 +6,8 @@ import type { StreamInsertOptions, StreamOptions } from './streams.js'
 import type { UploadOptions } from './uploads.js'
 import type { Uploads } from './session/uploads.js'
 import type { Form } from './forms.js'
+import type { Effects } from './session/effects.js'
+import type { Presence } from './presence.js'
 
 /** Why a session ended, as `terminate(reason)` gets it. */
 export type TerminateReason = 'closed' | 'shutdown' | 'error'
@@ -30,6 +32,9 @@ export interface ViewPort {
   unsubscribe: (topic: string) => boolean
   broadcast: (topic: string, msg: unknown) => void | Promise<void>
   timer: (ms: number, msg: unknown, repeat: boolean) => () => void
+  /** What the view started that outlives a message; undefined when not connected. */
+  effects: () => Effects | undefined
+  readonly presence: Presence
   patchUrl: (url: string) => void
   navigate: (url: string) => void
   redirect: (url: string, options?: RedirectOptions) => void

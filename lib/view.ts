@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { PersistOption } from './persist.js'
+import type { PresenceList } from './presence.js'
 import type { ComponentId, LiveComponent, LiveComponentClass, PropsOf } from './component.js'
 import type { AsyncOptions, AsyncResult } from './async-result.js'
 import type { StreamInsertOptions, StreamOptions, StreamSpec } from './streams.js'
@@ -127,6 +128,21 @@ export abstract class LiveView {
 
   /** Ends a subscription. Returns false when there was none. */
   unsubscribe (topic: string): boolean { return this[kLive].unsubscribe(topic) }
+
+  /**
+   * Tracks this session's presence on `topic` under `key` (a user id, say) with `meta` (JSON:
+   * `{ name, typing }`); calling it again changes the meta. Every session subscribed to the
+   * topic, on every process, gets `{ event: 'presence_diff', topic, joins, leaves }` in
+   * `handleInfo`. It ends with the view (a navigation, the socket closing) or `untrack`; a
+   * process that dies leaves within the presence timeout. False when not connected.
+   */
+  track (topic: string, key: string, meta: unknown = {}): boolean { return this[kLive].effects()?.track(topic, String(key), meta) ?? false }
+
+  /** Ends a tracking of this view. Returns false when there was none. */
+  untrack (topic: string, key: string): boolean { return this[kLive].effects()?.untrack(topic, String(key)) ?? false }
+
+  /** Who is on `topic` now, across processes: `{ [key]: { metas: [meta, …] } }` (one meta per tracking). */
+  presence (topic: string): PresenceList { return this[kLive].presence.list(topic) }
 
   /**
    * Broadcasts `msg` on a topic: every subscribed session (of every process, with a shared

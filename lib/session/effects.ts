@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js'
 import type { PubSub } from '../pubsub.js'
+import type { Presence } from '../presence.js'
 
 /** A timer a view started (`every`, `after`): its message waits in the mailbox at most once. */
 export interface Timer { handle: unknown, msg: unknown, repeat: boolean, waiting: boolean }
@@ -10,10 +11,12 @@ export interface EffectSink {
   deliver: (msg: unknown, timer?: Timer) => boolean
   readonly clock: Clock
   readonly pubsub: PubSub
+  readonly presence: Presence
 }
 
 /**
- * What a mounted view started that outlives a message: timers and PubSub subscriptions.
+ * What a mounted view started that outlives a message: timers, PubSub subscriptions (with
+ * the topic's presence changes) and presence trackings.
  * Messages they produce are addressed to that view, so once it is gone (a navigation, the
  * end of the session) none reaches another one. `dispose` ends them all.
  */
@@ -21,6 +24,8 @@ export class Effects {
   readonly #sink: EffectSink
   #timers: Set<Timer> | undefined
   #subscriptions: Map<string, () => void> | undefined
+  /** Its presence trackings: ref by topic and key. */
+  #tracked: Map<string, string> | undefined
   #disposed = false
 
   constructor (sink: EffectSink) {
@@ -70,7 +75,33 @@ export class Effects {
   subscribe (topic: string): boolean {
     if (this.#disposed || typeof topic !== 'string' || topic === '') return false
     const subscriptions = this.#subscriptions ??= new Map()
-    if (!subscriptions.has(topic)) subscriptions.set(topic, this.#sink.pubsub.subscribe(topic, (msg) => { this.#sink.deliver(msg) }))
+    if (!subscriptions.has(topic)) {
+      const deliver = (msg: unknown): void => { this.#sink.deliver(msg) }
+      const offMessages = this.#sink.pubsub.subscribe(topic, deliver)
+      const offPresence = this.#sink.presence.watch(topic, deliver)
+      subscriptions.set(topic, () => { offMessages(); offPresence() })
+    }
+    return true
+  }
+
+  /** Tracks `key` on `topic` with `meta` (again: its meta changes); false once disposed. */
+  track (topic: string, key: string, meta: unknown): boolean {
+    if (this.#disposed) return false
+    const tracked = this.#tracked ??= new Map()
+    const id = JSON.stringify([topic, key])
+    const ref = tracked.get(id)
+    if (ref === undefined) tracked.set(id, this.#sink.presence.track(topic, key, meta))
+    else this.#sink.presence.update(ref, topic, key, meta)
+    return true
+  }
+
+  /** Ends a tracking; false when there was none. */
+  untrack (topic: string, key: string): boolean {
+    const id = JSON.stringify([topic, key])
+    const ref = this.#tracked?.get(id)
+    if (ref === undefined) return false
+    this.#tracked!.delete(id)
+    this.#sink.presence.untrack(ref)
     return true
   }
 
@@ -93,6 +124,8 @@ export class Effects {
     this.#timers = undefined
     for (const off of this.#subscriptions?.values() ?? []) off()
     this.#subscriptions = undefined
+    for (const ref of this.#tracked?.values() ?? []) this.#sink.presence.untrack(ref)
+    this.#tracked = undefined
   }
 }
 

@@ -13,6 +13,7 @@ import { Rendered, pack, unpack } from '../rendered.js'
 import { clip, errors, describe } from '../errors.js'
 import { pushFrame, streamFrame } from '../frames.js'
 import type { PubSub } from '../pubsub.js'
+import type { Presence } from '../presence.js'
 import type { RouteMatch, ViewEntry } from '../registry.js'
 import { renderView } from '../render.js'
 import type { Services } from '../runtime.js'
@@ -88,6 +89,7 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   get request (): FastifyRequest { return this.#host?.request ?? this.#request! }
   get clock (): Clock { return this.#services.clock }
   get pubsub (): PubSub { return this.#services.pubsub }
+  get presence (): Presence { return this.#services.presence }
   get log (): FastifyBaseLogger { return this.#host?.log ?? this.#request!.log }
   get templates (): Templates { return this.#services.templates }
   get production (): boolean { return this.#services.options.production }
@@ -304,16 +306,12 @@ export class MountedView implements ViewPort, EffectSink, TreeHost, AsyncHost, S
   sendUpdate (Component: LiveComponentClass, id: ComponentId, props: object): boolean {
     return this.#alive && this.#host !== undefined && this.#host.postUpdate(this, Component, id, props)
   }
-  subscribe (topic: string): boolean {
-    if (!this.connected) return false
-    return (this.#effects ??= new Effects(this)).subscribe(topic)
-  }
+  /** What it started that outlives a message (undefined when not connected: nothing may start). */
+  effects (): Effects | undefined { return this.connected ? (this.#effects ??= new Effects(this)) : undefined }
+  subscribe (topic: string): boolean { return this.effects()?.subscribe(topic) ?? false }
   unsubscribe (topic: string): boolean { return this.#alive && (this.#effects?.unsubscribe(topic) ?? false) }
   broadcast (topic: string, msg: unknown): void | Promise<void> { return this.#services.pubsub.broadcast(topic, msg) }
-  timer (ms: number, msg: unknown, repeat: boolean): () => void {
-    if (!this.connected) return noop
-    return (this.#effects ??= new Effects(this)).timer(ms, msg, repeat)
-  }
+  timer (ms: number, msg: unknown, repeat: boolean): () => void { return this.effects()?.timer(ms, msg, repeat) ?? noop }
   putFlash (kind: string, message: string): void {
     if (this.#alive) this.flash = { ...this.flash, [String(kind)]: String(message) }
   }
