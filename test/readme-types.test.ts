@@ -27,7 +27,9 @@ const examples = {
   'live-components': blockAfter('### Live components'),
   'function-components': blockAfter('**TypeScript function components**'),
   uploads: blockAfter('## Uploads'),
-  forms: blockAfter('## Forms')
+  forms: blockAfter('## Forms'),
+  presence: blockAfter('### Presence'),
+  persist: blockAfter('### State that survives a restart')
 }
 let compiled: Map<string, string[]> | undefined
 function problemsOf (t: Test, name: keyof typeof examples): string[] {
@@ -69,4 +71,11 @@ t.test("the README's upload example type-checks", async (t) => {
 t.test("the README's forms example type-checks", async (t) => {
   t.match(examples.forms, /onInvalid: 'render'/)
   t.same(problemsOf(t, 'forms'), [], 'no type errors')
+})
+
+t.test("the README's presence and persisted-state examples type-check", async (t) => {
+  t.match(examples.presence, /this\.track\('room:1'/)
+  t.same(problemsOf(t, 'presence'), [], 'presence: no type errors')
+  t.match(examples.persist, /static persist = \['step', 'cart'\]/)
+  t.same(problemsOf(t, 'persist'), [], 'persisted state: no type errors')
 })
