@@ -9,6 +9,7 @@ import { resolveOptions, type LiveViewOptions } from './lib/options.js'
 import { Guard } from './lib/guard.js'
 import { DEFAULT_LIVE_SESSION, checkView, type ViewEntry } from './lib/registry.js'
 import { revoke } from './lib/store.js'
+import { watchTemplates } from './lib/dev.js'
 import { renderPage } from './lib/page.js'
 import { Runtime, kRuntime } from './lib/runtime.js'
 import { attachSocket, checkCapacity, disconnect, shutdown, startHeartbeat, startHibernation } from './lib/socket.js'
@@ -100,17 +101,20 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   let heartbeat: unknown
   let hibernation: unknown
   let unsubscribe: (() => void) | undefined
+  let stopWatching: (() => void) | undefined
   fastify.addHook('onReady', async () => {
     heartbeat = startHeartbeat(rt)
     hibernation = startHibernation(rt)
     unsubscribe = rt.pubsub.subscribe(DISCONNECT_TOPIC, (key) => { disconnect(rt, String(key)) })
     rt.presence.start()
+    if (options.watch) stopWatching = watchTemplates(rt)
   })
   fastify.addHook('onClose', async () => {
     rt.clock.clearInterval(heartbeat)
     rt.clock.clearInterval(hibernation)
     unsubscribe?.()
     rt.presence.stop()
+    stopWatching?.()
     await rt.pubsub.close?.()
     await rt.store.close?.()
     rt.uploads.close()
@@ -133,8 +137,9 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     reply.header('cache-control', 'public, max-age=31536000, immutable').type('application/json; charset=utf-8')
     return client.map
   })
-  // Lazy chunks: uploads (a page binds a file input or drop zone), commands (a page runs client-side commands).
-  for (const chunk of [client.upload, client.js]) {
+  // Lazy chunks: uploads (a page binds a file input or drop zone), commands (a page runs
+  // client-side commands); in development, the error overlay every page loads.
+  for (const chunk of options.production ? [client.upload, client.js] : [client.upload, client.js, client.dev]) {
     fastify.get(chunk.url, async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8')
       return chunk.script

@@ -13,6 +13,8 @@ export interface ClientAsset {
   upload: { url: string, script: string }
   /** The command code (a lazy chunk: loaded when a page has a command binding or a focus wrap). */
   js: { url: string, script: string }
+  /** The development overlay (pages load it outside production; never served in production). */
+  dev: { url: string, script: string }
 }
 
 /** Where the client script names the chunks' URLs (replaced when served). */
@@ -31,11 +33,13 @@ export function loadClientAsset (prefix: string): ClientAsset {
     let map: string
     let upload: string
     let js: string
+    let dev: string
     try {
       script = readFileSync(new URL('client.js', base), 'utf8')
       map = readFileSync(new URL('client.js.map', base), 'utf8')
       upload = readFileSync(new URL('upload.js', base), 'utf8')
       js = readFileSync(new URL('js.js', base), 'utf8')
+      dev = readFileSync(new URL('dev.js', base), 'utf8')
     } catch {
       continue
     }
@@ -44,7 +48,7 @@ export function loadClientAsset (prefix: string): ClientAsset {
     script = script.replace(UPLOAD_PLACEHOLDER, uploadUrl).replace(JS_PLACEHOLDER, jsUrl)
     const name = `client.${hashOf(script)}.js`
     script = script.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.map\n`)
-    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload }, js: { url: jsUrl, script: js } }
+    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload }, js: { url: jsUrl, script: js }, dev: { url: `${prefix}/dev.${hashOf(dev)}.js`, script: dev } }
   }
   throw new errors.CLIENT_MISSING(fileURLToPath(new URL(CANDIDATES[0] as string, import.meta.url)))
 }

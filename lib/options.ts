@@ -161,6 +161,11 @@ export interface LiveViewOptions {
    */
   persistTtlMs?: number | undefined
   /**
+   * Development: watch the views root and re-render every open page when a template changes
+   * (state kept). Never in production. Default: `!production`
+   */
+  watch?: boolean | undefined
+  /**
    * Presence (`this.track`): how often each process sends its heartbeat, and how long
    * without one before its trackings leave (a killed process's users leave within
    * `timeoutMs` plus one heartbeat). Default: `{ heartbeatMs: 5000, timeoutMs: 15000 }`
@@ -196,6 +201,7 @@ export interface ResolvedOptions {
   store: LiveStore | undefined
   tokenMaxAgeMs: number
   persistTtlMs: number
+  watch: boolean
   presence: PresenceOptions
   limits: ResolvedLimits
   pubsub: PubSub | undefined
@@ -227,7 +233,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   persistBytes: 65536
 }
 
-const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store', 'persistTtlMs', 'presence'])
+const KNOWN = new Set(['root', 'layout', 'lang', 'layoutData', 'secret', 'production', 'allowedOrigins', 'prefix', 'session', 'tokenMaxAgeMs', 'limits', 'pubsub', 'shutdownTimeoutMs', 'clock', 'onMount', 'store', 'persistTtlMs', 'presence', 'watch'])
 
 function fail (name: string, problem: string): never {
   throw new errors.OPTIONS_INVALID(name, problem)
@@ -310,6 +316,8 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
 
   const tokenMaxAgeMs = positiveInt('tokenMaxAgeMs', opts.tokenMaxAgeMs, 86400000)
   const persistTtlMs = positiveInt('persistTtlMs', opts.persistTtlMs, 3600000)
+  if (opts.watch !== undefined && typeof opts.watch !== 'boolean') fail('watch', 'expected a boolean')
+  const watch = opts.watch === true && production ? fail('watch', 'templates are never watched in production') : opts.watch ?? !production
   const rawPresence = opts.presence ?? {}
   if (rawPresence === null || typeof rawPresence !== 'object') fail('presence', 'expected { heartbeatMs, timeoutMs }')
   const presence = {
@@ -339,7 +347,7 @@ export function resolveOptions (opts: LiveViewOptions = {}, env: NodeJS.ProcessE
     if (typeof clock?.[fn] !== 'function') fail('clock', `expected an object with now, setTimeout, clearTimeout, setInterval and clearInterval; ${fn} is missing`)
   }
 
-  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, persistTtlMs, presence, limits, pubsub, shutdownTimeoutMs, clock }
+  return { root, layout, lang, layoutData, secrets, generatedSecret, production, allowedOrigins, prefix, session, onMount, store, tokenMaxAgeMs, persistTtlMs, watch, presence, limits, pubsub, shutdownTimeoutMs, clock }
 }
 
 /** A BCP 47-shaped language tag (`en`, `pt-BR`, `zh-Hant-TW`): letters, digits and hyphens. */

@@ -27,7 +27,7 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   try {
     inner = await mounted.start(params, session, url, takeFlash(rt, request, reply))
   } catch (err) {
-    throw failure(rt, entry, request, err)
+    return devPage(rt, request, reply, failure(rt, entry, request, err))
   } finally {
     // What the HTTP render started ends with it (async work it did not wait for).
     mounted.dispose()
@@ -44,7 +44,7 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
   } catch (err) {
     // The layout, `layoutData` or `lang` failed: answered like a failed mount (in production
     // nothing of the error reaches the browser; the log has it).
-    throw failure(rt, entry, request, err)
+    return devPage(rt, request, reply, failure(rt, entry, request, err))
   }
   reply.header('cache-control', 'no-store').type('text/html; charset=utf-8')
   return page
@@ -52,7 +52,9 @@ export async function renderPage (rt: Runtime, entry: ViewEntry, pattern: string
 
 /** The page: the live root inside the layout, with the layout's data for this request. */
 async function inLayout (rt: Runtime, layout: string | false, request: FastifyRequest, session: unknown, title: string, body: string): Promise<string> {
-  const head = `<script src="${escapeAttr(rt.client.url)}" defer></script>`
+  let head = `<script src="${escapeAttr(rt.client.url)}" defer></script>`
+  // Development: the error overlay (templates' errors with their .eta line, over the page).
+  if (!rt.options.production) head += `<script src="${escapeAttr(rt.client.dev.url)}" defer></script>`
   const { lang, layoutData } = rt.options
   const extra = layoutData === undefined ? undefined : await layoutData(request, session)
   if (extra !== undefined && (extra === null || typeof extra !== 'object' || Array.isArray(extra))) {
@@ -77,6 +79,22 @@ function failure (rt: Runtime, entry: ViewEntry, request: FastifyRequest, err: u
   request.log.error({ err, view: entry.name }, 'live view page render failed')
   const code = isCoded(err) ? err.code : 'FST_LIVEVIEW_MOUNT_FAILED'
   return Object.assign(new errors.MOUNT_FAILED(entry.name, 'see the server log'), { code })
+}
+
+/**
+ * Throws what a failed render answers; in development a browser gets it as a page instead
+ * (the error overlay of a mount that failed, a template's .eta line with it).
+ */
+function devPage (rt: Runtime, request: FastifyRequest, reply: FastifyReply, err: unknown): string {
+  const status = (err as { statusCode?: unknown }).statusCode
+  if (rt.options.production || (typeof status === 'number' && status < 500) || !(request.headers.accept ?? '').includes('text/html')) throw err
+  request.log.error({ err }, 'live view page render failed')
+  const { code = 'Error', message = String(err) } = err as { code?: string, message?: string }
+  reply.code(500).header('cache-control', 'no-store').type('text/html; charset=utf-8')
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeAttr(code)}</title></head>` +
+    '<body style="margin:0;background:#1d1f21;color:#f8f8f2;font:13px/1.5 ui-monospace,monospace">' +
+    `<div id="lv-dev-overlay" role="alert" style="padding:16px 20px;border-top:4px solid #e5484d"><strong style="color:#ff8a8a">${escapeAttr(code)}</strong>` +
+    `<pre style="white-space:pre-wrap">${escapeAttr(message)}</pre><p style="opacity:.6">fastify-liveview (development): fix it and reload.</p></div></body></html>`
 }
 
 /**

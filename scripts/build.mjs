@@ -33,6 +33,8 @@ await bundle('index', 'client', 'client', true)
 // upload), commands (a binding runs client-side commands, or a focus wrap).
 await bundle('upload', 'upload', 'uploads')
 await bundle('js', 'js', 'commands')
+// Development only: the error overlay (pages load it when the app is not in production).
+await bundle('dev', 'dev', 'development overlay')
 
 // The client's public types (`fastify-liveview/client`): hooks, `window.lvHooks`, `lv:*` events.
 execFileSync(process.execPath, [

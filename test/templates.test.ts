@@ -171,7 +171,8 @@ t.test('a layout whose <head> is a partial that outputs the script tag is fine',
   app.liveView('/counter', Counter)
   const page = await app.inject({ url: '/counter' })
   t.equal(page.statusCode, 200)
-  t.match(page.body, /<head><title>Counter<\/title><script src="\/_live\/client\.[\w-]+\.js" defer><\/script><\/head>/)
+  // Outside production the development overlay's script follows the client's.
+  t.match(page.body, /<head><title>Counter<\/title><script src="\/_live\/client\.[\w-]+\.js" defer><\/script><script src="\/_live\/dev\.[\w-]+\.js" defer><\/script><\/head>/)
 })
 
 t.test('lang and layoutData are checked', async (t) => {

@@ -76,6 +76,8 @@ export class ComponentTree {
 
   /** The component `cid` renders again next time (its uploads changed). */
   touch (cid: number): void { const inst = this.#byCid.get(cid); if (inst !== undefined) inst.dirty = true }
+  /** Every component renders again on the next render (development: its template changed). */
+  touchAll (): void { for (const inst of this.#byCid.values()) inst.dirty = true }
 
   /** The component of class `entry` with this id, if it is on the page. */
   find (entry: ComponentEntry, id: ComponentId): Instance | undefined { return this.#byClass.get(entry)?.get(id) }

@@ -190,7 +190,8 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
         ? new errors.INFO_FAILED(owner, detail(production, err))
         : new errors.HANDLER_FAILED(what, owner, detail(production, err))
     s.log.error({ err, view: owner, event: what, code: coded.code }, 'live view handler failed')
-    if (ref !== 0) s.sendError(ref, coded, failUrl === undefined ? undefined : { url: failUrl })
+    // A server-initiated message that failed is said to the page in development (its overlay).
+    if (ref !== 0 || !production) s.sendError(ref, coded, failUrl === undefined ? undefined : { url: failUrl })
     return
   }
   tracker?.commit()
