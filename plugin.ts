@@ -10,6 +10,7 @@ import { Guard } from './lib/guard.js'
 import { DEFAULT_LIVE_SESSION, checkView, type ViewEntry } from './lib/registry.js'
 import { revoke } from './lib/store.js'
 import { watchTemplates } from './lib/dev.js'
+import { registerLongPoll } from './lib/longpoll-routes.js'
 import { renderPage } from './lib/page.js'
 import { Runtime, kRuntime } from './lib/runtime.js'
 import { attachSocket, checkCapacity, disconnect, shutdown, startHeartbeat, startHibernation } from './lib/socket.js'
@@ -128,6 +129,8 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     }
   }, (socket, request) => { attachSocket(rt, socket, request, fastify.websocketServer?.clients) })
 
+  registerLongPoll(fastify, rt)
+
   const { client } = rt
   fastify.get(client.url, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8')
@@ -138,8 +141,8 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     return client.map
   })
   // Lazy chunks: uploads (a page binds a file input or drop zone), commands (a page runs
-  // client-side commands); in development, the error overlay every page loads.
-  for (const chunk of options.production ? [client.upload, client.js] : [client.upload, client.js, client.dev]) {
+  // client-side commands), long-poll (WebSockets fail); in development, the error overlay.
+  for (const chunk of options.production ? [client.upload, client.js, client.lp] : [client.upload, client.js, client.lp, client.dev]) {
     fastify.get(chunk.url, async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8')
       return chunk.script

@@ -8,6 +8,7 @@ import type { Params, Push } from './bindings.js'
 /** The chunks' URLs (the server writes them in when it serves this script). */
 const UPLOAD_SRC = '__LV_UPLOAD_SRC__'
 const JS_SRC = '__LV_JS_SRC__'
+const LP_SRC = '__LV_LP_SRC__'
 
 /** What a command's `push` sends through: the event, params added, its target, elements to show loading. */
 export type Go = (event: string, value?: Params, target?: string | number, loading?: string, last?: boolean) => void
@@ -33,9 +34,14 @@ export interface JsPort {
   d?: boolean
   /** Runs waiting for the chunk (the last 20). */
   q: Array<[Element, string | [string, unknown[]], Go]>
+  /** Sockets in a row that closed before they opened (the long-poll chunk resets it when HTTP fails too). */
+  f: number
+  /** Stand-ins waiting for the long-poll chunk, and what starts one once it is in. */
+  l?: WebSocket[]
+  L?: (t: WebSocket) => void
 }
 
-export const js: JsPort = (globalThis as unknown as { __lvJs: JsPort }).__lvJs = { q: [] }
+export const js: JsPort = (globalThis as unknown as { __lvJs: JsPort }).__lvJs = { q: [], f: 0 }
 
 /** Chunks by URL: when one may be asked for again (never while it loads or once it is in; after a failure, 2 s, then 4 s, … up to 5 minutes). */
 const loaded = new Map<string, number>()
@@ -71,4 +77,32 @@ export function chunks (root: Element, up?: () => void): void {
   if (up) up()
   else if (root.querySelector(`[${ATTR_UPLOAD}],[${ATTR_DROP}]`)) load(root.ownerDocument, UPLOAD_SRC)
   if (!js.x && root.querySelector(COMMANDS)) load(root.ownerDocument, JS_SRC)
+}
+
+/**
+ * The page's connection: a WebSocket; after three in a row closed before they opened, or
+ * while a long-poll that opened after such failures is remembered (an hour, this tab), a
+ * stand-in the long-poll chunk drives (client/lp.ts) with the same frames.
+ */
+export function transport (doc: Document, url: string): WebSocket {
+  let lp = js.f > 2
+  try { lp ||= +sessionStorage['lv-lp'] > Date.now() } catch {}
+  if (!lp) {
+    try {
+      const ws = new WebSocket(url)
+      let early = true
+      ws.addEventListener('open', () => { early = false; js.f = 0 })
+      ws.addEventListener('close', () => { if (early) js.f++ })
+      return ws
+    } catch { js.f = 3 }
+  }
+  const t = { url, readyState: 0, close () { t.readyState = 3 } } as unknown as WebSocket & { readyState: number }
+  // A chunk that does not load (or a session that does not open) in 15 s: closed, as a socket would be.
+  setTimeout(() => { if (!t.readyState) { t.readyState = 3; t.onclose?.({ code: 1006 } as CloseEvent) } }, 15e3)
+  if (js.L) js.L(t)
+  else {
+    (js.l ??= []).push(t)
+    load(doc, LP_SRC)
+  }
+  return t
 }

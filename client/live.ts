@@ -11,7 +11,7 @@ import { MAX_LOADS, WINDOW_MS, carryFlash, load, mayLoad } from './leave.js'
 import { morph } from './morph.js'
 import { targetOf } from './target.js'
 import { used } from './fields.js'
-import { chunks, js } from './lazy.js'
+import { chunks, js, transport } from './lazy.js'
 import { loading } from './loading.js'
 import { scrolls, trigger } from './page.js'
 
@@ -295,7 +295,7 @@ export function connect (root: Element, watch: <T>(update: () => T) => T): [Push
   }
 
   const open = (): void => {
-    ws = new WebSocket(url)
+    ws = transport(root.ownerDocument, url)
     ws.onopen = () => {
       syncRef = 0
       send([joinRef = ++ref, OP_JOIN, { v: PROTOCOL_VERSION, token, url: location.href, pristine: pristine && !(js.d && joins) }])

@@ -13,6 +13,8 @@ export interface ClientAsset {
   upload: { url: string, script: string }
   /** The command code (a lazy chunk: loaded when a page has a command binding or a focus wrap). */
   js: { url: string, script: string }
+  /** The long-poll fallback (a lazy chunk: loaded when WebSockets fail). */
+  lp: { url: string, script: string }
   /** The development overlay (pages load it outside production; never served in production). */
   dev: { url: string, script: string }
 }
@@ -20,6 +22,7 @@ export interface ClientAsset {
 /** Where the client script names the chunks' URLs (replaced when served). */
 const UPLOAD_PLACEHOLDER = '__LV_UPLOAD_SRC__'
 const JS_PLACEHOLDER = '__LV_JS_SRC__'
+const LP_PLACEHOLDER = '__LV_LP_SRC__'
 
 const hashOf = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 12)
 
@@ -34,21 +37,24 @@ export function loadClientAsset (prefix: string): ClientAsset {
     let upload: string
     let js: string
     let dev: string
+    let lp: string
     try {
       script = readFileSync(new URL('client.js', base), 'utf8')
       map = readFileSync(new URL('client.js.map', base), 'utf8')
       upload = readFileSync(new URL('upload.js', base), 'utf8')
       js = readFileSync(new URL('js.js', base), 'utf8')
       dev = readFileSync(new URL('dev.js', base), 'utf8')
+      lp = readFileSync(new URL('lp.js', base), 'utf8')
     } catch {
       continue
     }
     const uploadUrl = `${prefix}/upload.${hashOf(upload)}.js`
     const jsUrl = `${prefix}/js.${hashOf(js)}.js`
-    script = script.replace(UPLOAD_PLACEHOLDER, uploadUrl).replace(JS_PLACEHOLDER, jsUrl)
+    const lpUrl = `${prefix}/lp.${hashOf(lp)}.js`
+    script = script.replace(UPLOAD_PLACEHOLDER, uploadUrl).replace(JS_PLACEHOLDER, jsUrl).replace(LP_PLACEHOLDER, lpUrl)
     const name = `client.${hashOf(script)}.js`
     script = script.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${name}.map\n`)
-    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload }, js: { url: jsUrl, script: js }, dev: { url: `${prefix}/dev.${hashOf(dev)}.js`, script: dev } }
+    return { url: `${prefix}/${name}`, mapUrl: `${prefix}/${name}.map`, script, map, upload: { url: uploadUrl, script: upload }, js: { url: jsUrl, script: js }, lp: { url: lpUrl, script: lp }, dev: { url: `${prefix}/dev.${hashOf(dev)}.js`, script: dev } }
   }
   throw new errors.CLIENT_MISSING(fileURLToPath(new URL(CANDIDATES[0] as string, import.meta.url)))
 }

@@ -59,6 +59,7 @@ export const errors = {
   // PubSub adapters
   PUBLISH_TIMEOUT: createError('FST_LIVEVIEW_PUBLISH_TIMEOUT', 'A broadcast on topic %s did not reach the PubSub server within %s ms', 503),
   PUBLISH_BACKLOG: createError('FST_LIVEVIEW_PUBLISH_BACKLOG', 'A broadcast on topic %s was refused: %s broadcasts are waiting for the PubSub server already', 503),
+  POLL_GONE: createError('FST_LIVEVIEW_POLL_GONE', 'No live session %s… on any process (it ended, or its process stopped): open a new one', 410),
   PERSIST_TOO_LARGE: createError('FST_LIVEVIEW_PERSIST_TOO_LARGE', 'The persisted fields of view %s are %s bytes, over the limit of %s bytes: not saved', 500),
   // Raised by the browser client only; listed so they are documented.
   /** An event while the socket is down. */

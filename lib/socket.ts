@@ -148,7 +148,7 @@ export function checkCapacity (rt: Runtime, request: FastifyRequest): void {
 }
 
 /** The client IP a socket counts against (an in-process `injectWS` has none: 'unknown'). */
-function ipOf (request: FastifyRequest): string {
+export function ipOf (request: FastifyRequest): string {
   try { return (request.ip as string | undefined) ?? 'unknown' } catch { return 'unknown' }
 }
 

@@ -33,6 +33,8 @@ await bundle('index', 'client', 'client', true)
 // upload), commands (a binding runs client-side commands, or a focus wrap).
 await bundle('upload', 'upload', 'uploads')
 await bundle('js', 'js', 'commands')
+// The long-poll fallback (loaded when WebSockets fail).
+await bundle('lp', 'lp', 'long-poll')
 // Development only: the error overlay (pages load it when the app is not in production).
 await bundle('dev', 'dev', 'development overlay')
 

@@ -1,0 +1,89 @@
+import type { JsPort } from './lazy.js'
+
+// The long-poll chunk (loaded only when WebSockets fail): drives the stand-in socket the
+// connection holds (lazy.ts `transport`) over HTTP: `POST <prefix>/lp` opens a session,
+// `GET <prefix>/lp?s&a` polls (held by the server until there are frames; `a` acknowledges
+// those received, so a lost answer is sent again), `POST <prefix>/lp/send?s` sends frames in
+// order, a batch at a time (upload chunks in base64). Any failure closes the stand-in as a
+// dropped socket: the connection reconnects and rejoins.
+
+type Stub = WebSocket & { readyState: number, url: string }
+type Sent = string | { b: string }
+
+const port = (globalThis as unknown as { __lvJs: JsPort }).__lvJs
+const HOUR = 36e5
+const JSON_POST = { method: 'POST', headers: { 'content-type': 'application/json' } }
+
+const b64 = (d: Uint8Array): string => {
+  let s = ''
+  for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000))
+  return btoa(s)
+}
+
+function start (t: Stub): void {
+  if (t.readyState === 3) return
+  // ws(s)://host/_live/ws → http(s)://host/_live/lp
+  const base = t.url.replace(/^ws/, 'http').replace(/ws$/, 'lp')
+  const ctl = new AbortController()
+  const signal = ctl.signal
+  const out: Sent[] = []
+  let sid = ''
+  let got = 0
+  let sending = false
+  const end = (code: number, reason = ''): void => {
+    if (t.readyState === 3) return
+    t.readyState = 3
+    ctl.abort()
+    t.onclose?.({ code, reason } as CloseEvent)
+  }
+  const flush = async (): Promise<void> => {
+    if (sending || out.length === 0 || t.readyState !== 1) return
+    sending = true
+    try {
+      const r = await fetch(`${base}/send?s=${sid}`, { ...JSON_POST, body: JSON.stringify(out.splice(0, 32)), signal })
+      if (r.status !== 204) return end(1006)
+    } catch {
+      return end(1006)
+    }
+    sending = false
+    void flush()
+  }
+  const poll = async (): Promise<void> => {
+    while (t.readyState === 1) {
+      let reply: { a: number, f: string[], c?: [number, string] }
+      try {
+        const r = await fetch(`${base}?s=${sid}&a=${got}`, { signal, cache: 'no-store' })
+        if (r.status !== 200) return end(1006)
+        reply = await r.json()
+      } catch {
+        return end(1006)
+      }
+      for (let i = Math.max(0, got - reply.a); i < reply.f.length && t.readyState === 1; i++) t.onmessage?.({ data: reply.f[i] } as MessageEvent)
+      got = reply.a + reply.f.length
+      if (reply.c) return end(...reply.c)
+    }
+  }
+  t.send = (d: string | ArrayBufferLike | Blob | ArrayBufferView) => {
+    out.push(typeof d === 'string' ? d : { b: b64(d as Uint8Array) })
+    void flush()
+  }
+  t.close = () => { end(1000) }
+  fetch(base, { ...JSON_POST, body: '{}', signal })
+    .then(async r => r.ok ? await r.json() as { s: string } : await Promise.reject(new Error(String(r.status))))
+    .then(({ s }) => {
+      if (t.readyState === 3) return
+      sid = s
+      t.readyState = 1
+      // Chosen because sockets failed while HTTP works: remembered for this tab, an hour.
+      if (port.f > 2) try { sessionStorage['lv-lp'] = Date.now() + HOUR } catch {}
+      t.onopen?.(new Event('open'))
+      void poll()
+    }, () => {
+      // HTTP fails too: the server is away, not the socket blocked. Sockets again next time.
+      port.f = 0
+      end(1006)
+    })
+}
+
+port.L = start
+for (const t of port.l?.splice(0) ?? []) start(t as Stub)
