@@ -67,7 +67,15 @@ function start (t: Stub): void {
     out.push(typeof d === 'string' ? d : { b: b64(d as Uint8Array) })
     void flush()
   }
-  t.close = () => { end(1000) }
+  // Closing (or the page going): the server ends the session now, not at its heartbeat.
+  const bye = (): void => {
+    if (sid && t.readyState === 1) navigator.sendBeacon(`${base}/send?s=${sid}&close`, new Blob(['[]'], { type: 'application/json' }))
+  }
+  addEventListener('pagehide', bye)
+  t.close = () => {
+    bye()
+    end(1000)
+  }
   fetch(base, { ...JSON_POST, body: '{}', signal })
     .then(async r => r.ok ? await r.json() as { s: string } : await Promise.reject(new Error(String(r.status))))
     .then(({ s }) => {

@@ -7,11 +7,11 @@ import type { Runtime } from './runtime.js'
 import { checkCapacity, ipOf } from './socket.js'
 
 // The long-poll transport's routes: `POST <prefix>/lp` opens a session, `GET <prefix>/lp?s&a`
-// polls it, `POST <prefix>/lp/send?s` sends to it. Each passes the checks of a socket upgrade
+// polls it, `POST <prefix>/lp/send?s` sends to it (`&close`: and ends it, the page leaving). Each passes the checks of a socket upgrade
 // (Origin, and on opening the socket caps); a poll or send for a session of another process
 // goes to it through the relay.
 
-type Relayed = { op: 'poll', sid: string, a: number, w: number } | { op: 'send', sid: string, f: SentFrame[] }
+type Relayed = { op: 'poll', sid: string, a: number, w: number } | { op: 'send', sid: string, f: SentFrame[], c: boolean }
 
 /** How long a relayed send waits for the owner's answer. */
 const SEND_RELAY_MS = 5000
@@ -21,7 +21,7 @@ export function registerLongPoll (fastify: FastifyInstance, rt: Runtime): void {
   const relay = new Relay(rt.pubsub, rt.presence.node, async (body) => {
     const m = body as Relayed
     if (m.op === 'poll') return await pollLocal(rt, m.sid, m.a, Math.min(m.w, POLL_WAIT_MS)) ?? null
-    return sendLocal(rt, m.sid, m.f)
+    return sendLocal(rt, m.sid, m.f, m.c)
   }, (err) => { rt.log.error({ err }, 'live view long-poll relay failed') })
   fastify.addHook('onReady', async () => { relay.start() })
   fastify.addHook('onClose', async () => { relay.stop() })
@@ -79,7 +79,9 @@ export function registerLongPoll (fastify: FastifyInstance, rt: Runtime): void {
     const frames = sentFrames(request.body)
     if (frames === undefined) return await reply.code(400).send({ code: 'FST_LIVEVIEW_FRAME_MALFORMED', message: `expected a list of at most ${SEND_MAX_FRAMES} frames` })
     const owner = ownerOf(sid)
-    const ok = owner === rt.presence.node ? sendLocal(rt, sid, frames) : await relay.ask(owner, { op: 'send', sid, f: frames } satisfies Relayed, SEND_RELAY_MS)
+    // `close`: the page is going (its last send, a beacon).
+    const c = (request.query as { close?: unknown }).close !== undefined
+    const ok = owner === rt.presence.node ? sendLocal(rt, sid, frames, c) : await relay.ask(owner, { op: 'send', sid, f: frames, c } satisfies Relayed, SEND_RELAY_MS)
     return ok === true ? await reply.code(204).send() : gone(reply, sid)
   }
 }

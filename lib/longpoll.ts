@@ -177,11 +177,12 @@ export async function pollLocal (rt: Runtime, sid: string, ack: number, waitMs: 
   return await registry(rt).get(sid)?.poll(ack, waitMs)
 }
 
-/** A send to a session of this process; false when there is none or it ended. */
-export function sendLocal (rt: Runtime, sid: string, frames: SentFrame[]): boolean {
+/** A send to a session of this process (`close`: the page is leaving: end it); false when there is none or it ended. */
+export function sendLocal (rt: Runtime, sid: string, frames: SentFrame[], close = false): boolean {
   const t = registry(rt).get(sid)
   if (t === undefined || t.ended !== undefined) return false
   t.receive(frames)
+  if (close) t.close(1000, 'closed by the client')
   return true
 }
 
