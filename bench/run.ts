@@ -411,7 +411,7 @@ async function runFanoutSection (): Promise<FanoutResult> {
 // ---------------------------------------------------------------------------------------
 // Client script size
 
-interface ClientResult { min_bytes: number, gzip_bytes: number, gzip: string, url: string, upload_gzip_bytes: number, js_gzip_bytes: number }
+interface ClientResult { min_bytes: number, gzip_bytes: number, gzip: string, url: string, upload_gzip_bytes: number, js_gzip_bytes: number, lp_gzip_bytes: number }
 
 async function runClient (): Promise<ClientResult> {
   progress('client: the script as served, gzip -9')
@@ -438,7 +438,7 @@ async function runClient (): Promise<ClientResult> {
       if (res?.statusCode !== 200) throw new Error(`client: the ${name} chunk (${String(chunkUrl)}) is not served`)
       return res.rawPayload
     }
-    return { min_bytes: bytes.length, gzip_bytes: gzipped(bytes), gzip, url, upload_gzip_bytes: gzipped(await chunk('upload')), js_gzip_bytes: gzipped(await chunk('js')) }
+    return { min_bytes: bytes.length, gzip_bytes: gzipped(bytes), gzip, url, upload_gzip_bytes: gzipped(await chunk('upload')), js_gzip_bytes: gzipped(await chunk('js')), lp_gzip_bytes: gzipped(await chunk('lp')) }
   } finally {
     await app.close()
   }
@@ -629,7 +629,7 @@ interface Report {
   rollback: RollbackResult | null
   alloc: AllocResult | null
   telemetry?: TelemetryResult | null
-  client: { min_bytes: number, gzip_bytes: number, upload_gzip_bytes?: number, js_gzip_bytes?: number } | null
+  client: { min_bytes: number, gzip_bytes: number, upload_gzip_bytes?: number, js_gzip_bytes?: number, lp_gzip_bytes?: number } | null
   targets?: Target[]
   machine: Record<string, unknown>
   date: string
@@ -797,7 +797,8 @@ function render (r: Report): string {
       ['minified', fmt(r.client.min_bytes)],
       [String((st.client as { gzip: string }).gzip), withTarget(t, 'client.gzip_bytes', r.client.gzip_bytes)],
       [`the upload code (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.upload_gzip_bytes ?? null)],
-      [`commands and hooks (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.js_gzip_bytes ?? null)]
+      [`commands and hooks (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.js_gzip_bytes ?? null)],
+      [`long polling (a lazy chunk), ${String((st.client as { gzip: string }).gzip)}`, fmt(r.client.lp_gzip_bytes ?? null)]
     ]))
     out.push('')
   }
@@ -867,7 +868,7 @@ async function main (): Promise<void> {
   if (wants(FANOUT)) report[FANOUT] = await runFanoutSection()
   if (wants('client')) {
     const c = await runClient()
-    report.client = { min_bytes: c.min_bytes, gzip_bytes: c.gzip_bytes, upload_gzip_bytes: c.upload_gzip_bytes, js_gzip_bytes: c.js_gzip_bytes }
+    report.client = { min_bytes: c.min_bytes, gzip_bytes: c.gzip_bytes, upload_gzip_bytes: c.upload_gzip_bytes, js_gzip_bytes: c.js_gzip_bytes, lp_gzip_bytes: c.lp_gzip_bytes }
     report.settings.client = { gzip: c.gzip, url: c.url }
   }
   if (wants('rollback')) report.rollback = await runRollback(S.rollback, RATE_LIMIT)

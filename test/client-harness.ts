@@ -15,11 +15,14 @@ export class FakeSocket {
   onopen?: () => void
   onmessage?: (m: { data: string }) => void
   onclose?: (e: { code: number }) => void
+  readonly #listeners: Array<[string, () => void]> = []
   constructor (readonly url: string) { FakeSocket.all.push(this) }
+  addEventListener (type: string, fn: () => void): void { this.#listeners.push([type, fn]) }
   send (text: string): void { this.sent.push(JSON.parse(text) as Frame) }
-  open (): void { this.onopen?.() }
+  open (): void { this.#fire('open'); this.onopen?.() }
   receive (frame: Frame): void { this.onmessage?.({ data: JSON.stringify(frame) }) }
-  close (code = 1006): void { this.onclose?.({ code }) }
+  close (code = 1006): void { this.#fire('close'); this.onclose?.({ code }) }
+  #fire (type: string): void { for (const [t, fn] of this.#listeners) if (t === type) fn() }
 }
 
 /** The client entry (client/index.ts), bundled: evaluate it to boot a copy. */
@@ -34,8 +37,8 @@ export async function bundleClient (): Promise<string> {
   return bundle.outputFiles[0]!.text
 }
 
-/** A lazy chunk of the client (`js`: commands and hooks; `upload`), bundled as the build does. */
-export async function bundleChunk (name: 'js' | 'upload'): Promise<string> {
+/** A lazy chunk of the client (`js`: commands and hooks; `upload`; `lp`: long polling), bundled as the build does. */
+export async function bundleChunk (name: 'js' | 'upload' | 'lp'): Promise<string> {
   const bundle = await build({
     entryPoints: [`${SOURCES}client/${name}.ts`],
     bundle: true,

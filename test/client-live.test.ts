@@ -7,6 +7,7 @@ import { FakeSocket, bundleChunk, bundleClient, type Frame } from './client-harn
 
 const client = await bundleClient()
 const chunk = await bundleChunk('js')
+const lpChunk = await bundleChunk('lp')
 
 // The client's lazy chunks are loaded by the test (see joined): happy-dom neither fetches nor fails them.
 const window = new Window({ url: 'https://example.test/page?x=1', settings: { disableJavaScriptFileLoading: true, handleDisabledFileLoadingAsSuccess: true } })
@@ -30,7 +31,7 @@ const history = {
 // The client reads these as globals, as in a browser.
 Object.assign(globalThis, {
   document, location, history, WebSocket: FakeSocket, sessionStorage: window.sessionStorage,
-  CustomEvent: window.CustomEvent, FormData: window.FormData
+  CustomEvent: window.CustomEvent, FormData: window.FormData, addEventListener: window.addEventListener.bind(window)
 })
 const JOIN = { v: PROTOCOL_VERSION, token: 'tok', url: 'https://example.test/page?x=1' }
 const mount = (ref: number, extra: Record<string, unknown> = {}): Frame => [ref, 'mount', { id: 1, version: 0, title: '', ...extra }]
@@ -417,4 +418,40 @@ t.test("a command list's pushes go in the list's order, with the other commands 
   t.same(ws.sent.slice(1).map((f) => f.slice(1, 5)), [
     ['e', 1, 'save', { id: '2' }], ['patch', 'https://example.test/page?x=2'], ['e', 1, 'after', { id: '1' }]
   ], 'push, patch, push, as listed; a value is laid over lv-value-*')
+})
+
+t.test('three sockets in a row that never opened: long polling (a lazy chunk), remembered once it opens', async t => {
+  sessionStorage.clear()
+  const first = FakeSocket.all.length
+  const { ws } = await boot('<p>hi</p>')
+  const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
+  ws.close()
+  await until(() => FakeSocket.all.length === first + 2)
+  FakeSocket.all.at(-1)!.close()
+  await until(() => FakeSocket.all.length === first + 3)
+  FakeSocket.all.at(-1)!.close()
+  const script = () => document.head.querySelector('script[src="__LV_LP_SRC__"]')
+  await until(script)
+  t.ok(script(), 'the third failure asks for the long-poll chunk')
+  t.equal(FakeSocket.all.length, first + 3, 'and opens no fourth socket')
+  script()!.remove()
+
+  const calls: Array<[string, string, string | undefined]> = []
+  const realFetch = globalThis.fetch
+  t.teardown(() => { globalThis.fetch = realFetch })
+  globalThis.fetch = (async (url: string, init?: { method?: string, body?: string }) => {
+    calls.push([String(url), init?.method ?? 'GET', init?.body])
+    if (init?.method === 'POST' && String(url).endsWith('/lp')) return new Response(JSON.stringify({ s: 'node.sid' }), { status: 200 })
+    if (init?.method === 'POST') return new Response(null, { status: 204 })
+    return await new Promise<Response>(() => {}) // a poll held by the server
+  }) as typeof fetch
+  await import(`data:text/javascript;base64,${Buffer.from(`${lpChunk}//${++boots}`).toString('base64')}`)
+  await until(() => calls.some(([url]) => url.includes('/lp/send')) && calls.some(([url]) => url.includes('&a=0')))
+  t.same(calls[0]?.slice(0, 2), ['https://example.test/_live/lp', 'POST'], 'opens a session over HTTP')
+  t.ok(calls.some(([url, method]) => url === 'https://example.test/_live/lp?s=node.sid&a=0' && method === 'GET'), 'polls it')
+  const sent = calls.find(([url]) => url.includes('/lp/send'))!
+  t.equal(sent[0], 'https://example.test/_live/lp/send?s=node.sid')
+  t.same(JSON.parse(JSON.parse(sent[2]!)[0] as string), [1, 'join', { ...JOIN, url: location.href, pristine: true }], 'the join goes through it')
+  t.ok(+(sessionStorage.getItem('lv-lp') ?? 0) > Date.now(), 'remembered for this tab (it opened while sockets failed)')
+  sessionStorage.clear()
 })
