@@ -144,7 +144,7 @@ serve({
   },
 
   /**
-   * The held sessions each loop one event (`event`, default `inc`; the next goes when the
+   * The held sessions each loop one event (`event`, default `inc`, with `params`; the next goes when the
    * reply arrives) for `warmupMs`, then `measureMs`; replies that arrive inside the measured
    * window count.
    */
@@ -152,6 +152,7 @@ serve({
     const warmupMs = args.warmupMs as number
     const measureMs = args.measureMs as number
     const event = (args.event as string | undefined) ?? EVENT
+    const params = JSON.stringify(args.params ?? {})
     const sockets = held
     const latencies: number[] = []
     const ops: Record<string, number> = {}
@@ -176,7 +177,7 @@ serve({
         const sendNext = (): void => {
           inflight++
           sentAt = performance.now()
-          ws.send(`[${++ref},"e",1,"${event}",{}]`)
+          ws.send(`[${++ref},"e",1,"${event}",${params}]`)
         }
         ws.on('message', (data: Buffer) => {
           const now = performance.now()

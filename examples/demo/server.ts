@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Eta } from 'eta'
 import Fastify, { type FastifyInstance } from 'fastify'
-import liveview, { type LiveViewLimits } from '../../plugin.js'
+import liveview, { type LiveStore, type LiveViewLimits, type PubSub } from '../../plugin.js'
 import { Counter } from './counter.js'
 import { Signup } from './signup.js'
 import { Todos } from './todos.js'
@@ -37,13 +37,17 @@ export interface DemoOptions {
   gallery?: GalleryOptions
   /** The plugin's limits (tests tune them). */
   limits?: LiveViewLimits
+  /** Broadcasts between processes (`RedisPubSub` when several run: examples/cluster). Default: this process's */
+  pubsub?: PubSub
+  /** Revocations and persisted state (`RedisStore` when several run). Default: this process's memory */
+  store?: LiveStore
 }
 
 /** The demo app, configured and ready to `listen()` (or to `inject()` in tests). */
 export async function buildDemo (options: DemoOptions = {}): Promise<FastifyInstance> {
   const root = join(findRepoRoot(), 'views')
   const app = Fastify({ logger: options.logger ?? true })
-  await app.register(liveview, { root, layout: 'layout', secret: options.secret ?? process.env.LV_SECRET, limits: options.limits })
+  await app.register(liveview, { root, layout: 'layout', secret: options.secret ?? process.env.LV_SECRET, limits: options.limits, pubsub: options.pubsub, store: options.store })
 
   // The index is a plain page: no live root, no script, no socket; same layout.
   const eta = new Eta({ views: root, cache: process.env.NODE_ENV === 'production', autoTrim: false })
