@@ -18,6 +18,8 @@ export type PersistOption = readonly string[] | {
    * to restore nothing. Without it, records of other versions are not restored.
    */
   migrate?: (data: Record<string, unknown>, from: number) => Record<string, unknown> | undefined
+  /** A JSON Schema the restored fields (an object) must pass, else nothing is restored. */
+  schema?: object
 }
 
 /** A view's persisted shape, checked. */
@@ -25,6 +27,9 @@ export interface PersistSpec {
   fields: readonly string[]
   version: number
   migrate: ((data: Record<string, unknown>, from: number) => Record<string, unknown> | undefined) | undefined
+  schema: object | undefined
+  /** The schema, compiled (registry.ts). */
+  validate?: (data: unknown) => boolean
 }
 
 const FIELD = /^[A-Za-z_$][\w$]*$/
@@ -33,17 +38,18 @@ const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype'])
 /** Checks a view's `static persist`; undefined when it has none. Throws FST_LIVEVIEW_VIEW_INVALID. */
 export function persistSpec (name: string, option: unknown): PersistSpec | undefined {
   if (option === undefined) return undefined
-  const o = (Array.isArray(option) ? { fields: option } : option) as { fields?: unknown, version?: unknown, migrate?: unknown } | null
+  const o = (Array.isArray(option) ? { fields: option } : option) as { fields?: unknown, version?: unknown, migrate?: unknown, schema?: unknown } | null
   const bad = (why: string): never => { throw new errors.VIEW_INVALID(name, `\`static persist\` ${why}`) }
   if (o === null || typeof o !== 'object') bad("must be a list of field names, or { fields, version?, migrate? }")
-  const { fields, version = 1, migrate } = o!
+  const { fields, version = 1, migrate, schema } = o!
   if (!Array.isArray(fields) || fields.length === 0) bad('must name at least one field')
   for (const f of fields as unknown[]) {
     if (typeof f !== 'string' || !FIELD.test(f) || FORBIDDEN.has(f)) bad(`names '${String(f)}', which is not a field name`)
   }
   if (!Number.isSafeInteger(version) || (version as number) < 1) bad('version must be a positive integer')
   if (migrate !== undefined && typeof migrate !== 'function') bad('migrate must be a function')
-  return { fields: [...new Set(fields as string[])], version: version as number, migrate: migrate as PersistSpec['migrate'] }
+  if (schema !== undefined && (schema === null || typeof schema !== 'object')) bad('schema must be a JSON Schema object')
+  return { fields: [...new Set(fields as string[])], version: version as number, migrate: migrate as PersistSpec['migrate'], schema: schema as object | undefined }
 }
 
 /** The fields of `view` its spec lists, as JSON text (undefined values left out). */
@@ -116,8 +122,8 @@ export class Persistence {
   /**
    * The fields saved for the page `instance` of view `view` under session key `key`, in the
    * shape of `spec` (migrated when saved by another version); undefined when there is none,
-   * it does not open (another user, another view, a secret no longer listed, tampered), or
-   * its version has no migration.
+   * it does not open (another user, another view, a secret no longer listed, tampered), its
+   * version has no migration, or it fails the spec's schema.
    */
   async load (view: string, key: string | undefined, instance: string, spec: PersistSpec): Promise<Record<string, unknown> | undefined> {
     const sealed = await this.#store.hget(recordKey(key, instance), instance)
@@ -136,8 +142,8 @@ export class Persistence {
     }
     const data = record?.d
     if (data === null || typeof data !== 'object' || Array.isArray(data) || typeof record!.v !== 'number') return undefined
-    if (record!.v === spec.version) return data as Record<string, unknown>
-    return spec.migrate?.(data as Record<string, unknown>, record!.v) ?? undefined
+    const fields = record!.v === spec.version ? data as Record<string, unknown> : spec.migrate?.(data as Record<string, unknown>, record!.v)
+    return fields === undefined || (spec.validate !== undefined && !spec.validate(fields)) ? undefined : fields
   }
 
   /** Removes every record of session key `key` (`liveViewDisconnect`). */

@@ -81,6 +81,13 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
   for (const entry of components.values()) visit(entry)
   warnUnbound(name, events, toView, warn)
   const persist = persistSpec(name, (View as { persist?: unknown }).persist)
+  if (persist?.schema !== undefined) {
+    try {
+      persist.validate = buildCompiler({}, { customOptions: {} })({ schema: persist.schema, httpPart: 'body' }) as PersistSpec['validate']
+    } catch (err) {
+      throw new errors.VIEW_INVALID(name, `the schema of \`static persist\` does not compile: ${(err as Error).message}`)
+    }
+  }
   return { View, name, template: View.template, title: View.title ?? name, events, components, streams, persist }
 }
 

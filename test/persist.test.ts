@@ -151,6 +151,31 @@ t.test('the shape is versioned: another version is migrated, or not restored', a
   t.equal(await v1.load('Wizard', 'ada', 'i1', persistSpec('Wizard', ['step'])!), undefined, 'old code meeting a newer record restores nothing')
 })
 
+t.test('a schema checks what comes back: a record that fails it restores nothing', async (t) => {
+  class Strict extends Wizard {
+    static override persist = { fields: ['step', 'name'], schema: { type: 'object', properties: { step: { type: 'integer', maximum: 3 } }, required: ['step'] } }
+  }
+  const store = new MemoryStore()
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET, store, session: (request) => ({ key: request.headers['x-user'] }) })
+  app.liveView('/strict', Strict)
+  await app.ready()
+  const token = tokenOf((await app.inject({ url: '/strict', headers: { 'x-user': 'ada' } })).body)
+  const first = await open(t, app, token, 'http://localhost/strict')
+  await first.client.event('next')
+  await written()
+  first.client.close()
+  const again = await open(t, app, token, 'http://localhost/strict')
+  t.match(htmlOf(again.join), '<p id="step">2</p>', 'step 2 passes the schema: restored')
+  for (let i = 0; i < 3; i++) await again.client.event('next')
+  await written()
+  again.client.close()
+  const third = await open(t, app, token, 'http://localhost/strict')
+  t.match(htmlOf(third.join), '<p id="step">1</p>', 'step 5 fails it (maximum 3): mount alone')
+  t.throws(() => { app.liveView('/bad', class extends Wizard { static override persist = { fields: ['step'], schema: { type: 'nope' } } }) }, { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /does not compile/ })
+})
+
 t.test('a snapshot over persistBytes is not saved, logged with its code; the session goes on', async (t) => {
   const logs: string[] = []
   const store = new MemoryStore()
