@@ -15,13 +15,14 @@ const show = (code: string, message: string): void => {
   const box = doc.createElement('div')
   box.id = ID
   box.setAttribute('role', 'alert')
-  box.style.cssText = 'position:fixed;inset:0 0 auto 0;max-height:80vh;overflow:auto;z-index:2147483647;' +
-    'background:#1d1f21;color:#f8f8f2;border-bottom:4px solid #e5484d;padding:16px 20px;font:13px/1.5 ui-monospace,monospace;box-shadow:0 4px 24px #0008'
+  // At the bottom, and clicks go through it to the page (but on ×): the page stays usable.
+  box.style.cssText = 'position:fixed;inset:auto 0 0 0;max-height:50vh;overflow:auto;z-index:2147483647;pointer-events:none;' +
+    'background:#1d1f21e8;color:#f8f8f2;border-top:4px solid #e5484d;padding:12px 20px;font:13px/1.5 ui-monospace,monospace;box-shadow:0 -4px 24px #0008'
   const close = doc.createElement('button')
   close.type = 'button'
   close.textContent = '×'
   close.setAttribute('aria-label', 'Close')
-  close.style.cssText = 'float:right;background:none;border:0;color:inherit;font-size:20px;cursor:pointer'
+  close.style.cssText = 'float:right;background:none;border:0;color:inherit;font-size:20px;cursor:pointer;pointer-events:auto'
   close.onclick = hide
   const title = doc.createElement('strong')
   title.textContent = code

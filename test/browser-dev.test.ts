@@ -44,6 +44,7 @@ t.test('broken template: the overlay names the .eta line; fixed: it goes, the pa
   t.match(text, /count\.eta:3/, 'the file and line')
   t.match(text, />> 3\| <p><%= it\.nope\.deeper %><\/p>/, 'the line itself')
   t.equal(await page.evaluate(() => document.querySelector('#lv-dev-overlay')!.closest('[data-lv-root]')), null, 'outside the live root')
+  t.equal(await page.evaluate(() => getComputedStyle(document.querySelector('#lv-dev-overlay')!).pointerEvents), 'none', 'clicks go through it to the page')
 
   writeFileSync(join(dir, 'count.eta'), COUNT.replace('<p id="n">', '<p id="n" class="fixed">'))
   await page.waitForSelector('#lv-dev-overlay', { state: 'detached' })
