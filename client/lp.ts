@@ -2,9 +2,10 @@ import type { JsPort } from './lazy.js'
 
 // The long-poll chunk (loaded only when WebSockets fail): drives the stand-in socket the
 // connection holds (lazy.ts `transport`) over HTTP: `POST <prefix>/lp` opens a session,
-// `GET <prefix>/lp?s&a` polls (held by the server until there are frames; `a` acknowledges
-// those received, so a lost answer is sent again), `POST <prefix>/lp/send?s` sends frames in
-// order, a batch at a time (upload chunks in base64). Any failure closes the stand-in as a
+// `GET <prefix>/lp?a` polls (held by the server until there are frames; `a` acknowledges
+// those received, so a lost answer is sent again), `POST <prefix>/lp/send` sends frames in
+// order, a batch at a time (upload chunks in base64); the session is named by the
+// `x-lv-session` header; `POST <prefix>/lp/close` (a beacon) ends it when the page goes. Any failure closes the stand-in as a
 // dropped socket: the connection reconnects and rejoins.
 
 type Stub = WebSocket & { readyState: number, url: string }
@@ -12,7 +13,7 @@ type Sent = string | { b: string }
 
 const port = (globalThis as unknown as { __lvJs: JsPort }).__lvJs
 const HOUR = 36e5
-const JSON_POST = { method: 'POST', headers: { 'content-type': 'application/json' } }
+const JSON_TYPE = 'application/json'
 
 const b64 = (d: Uint8Array): string => {
   let s = ''
@@ -34,13 +35,14 @@ function start (t: Stub): void {
     if (t.readyState === 3) return
     t.readyState = 3
     ctl.abort()
+    removeEventListener('pagehide', bye)
     t.onclose?.({ code, reason } as CloseEvent)
   }
   const flush = async (): Promise<void> => {
     if (sending || out.length === 0 || t.readyState !== 1) return
     sending = true
     try {
-      const r = await fetch(`${base}/send?s=${sid}`, { ...JSON_POST, body: JSON.stringify(out.splice(0, 32)), signal })
+      const r = await fetch(`${base}/send`, { method: 'POST', headers: { 'content-type': JSON_TYPE, 'x-lv-session': sid }, body: JSON.stringify(out.splice(0, 32)), signal })
       if (r.status !== 204) return end(1006)
     } catch {
       return end(1006)
@@ -52,7 +54,7 @@ function start (t: Stub): void {
     while (t.readyState === 1) {
       let reply: { a: number, f: string[], c?: [number, string] }
       try {
-        const r = await fetch(`${base}?s=${sid}&a=${got}`, { signal, cache: 'no-store' })
+        const r = await fetch(`${base}?a=${got}`, { signal, cache: 'no-store', headers: { 'x-lv-session': sid } })
         if (r.status !== 200) return end(1006)
         reply = await r.json()
       } catch {
@@ -69,14 +71,14 @@ function start (t: Stub): void {
   }
   // Closing (or the page going): the server ends the session now, not at its heartbeat.
   const bye = (): void => {
-    if (sid && t.readyState === 1) navigator.sendBeacon(`${base}/send?s=${sid}&close`, new Blob(['[]'], { type: 'application/json' }))
+    if (sid && t.readyState === 1) navigator.sendBeacon(`${base}/close`, new Blob([JSON.stringify({ s: sid })], { type: JSON_TYPE }))
   }
   addEventListener('pagehide', bye)
   t.close = () => {
     bye()
     end(1000)
   }
-  fetch(base, { ...JSON_POST, body: '{}', signal })
+  fetch(base, { method: 'POST', headers: { 'content-type': JSON_TYPE }, body: '{}', signal })
     .then(async r => r.ok ? await r.json() as { s: string } : await Promise.reject(new Error(String(r.status))))
     .then(({ s }) => {
       if (t.readyState === 3) return

@@ -18,6 +18,8 @@ import { trace, traced } from './telemetry.js'
 export const POLL_WAIT_MS = 25000
 /** Frames one send may carry. */
 export const SEND_MAX_FRAMES = 32
+/** The request header that names a long-polled session (kept out of URLs, which logs keep). */
+export const SESSION_HEADER = 'x-lv-session'
 
 /** What a poll answers: the sequence number of the first frame, the frames, and the close (code, reason) once the session ended. */
 export interface PollReply { a: number, f: string[], c?: [number, string] }
@@ -37,6 +39,8 @@ class PollTransport implements Transport {
   ended: [number, string] | undefined
   #wake: (() => void) | undefined
   #idle: unknown
+  /** Polls so far: the latest one arms the idle timer when it answers. */
+  #polls = 0
   #joinTimer: unknown
 
   constructor (rt: Runtime, sid: string, ip: string) {
@@ -85,6 +89,7 @@ class PollTransport implements Transport {
   /** Answers a poll: drops what `ack` acknowledges, waits for frames (or the end) up to `waitMs`. */
   async poll (ack: number, waitMs: number): Promise<PollReply> {
     this.rt.clock.clearTimeout(this.#idle)
+    const mine = ++this.#polls
     const n = Math.min(Math.max(0, ack - this.base), this.frames.length)
     if (n > 0) {
       for (const f of this.frames.splice(0, n)) this.bytes -= Buffer.byteLength(f)
@@ -98,7 +103,8 @@ class PollTransport implements Transport {
         this.#wake = () => { this.rt.clock.clearTimeout(timer); resolve() }
       })
     }
-    if (this.ended === undefined) this.#waitPoll()
+    // Only the latest poll waits for the next one (a superseded poll must not arm a second timer).
+    if (this.ended === undefined && mine === this.#polls) this.#waitPoll()
     return this.ended === undefined ? { a: this.base, f: this.frames.slice() } : { a: this.base, f: this.frames.slice(), c: this.ended }
   }
 
@@ -127,6 +133,7 @@ class PollTransport implements Transport {
 
   /** A client that stops polling is gone after `heartbeatMs` (as a socket that misses its heartbeat). */
   #waitPoll (): void {
+    this.rt.clock.clearTimeout(this.#idle)
     this.#idle = later(this.rt, () => {
       this.rt.log.info({ code: 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT' }, 'live view long-poll client stopped polling')
       this.close(CLOSE_HEARTBEAT, 'FST_LIVEVIEW_HEARTBEAT_TIMEOUT')
@@ -160,7 +167,8 @@ function release (rt: Runtime, ip: string): void {
  * caller, as for an upgrade); returns its id, which names this process.
  */
 export function openPoll (rt: Runtime, request: FastifyRequest, ip: string): string {
-  const sid = `${rt.presence.node}.${randomBytes(18).toString('base64url')}`
+  // Signed: any process can refuse a forged id before relaying anything for it.
+  const sid = rt.tokens.signId(`${rt.presence.node}.${randomBytes(18).toString('base64url')}`)
   const t = new PollTransport(rt, sid, ip)
   t.session = new Session(rt, t, request)
   registry(rt).set(sid, t)
@@ -171,6 +179,9 @@ export function openPoll (rt: Runtime, request: FastifyRequest, ip: string): str
 
 /** The process a session id names. */
 export const ownerOf = (sid: string): string => sid.slice(0, sid.indexOf('.'))
+
+/** Whether this process holds the session `sid` (or held it lately: its close is still to be read). */
+export const hasLocal = (rt: Runtime, sid: string): boolean => registry(rt).has(sid)
 
 /** A poll of a session of this process; undefined when there is none (it ended long ago, or never was). */
 export async function pollLocal (rt: Runtime, sid: string, ack: number, waitMs: number): Promise<PollReply | undefined> {

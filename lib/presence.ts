@@ -158,6 +158,8 @@ export class Presence {
         return
       case 'ask':
         if (m.to === this.node || m.to === '*') this.#send({ t: 'state', n: this.node, v: this.#v, e: this.#rows(this.node) })
+        // A process new to this one: ask for its state in turn (it is then known).
+        if (peer === undefined) this.#ask(m.n)
         return
       case 'state':
         this.#peers.set(m.n, { v: m.v, seen: now })

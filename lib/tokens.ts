@@ -30,6 +30,7 @@ interface WireClaims { u: string, k?: string, h: string, i: number, e: number, f
 // Each kind of signed value has its own MAC domain: a page token is never a flash carrier.
 const PAGE = 'p.'
 const FLASH = 'f.'
+const ID = 'i.'
 
 /**
  * Signs page tokens (and the flash carried by a redirect) with the first secret; verifies
@@ -80,6 +81,23 @@ export class Tokens {
     }
     if (typeof claims?.e !== 'number' || claims.e <= this.#clock.now()) return undefined
     return flashOf(claims.f)
+  }
+
+  /** `id` with a MAC: a process that shares the secret can tell an id the app issued (a long-poll session's) from a forged one. */
+  signId (id: string): string {
+    return `${id}.${mac(this.#keys[0] as Buffer, ID + id).subarray(0, 16).toString('base64url')}`
+  }
+
+  /** Whether `signed` is an id `signId` made (with any of the secrets). */
+  verifyId (signed: string): boolean {
+    const dot = signed.lastIndexOf('.')
+    const given = Buffer.from(signed.slice(dot + 1), 'latin1')
+    let ok = false
+    for (const key of this.#keys) {
+      const expected = Buffer.from(mac(key, ID + signed.slice(0, dot)).subarray(0, 16).toString('base64url'), 'latin1')
+      if (dot > 0 && given.length === expected.length && timingSafeEqual(given, expected)) ok = true
+    }
+    return ok
   }
 
   #seal (domain: string, claims: object): string {

@@ -436,21 +436,21 @@ t.test('three sockets in a row that never opened: long polling (a lazy chunk), r
   t.equal(FakeSocket.all.length, first + 3, 'and opens no fourth socket')
   script()!.remove()
 
-  const calls: Array<[string, string, string | undefined]> = []
+  const calls: Array<[string, string, string | undefined, string | undefined]> = []
   const realFetch = globalThis.fetch
   t.teardown(() => { globalThis.fetch = realFetch })
-  globalThis.fetch = (async (url: string, init?: { method?: string, body?: string }) => {
-    calls.push([String(url), init?.method ?? 'GET', init?.body])
+  globalThis.fetch = (async (url: string, init?: { method?: string, body?: string, headers?: Record<string, string> }) => {
+    calls.push([String(url), init?.method ?? 'GET', init?.body, init?.headers?.['x-lv-session']])
     if (init?.method === 'POST' && String(url).endsWith('/lp')) return new Response(JSON.stringify({ s: 'node.sid' }), { status: 200 })
     if (init?.method === 'POST') return new Response(null, { status: 204 })
     return await new Promise<Response>(() => {}) // a poll held by the server
   }) as typeof fetch
   await import(`data:text/javascript;base64,${Buffer.from(`${lpChunk}//${++boots}`).toString('base64')}`)
-  await until(() => calls.some(([url]) => url.includes('/lp/send')) && calls.some(([url]) => url.includes('&a=0')))
+  await until(() => calls.some(([url]) => url.includes('/lp/send')) && calls.some(([url]) => url.includes('?a=0')))
   t.same(calls[0]?.slice(0, 2), ['https://example.test/_live/lp', 'POST'], 'opens a session over HTTP')
-  t.ok(calls.some(([url, method]) => url === 'https://example.test/_live/lp?s=node.sid&a=0' && method === 'GET'), 'polls it')
+  t.ok(calls.some(([url, method, , session]) => url === 'https://example.test/_live/lp?a=0' && method === 'GET' && session === 'node.sid'), 'polls it (the session in a header)')
   const sent = calls.find(([url]) => url.includes('/lp/send'))!
-  t.equal(sent[0], 'https://example.test/_live/lp/send?s=node.sid')
+  t.equal(sent[3], 'node.sid')
   t.same(JSON.parse(JSON.parse(sent[2]!)[0] as string), [1, 'join', { ...JOIN, url: location.href, pristine: true }], 'the join goes through it')
   t.ok(+(sessionStorage.getItem('lv-lp') ?? 0) > Date.now(), 'remembered for this tab (it opened while sockets failed)')
   sessionStorage.clear()

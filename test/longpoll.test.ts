@@ -25,9 +25,9 @@ async function open (app: FastifyInstance, headers: Record<string, string> = {})
   return res.json<{ s: string }>().s
 }
 const send = async (app: FastifyInstance, sid: string, frames: unknown[]) =>
-  await app.inject({ method: 'POST', url: `/_live/lp/send?s=${encodeURIComponent(sid)}`, headers: json, payload: JSON.stringify(frames) })
+  await app.inject({ method: 'POST', url: '/_live/lp/send', headers: { ...json, 'x-lv-session': sid }, payload: JSON.stringify(frames) })
 const poll = async (app: FastifyInstance, sid: string, a: number) => {
-  const res = await app.inject({ url: `/_live/lp?s=${encodeURIComponent(sid)}&a=${a}` })
+  const res = await app.inject({ url: `/_live/lp?a=${a}`, headers: { 'x-lv-session': sid } })
   return { status: res.statusCode, body: res.json<Poll & { code?: string }>() }
 }
 const frames = (p: Poll) => p.f.map((f) => JSON.parse(f) as [number, string, ...unknown[]])
@@ -65,10 +65,11 @@ t.test('the checks of a socket: Origin, malformed input, frame size, an unknown 
   t.equal(foreign.json<{ code: string }>().code, 'FST_LIVEVIEW_ORIGIN_FORBIDDEN')
   t.equal((await app.inject({ method: 'POST', url: '/_live/lp', headers: { 'content-type': 'text/plain' }, payload: 'x' })).statusCode, 415, 'not JSON: a form cannot open one')
   const { sid, got } = await joined(app)
-  t.equal((await app.inject({ url: `/_live/lp?s=${sid}&a=0`, headers: { origin: 'https://evil.test' } })).statusCode, 403, 'a poll from another origin')
+  t.equal((await app.inject({ url: '/_live/lp?a=0', headers: { origin: 'https://evil.test', 'x-lv-session': sid } })).statusCode, 403, 'a poll from another origin')
+  t.equal((await app.inject({ url: `/_live/lp?s=${sid}&a=0` })).statusCode, 400, 'the session is named by a header, never in the URL')
   t.equal((await send(app, sid, [1, 2])).statusCode, 400, 'frames must be strings or { b }')
   t.equal((await send(app, sid, Array.from({ length: 33 }, () => '[]'))).statusCode, 400, 'at most 32 a batch')
-  t.equal((await app.inject({ url: `/_live/lp?s=${sid}&a=-1` })).statusCode, 400)
+  t.equal((await app.inject({ url: '/_live/lp?a=-1', headers: { 'x-lv-session': sid } })).statusCode, 400)
   await send(app, sid, ['not json'])
   const p = await poll(app, sid, got)
   t.equal(frames(p.body)[0]?.[1], 'err', 'a malformed frame gets a coded error, as over a socket')
@@ -77,9 +78,11 @@ t.test('the checks of a socket: Origin, malformed input, frame size, an unknown 
   const closed = await poll(app, sid, p.body.a + p.body.f.length)
   t.same(closed.body.c, [1009, 'FST_LIVEVIEW_FRAME_TOO_LARGE'], 'a frame over maxFrameBytes closes it with 1009')
   t.equal((await send(app, sid, ['[]'])).statusCode, 410, 'sends to an ended session: 410')
-  const unknown = await poll(app, `${sid.split('.')[0]!}.nope`, 0)
+  const unknown = await poll(app, `${sid.split('.')[0]!}.${'x'.repeat(24)}.${'y'.repeat(22)}`, 0)
   t.equal(unknown.status, 410)
   t.equal(unknown.body.code, 'FST_LIVEVIEW_POLL_GONE')
+  const forged = await send(app, `somewherelse.${'x'.repeat(24)}.${'y'.repeat(22)}`, ['x'.repeat(900)])
+  t.equal(forged.statusCode, 410, 'an id the app did not issue (its MAC fails): refused before the body is read, nothing relayed')
   t.equal(app.liveViewSessions, 0)
 })
 
@@ -93,6 +96,27 @@ t.test('a client that stops polling is closed after heartbeatMs; the socket caps
   t.equal(app.liveViewSessions, 0, 'gone')
   const p = await poll(app, sid, 0)
   t.same(p.body.c?.[0], 4003, 'its next poll says why (within closeGraceMs)')
+})
+
+t.test('two polls at once: the older answers empty, and only the newer arms the idle timer', async (t) => {
+  const app = await appWith(t, { limits: { heartbeatMs: 300 } })
+  const { sid, got } = await joined(app)
+  const first = poll(app, sid, got)
+  await new Promise((resolve) => setTimeout(resolve, 30))
+  const second = poll(app, sid, got)
+  t.same((await first).body.f, [], 'superseded: answered empty')
+  await new Promise((resolve) => setTimeout(resolve, 450))
+  t.equal(app.liveViewSessions, 1, 'the held poll keeps it alive past heartbeatMs (no stray timer from the first)')
+  await send(app, sid, [JSON.stringify([2, 'e', 1, 'inc', {}])])
+  t.equal(frames((await second).body)[0]?.[1], 'p')
+})
+
+t.test('a page that leaves ends its session at once (the close beacon)', async (t) => {
+  const app = await appWith(t)
+  const { sid } = await joined(app)
+  const res = await app.inject({ method: 'POST', url: '/_live/lp/close', headers: json, payload: JSON.stringify({ s: sid }) })
+  t.equal(res.statusCode, 204)
+  t.equal(app.liveViewSessions, 0)
 })
 
 t.test('a poll or send that reaches another process is relayed to the session\'s own', async (t) => {
