@@ -55,6 +55,9 @@ const load = (doc: Document, src: string): void => {
   s.onerror = () => {
     loaded.set(src, Date.now() + Math.min(1000 * 2 ** ++failures, 3e5))
     s.remove()
+    // HTTP fails too (the server is away, not sockets blocked): sockets again, at once.
+    js.f = 0
+    for (const t of js.l?.splice(0) ?? []) t.close()
     js.root?.dispatchEvent(new CustomEvent(DOM_ERROR, { detail: { code: CODE_CHUNK_FAILED, message: `could not load ${src}`, ref: 0 } }))
   }
   doc.head.append(s)
@@ -96,9 +99,14 @@ export function transport (doc: Document, url: string): WebSocket {
       return ws
     } catch { js.f = 3 }
   }
-  const t = { url, readyState: 0, close () { t.readyState = 3 } } as unknown as WebSocket & { readyState: number }
+  const t = {
+    url,
+    readyState: 0,
+    // Closed before the chunk drives it: as a socket that never opened.
+    close () { if (t.readyState < 3) { t.readyState = 3; t.onclose?.({ code: 1006 } as CloseEvent) } }
+  } as unknown as WebSocket & { readyState: number }
   // A chunk that does not load (or a session that does not open) in 15 s: closed, as a socket would be.
-  setTimeout(() => { if (!t.readyState) { t.readyState = 3; t.onclose?.({ code: 1006 } as CloseEvent) } }, 15e3)
+  setTimeout(() => { if (!t.readyState) t.close() }, 15e3)
   if (js.L) js.L(t)
   else {
     (js.l ??= []).push(t)

@@ -84,8 +84,20 @@ function start (t: Stub): void {
       if (t.readyState === 3) return
       sid = s
       t.readyState = 1
-      // Chosen because sockets failed while HTTP works: remembered for this tab, an hour.
-      if (port.f > 2) try { sessionStorage['lv-lp'] = Date.now() + HOUR } catch {}
+      // Chosen because sockets failed: remembered for this tab (an hour) only if a socket
+      // fails now too, while HTTP works (after a restart, sockets work again: nothing kept).
+      if (port.f > 2) {
+        const probe = new WebSocket(t.url)
+        let opened = false
+        probe.onopen = () => {
+          opened = true
+          port.f = 0
+          probe.close()
+        }
+        probe.onclose = () => {
+          if (!opened) try { sessionStorage['lv-lp'] = Date.now() + HOUR } catch {}
+        }
+      }
       t.onopen?.(new Event('open'))
       void poll()
     }, () => {

@@ -452,6 +452,31 @@ t.test('three sockets in a row that never opened: long polling (a lazy chunk), r
   const sent = calls.find(([url]) => url.includes('/lp/send'))!
   t.equal(sent[3], 'node.sid')
   t.same(JSON.parse(JSON.parse(sent[2]!)[0] as string), [1, 'join', { ...JOIN, url: location.href, pristine: true }], 'the join goes through it')
-  t.ok(+(sessionStorage.getItem('lv-lp') ?? 0) > Date.now(), 'remembered for this tab (it opened while sockets failed)')
+  const probe = FakeSocket.all.at(-1)!
+  t.equal(FakeSocket.all.length, first + 4, 'once open, one socket probes whether sockets fail now too')
+  t.equal(sessionStorage.getItem('lv-lp'), null, 'nothing remembered before the probe says')
+  probe.close()
+  t.ok(+(sessionStorage.getItem('lv-lp') ?? 0) > Date.now(), 'the probe failed too while HTTP works: remembered for this tab')
   sessionStorage.clear()
+})
+
+t.test('a restart is no reason to remember long polling: a probe that opens, or a chunk that does not load, means sockets again', async t => {
+  sessionStorage.clear()
+  const first = FakeSocket.all.length
+  const { ws } = await boot('<p>hi</p>')
+  const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
+  // The server is down: three sockets fail, and so does the long-poll chunk.
+  ws.close()
+  await until(() => FakeSocket.all.length === first + 2)
+  FakeSocket.all.at(-1)!.close()
+  await until(() => FakeSocket.all.length === first + 3)
+  FakeSocket.all.at(-1)!.close()
+  const script = () => document.head.querySelector('script[src="__LV_LP_SRC__"]') as unknown as { onerror: () => void } | null
+  await until(script)
+  script()!.onerror()
+  await until(() => FakeSocket.all.length === first + 4)
+  t.equal(FakeSocket.all.length, first + 4, 'the chunk failed (HTTP is down too): the next try is a socket again, at once')
+  // Back up: the socket opens; nothing was remembered.
+  FakeSocket.all.at(-1)!.open()
+  t.equal(sessionStorage.getItem('lv-lp'), null)
 })
