@@ -106,7 +106,9 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
   fastify.addHook('onReady', async () => {
     heartbeat = startHeartbeat(rt)
     hibernation = startHibernation(rt)
-    unsubscribe = rt.pubsub.subscribe(DISCONNECT_TOPIC, (key) => { disconnect(rt, String(key)) })
+    unsubscribe = rt.pubsub.subscribe(DISCONNECT_TOPIC, (key) => {
+      disconnect(rt, String(key)).catch((err: unknown) => { rt.log.error({ err }, 'live view disconnect failed') })
+    })
     rt.presence.start()
     if (options.watch) stopWatching = watchTemplates(rt)
   })
@@ -162,9 +164,9 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     if ((typeof key !== 'string' && typeof key !== 'number') || String(key) === '') throw new errors.OPTIONS_INVALID('liveViewDisconnect(key)', 'expected a session key (a non-empty string or a number)')
     const k = String(key)
     await revoke(rt.store, k, rt.clock.now(), options.tokenMaxAgeMs)
-    await rt.persistence?.purge(k)
-    // This process at once, the others through the PubSub adapter.
-    disconnect(rt, k)
+    // This process at once (its persisted state deleted once its sessions' saves are in),
+    // the others through the PubSub adapter (each deletes again after its own).
+    await disconnect(rt, k)
     await rt.pubsub.broadcast(DISCONNECT_TOPIC, k)
   })
   fastify.decorate(kRuntime, rt)
@@ -176,7 +178,7 @@ const plugin: FastifyPluginAsync<LiveViewOptions> = async function liveview (fas
     if (layout !== false && (typeof layout !== 'string' || layout === '')) throw new errors.ROUTE_INVALID(path, 'layout must be a template name or false')
     if (layout !== false && layout !== rt.options.layout) rt.templates.checkLayout(layout)
     const entry = checkView(View, rt.templates, (message) => { this.log.warn(message) })
-    if (entry.persist !== undefined && rt.persistence === undefined) throw new errors.VIEW_INVALID(entry.name, 'declares `static persist`, but the `store` option has no hget, hset and del to keep it')
+    if (entry.persist !== undefined && rt.persistence === undefined) throw new errors.VIEW_INVALID(entry.name, 'declares `static persist`, but the `store` option has no del() (persisted state needs it)')
     this.route({
       ...routeOptions,
       method: 'GET',

@@ -73,19 +73,25 @@ export const newInstance = (): string => randomBytes(12).toString('base64url')
 const AES = 'aes-256-gcm'
 const FORMAT = 'v1'
 
-/** Where a record lives: per session key (so `liveViewDisconnect` removes them all at once), else per instance. */
+/** A session key as the store's keys carry it (hashed: the store never holds the key itself). */
+const hashOf = (key: string): string => createHash('sha256').update('fastify-liveview persist\0' + key).digest('base64url')
+
+/** Where a page instance's record lives: under its user (session key) when there is one, else its instance alone. */
 export function recordKey (key: string | undefined, instance: string): string {
-  return key === undefined
-    ? `persist:i:${instance}`
-    : `persist:k:${createHash('sha256').update('fastify-liveview persist\0' + key).digest('base64url')}`
+  return key === undefined ? `persist:i:${instance}` : `persist:k:${hashOf(key)}:${instance}`
 }
 
-type RecordStore = Required<Pick<LiveStore, 'hget' | 'hset' | 'del'>>
+/** Where a user's page instances are listed (so `liveViewDisconnect` can delete their records). */
+const indexKey = (key: string): string => `persist:u:${hashOf(key)}`
+/** Instances an index keeps (the latest). */
+const INDEX_MAX = 200
+
+type PurgeableStore = LiveStore & { del: (key: string) => Promise<void> | void }
 
 /** The persistence of one app: seals, saves, loads and purges records in its store. */
 export class Persistence {
   readonly #keys: Buffer[]
-  readonly #store: RecordStore
+  readonly #store: PurgeableStore
   readonly #ttlMs: number
   readonly #maxBytes: number
   readonly #now: () => number
@@ -93,40 +99,50 @@ export class Persistence {
   constructor (secrets: string[], store: LiveStore, ttlMs: number, maxBytes: number, now: () => number) {
     // One key per secret: records are sealed with the first, opened with any (rotation).
     this.#keys = secrets.map((s) => Buffer.from(hkdfSync('sha256', s, 'fastify-liveview', 'persisted view state v1', 32)))
-    this.#store = store as RecordStore
+    this.#store = store as PurgeableStore
     this.#ttlMs = ttlMs
     this.#maxBytes = maxBytes
     this.#now = now
   }
 
-  /** Whether the store can keep records (it has hget, hset and del). */
+  /** Whether the store can keep records (it has `del`, to purge them). */
   static supports (store: LiveStore): boolean {
-    return typeof store.hget === 'function' && typeof store.hset === 'function' && typeof store.del === 'function'
+    return typeof store.del === 'function'
   }
 
   /**
-   * Saves `json` (a snapshot) for the page `instance` of view `view`. Throws
-   * FST_LIVEVIEW_PERSIST_TOO_LARGE when it is over the limit (nothing is saved).
+   * Saves `json` (a snapshot) for the page `instance` of view `view`, for `ttlMs` from now;
+   * `index`: also lists the instance under its user (the first save of a session, and now
+   * and then after). Throws FST_LIVEVIEW_PERSIST_TOO_LARGE when it is over the limit
+   * (nothing is saved).
    */
-  async save (view: string, key: string | undefined, instance: string, version: number, json: string): Promise<void> {
+  async save (view: string, key: string | undefined, instance: string, version: number, json: string, index = false): Promise<void> {
     const plain = `{"v":${version},"t":${this.#now()},"d":${json}}`
     if (Buffer.byteLength(plain) > this.#maxBytes) throw new errors.PERSIST_TOO_LARGE(view, Buffer.byteLength(plain), this.#maxBytes)
     const iv = randomBytes(12)
     const c = createCipheriv(AES, this.#keys[0]!, iv)
     c.setAAD(aad(view, key, instance))
     const body = Buffer.concat([c.update(plain, 'utf8'), c.final()])
-    const sealed = `${FORMAT}.${Buffer.concat([iv, c.getAuthTag(), body]).toString('base64url')}`
-    await this.#store.hset(recordKey(key, instance), instance, sealed, this.#ttlMs)
+    await this.#store.set(recordKey(key, instance), `${FORMAT}.${Buffer.concat([iv, c.getAuthTag(), body]).toString('base64url')}`, this.#ttlMs)
+    if (index && key !== undefined) {
+      // Read, add, write: two processes adding at once may lose one entry; that record is
+      // then not deleted by a purge, but cannot be restored either (the purge revokes the
+      // user's tokens first), and it expires with its TTL.
+      const listed = parseList(await this.#store.get(indexKey(key))).filter((i) => i !== instance)
+      listed.push(instance)
+      await this.#store.set(indexKey(key), JSON.stringify(listed.slice(-INDEX_MAX)), this.#ttlMs)
+    }
   }
 
   /**
    * The fields saved for the page `instance` of view `view` under session key `key`, in the
-   * shape of `spec` (migrated when saved by another version); undefined when there is none,
-   * it does not open (another user, another view, a secret no longer listed, tampered), its
-   * version has no migration, or it fails the spec's schema.
+   * shape of `spec` (migrated when saved by an older version); undefined when there is none,
+   * it does not open (another user, another view, a secret no longer listed, tampered), it
+   * was saved by a newer version or an older one without a migration, or it fails the
+   * spec's schema.
    */
   async load (view: string, key: string | undefined, instance: string, spec: PersistSpec): Promise<Record<string, unknown> | undefined> {
-    const sealed = await this.#store.hget(recordKey(key, instance), instance)
+    const sealed = await this.#store.get(recordKey(key, instance))
     if (typeof sealed !== 'string' || !sealed.startsWith(FORMAT + '.')) return undefined
     const raw = Buffer.from(sealed.slice(FORMAT.length + 1), 'base64url')
     if (raw.length < 29) return undefined
@@ -141,14 +157,27 @@ export class Persistence {
       } catch {}
     }
     const data = record?.d
-    if (data === null || typeof data !== 'object' || Array.isArray(data) || typeof record!.v !== 'number') return undefined
-    const fields = record!.v === spec.version ? data as Record<string, unknown> : spec.migrate?.(data as Record<string, unknown>, record!.v)
+    const v = record?.v
+    if (data === null || typeof data !== 'object' || Array.isArray(data) || typeof v !== 'number' || v > spec.version) return undefined
+    const fields = v === spec.version ? data as Record<string, unknown> : spec.migrate?.(data as Record<string, unknown>, v)
     return fields === undefined || (spec.validate !== undefined && !spec.validate(fields)) ? undefined : fields
   }
 
-  /** Removes every record of session key `key` (`liveViewDisconnect`). */
+  /** Deletes the records of session key `key` (`liveViewDisconnect`). */
   async purge (key: string): Promise<void> {
-    await this.#store.del(recordKey(key, ''))
+    const listed = parseList(await this.#store.get(indexKey(key)))
+    await Promise.all(listed.map(async (instance) => { await this.#store.del(recordKey(key, instance)) }))
+    await this.#store.del(indexKey(key))
+  }
+}
+
+/** An index's instances (none when it is missing or not a list of strings). */
+function parseList (text: string | undefined): string[] {
+  try {
+    const list = JSON.parse(text ?? '[]') as unknown
+    return Array.isArray(list) ? list.filter((i): i is string => typeof i === 'string') : []
+  } catch {
+    return []
   }
 }
 
@@ -165,17 +194,31 @@ export class PageSaver {
   #last: string | undefined
   #next: string | undefined
   #running: Promise<void> | undefined
-  readonly #write: (json: string) => Promise<void>
+  #writes = 0
+  #warned = false
+  readonly #write: (json: string, n: number) => Promise<void>
   readonly #failed: (err: unknown) => void
 
-  constructor (write: (json: string) => Promise<void>, failed: (err: unknown) => void, restored?: string) {
+  /** `write(json, n)`: the n-th write of this page (0 first). */
+  constructor (write: (json: string, n: number) => Promise<void>, failed: (err: unknown) => void) {
     this.#write = write
     this.#failed = failed
-    this.#last = restored
   }
 
-  /** Saves `json` unless it is what was saved (or is being saved) last. */
-  offer (json: string): void {
+  /**
+   * Saves what `snapshot` makes unless it is what was saved (or is being saved) last. A
+   * snapshot that throws (a field JSON cannot hold: a BigInt, a cycle) is said once, and
+   * nothing is saved.
+   */
+  offer (snapshot: () => string): void {
+    let json: string
+    try {
+      json = snapshot()
+    } catch (err) {
+      if (!this.#warned) this.#failed(err)
+      this.#warned = true
+      return
+    }
     if (json === (this.#next ?? this.#last)) return
     this.#next = json
     this.#running ??= this.#drain()
@@ -190,7 +233,7 @@ export class PageSaver {
       this.#next = undefined
       this.#last = json
       try {
-        await this.#write(json)
+        await this.#write(json, this.#writes++)
       } catch (err) {
         // Written again with the next change.
         this.#last = undefined

@@ -43,15 +43,6 @@ export class RedisStore implements LiveStore {
     await this.#redis.set(this.#prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs)))
   }
 
-  async hget (key: string, field: string): Promise<string | undefined> {
-    return (await this.#redis.hget(this.#prefix + key, field)) ?? undefined
-  }
-
-  async hset (key: string, field: string, value: string, ttlMs: number): Promise<void> {
-    const k = this.#prefix + key
-    await this.#redis.multi().hset(k, field, value).pexpire(k, Math.max(1, Math.ceil(ttlMs))).exec()
-  }
-
   async del (key: string): Promise<void> {
     await this.#redis.del(this.#prefix + key)
   }

@@ -83,7 +83,8 @@ export function checkView (View: LiveViewClass, templates: Templates, warn?: (me
   const persist = persistSpec(name, (View as { persist?: unknown }).persist)
   if (persist?.schema !== undefined) {
     try {
-      persist.validate = buildCompiler({}, { customOptions: {} })({ schema: persist.schema, httpPart: 'body' }) as PersistSpec['validate']
+      // Checked as saved: nothing coerced, defaulted or removed.
+      persist.validate = buildCompiler({}, { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false } })({ schema: persist.schema, httpPart: 'body' }) as PersistSpec['validate']
     } catch (err) {
       throw new errors.VIEW_INVALID(name, `the schema of \`static persist\` does not compile: ${(err as Error).message}`)
     }

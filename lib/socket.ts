@@ -152,11 +152,19 @@ export function ipOf (request: FastifyRequest): string {
   try { return (request.ip as string | undefined) ?? 'unknown' } catch { return 'unknown' }
 }
 
-/** Closes the sessions of `key` (`liveViewDisconnect`): their rejoin is refused. */
-export function disconnect (rt: Runtime, key: string): void {
+/**
+ * Closes the sessions of `key` (`liveViewDisconnect`): their rejoin is refused; then, once
+ * their last saves are written, deletes the user's persisted state.
+ */
+export async function disconnect (rt: Runtime, key: string): Promise<void> {
+  const saving: Array<Promise<void> | undefined> = []
   for (const session of [...rt.sessions]) {
-    if (session.key === key) session.disconnect(CLOSE_DISCONNECTED, 'FST_LIVEVIEW_DISCONNECTED_BY_APP')
+    if (session.key !== key) continue
+    session.disconnect(CLOSE_DISCONNECTED, 'FST_LIVEVIEW_DISCONNECTED_BY_APP')
+    saving.push((session as Session).saver?.idle())
   }
+  await Promise.all(saving)
+  await rt.persistence?.purge(key)
 }
 
 /** The socket transports of the runtime's sessions (the testing API's have other transports). */

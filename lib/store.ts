@@ -12,11 +12,7 @@ export interface LiveStore {
   set (key: string, value: string, ttlMs: number): Promise<void> | void
   /** Ends the store (the plugin calls it when the app closes). */
   close? (): void | Promise<void>
-  /** Field `field` of the record `key` (persisted view state needs hget, hset and del). */
-  hget? (key: string, field: string): Promise<string | undefined> | string | undefined
-  /** Sets field `field` of the record `key`; the whole record expires `ttlMs` after its last write. */
-  hset? (key: string, field: string, value: string, ttlMs: number): Promise<void> | void
-  /** Removes the record `key` (and its fields). */
+  /** Removes `key` (persisted view state needs it: `liveViewDisconnect` deletes a user's records). */
   del? (key: string): Promise<void> | void
 }
 
@@ -49,39 +45,13 @@ export class MemoryStore implements LiveStore {
   }
 
   #swept = 0
-  readonly #records = new Map<string, { fields: Map<string, string>, expires: number }>()
-
-  hget (key: string, field: string): string | undefined {
-    const r = this.#records.get(key)
-    if (r === undefined) return undefined
-    if (r.expires > this.#clock.now()) return r.fields.get(field)
-    this.#records.delete(key)
-    return undefined
-  }
-
-  hset (key: string, field: string, value: string, ttlMs: number): void {
-    const now = this.#clock.now()
-    let r = this.#records.get(key)
-    if (r === undefined || r.expires <= now) {
-      if (this.#records.size >= this.#sweptRecords * 1.5 + 64) {
-        for (const [k, e] of this.#records) if (e.expires <= now) this.#records.delete(k)
-        this.#sweptRecords = this.#records.size
-      }
-      this.#records.set(key, r = { fields: new Map(), expires: 0 })
-    }
-    r.fields.set(field, value)
-    r.expires = now + ttlMs
-  }
 
   del (key: string): void {
     this.#entries.delete(key)
-    this.#records.delete(key)
   }
 
-  #sweptRecords = 0
-
   /** Entries held now (expired ones included until swept), for tests. */
-  get size (): number { return this.#entries.size + this.#records.size }
+  get size (): number { return this.#entries.size }
 }
 
 const REVOKED = 'revoked:'

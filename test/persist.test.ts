@@ -9,6 +9,7 @@ import { Wizard, calls } from './fixtures/wizard.js'
 import { MemoryStore, type LiveStore } from '../lib/store.js'
 import { Persistence, PageSaver, persistSpec, recordKey } from '../lib/persist.js'
 import { SECRET, WireClient, serverHtml, tokenOf, viewsRoot, type Frame } from './helpers.js'
+import { kRuntime } from '../lib/runtime.js'
 
 /** An app as one process of a deployment: its own sessions, the shared store. */
 async function processApp (t: Test, store: LiveStore, options: LiveViewOptions = {}, logs?: string[]): Promise<FastifyInstance> {
@@ -130,13 +131,14 @@ t.test('records are sealed: tampered or foreign ones restore nothing; secrets ro
   t.same(await rotated.load('Wizard', 'ada', 'i1', spec), { step: 4 }, 'opened with the older secret, still listed')
   t.equal(await new Persistence([SECRET], store, 60000, 65536, Date.now).load('Wizard', 'ada', 'i1', spec), undefined, 'not once it is dropped')
   t.equal(await rotated.load('Wizard', 'ada', 'i2', spec), undefined, 'another instance has none')
-  const stored = store.hget(recordKey('ada', 'i1'), 'i1')
+  const stored = store.get(recordKey('ada', 'i1'))
   t.ok(stored !== undefined && !stored.includes('step'), 'the store holds no plain text')
+  t.notMatch(recordKey('ada', 'i1'), 'ada', 'nor the session key in its keys')
   const bytes = Buffer.from(stored!.slice(3), 'base64url')
   bytes[bytes.length - 1]! ^= 1
-  store.hset(recordKey('ada', 'i1'), 'i1', 'v1.' + bytes.toString('base64url'), 60000)
+  store.set(recordKey('ada', 'i1'), 'v1.' + bytes.toString('base64url'), 60000)
   t.equal(await rotated.load('Wizard', 'ada', 'i1', spec), undefined, 'a flipped bit restores nothing')
-  store.hset(recordKey('ada', 'i1'), 'i1', 'junk', 60000)
+  store.set(recordKey('ada', 'i1'), 'junk', 60000)
   t.equal(await rotated.load('Wizard', 'ada', 'i1', spec), undefined, 'junk restores nothing')
 })
 
@@ -149,6 +151,7 @@ t.test('the shape is versioned: another version is migrated, or not restored', a
   t.same(await v1.load('Wizard', 'ada', 'i1', migrated), { stage: 's2' }, 'v2 migrates a v1 record')
   await v1.save('Wizard', 'ada', 'i1', 3, '{"step":9}')
   t.equal(await v1.load('Wizard', 'ada', 'i1', persistSpec('Wizard', ['step'])!), undefined, 'old code meeting a newer record restores nothing')
+  t.equal(await v1.load('Wizard', 'ada', 'i1', migrated), undefined, 'not even with a migration (it is for older records)')
 })
 
 t.test('a schema checks what comes back: a record that fails it restores nothing', async (t) => {
@@ -184,7 +187,7 @@ t.test('a snapshot over persistBytes is not saved, logged with its code; the ses
   const first = await open(t, a, token, 'http://localhost/wizard')
   t.equal((await first.client.event('next'))[1], 'p')
   await written()
-  t.equal(store.size, 1, 'a small one is saved')
+  t.equal(store.size, 2, 'a small one is saved (and its page listed under its user)')
   t.equal((await first.client.event('named', { name: 'x'.repeat(200) }))[1], 'p', 'the event is answered as usual')
   await written()
   const warned = logs.map((l) => JSON.parse(l) as { code?: string, msg: string }).find((l) => l.code === 'FST_LIVEVIEW_PERSIST_TOO_LARGE')
@@ -197,19 +200,54 @@ t.test('a snapshot over persistBytes is not saved, logged with its code; the ses
 t.test('PageSaver writes in order, skips what is unchanged, and keeps only the latest waiting', async (t) => {
   const wrote: string[] = []
   let release!: () => void
-  const saver = new PageSaver(async (json) => {
-    wrote.push(json)
+  const failures: unknown[] = []
+  const saver = new PageSaver(async (json, n) => {
+    wrote.push(`${json}${n}`)
     if (json === 'a') await new Promise<void>((resolve) => { release = resolve })
-  }, () => {})
-  saver.offer('a')
-  saver.offer('a')
-  saver.offer('b')
-  saver.offer('c')
+  }, (err) => { failures.push(err) })
+  saver.offer(() => 'a')
+  saver.offer(() => 'a')
+  saver.offer(() => 'b')
+  saver.offer(() => 'c')
   release()
   await saver.idle()
-  saver.offer('c')
+  saver.offer(() => 'c')
   await saver.idle()
-  t.same(wrote, ['a', 'c'])
+  t.same(wrote, ['a0', 'c1'], 'in order, numbered; b replaced by c while a was written; c again is not written')
+  const big = { n: 1n }
+  saver.offer(() => JSON.stringify(big))
+  saver.offer(() => JSON.stringify(big))
+  t.equal(failures.length, 1, 'a snapshot JSON cannot make is said once')
+  saver.offer(() => 'd')
+  await saver.idle()
+  t.same(wrote.at(-1), 'd2', 'and saving goes on')
+})
+
+t.test('liveViewDisconnect deletes every page of the user, and nothing of others', async (t) => {
+  const store = new MemoryStore()
+  const p = new Persistence([SECRET], store, 60000, 65536, Date.now)
+  for (const i of ['a1', 'a2', 'a3']) await p.save('Wizard', 'ada', i, 1, '{"step":2}', true)
+  await p.save('Wizard', 'bob', 'b1', 1, '{"step":2}', true)
+  t.equal(store.size, 6, 'a record per page, an index per user')
+  await p.purge('ada')
+  const spec = persistSpec('Wizard', ['step'])!
+  t.same(await Promise.all(['a1', 'a2', 'a3'].map(async (i) => await p.load('Wizard', 'ada', i, spec))), [undefined, undefined, undefined])
+  t.same(await p.load('Wizard', 'bob', 'b1', spec), { step: 2 }, "bob's stays")
+  t.equal(store.size, 2)
+})
+
+t.test('a schema is checked as saved: nothing coerced', async (t) => {
+  const store = new MemoryStore()
+  const p = new Persistence([SECRET], store, 60000, 65536, Date.now)
+  await p.save('W', 'ada', 'i1', 1, '{"step":"2"}')
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  await app.register(liveview, { root: viewsRoot, secret: SECRET, store })
+  class Typed extends Wizard { static override persist = { fields: ['step'], schema: { type: 'object', properties: { step: { type: 'integer' } } } } }
+  app.liveView('/typed', Typed)
+  const rt = (app as unknown as Record<symbol, { registry: { match: (u: URL) => { entry: { persist: ReturnType<typeof persistSpec> } } } }>)[kRuntime]!
+  const spec = rt.registry.match(new URL('http://localhost/typed')).entry.persist!
+  t.equal(await p.load('W', 'ada', 'i1', spec), undefined, '"2" is not an integer (no coercion to 2)')
 })
 
 t.test('static persist is checked when the route is declared', async (t) => {
@@ -219,5 +257,5 @@ t.test('static persist is checked when the route is declared', async (t) => {
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
   await app.register(liveview, { root: viewsRoot, secret: SECRET, store: { get: () => undefined, set: () => {} } })
-  t.throws(() => app.liveView('/wizard', Wizard), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /hget, hset and del/ })
+  t.throws(() => app.liveView('/wizard', Wizard), { code: 'FST_LIVEVIEW_VIEW_INVALID', message: /no del\(\)/ })
 })

@@ -145,7 +145,8 @@ export class Session extends Mailbox<Message> implements Host {
       this.state = 'closing'
       const refused = new errors.SHUTTING_DOWN()
       for (const m of this.drain()) if ('ref' in m && m.ref > 0) this.sendError(m.ref, refused)
-      await this.#until(this.idle(), deadline)
+      // Persisted fields are written before the page learns to rejoin (elsewhere, at once).
+      await this.#until(this.idle().then(async () => { await this.saver?.idle() }), deadline)
       this.transport.close(CLOSE_GOING_AWAY, refused.code)
     }
     await this.#until(this.close('shutdown'), deadline)

@@ -123,7 +123,8 @@ function saverFor (s: Session, entry: ViewEntry): PageSaver | undefined {
   const spec = entry.persist
   if (spec === undefined || persistence === undefined || s.instance === undefined) return undefined
   const { key, instance } = s
-  return new PageSaver((json) => persistence.save(entry.name, key, instance, spec.version, json), (err) => {
+  // The instance is listed under its user on the session's first save, and every 100th after.
+  return new PageSaver((json, n) => persistence.save(entry.name, key, instance, spec.version, json, n % 100 === 0), (err) => {
     s.log.warn({ err, view: entry.name, code: (err as { code?: string }).code }, 'live view persisted state not saved')
   })
 }

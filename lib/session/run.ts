@@ -196,7 +196,7 @@ export async function step (s: Session, ref: number, mounted: MountedView, what:
   }
   tracker?.commit()
   mounted.out = undefined
-  s.saver?.offer(snapshot(mounted.view, mounted.entry.persist!))
+  s.saver?.offer(() => snapshot(mounted.view, mounted.entry.persist!))
   if (s.state !== 'joined' && s.state !== 'closing') return
   if (html === undefined) s.markDirty()
   else update(s, ref, mounted, html, out.value)
