@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import liveview, { LiveComponent, LiveView, defineEvents, type LiveViewOptions } from '../plugin.js'
 import { live } from '../testing.js'
 import { SECRET } from './helpers.js'
+import { kRuntime, type Runtime } from '../lib/runtime.js'
 
 class Badge extends LiveComponent<{ n: number }> {
   static template = 'badge'
@@ -91,6 +92,8 @@ t.test('a page that fails to render answers a browser with an error page in deve
   const dir = viewsDir(t)
   writeFileSync(join(dir, 'count.eta'), '<p>\n<%= it.missing.field %>\n</p>')
   const app = await appOn(t, dir)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  t.equal((await app.inject(rt.client.dev.url)).statusCode, 200, 'the overlay script is served in development')
   const html = await app.inject({ url: '/count', headers: { accept: 'text/html' } })
   t.equal(html.statusCode, 500)
   t.match(html.headers['content-type'], /^text\/html/)
@@ -107,7 +110,8 @@ t.test('nothing of it in production: no watcher, no overlay script, no details',
   const app = await appOn(t, dir, { production: true })
   const res = await app.inject('/count')
   t.notMatch(res.body, /\/_live\/dev\./, 'no overlay script on the page')
-  t.equal((await app.inject('/_live/dev.x.js')).statusCode, 404)
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  t.equal((await app.inject(rt.client.dev.url)).statusCode, 404, 'nor is it served')
   const page = await live(app, '/count')
   t.teardown(() => page.close())
   writeFileSync(join(dir, 'count.eta'), COUNT.replace('<p id="n">', '<p id="n" class="edited">'))

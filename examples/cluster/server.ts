@@ -21,7 +21,11 @@ const redis = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 if (cluster.isPrimary) {
   // Every process must share the secret (a list while rotating: see the README).
-  process.env.LV_SECRET ??= randomBytes(32).toString('base64url')
+  if (process.env.LV_SECRET === undefined) {
+    // Fine for a try; in a deployment every restart would then sign out every page.
+    console.warn('LV_SECRET is not set: using a random one for this run (pages reload after a restart, persisted state is lost)')
+    process.env.LV_SECRET = randomBytes(32).toString('base64url')
+  }
   let stopping = false
   for (let i = 0; i < workers; i++) cluster.fork()
   // A worker that dies is replaced; its pages reconnect to the others meanwhile.
