@@ -59,7 +59,14 @@ t.test('bad options fail register with a coded error', async (t) => {
     [{ root: viewsRoot, limits: { eventsPerSecond: 1.5 } }, 'fractional limit'],
     [{ root: viewsRoot, limits: { nope: 1 } }, 'unknown limit'],
     [{ root: viewsRoot, limits: 5 }, 'limits not an object'],
-    [{ root: viewsRoot, limits: { coalesceBytes: 10, sendBufferBytes: 5 } }, 'coalesce above the send buffer']
+    [{ root: viewsRoot, limits: { coalesceBytes: 10, sendBufferBytes: 5 } }, 'coalesce above the send buffer'],
+    [{ root: viewsRoot, persistTtlMs: 0 }, 'zero persist TTL'],
+    [{ root: viewsRoot, limits: { persistBytes: -1 } }, 'negative persistBytes'],
+    [{ root: viewsRoot, watch: 'yes' }, 'watch not a boolean'],
+    [{ root: viewsRoot, watch: true, production: true, secret: SECRET }, 'watch in production'],
+    [{ root: viewsRoot, presence: 5 }, 'presence not an object'],
+    [{ root: viewsRoot, presence: { heartbeatMs: 0 } }, 'a zero heartbeat'],
+    [{ root: viewsRoot, presence: { heartbeatMs: 5000, timeoutMs: 5000 } }, 'a presence timeout not longer than the heartbeat']
   ]
   for (const [options, what] of bad) await registerFails(t, options, 'FST_LIVEVIEW_OPTIONS_INVALID', what)
   await registerFails(t, { root: viewsRoot, layout: 'missing-layout' }, 'FST_LIVEVIEW_TEMPLATE_INVALID', 'a layout that does not exist')
