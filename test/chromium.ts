@@ -3,14 +3,20 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 
 // Debian's chromium (`npm test` installs it when missing), with the flags that keep it off
 // the network (see ../shared/FINDINGS.md). Browser tests never skip.
-const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
-const FLAGS = [
+export const CHROMIUM = process.env.LV_CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const FLAGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'
 ]
 
-/** Launches headless Chromium for a test file. */
+/**
+ * Headless Chromium for a test file: under `npm test`, a connection to the one browser the
+ * whole run shares (scripts/tap-chromium.mjs sets LV_CHROMIUM_WS; closing it disconnects
+ * and closes this file's contexts); alone (`npx tap test/x.test.ts`), a browser of its own.
+ */
 export async function launchChromium (): Promise<Browser> {
+  const shared = process.env.LV_CHROMIUM_WS
+  if (shared !== undefined && shared !== '') return await chromium.connect(shared)
   return await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
 }
 
