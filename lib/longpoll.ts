@@ -5,7 +5,7 @@ import { errors } from './errors.js'
 import { CLOSE_HEARTBEAT, CLOSE_JOIN_TIMEOUT, CLOSE_SLOW_CLIENT, CLOSE_TOO_LARGE } from './protocol.js'
 import type { Runtime } from './runtime.js'
 import { Session, type Transport } from './session/actor.js'
-import { trace, traced } from './telemetry.js'
+import { countSocket, sendCounted } from './socket.js'
 
 // The fallback transport, for networks that block WebSockets: long polling behind the same
 // session runtime. The client opens a session (POST), polls for frames (GET: held until
@@ -55,11 +55,7 @@ class PollTransport implements Transport {
 
   send (frame: string): void {
     if (this.ended !== undefined) return
-    const bytes = Buffer.byteLength(frame)
-    this.rt.stats.bytesOut += bytes
-    if (traced('send')) trace('send', { view: this.session.mounted?.entry.name ?? '', sessionId: this.session.id, bytes }, () => { this.frames.push(frame) })
-    else this.frames.push(frame)
-    this.bytes += bytes
+    this.bytes += sendCounted(this.rt, this.session, frame, () => { this.frames.push(frame) })
     if (this.bytes > this.rt.options.limits.sendBufferBytes) {
       const err = new errors.SLOW_CLIENT(this.bytes)
       this.session.log.warn({ code: err.code }, err.message)
@@ -76,7 +72,7 @@ class PollTransport implements Transport {
     this.joined()
     this.rt.clock.clearTimeout(this.#idle)
     this.#wakeUp()
-    release(this.rt, this.ip)
+    countSocket(this.rt, this.ip, -1)
     void this.session.close(this.rt.closing ? 'shutdown' : 'closed')
     // The client's next poll still finds the close code, for a while.
     later(this.rt, () => { registry(this.rt).delete(this.sid) }, this.rt.options.limits.closeGraceMs)
@@ -155,13 +151,6 @@ function registry (rt: Runtime): Map<string, PollTransport> {
   return r
 }
 
-function release (rt: Runtime, ip: string): void {
-  rt.sockets--
-  const n = (rt.socketsByIp.get(ip) ?? 1) - 1
-  if (n > 0) rt.socketsByIp.set(ip, n)
-  else rt.socketsByIp.delete(ip)
-}
-
 /**
  * Opens a long-polled session for `request` (its Origin and the socket caps checked by the
  * caller, as for an upgrade); returns its id, which names this process.
@@ -172,8 +161,7 @@ export function openPoll (rt: Runtime, request: FastifyRequest, ip: string): str
   const t = new PollTransport(rt, sid, ip)
   t.session = new Session(rt, t, request)
   registry(rt).set(sid, t)
-  rt.sockets++
-  rt.socketsByIp.set(ip, (rt.socketsByIp.get(ip) ?? 0) + 1)
+  countSocket(rt, ip, 1)
   return sid
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Clock } from './clock.js'
-import type { PubSub } from './pubsub.js'
+import { MemoryPubSub, publish, type PubSub } from './pubsub.js'
 
 // Presence: who is on a topic. Each process keeps a replica of every process's trackings,
 // kept in step through the PubSub adapter (the in-memory one: this process; Redis: all of
@@ -52,7 +52,8 @@ export class Presence {
   readonly #all = new Map<string, Tracked>()
   /** topic → key → ref → meta. */
   readonly #topics = new Map<string, Map<string, Map<string, unknown>>>()
-  readonly #watchers = new Map<string, Set<(diff: PresenceDiff) => void>>()
+  /** This process's watchers of each topic's changes (a watcher that throws is logged, the others still get it). */
+  readonly #watchers: MemoryPubSub
   /** Other processes: the last message number applied, and when they were last heard from. */
   readonly #peers = new Map<string, { v: number, seen: number }>()
   #v = 0
@@ -67,6 +68,7 @@ export class Presence {
     this.#clock = clock
     this.#options = options
     this.#onError = onError
+    this.#watchers = new MemoryPubSub(onError)
   }
 
   /** Joins the other processes: subscribes, asks for their state, starts the heartbeat and the expiry sweep. */
@@ -117,27 +119,13 @@ export class Presence {
 
   /** Calls `fn` with each change of `topic`'s presence; returns what stops it. */
   watch (topic: string, fn: (diff: PresenceDiff) => void): () => void {
-    let set = this.#watchers.get(topic)
-    if (set === undefined) this.#watchers.set(topic, set = new Set())
-    const entry = (d: PresenceDiff): void => { fn(d) }
-    set.add(entry)
-    return () => {
-      set.delete(entry)
-      if (set.size === 0 && this.#watchers.get(topic) === set) this.#watchers.delete(topic)
-    }
+    return this.#watchers.subscribe(topic, fn as (msg: unknown) => void)
   }
 
   /** Trackings known (all processes), for tests and metrics. */
   get size (): number { return this.#all.size }
 
-  #send (m: Wire): void {
-    try {
-      const sent = this.#pubsub.broadcast(PRESENCE_TOPIC, m)
-      if (sent instanceof Promise) sent.catch(this.#onError)
-    } catch (err) {
-      this.#onError(err)
-    }
-  }
+  #send (m: Wire): void { publish(this.#pubsub, PRESENCE_TOPIC, m, this.#onError) }
 
   #receive (m: Wire): void {
     if (m === null || typeof m !== 'object' || typeof m.n !== 'string' || m.n === this.node) return
@@ -218,7 +206,7 @@ export class Presence {
   }
 
   #diff (topic: string, side: 'joins' | 'leaves', key: string, meta: unknown): void {
-    if (!this.#watchers.has(topic)) return
+    if (this.#watchers.subscribers(topic) === 0) return
     const diff = this.#batch?.get(topic) ?? { event: 'presence_diff', topic, joins: {}, leaves: {} }
     ;(diff[side][key] ??= { metas: [] }).metas.push(meta)
     if (this.#batch !== undefined) this.#batch.set(topic, diff)
@@ -237,13 +225,5 @@ export class Presence {
     }
   }
 
-  #emit (diff: PresenceDiff): void {
-    for (const fn of [...this.#watchers.get(diff.topic) ?? []]) {
-      try {
-        fn(diff)
-      } catch (err) {
-        this.#onError(err)
-      }
-    }
-  }
+  #emit (diff: PresenceDiff): void { this.#watchers.broadcast(diff.topic, diff) }
 }

@@ -53,3 +53,16 @@ export class MemoryPubSub implements PubSub {
   /** Subscribers of a topic now (for tests and metrics). */
   subscribers (topic: string): number { return this.#topics.get(topic)?.size ?? 0 }
 }
+
+/**
+ * Broadcasts `msg` and never throws: a failure (thrown, or a rejected promise: Redis away)
+ * goes to `onError`. For the plugin's own messages (presence, the long-poll relay).
+ */
+export function publish (pubsub: PubSub, topic: string, msg: unknown, onError: (err: unknown) => void): void {
+  try {
+    const sent = pubsub.broadcast(topic, msg)
+    if (sent instanceof Promise) sent.catch(onError)
+  } catch (err) {
+    onError(err)
+  }
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { PubSub } from './pubsub.js'
+import { publish, type PubSub } from './pubsub.js'
 
 // Requests from one process to another over the PubSub adapter, for the long-poll transport:
 // a poll or send that reaches a process other than the session's is handed to the owner on
@@ -73,12 +73,5 @@ export class Relay {
     )
   }
 
-  #publish (topic: string, msg: unknown): void {
-    try {
-      const sent = this.#pubsub.broadcast(topic, msg)
-      if (sent instanceof Promise) sent.catch(this.#onError)
-    } catch (err) {
-      this.#onError(err)
-    }
-  }
+  #publish (topic: string, msg: unknown): void { publish(this.#pubsub, topic, msg, this.#onError) }
 }

@@ -34,10 +34,7 @@ class SocketTransport implements Transport {
   send (frame: string): void {
     const socket = this.socket
     if (socket.readyState !== socket.OPEN || this.closing) return
-    const bytes = Buffer.byteLength(frame)
-    this.rt.stats.bytesOut += bytes
-    if (traced('send')) trace('send', { view: this.session.mounted?.entry.name ?? '', sessionId: this.session.id, bytes }, () => { socket.send(frame) })
-    else socket.send(frame)
+    sendCounted(this.rt, this.session, frame, () => { socket.send(frame) })
     if (socket.bufferedAmount > this.rt.options.limits.sendBufferBytes) {
       const err = new errors.SLOW_CLIENT(socket.bufferedAmount)
       this.session.log.warn({ code: err.code }, err.message)
@@ -54,6 +51,26 @@ class SocketTransport implements Transport {
     this.rt.clock.clearTimeout(this.joinTimer)
     this.joinTimer = undefined
   }
+}
+
+/**
+ * Hands one frame to a transport's `write`: counted in the stats' bytes out, and traced on
+ * the `send` channel when someone listens. Returns its size in bytes.
+ */
+export function sendCounted (rt: Runtime, session: Session, frame: string, write: () => void): number {
+  const bytes = Buffer.byteLength(frame)
+  rt.stats.bytesOut += bytes
+  if (traced('send')) trace('send', { view: session.mounted?.entry.name ?? '', sessionId: session.id, bytes }, write)
+  else write()
+  return bytes
+}
+
+/** Counts a live connection (a socket, a long-polled session) in or out (`by` ±1), in total and by client IP: the caps of `limits`. */
+export function countSocket (rt: Runtime, ip: string, by: 1 | -1): void {
+  rt.sockets += by
+  const n = (rt.socketsByIp.get(ip) ?? 0) + by
+  if (n > 0) rt.socketsByIp.set(ip, n)
+  else rt.socketsByIp.delete(ip)
 }
 
 function onMessage (this: LiveSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
@@ -91,11 +108,7 @@ function onClose (this: LiveSocket): void {
   const link = this[kLink] as SocketTransport
   // Counted at attach, for the same request's IP (not kept: one field less per idle socket).
   const { rt } = link
-  const ip = ipOf(link.session.request)
-  rt.sockets--
-  const n = (rt.socketsByIp.get(ip) ?? 1) - 1
-  if (n > 0) rt.socketsByIp.set(ip, n)
-  else rt.socketsByIp.delete(ip)
+  countSocket(rt, ipOf(link.session.request), -1)
   link.rt.lingering.delete(this)
   link.joined()
   void link.session.close(link.rt.closing ? 'shutdown' : 'closed')
@@ -118,9 +131,7 @@ export function attachSocket (rt: Runtime, socket: LiveSocket, request: FastifyR
   // The plugin ends its own sockets at shutdown (handlers finish, then 1001): an app's own
   // @fastify/websocket `preClose` must not cut them first.
   clients?.delete(socket)
-  const ip = ipOf(request)
-  rt.sockets++
-  rt.socketsByIp.set(ip, (rt.socketsByIp.get(ip) ?? 0) + 1)
+  countSocket(rt, ipOf(request), 1)
   // Attached synchronously: frames that arrive before the handler returns are not lost.
   // Errors are ours to log ('close' comes once, after any).
   socket.removeAllListeners('error')
