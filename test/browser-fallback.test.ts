@@ -3,12 +3,13 @@
 // falls back to long polling, and polls and sends that reach the process without the session
 // are relayed to it; events are answered in order and an upload goes through.
 import t from 'tap'
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { Browser } from 'playwright-core'
 import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
 import { freePort, startRedis, stopRedis } from './redis-server.js'
 import { startProxy } from './proxy.js'
+import { ask, forkFixture, nextMessage } from './children.js'
 
 t.setTimeout(120000)
 
@@ -18,17 +19,11 @@ t.teardown(() => stopRedis(redis))
 
 interface Child { proc: ChildProcess, port: number }
 async function startChild (): Promise<Child> {
-  // Beside this file: the .ts from the sources, the .js in the compiled suite (.unit/).
-  const proc = fork(new URL(`./fixtures/fallback-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), [String(redisPort)], { execArgv: process.execArgv, stdio: 'inherit' })
-  t.teardown(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill() })
-  const { port } = await new Promise<{ port: number }>((resolve) => proc.once('message', (m) => { resolve(m as { port: number }) }))
-  return { proc, port }
+  const proc = forkFixture(t, 'fallback-child', [String(redisPort)])
+  return { proc, port: (await nextMessage<{ port: number }>(proc)).port }
 }
 interface State { views: Array<[string, string]>, served: number }
-const stateOf = async (c: Child): Promise<State> => await new Promise((resolve) => {
-  c.proc.once('message', (m) => { resolve(m as State) })
-  c.proc.send({ cmd: 'state' })
-})
+const stateOf = async (c: Child): Promise<State> => await ask<State>(c.proc, { cmd: 'state' })
 /** The live root of the one joined session of `view`, wherever it lives. */
 const ownerHtml = async (view: string): Promise<string> => {
   const held = (await Promise.all(children.map(stateOf))).flatMap((s) => s.views).filter(([name]) => name === view)

@@ -2,17 +2,18 @@
 // behind a load balancer, a Chromium tab mid-wizard, kill -9 of the process that holds its
 // socket; the tab rejoins the other process and goes on at the same step with the same data.
 import t from 'tap'
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { WebSocket } from 'ws'
 import type { Browser } from 'playwright-core'
 import { PROTOCOL_VERSION } from '../plugin.js'
 import { RedisStore } from '../redis.js'
 import { Persistence, persistSpec } from '../lib/persist.js'
 import { Wizard } from './fixtures/wizard.js'
-import { SECRET } from './helpers.js'
+import { SECRET, instanceOf } from './helpers.js'
 import { launchChromium, pageRule, settled } from './chromium.js'
 import { freePort, startRedis, stopRedis } from './redis-server.js'
 import { startProxy } from './proxy.js'
+import { ask, forkFixture, nextMessage } from './children.js'
 
 t.setTimeout(120000)
 
@@ -22,16 +23,10 @@ t.teardown(() => stopRedis(redis))
 
 interface Child { proc: ChildProcess, port: number }
 async function startChild (): Promise<Child> {
-  // Beside this file: the .ts from the sources, the .js in the compiled suite (.unit/).
-  const proc = fork(new URL(`./fixtures/persist-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), [String(redisPort)], { execArgv: process.execArgv, stdio: 'inherit' })
-  t.teardown(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL') })
-  const { port } = await new Promise<{ port: number }>((resolve) => proc.once('message', (m) => { resolve(m as { port: number }) }))
-  return { proc, port }
+  const proc = forkFixture(t, 'persist-child', [String(redisPort)])
+  return { proc, port: (await nextMessage<{ port: number }>(proc)).port }
 }
-const ask = async (c: Child): Promise<string> => await new Promise((resolve) => {
-  c.proc.once('message', (m) => { resolve((m as { html: string }).html) })
-  c.proc.send({ cmd: 'html' })
-})
+const html = async (c: Child): Promise<string> => (await ask<{ html: string }>(c.proc, { cmd: 'html' })).html
 
 const [first, second] = await Promise.all([startChild(), startChild()])
 const alive = new Set([first!, second!])
@@ -60,11 +55,11 @@ t.test('a tab mid-wizard survives kill -9 of its process: it rejoins the other a
   await page.click('#named button')
   await page.waitForFunction(() => document.querySelector('#name')!.textContent === 'Ada & co')
   await settled(page)
-  t.match(await ask(first!), '<p id="step">2</p><p id="name">Ada &amp; co</p>', 'the first process holds the session')
-  t.equal(await ask(second!), '0 joined sessions', 'the second none')
+  t.match(await html(first!), '<p id="step">2</p><p id="name">Ada &amp; co</p>', 'the first process holds the session')
+  t.equal(await html(second!), '0 joined sessions', 'the second none')
   // The save follows the reply: wait until Redis has it (as the processes read it).
   const token = (await page.getAttribute('[data-lv-root]', 'data-lv-token'))!
-  const instance = (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { n: string }).n
+  const instance = instanceOf(token)
   const store = new RedisStore({ redis: { host: '127.0.0.1', port: redisPort } })
   t.teardown(() => store.close())
   const persistence = new Persistence([SECRET], store, 60000, 65536, Date.now)
@@ -82,11 +77,11 @@ t.test('a tab mid-wizard survives kill -9 of its process: it rejoins the other a
   t.equal(await page.textContent('#step'), '2', 'the same step')
   t.equal(await page.textContent('#name'), 'Ada & co', 'the same data')
   t.equal(await page.textContent('#tab'), 'billing', 'handleParams ran on the rejoin')
-  t.equal(await pageRule(page, await ask(second!)), undefined, "the page equals the second process's render")
+  t.equal(await pageRule(page, await html(second!)), undefined, "the page equals the second process's render")
   await page.click('#next')
   await page.waitForFunction(() => document.querySelector('#step')!.textContent === '3')
   await settled(page)
-  t.equal(await pageRule(page, await ask(second!)), undefined, 'and it goes on there')
+  t.equal(await pageRule(page, await html(second!)), undefined, 'and it goes on there')
   t.same(errors, [])
 
   // The page's token with another user's cookie: refused, nothing restored.

@@ -420,18 +420,26 @@ t.test("a command list's pushes go in the list's order, with the other commands 
   ], 'push, patch, push, as listed; a value is laid over lv-value-*')
 })
 
-t.test('three sockets in a row that never opened: long polling (a lazy chunk), remembered once it opens', async t => {
+/** Waits until `ok()` holds (3 s at most). */
+const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
+
+/** A fresh page whose first three sockets close before they open (the reconnects between); `first`: sockets before it. */
+async function threeFailedSockets () {
   sessionStorage.clear()
   const first = FakeSocket.all.length
   const { ws } = await boot('<p>hi</p>')
-  const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
   ws.close()
   await until(() => FakeSocket.all.length === first + 2)
   FakeSocket.all.at(-1)!.close()
   await until(() => FakeSocket.all.length === first + 3)
   FakeSocket.all.at(-1)!.close()
-  const script = () => document.head.querySelector('script[src="__LV_LP_SRC__"]')
+  const script = () => document.head.querySelector('script[src="__LV_LP_SRC__"]') as unknown as { onerror: () => void, remove: () => void } | null
   await until(script)
+  return { first, script }
+}
+
+t.test('three sockets in a row that never opened: long polling (a lazy chunk), remembered once it opens', async t => {
+  const { first, script } = await threeFailedSockets()
   t.ok(script(), 'the third failure asks for the long-poll chunk')
   t.equal(FakeSocket.all.length, first + 3, 'and opens no fourth socket')
   script()!.remove()
@@ -461,18 +469,8 @@ t.test('three sockets in a row that never opened: long polling (a lazy chunk), r
 })
 
 t.test('a restart is no reason to remember long polling: a probe that opens, or a chunk that does not load, means sockets again', async t => {
-  sessionStorage.clear()
-  const first = FakeSocket.all.length
-  const { ws } = await boot('<p>hi</p>')
-  const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
   // The server is down: three sockets fail, and so does the long-poll chunk.
-  ws.close()
-  await until(() => FakeSocket.all.length === first + 2)
-  FakeSocket.all.at(-1)!.close()
-  await until(() => FakeSocket.all.length === first + 3)
-  FakeSocket.all.at(-1)!.close()
-  const script = () => document.head.querySelector('script[src="__LV_LP_SRC__"]') as unknown as { onerror: () => void } | null
-  await until(script)
+  const { first, script } = await threeFailedSockets()
   script()!.onerror()
   await until(() => FakeSocket.all.length === first + 4)
   t.equal(FakeSocket.all.length, first + 4, 'the chunk failed (HTTP is down too): the next try is a socket again, at once')

@@ -27,6 +27,11 @@ export function tokenOf (html: string): string {
   return m[1] as string
 }
 
+/** The page instance a page token carries (what its persisted fields are kept under). */
+export function instanceOf (token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { n: string }).n
+}
+
 /** Inner HTML of the live root of a rendered page. */
 export function rootHtml (html: string): string {
   const m = /<div data-lv-root[^>]*>([\s\S]*)<\/div>\s*<\/body>/.exec(html)

@@ -8,7 +8,7 @@ import liveview, { type LiveViewOptions } from '../plugin.js'
 import { Wizard, calls } from './fixtures/wizard.js'
 import { MemoryStore, type LiveStore } from '../lib/store.js'
 import { Persistence, PageSaver, persistSpec, recordKey } from '../lib/persist.js'
-import { SECRET, WireClient, serverHtml, tokenOf, viewsRoot, type Frame } from './helpers.js'
+import { SECRET, WireClient, instanceOf, serverHtml, tokenOf, viewsRoot, type Frame } from './helpers.js'
 import { kRuntime } from '../lib/runtime.js'
 
 /** An app as one process of a deployment: its own sessions, the shared store. */
@@ -35,6 +35,8 @@ async function open (t: Test, app: FastifyInstance, token: string, url: string, 
   return { client, join }
 }
 
+/** A fresh page's token, as user ada. */
+const pageToken = async (app: FastifyInstance, url: string): Promise<string> => tokenOf((await app.inject({ url, headers: { 'x-user': 'ada' } })).body)
 const htmlOf = (f: Frame): string => (f[2] as { html: string }).html
 /** What the persisted write of the last message needs to land (it runs after the reply). */
 const written = async (): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, 20)) }
@@ -63,7 +65,7 @@ t.test('a page rejoining another process continues where it was: mount, the fiel
 t.test('restored() re-validates what comes back', async (t) => {
   const store = new MemoryStore()
   const a = await processApp(t, store)
-  const token = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const token = await pageToken(a, '/wizard')
   const first = await open(t, a, token, 'http://localhost/wizard')
   for (let i = 0; i < 5; i++) await first.client.event('next')
   await written()
@@ -75,7 +77,7 @@ t.test('restored() re-validates what comes back', async (t) => {
 t.test("a token of user A with user B's session restores nothing (and the record does not open for B)", async (t) => {
   const store = new MemoryStore()
   const a = await processApp(t, store)
-  const token = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const token = await pageToken(a, '/wizard')
   const first = await open(t, a, token, 'http://localhost/wizard')
   await first.client.event('next')
   await written()
@@ -84,7 +86,7 @@ t.test("a token of user A with user B's session restores nothing (and the record
   t.equal(other.join[1], 'err', 'the join is refused')
   t.equal((other.join[2] as { code: string }).code, 'FST_LIVEVIEW_SESSION_MISMATCH')
   // Under the join's check, the record itself is bound to the session key.
-  const instance = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).n as string
+  const instance = instanceOf(token)
   const p = new Persistence([SECRET], store, 60000, 65536, Date.now)
   const spec = persistSpec('Wizard', Wizard.persist)!
   t.same(await p.load('Wizard', 'ada', instance, spec), { step: 2, name: '' }, "ada's record opens for ada")
@@ -95,17 +97,17 @@ t.test("a token of user A with user B's session restores nothing (and the record
 t.test('liveViewDisconnect(key) purges the persisted state of that user', async (t) => {
   const store = new MemoryStore()
   const a = await processApp(t, store)
-  const token = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const token = await pageToken(a, '/wizard')
   const first = await open(t, a, token, 'http://localhost/wizard')
   await first.client.event('next')
   await written()
-  const instance = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).n as string
+  const instance = instanceOf(token)
   const p = new Persistence([SECRET], store, 60000, 65536, Date.now)
   t.ok(await p.load('Wizard', 'ada', instance, persistSpec('Wizard', Wizard.persist)!), 'saved')
   await a.liveViewDisconnect('ada')
   t.equal(await p.load('Wizard', 'ada', instance, persistSpec('Wizard', Wizard.persist)!), undefined, 'gone')
   // A fresh page of the same user starts from mount.
-  const fresh = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const fresh = await pageToken(a, '/wizard')
   const again = await open(t, a, fresh, 'http://localhost/wizard')
   t.match(htmlOf(again.join), '<p id="step">1</p>')
 })
@@ -113,11 +115,11 @@ t.test('liveViewDisconnect(key) purges the persisted state of that user', async 
 t.test('a new page (a fresh GET) starts from mount; only the same page instance restores', async (t) => {
   const store = new MemoryStore()
   const a = await processApp(t, store)
-  const one = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const one = await pageToken(a, '/wizard')
   const first = await open(t, a, one, 'http://localhost/wizard')
   await first.client.event('next')
   await written()
-  const two = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const two = await pageToken(a, '/wizard')
   const second = await open(t, a, two, 'http://localhost/wizard')
   t.match(htmlOf(second.join), '<p id="step">1</p>', "another tab's page is its own")
 })
@@ -164,7 +166,7 @@ t.test('a schema checks what comes back: a record that fails it restores nothing
   await app.register(liveview, { root: viewsRoot, secret: SECRET, store, session: (request) => ({ key: request.headers['x-user'] }) })
   app.liveView('/strict', Strict)
   await app.ready()
-  const token = tokenOf((await app.inject({ url: '/strict', headers: { 'x-user': 'ada' } })).body)
+  const token = await pageToken(app, '/strict')
   const first = await open(t, app, token, 'http://localhost/strict')
   await first.client.event('next')
   await written()
@@ -183,7 +185,7 @@ t.test('a snapshot over persistBytes is not saved, logged with its code; the ses
   const logs: string[] = []
   const store = new MemoryStore()
   const a = await processApp(t, store, { limits: { persistBytes: 100 } }, logs)
-  const token = tokenOf((await a.inject({ url: '/wizard', headers: { 'x-user': 'ada' } })).body)
+  const token = await pageToken(a, '/wizard')
   const first = await open(t, a, token, 'http://localhost/wizard')
   t.equal((await first.client.event('next'))[1], 'p')
   await written()

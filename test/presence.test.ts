@@ -50,22 +50,26 @@ t.test('an HTTP render tracks nothing; track and untrack say whether they did so
   t.equal(view.track('room', 'ada'), false, 'an ended view tracks nothing')
 })
 
-/** Two processes' presence over one PubSub, on a fake clock. */
-function pair (t: Test) {
+/**
+ * Processes' presence over one PubSub, on a fake clock (heartbeat 1 s, timeout 3 s): `join()`
+ * starts one (stopped when the test ends); `send` speaks as a process seen only through its messages.
+ */
+function world (t: Test) {
   const pubsub = new MemoryPubSub()
   const clock = new FakeClock()
-  const opts = { heartbeatMs: 1000, timeoutMs: 3000 }
-  const a = new Presence(pubsub, clock, opts, (err) => { throw err })
-  const b = new Presence(pubsub, clock, opts, (err) => { throw err })
-  a.start()
-  b.start()
-  t.teardown(() => { a.stop(); b.stop() })
-  return { pubsub, clock, a, b }
+  const join = (): Presence => {
+    const p = new Presence(pubsub, clock, { heartbeatMs: 1000, timeoutMs: 3000 }, (err) => { throw err })
+    p.start()
+    t.teardown(() => { p.stop() })
+    return p
+  }
+  const send = (m: unknown): void => { pubsub.broadcast(PRESENCE_TOPIC, m) }
+  return { pubsub, clock, join, send }
 }
 
-
 t.test('processes replicate trackings both ways, and their leaves', async (t) => {
-  const { clock, a, b } = pair(t)
+  const { clock, join } = world(t)
+  const [a, b] = [join(), join()]
   const diffs: PresenceDiff[] = []
   b.watch('room', (d) => { diffs.push(d) })
   const ref = a.track('room', 'ada', { n: 1 })
@@ -82,14 +86,9 @@ t.test('processes replicate trackings both ways, and their leaves', async (t) =>
 })
 
 t.test('a killed process (no bye, no heartbeat) leaves within timeoutMs plus a heartbeat', async (t) => {
-  const pubsub = new MemoryPubSub()
-  const clock = new FakeClock()
-  const opts = { heartbeatMs: 1000, timeoutMs: 3000 }
-  const b = new Presence(pubsub, clock, opts, (err) => { throw err })
-  b.start()
-  t.teardown(() => { b.stop() })
+  const { clock, join, send } = world(t)
+  const b = join()
   // A process seen only through its messages: it joins, heartbeats, then stops.
-  const send = (m: unknown): void => { pubsub.broadcast(PRESENCE_TOPIC, m) }
   send({ t: 'j', n: 'dead', v: 1, e: ['dead.1', 'room', 'ada', {}] })
   const diffs: PresenceDiff[] = []
   b.watch('room', (d) => { diffs.push(d) })
@@ -104,15 +103,10 @@ t.test('a killed process (no bye, no heartbeat) leaves within timeoutMs plus a h
 })
 
 t.test('a lost message is healed: the gap asks for the whole state', async (t) => {
-  const pubsub = new MemoryPubSub()
-  const clock = new FakeClock()
-  const opts = { heartbeatMs: 1000, timeoutMs: 3000 }
-  const b = new Presence(pubsub, clock, opts, (err) => { throw err })
-  b.start()
-  t.teardown(() => { b.stop() })
+  const { pubsub, join, send } = world(t)
+  const b = join()
   const asked: unknown[] = []
   pubsub.subscribe(PRESENCE_TOPIC, (m) => { if ((m as { t: string }).t === 'ask') asked.push(m) })
-  const send = (m: unknown): void => { pubsub.broadcast(PRESENCE_TOPIC, m) }
   send({ t: 'j', n: 'p', v: 1, e: ['p.1', 'room', 'ada', {}] })
   // v 2 (a join of bob) was lost; v 3 arrives.
   send({ t: 'l', n: 'p', v: 3, r: 'p.1' })
@@ -129,15 +123,10 @@ t.test('a lost message is healed: the gap asks for the whole state', async (t) =
 })
 
 t.test('a process that starts late learns the others\' trackings', async (t) => {
-  const pubsub = new MemoryPubSub()
-  const clock = new FakeClock()
-  const opts = { heartbeatMs: 1000, timeoutMs: 3000 }
-  const a = new Presence(pubsub, clock, opts, (err) => { throw err })
-  a.start()
+  const { join } = world(t)
+  const a = join()
   a.track('room', 'ada', { x: 1 })
-  const b = new Presence(pubsub, clock, opts, (err) => { throw err })
-  b.start()
-  t.teardown(() => { a.stop(); b.stop() })
+  const b = join()
   t.same(b.list('room'), { ada: { metas: [{ x: 1 }] } })
   a.stop()
   t.same(b.list('room'), {}, 'a stopped (bye): its users left')

@@ -2,7 +2,8 @@
 // users on one topic; each sees all of them; a child killed with SIGKILL (no goodbye) leaves
 // within the documented time (timeoutMs plus one heartbeat), and one closed normally at once.
 import t from 'tap'
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { ask, forkFixture, nextMessage } from './children.js'
 import Fastify from 'fastify'
 import liveview from '../plugin.js'
 import { RedisPubSub } from '../redis.js'
@@ -19,11 +20,9 @@ const port = await freePort()
 const redis = await startRedis(port)
 t.teardown(() => stopRedis(redis))
 
-function child (user: string): { proc: ChildProcess, ready: Promise<void> } {
-  // Beside this file: the .ts from the sources, the .js in the compiled suite (.unit/).
-  const proc = fork(new URL(`./fixtures/presence-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), [String(port), user], { execArgv: process.execArgv, stdio: 'inherit' })
-  t.teardown(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL') })
-  return { proc, ready: new Promise((resolve) => proc.once('message', () => { resolve() })) }
+function child (user: string): { proc: ChildProcess, ready: Promise<unknown> } {
+  const proc = forkFixture(t, 'presence-child', [String(port), user])
+  return { proc, ready: nextMessage(proc) }
 }
 
 const app = Fastify({ logger: false })
@@ -58,9 +57,7 @@ t.test('users of other processes come and go; a killed process\'s leave within t
   const who = (): string[] | undefined => ada.text('#who').match(/\w+ \(1\)/g)?.sort()
   await until(ada, () => who()?.length === 3, 5000)
   t.same(who(), ['ada (1)', 'bob (1)', 'cy (1)'], 'this process sees the users of both others')
-  const asked = new Promise<{ who: string }>((resolve) => bob.proc.once('message', (m) => { resolve(m as { who: string }) }))
-  bob.proc.send({ cmd: 'who' })
-  const bobSees = await asked
+  const bobSees = await ask<{ who: string }>(bob.proc, { cmd: 'who' })
   // bob's process may list them in another order.
   t.same(bobSees.who.match(/\w+ \(1\)/g)?.sort(), ['ada (1)', 'bob (1)', 'cy (1)'], 'and a child sees this one\'s')
 

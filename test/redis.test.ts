@@ -1,5 +1,5 @@
 import t from 'tap'
-import { fork } from 'node:child_process'
+import { forkFixture, nextMessage } from './children.js'
 import { live } from '../testing.js'
 import { roomApp } from './fixtures/redis-room.js'
 import { freePort, startRedis, stopRedis } from './redis-server.js'
@@ -13,10 +13,8 @@ const port = await freePort()
 let redis = await startRedis(port)
 t.teardown(() => stopRedis(redis))
 
-// Beside this file: the .ts from the sources, the .js in the compiled suite (.unit/).
-const child = fork(new URL(`./fixtures/redis-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), [String(port)], { execArgv: process.execArgv, stdio: 'inherit' })
-t.teardown(() => { if (child.exitCode === null) child.kill() })
-const next = (): Promise<Record<string, unknown>> => new Promise((resolve) => child.once('message', (m) => { resolve(m as Record<string, unknown>) }))
+const child = forkFixture(t, 'redis-child', [String(port)])
+const next = async (): Promise<Record<string, unknown>> => await nextMessage(child)
 await next()
 const app = await roomApp(port)
 t.teardown(() => app.close())
