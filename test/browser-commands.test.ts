@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import Fastify from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
+import { fillIn, launchChromium, openLivePage, pageRule, settled } from './chromium.js'
 import liveview, { JS, LiveView, defineEvents, type Params } from '../plugin.js'
 import { SECRET, serverHtml } from './helpers.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
@@ -335,7 +335,7 @@ t.test('field errors show once a field is used', async (t) => {
   await page.waitForFunction(() => document.querySelector('#age-error')!.textContent !== '')
   t.equal(await page.textContent('#age-error'), 'Enter an age of 13 or more.', 'a submit uses every field')
   await page.fill('#email', 'ada@example.com')
-  await page.fill('#age', '36')
+  await fillIn(page, '#age', '36')
   await page.click('#go')
   await page.waitForFunction(() => document.querySelector('#saved')!.textContent === 'ada@example.com')
   t.equal(await page.textContent('#email-error'), '')
@@ -349,7 +349,7 @@ t.test('lv-trigger-action submits over HTTP once the view says so: a login that 
   await page.click('#signin')
   await page.waitForFunction(() => document.querySelector('#err')!.textContent === 'Wrong password.')
   t.equal(new URL(page.url()).pathname, '/login', 'refused by the view: no HTTP submit')
-  await page.fill('#pw', 'secret')
+  await fillIn(page, '#pw', 'secret')
   await page.click('#signin')
   await page.waitForSelector('#welcome')
   t.equal(await page.textContent('#welcome'), 'who=ada', 'the POST set the cookie, the browser sends it')

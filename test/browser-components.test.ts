@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
 import { buildDemo } from '../examples/demo/server.js'
-import { launchChromium, openLivePage, pageRule, ruleCheck, settled } from './chromium.js'
+import { fillIn, launchChromium, openLivePage, pageRule, ruleCheck, settled } from './chromium.js'
 import { buildApp, serverHtml } from './helpers.js'
 import { List, componentsRoot } from './fixtures/component-classes.js'
 import { rng } from './fixtures/pages.js'
@@ -48,7 +48,7 @@ t.test('a card edits itself: lv-target="@myself" reaches the card, which validat
   await page.press('#title-1', 'Tab')
   await rule('an empty title')
   t.equal(await page.textContent('#title-1-error'), 'A card needs a title.')
-  await page.fill('#title-1', 'Write the components section')
+  await fillIn(page, '#title-1', 'Write the components section')
   await page.click('#card-1 button[type="submit"]')
   await settled(page)
   await page.waitForSelector('#card-1 .title')
@@ -80,7 +80,7 @@ t.test('columns add cards, cards move, the modal opens from an untargeted bindin
   await page.press('#new-doing', 'Tab')
   await rule('a long title')
   t.match(await page.textContent('#new-doing-error'), /under 60 characters/)
-  await page.fill('#new-doing', 'Pair on the modal')
+  await fillIn(page, '#new-doing', 'Pair on the modal')
   await page.click('#column-doing button[type="submit"]')
   await page.waitForSelector('#column-doing li:has-text("Pair on the modal")')
   await rule('added')
@@ -93,7 +93,7 @@ t.test('columns add cards, cards move, the modal opens from an untargeted bindin
   await page.click('#card-2 button.details')
   await page.waitForSelector('#card-modal')
   await rule('the modal')
-  await page.fill('#notes', 'Remember the <b>tests</b> & docs')
+  await fillIn(page, '#notes', 'Remember the <b>tests</b> & docs')
   await page.click('#notes-form button[type="submit"]')
   await page.waitForSelector('#card-modal', { state: 'detached' })
   await rule('notes saved')
@@ -113,7 +113,7 @@ t.test('a seeded random walk over the board: the page rule holds after every ste
     if (what === 0 && await card.locator('button.edit').count() > 0) {
       await card.locator('button.edit').click()
     } else if (what === 1 && await card.locator('form.edit-form').count() > 0) {
-      await card.locator('input[name="title"]').fill(r() < 0.3 ? '' : `Card ${i} & <${i}>`)
+      await fillIn(page, card.locator('input[name="title"]'), r() < 0.3 ? '' : `Card ${i} & <${i}>`)
       await card.locator('button[type="submit"]').click()
     } else if (what === 2 && await card.locator('select').count() > 0) {
       await card.locator('select').selectOption(['todo', 'doing', 'done'][Math.floor(r() * 3)]!)
@@ -121,7 +121,7 @@ t.test('a seeded random walk over the board: the page rule holds after every ste
       const column = page.locator('section.column').nth(Math.floor(r() * 3))
       if (await column.locator('button.add-card').count() > 0) await column.locator('button.add-card').click()
       else {
-        await column.locator('input[name="title"]').fill(`New ${i}`)
+        await fillIn(page, column.locator('input[name="title"]'), `New ${i}`)
         await column.locator('button[type="submit"]').click()
       }
     } else if (what === 4 && await card.locator('button.details').count() > 0) {

@@ -10,7 +10,7 @@ import { RedisStore } from '../redis.js'
 import { Persistence, persistSpec } from '../lib/persist.js'
 import { Wizard } from './fixtures/wizard.js'
 import { SECRET, instanceOf } from './helpers.js'
-import { launchChromium, pageRule, settled } from './chromium.js'
+import { fillIn, launchChromium, pageRule, settled } from './chromium.js'
 import { freePort, startRedis, stopRedis } from './redis-server.js'
 import { startProxy } from './proxy.js'
 import { ask, forkFixture, nextMessage } from './children.js'
@@ -51,7 +51,7 @@ t.test('a tab mid-wizard survives kill -9 of its process: it rejoins the other a
   await page.waitForSelector('[data-lv-root].lv-connected')
   await page.click('#next')
   await page.waitForFunction(() => document.querySelector('#step')!.textContent === '2')
-  await page.fill('#name-in', 'Ada & co')
+  await fillIn(page, '#name-in', 'Ada & co')
   await page.click('#named button')
   await page.waitForFunction(() => document.querySelector('#name')!.textContent === 'Ada & co')
   await settled(page)

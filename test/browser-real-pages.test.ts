@@ -8,7 +8,7 @@ import t from 'tap'
 import type { Browser } from 'playwright-core'
 import { LiveView, defineEvents } from '../plugin.js'
 import { buildDemo } from '../examples/demo/server.js'
-import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
+import { fillIn, launchChromium, openLivePage, pageRule, settled } from './chromium.js'
 import { buildApp, serverHtml } from './helpers.js'
 import { rng } from './fixtures/pages.js'
 
@@ -138,7 +138,7 @@ t.test('the demo todos: add, toggle, delete, filter in any order; the page alway
     const items = await page.locator('li[id^="todo-"]').count()
     const what = items === 0 ? 0 : Math.floor(r() * 4)
     if (what === 0) {
-      await page.fill('#new-todo', `Item ${i} & "more" <${i}>`)
+      await fillIn(page, '#new-todo', `Item ${i} & "more" <${i}>`)
       await page.click('form.add button[type="submit"]')
     } else if (what === 1) {
       await page.locator('li[id^="todo-"] button.toggle').nth(Math.floor(r() * items)).click()

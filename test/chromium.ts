@@ -1,5 +1,5 @@
 import type { Test } from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
 
 // Debian's chromium (`npm test` installs it when missing), with the flags that keep it off
 // the network (see ../shared/FINDINGS.md). Browser tests never skip.
@@ -42,6 +42,20 @@ export async function openLivePage (t: Test, browser: Browser, url: string, init
 /** Waits until the page has no event waiting for its reply (no `lv-loading` on the root). */
 export async function settled (page: Page): Promise<void> {
   await page.waitForSelector('[data-lv-root].lv-connected:not(.lv-loading)')
+}
+
+/**
+ * Fills a field and leaves it, then waits for the reply to the `change` that sends (when its
+ * form has `lv-change`). Filling and clicking a button straight away can lose the click: the
+ * mouse going down on the button takes the focus, the `change` goes, and when its reply shows
+ * or clears an error line above the button, the button moves before the mouse comes up where
+ * it was, and the browser sends no click, to a test as to a person (seen in CI).
+ */
+export async function fillIn (page: Page, field: string | Locator, value: string): Promise<void> {
+  const at = typeof field === 'string' ? page.locator(field) : field
+  await at.fill(value)
+  await at.blur()
+  await settled(page)
 }
 
 /**
