@@ -10,8 +10,6 @@ import { fileURLToPath } from 'node:url'
 
 export const root = fileURLToPath(new URL('..', import.meta.url))
 export const out = join(root, '.unit')
-/** Tests that need the repository itself (npm pack of it, its own package resolution): run from their .ts. */
-export const IN_PLACE = /^(pack|readme-types)\.test\.ts$/
 
 function files (dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -24,7 +22,6 @@ export async function buildTests () {
   rmSync(out, { recursive: true, force: true })
   const sources = ['plugin.ts', 'testing.ts', 'redis.ts'].map((f) => join(root, f))
     .concat(...['lib', 'test', 'examples', 'client', 'bench'].map((d) => files(join(root, d)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))))
-    .filter((f) => !IN_PLACE.test(f.slice(f.lastIndexOf('/') + 1)))
   await build({ entryPoints: sources, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'inline', logLevel: 'warning' })
   // What the tests read from disk: templates and other fixtures, the client's sources
   // (bundled by the client tests) and its build (served by the plugin), the README (checked

@@ -8,11 +8,10 @@ import { execFile, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { repo } from './repo.js'
 
 const run = promisify(execFile)
-const repo = fileURLToPath(new URL('..', import.meta.url))
 const readme = readFileSync(join(repo, 'README.md'), 'utf8')
 
 /** The README's section that starts with `heading`, up to the next `## `. */

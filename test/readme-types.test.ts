@@ -3,10 +3,9 @@
 import t, { type Test } from 'tap'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
+import { repo } from './repo.js'
 
-const repo = fileURLToPath(new URL('..', import.meta.url))
 const readme = readFileSync(join(repo, 'README.md'), 'utf8')
 
 /** The first ```ts block after `marker` in the README. */
