@@ -4,6 +4,7 @@
 // fresh parse of the server's render (the page rule), through a seeded random sequence.
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
+import type { FastifyInstance } from 'fastify'
 import { buildDemo } from '../examples/demo/server.js'
 import { fillIn, launchChromium, openLivePage, pageRule, ruleCheck, settled } from './chromium.js'
 import { buildApp, serverHtml } from './helpers.js'
@@ -25,6 +26,18 @@ async function frames (page: Page): Promise<{ sent: string[], got: string[] }> {
   cdp.on('Network.webSocketFrameSent', (e: { response: { payloadData: string } }) => { sent.push(e.response.payloadData) })
   cdp.on('Network.webSocketFrameReceived', (e: { response: { payloadData: string } }) => { got.push(e.response.payloadData) })
   return { sent, got }
+}
+
+/**
+ * Waits (up to 2 s) until the page equals the server's render: a card's reply comes first,
+ * the board's update after its handleInfo (a message of its own, which no lv-loading shows).
+ */
+async function converged (page: Page, app: FastifyInstance): Promise<void> {
+  for (const until = Date.now() + 2000; Date.now() < until;) {
+    await settled(page)
+    if (await pageRule(page, serverHtml(app)) === undefined) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
 }
 
 async function board (t: Test) {
@@ -50,8 +63,9 @@ t.test('a card edits itself: lv-target="@myself" reaches the card, which validat
   t.equal(await page.textContent('#title-1-error'), 'A card needs a title.')
   await fillIn(page, '#title-1', 'Write the components section')
   await page.click('#card-1 button[type="submit"]')
-  await settled(page)
-  await page.waitForSelector('#card-1 .title')
+  // The card's reply shows its old title (its props); the board's, after its handleInfo
+  // (a message of its own, no lv-loading), passes the new one.
+  await page.waitForSelector('#card-1 .title:text-is("Write the components section")')
   await rule('saved')
   t.equal(await page.textContent('#card-1 .title'), 'Write the components section', 'the board renamed it (sendParent) and passed the new props')
   t.same(errors, [], 'no console errors')
@@ -102,7 +116,7 @@ t.test('columns add cards, cards move, the modal opens from an untargeted bindin
 })
 
 t.test('a seeded random walk over the board: the page rule holds after every step', async (t) => {
-  const { page, errors, rule, received } = await board(t)
+  const { app, page, errors, rule, received } = await board(t)
   const r = rng(13)
   const STEPS = Number(process.env.REAL_STEPS ?? 50)
   for (let i = 0; i < STEPS; i++) {
@@ -132,7 +146,7 @@ t.test('a seeded random walk over the board: the page rule holds after every ste
     } else if (await page.locator('form button[lv-click="cancel"]').count() > 0) {
       await page.locator('form button[lv-click="cancel"]').first().click()
     }
-    await page.waitForTimeout(20)
+    await converged(page, app)
     await rule(`step ${i}`)
   }
   const patches = received.filter((f) => /^\[\d+,"p"/.test(f)).length

@@ -145,8 +145,8 @@ t.test('the demo todos: add, toggle, delete, filter in any order; the page alway
     } else if (what === 2) {
       await page.locator('li[id^="todo-"] button.delete').nth(Math.floor(r() * items)).click()
     } else {
-      await page.fill('#filter', r() < 0.5 ? '' : String(Math.floor(r() * 10)))
-      await page.waitForTimeout(250)
+      // Leaving the field sends the debounced filter now; fillIn waits for its reply.
+      await fillIn(page, '#filter', r() < 0.5 ? '' : String(Math.floor(r() * 10)))
     }
     await settled(page)
     await page.locator('body').click({ position: { x: 1, y: 1 } })

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium, openLivePage, settled } from './chromium.js'
+import { fillIn, launchChromium, openLivePage, settled } from './chromium.js'
 import { buildDemo } from '../examples/demo/server.js'
 
 
@@ -60,10 +60,12 @@ t.test('the demo form: live validation on change, success on submit', async (t) 
   await page.keyboard.press('Escape')
   await page.waitForSelector('#terms-dialog', { state: 'hidden' })
   t.equal(await page.evaluate(() => document.activeElement?.id), 'terms-open', 'Escape closes it, the focus goes back')
-  await page.fill('input[name="name"]', 'Ada')
-  await page.fill('input[name="email"]', 'ada@example.com')
-  await page.fill('input[name="age"]', '36')
+  // Each field's reply shows or clears an error line above the next ones and the button.
+  await fillIn(page, 'input[name="name"]', 'Ada')
+  await fillIn(page, 'input[name="email"]', 'ada@example.com')
+  await fillIn(page, 'input[name="age"]', '36')
   await page.check('input[name="terms"]')
+  await settled(page)
   await page.click('button[type="submit"]')
   await page.waitForSelector('.success')
   t.match(await page.textContent('.success'), /Ada.*team plan/)
