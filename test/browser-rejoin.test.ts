@@ -265,7 +265,12 @@ t.test('messages cross views: a click sent while a navigation mounts is refused 
     context () { return { bumps: this.bumps } }
   }
   const s = await server(t, async () => await liveApp((app) => { app.liveView('/a', A).liveView('/b', B) }))
-  const { page, errors } = await openLivePage(t, browser, `${s.base}/a`)
+  // The frames the page sends, to see that the click did go (a lost click would refuse nothing).
+  const { page, errors } = await openLivePage(t, browser, `${s.base}/a`, () => {
+    const sent: string[] = (window as unknown as { sent: string[] }).sent = []
+    const send = WebSocket.prototype.send
+    WebSocket.prototype.send = function (this: WebSocket, data) { sent.push(String(data)); send.call(this, data) }
+  })
   const stale = page.evaluate(() => new Promise((resolve) => {
     document.querySelector('[data-lv-root]')!.addEventListener('lv:error', (e) => { resolve((e as CustomEvent<{ code: string }>).detail.code) }, { once: true })
     setTimeout(() => { resolve('no lv:error') }, 1500)
@@ -275,6 +280,8 @@ t.test('messages cross views: a click sent while a navigation mounts is refused 
   await page.waitForSelector('#bump-b')
   t.equal(await page.textContent('#bumps'), '100')
   await assertPageRule(t, page, s.app(), 'after the navigation')
+  const sent = await page.evaluate(() => (window as unknown as { sent: string[] }).sent)
+  t.equal(sent.filter((f) => f.includes('"bump"')).length, 1, 'the click was sent, once')
   t.equal(bumped, 0, 'the click ran on neither view')
   t.equal(await stale, 'no lv:error', 'a stale event is no page error')
   t.equal(await page.locator('[data-lv-root].lv-error').count(), 0)
