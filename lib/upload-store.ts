@@ -6,6 +6,9 @@ import { join } from 'node:path'
 import type { Clock } from './clock.js'
 import { unref } from './clock.js'
 
+/** How long a resume waits for the user's last session to let its file go (see `UploadStore.released`). */
+export const RESUME_WAIT_MS = 2000
+
 /** An unguessable ref (128 bits, base64url: 22 characters). */
 export const newRef = (): string => randomBytes(16).toString('base64url')
 
@@ -81,6 +84,10 @@ export class UploadStore {
   held = 0
   /** Files kept after their session ended, by ref. */
   readonly #retained = new Map<string, StoredFile>()
+  /** Files a session holds, by ref (a resume of one waits a moment for its session to end). */
+  readonly #owned = new Map<string, StoredFile>()
+  /** Resumes waiting for a file's session to let it go, by ref. */
+  readonly #waiting = new Map<string, Array<() => void>>()
   readonly #clock: Clock
   readonly #retainMs: number
   readonly #budget: number
@@ -107,7 +114,49 @@ export class UploadStore {
 
   /** A new file for an entry. */
   create (key: string | undefined, upload: string, clientName: string, clientType: string, size: number): StoredFile {
-    return new StoredFile(this.dir, key, upload, clientName, clientType, size)
+    const file = new StoredFile(this.dir, key, upload, clientName, clientType, size)
+    this.#owned.set(file.ref, file)
+    return file
+  }
+
+  /**
+   * Waits until no session of user `key` holds the files named by `refs` (resumes: undefined
+   * for a new file), each retained or deleted, or `RESUME_WAIT_MS`; true when it waited. A
+   * rejoin can come before the server has seen the old socket close, or while its last writes
+   * land: its resumes wait for them instead of starting over.
+   */
+  async released (refs: Array<string | undefined>, key: string | undefined): Promise<boolean> {
+    const held = refs.filter((ref): ref is string => typeof ref === 'string' && this.#owned.has(ref) && this.#owned.get(ref)!.key === key)
+    if (held.length === 0) return false
+    await Promise.all(held.map(async (ref) => { await this.#letGoOf(ref) }))
+    return true
+  }
+
+  #letGoOf (ref: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const list = this.#waiting.get(ref) ?? []
+      this.#waiting.set(ref, list)
+      const timer = this.#clock.setTimeout(() => {
+        const at = list.indexOf(wake)
+        if (at >= 0) list.splice(at, 1)
+        if (list.length === 0 && this.#waiting.get(ref) === list) this.#waiting.delete(ref)
+        resolve()
+      }, RESUME_WAIT_MS)
+      unref(timer)
+      const wake = (): void => {
+        this.#clock.clearTimeout(timer)
+        resolve()
+      }
+      list.push(wake)
+    })
+  }
+
+  /** No session holds `file` now: resumes waiting for it go on. */
+  #letGo (file: StoredFile): void {
+    if (this.#owned.get(file.ref) === file) this.#owned.delete(file.ref)
+    const list = this.#waiting.get(file.ref)
+    this.#waiting.delete(file.ref)
+    for (const wake of list ?? []) wake()
   }
 
   /** Keeps `file` (its bytes still counted) for a rejoin of the same user, then deletes it. */
@@ -119,6 +168,7 @@ export class UploadStore {
     this.#retained.set(file.ref, file)
     file.expiry = this.#clock.setTimeout(() => { this.#expire(file) }, this.#retainMs)
     unref(file.expiry)
+    this.#letGo(file)
   }
 
   /**
@@ -130,6 +180,7 @@ export class UploadStore {
     if (file === undefined || file.key !== key || file.upload !== upload || file.clientName !== clientName || file.clientType !== clientType || file.size !== size) return undefined
     this.#retained.delete(ref)
     this.#clock.clearTimeout(file.expiry)
+    this.#owned.set(ref, file)
     return file
   }
 
@@ -137,6 +188,7 @@ export class UploadStore {
   async discard (file: StoredFile): Promise<void> {
     this.held = Math.max(0, this.held - file.taken)
     file.taken = 0
+    this.#letGo(file)
     await file.close()
     await rm(file.path, { force: true }).catch(() => {})
   }
@@ -154,6 +206,9 @@ export class UploadStore {
   close (): void {
     for (const file of this.#retained.values()) this.#clock.clearTimeout(file.expiry)
     this.#retained.clear()
+    this.#owned.clear()
+    for (const list of this.#waiting.values()) for (const wake of list) wake()
+    this.#waiting.clear()
     if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true })
     this.#dir = undefined
   }

@@ -255,6 +255,35 @@ t.test('resume: a rejoin of the same user continues from what the server holds; 
   t.same(saved.value, [`r.png 100000 ${sha(data)}`], 'the file is whole')
 })
 
+t.test('a rejoin before the server has seen the old socket close: its resume waits for the old session to let the file go', async (t) => {
+  const { app, page } = await setup(t, {})
+  const data = bytes(100_000)
+  const first = await page.upload('#pick', [{ name: 'r.png', type: 'image/png', content: data }], { bytes: 40_000 })
+  const ref = first.entries[0]!.ref
+  // The same user's new session declares the file with its ref while the first still holds it.
+  const again = await setup(t, { app, user: 'ada' })
+  let answered = false
+  const resumed = raw(again.page, again.session, [51, 'u', 1, 'photos', [['r.png', 'image/png', 100_000, ref]]]).finally(() => { answered = true })
+  // Another user presenting the ref does not wait for anything.
+  const eve = await setup(t, { app, user: 'eve' })
+  const stolen = await raw(eve.page, eve.session, [52, 'u', 1, 'photos', [['r.png', 'image/png', 100_000, ref]]])
+  t.equal((stolen.value as UploadGrant).entries[0]![2], 0, "another user's declaration is answered at once, from byte 0")
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(answered, false, 'the resume waits while the first session holds the file')
+  // Now the old socket's close is seen: the session ends and retains the file.
+  await page.close()
+  const [sameRef, ok, received] = ((await resumed).value as UploadGrant).entries[0]!
+  t.same([sameRef, ok, received], [ref, true, 40_000], 'then resumes it from byte 40,000')
+  let sent = received
+  while (sent < data.length) {
+    again.session.receiveBinary(encodeChunk(ref, sent, data.subarray(sent, sent + 10_000)))
+    sent += 10_000
+    await written(again.session)
+  }
+  const saved = await again.page.submit('#f')
+  t.same(saved.value, [`r.png 100000 ${sha(data)}`], 'the file is whole')
+})
+
 t.test("the server's budget counts bytes as they arrive: declarations hold none of it; a file that runs over fails, the session goes on", async (t) => {
   const { app, page, rt } = await setup(t, { limits: { uploadBytesPerServer: 400_000 } })
   const other = await setup(t, { app, user: 'bob' })

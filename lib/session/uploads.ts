@@ -49,6 +49,7 @@ export class Uploads {
   /** Bytes received and not yet written. */
   #inFlight = 0
   #timer: unknown
+  #disposed = false
   /** Owners whose uploads changed since the last progress render. */
   readonly #changedOwners = new Set<number>()
 
@@ -107,6 +108,8 @@ export class Uploads {
     const host = this.#host
     const store = host.uploadStore!
     const limits = host.uploadLimits
+    // Resumes wait (briefly) for the user's last session to let their files go: see `released`.
+    if (await store.released(files.map((f) => f[3]), host.sessionKey) && this.#disposed) return { entries: [], chunk: config.chunkSize, window: 0, auto: config.autoUpload }
     // One file at a time: a new pick replaces it. A new pick also clears the refused files of the last.
     for (const e of [...slot.entries]) if (config.maxEntries === 1 || !e.valid) this.#drop(slot, e)
     let valid = slot.entries.filter((e) => e.valid).length
@@ -262,6 +265,7 @@ export class Uploads {
    * for a while for the user's rejoin (resumed where they stopped); otherwise they go.
    */
   dispose (retain: boolean): void {
+    this.#disposed = true
     this.#host.clock.clearTimeout(this.#timer)
     this.#timer = undefined
     const store = this.#host.uploadStore
