@@ -234,33 +234,44 @@ t.test('lv-throttle on lv-click: one event per period', async (t) => {
   t.same(errors, [], 'no console errors')
 })
 
+/**
+ * Records each state element `id` passes through (disabled, text, loading classes), from
+ * now on: the test reads what happened while an event was pending, however late it looks
+ * (a look after the click can come after the reply on a busy machine).
+ */
+async function recordStates (page: Page, id: string): Promise<() => Promise<Array<{ disabled: boolean, text: string | null, loading: boolean }>>> {
+  await page.evaluate((id) => {
+    const el = document.getElementById(id) as HTMLButtonElement
+    const states: unknown[] = ((window as unknown as { states: Record<string, unknown[]> }).states ??= {})[id] = []
+    new MutationObserver(() => {
+      states.push({ disabled: el.disabled, text: el.textContent, loading: el.classList.contains('lv-loading') && el.classList.contains('lv-click-loading') })
+    }).observe(el, { attributes: true, childList: true, subtree: true, characterData: true })
+  }, id)
+  return async () => await page.evaluate((id) => (window as unknown as { states: Record<string, Array<{ disabled: boolean, text: string | null, loading: boolean }>> }).states[id]!, id)
+}
+
 t.test('lv-disable-with: disabled with its text while pending, restored on reply and on error', async (t) => {
   const { page, errors, until } = await open(t, 'clicks')
+  const slow = await recordStates(page, 'slow')
   await page.click('#slow')
-  // One snapshot (the reply comes 400 ms later: separate round trips could straddle it on a busy machine).
-  const pending = await page.evaluate(() => {
-    const b = document.getElementById('slow') as HTMLButtonElement
-    return { disabled: b.disabled, text: b.textContent, loading: b.classList.contains('lv-loading') && b.classList.contains('lv-click-loading') }
-  })
-  t.ok(pending.disabled, 'disabled while pending')
-  t.equal(pending.text, 'Saving…')
-  t.ok(pending.loading, 'and loading (lv-loading, lv-click-loading)')
   await until(1, 'slow')
   await page.waitForFunction(() => !(document.getElementById('slow') as HTMLButtonElement).disabled)
+  const pending = (await slow()).find((s) => s.disabled)
+  t.ok(pending !== undefined, 'disabled while pending')
+  t.equal(pending?.text, 'Saving…')
+  t.ok(pending?.loading, 'and loading (lv-loading, lv-click-loading)')
   t.equal(await page.innerHTML('#slow'), 'Save <b>now</b>', 'its content is back')
 
   // A submit button.
   await page.fill('input[name="s"]', 'x')
+  const sb = await recordStates(page, 'sb')
   await page.click('#sb')
-  const sending = await page.evaluate(() => {
-    const b = document.getElementById('sb') as HTMLButtonElement
-    return { disabled: b.disabled, text: b.textContent }
-  })
-  t.ok(sending.disabled, 'the submit button is disabled while pending')
-  t.equal(sending.text, 'Sending…')
   const entries = await until(2, 'slow')
   t.same(entries.at(-1), { name: 'slow', params: { s: 'x' } }, 'the form was sent')
   await page.waitForFunction(() => !(document.getElementById('sb') as HTMLButtonElement).disabled)
+  const sending = (await sb()).find((s) => s.disabled)
+  t.ok(sending !== undefined, 'the submit button is disabled while pending')
+  t.equal(sending?.text, 'Sending…')
   t.equal(await page.textContent('#sb'), 'Send')
 
   // An error reply restores it too. (lv-error may be gone again by the time we look: the
