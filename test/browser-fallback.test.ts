@@ -3,13 +3,12 @@
 // falls back to long polling, and polls and sends that reach the process without the session
 // are relayed to it; events are answered in order and an upload goes through.
 import t from 'tap'
-import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import type { Browser } from 'playwright-core'
 import { launchChromium, openLivePage, pageRule, settled } from './chromium.js'
 import { freePort, startRedis, stopRedis } from './redis-server.js'
 import { startProxy } from './proxy.js'
-import { ask, forkFixture, nextMessage } from './children.js'
+import { ask, startChild, type Child } from './children.js'
 
 t.setTimeout(120000)
 
@@ -17,11 +16,6 @@ const redisPort = await freePort()
 const redis = await startRedis(redisPort)
 t.teardown(() => stopRedis(redis))
 
-interface Child { proc: ChildProcess, port: number }
-async function startChild (): Promise<Child> {
-  const proc = forkFixture(t, 'fallback-child', [String(redisPort)])
-  return { proc, port: (await nextMessage<{ port: number }>(proc)).port }
-}
 interface State { views: Array<[string, string]>, served: number }
 const stateOf = async (c: Child): Promise<State> => await ask<State>(c.proc, { cmd: 'state' })
 /** The live root of the one joined session of `view`, wherever it lives. */
@@ -33,7 +27,7 @@ const ownerHtml = async (view: string): Promise<string> => {
 /** Console errors but the browser's own about the refused sockets. */
 const own = (errors: string[]): string[] => errors.filter((e) => !/WebSocket connection to .* failed/.test(e))
 
-const children = await Promise.all([startChild(), startChild()])
+const children = await Promise.all([1, 2].map(async () => await startChild(t, 'fallback-child', [String(redisPort)])))
 const proxy = await startProxy(() => children.map((c) => c.port), 'round-robin', true)
 t.teardown(() => proxy.close())
 

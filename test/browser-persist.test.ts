@@ -2,7 +2,6 @@
 // behind a load balancer, a Chromium tab mid-wizard, kill -9 of the process that holds its
 // socket; the tab rejoins the other process and goes on at the same step with the same data.
 import t from 'tap'
-import type { ChildProcess } from 'node:child_process'
 import { WebSocket } from 'ws'
 import type { Browser } from 'playwright-core'
 import { PROTOCOL_VERSION } from '../plugin.js'
@@ -13,7 +12,7 @@ import { SECRET, instanceOf } from './helpers.js'
 import { fillIn, launchChromium, pageRule, settled } from './chromium.js'
 import { freePort, startRedis, stopRedis } from './redis-server.js'
 import { startProxy } from './proxy.js'
-import { ask, forkFixture, nextMessage } from './children.js'
+import { ask, startChild, type Child } from './children.js'
 
 t.setTimeout(120000)
 
@@ -21,14 +20,9 @@ const redisPort = await freePort()
 const redis = await startRedis(redisPort)
 t.teardown(() => stopRedis(redis))
 
-interface Child { proc: ChildProcess, port: number }
-async function startChild (): Promise<Child> {
-  const proc = forkFixture(t, 'persist-child', [String(redisPort)])
-  return { proc, port: (await nextMessage<{ port: number }>(proc)).port }
-}
 const html = async (c: Child): Promise<string> => (await ask<{ html: string }>(c.proc, { cmd: 'html' })).html
 
-const [first, second] = await Promise.all([startChild(), startChild()])
+const [first, second] = await Promise.all([1, 2].map(async () => await startChild(t, 'persist-child', [String(redisPort)])))
 const alive = new Set([first!, second!])
 // Failover: the first live process takes every connection (the page and its socket on one
 // process, so killing it is what a crash does to a user); the other once it is gone.

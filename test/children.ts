@@ -22,3 +22,12 @@ export async function ask<T> (proc: ChildProcess, msg: object): Promise<T> {
   proc.send(msg)
   return await answer
 }
+
+/** A forked fixture that serves: its process and the port it listens on. */
+export interface Child { proc: ChildProcess, port: number }
+
+/** Forks fixture `name` with `args` and waits for the port it listens on (its first message). */
+export async function startChild (t: Test, name: string, args: string[]): Promise<Child> {
+  const proc = forkFixture(t, name, args)
+  return { proc, port: (await nextMessage<{ port: number }>(proc)).port }
+}

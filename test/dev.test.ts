@@ -5,10 +5,10 @@ import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Fastify, { type FastifyInstance } from 'fastify'
-import liveview, { LiveComponent, LiveView, defineEvents, type LiveViewOptions } from '../plugin.js'
+import type { FastifyInstance } from 'fastify'
+import { LiveComponent, LiveView, defineEvents, type LiveViewOptions } from '../plugin.js'
 import { live } from '../testing.js'
-import { SECRET } from './helpers.js'
+import { buildApp } from './helpers.js'
 import { kRuntime, type Runtime } from '../lib/runtime.js'
 
 class Badge extends LiveComponent<{ n: number }> {
@@ -37,12 +37,7 @@ function viewsDir (t: Test): string {
 }
 
 async function appOn (t: Test, dir: string, options: LiveViewOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(liveview, { root: dir, secret: SECRET, ...options })
-  app.liveView('/count', Count)
-  await app.ready()
-  return app
+  return await buildApp(t, { root: dir, ...options }, (app) => { app.liveView('/count', Count) })
 }
 
 /** Settles the page until `check` holds or 5 s pass. */

@@ -112,10 +112,15 @@ export async function connect (t: Test, app: FastifyInstance, path: string, head
   return { client, html: res.body, join }
 }
 
+/** The sessions of `app` that have joined. */
+export function joinedSessions (app: FastifyInstance): Session[] {
+  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
+  return [...rt.sessions as Set<Session>].filter((s) => s.joined)
+}
+
 /** The live root's HTML the server last rendered for the one joined session of `app`. */
 export function serverHtml (app: FastifyInstance): string {
-  const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!
-  const joined = [...rt.sessions as Set<Session>].filter((s) => s.joined)
+  const joined = joinedSessions(app)
   if (joined.length !== 1) throw new Error(`expected one joined session, found ${joined.length}`)
   return joined[0]!.html!
 }

@@ -2,18 +2,13 @@
 // until acknowledged, the checks of a socket (Origin, caps, frame size, malformed input), a
 // client that stops polling, and a session of another process reached through the relay.
 import t, { type Test } from 'tap'
-import Fastify, { type FastifyInstance } from 'fastify'
-import liveview, { MemoryPubSub, PROTOCOL_VERSION, type LiveViewOptions } from '../plugin.js'
+import type { FastifyInstance } from 'fastify'
+import { MemoryPubSub, PROTOCOL_VERSION, type LiveViewOptions } from '../plugin.js'
 import { Counter } from './fixtures/views.js'
-import { SECRET, tokenOf, viewsRoot } from './helpers.js'
+import { buildApp, tokenOf } from './helpers.js'
 
 async function appWith (t: Test, options: LiveViewOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
-  t.teardown(() => app.close())
-  await app.register(liveview, { root: viewsRoot, secret: SECRET, ...options })
-  app.liveView('/counter', Counter)
-  await app.ready()
-  return app
+  return await buildApp(t, options, (app) => { app.liveView('/counter', Counter) })
 }
 
 interface Poll { a: number, f: string[], c?: [number, string] }

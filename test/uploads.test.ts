@@ -223,6 +223,14 @@ t.test('fuzz: random and mutated chunk frames never crash the session nor leak i
   t.same(readdirSync(rt.uploads.dir), [], 'and no data is left')
 })
 
+/** Sends `data` from byte `from` on, in chunks of 10,000, each written before the next. */
+async function sendRest (to: { session: Session }, ref: string, data: Uint8Array, from: number): Promise<void> {
+  for (let at = from; at < data.length; at += 10_000) {
+    to.session.receiveBinary(encodeChunk(ref, at, data.subarray(at, at + 10_000)))
+    await written(to.session)
+  }
+}
+
 t.test('resume: a rejoin of the same user continues from what the server holds; another user starts over', async (t) => {
   const { app, page, rt } = await setup(t, {})
   const data = bytes(100_000)
@@ -245,12 +253,7 @@ t.test('resume: a rejoin of the same user continues from what the server holds; 
   const [sameRef, ok, received] = (resumed.value as UploadGrant).entries[0]!
   t.same([sameRef, ok, received], [ref, true, 40_000], 'the same entry, from byte 40,000')
   t.equal(again.page.all('progress')[0]!.attribs.value, '40')
-  let sent = received
-  while (sent < data.length) {
-    again.session.receiveBinary(encodeChunk(ref, sent, data.subarray(sent, sent + 10_000)))
-    sent += 10_000
-    await written(again.session)
-  }
+  await sendRest(again, ref, data, received)
   const saved = await again.page.submit('#f')
   t.same(saved.value, [`r.png 100000 ${sha(data)}`], 'the file is whole')
 })
@@ -274,12 +277,7 @@ t.test('a rejoin before the server has seen the old socket close: its resume wai
   await page.close()
   const [sameRef, ok, received] = ((await resumed).value as UploadGrant).entries[0]!
   t.same([sameRef, ok, received], [ref, true, 40_000], 'then resumes it from byte 40,000')
-  let sent = received
-  while (sent < data.length) {
-    again.session.receiveBinary(encodeChunk(ref, sent, data.subarray(sent, sent + 10_000)))
-    sent += 10_000
-    await written(again.session)
-  }
+  await sendRest(again, ref, data, received)
   const saved = await again.page.submit('#f')
   t.same(saved.value, [`r.png 100000 ${sha(data)}`], 'the file is whole')
 })
