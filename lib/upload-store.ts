@@ -132,22 +132,17 @@ export class UploadStore {
     return true
   }
 
+  /** Resolves when file `ref` is let go, or after `RESUME_WAIT_MS` (its waker then stays listed until the file goes: a second resolve does nothing). */
   #letGoOf (ref: string): Promise<void> {
     return new Promise<void>((resolve) => {
+      const timer = this.#clock.setTimeout(resolve, RESUME_WAIT_MS)
+      unref(timer)
       const list = this.#waiting.get(ref) ?? []
       this.#waiting.set(ref, list)
-      const timer = this.#clock.setTimeout(() => {
-        const at = list.indexOf(wake)
-        if (at >= 0) list.splice(at, 1)
-        if (list.length === 0 && this.#waiting.get(ref) === list) this.#waiting.delete(ref)
-        resolve()
-      }, RESUME_WAIT_MS)
-      unref(timer)
-      const wake = (): void => {
+      list.push(() => {
         this.#clock.clearTimeout(timer)
         resolve()
-      }
-      list.push(wake)
+      })
     })
   }
 
