@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import type { LiveHook } from '../client/types.js' // as an app's front-end code gets them
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { Browser, Page } from 'playwright-core'
-import { launchChromium, openLivePage } from './chromium.js'
+import { launchChromium, openLivePage, serverDown } from './chromium.js'
 import liveview from '../plugin.js'
 import { SECRET, viewsRoot } from './helpers.js'
 import { Hooks } from './fixtures/hooks.js'
@@ -61,8 +61,6 @@ function register (): void {
   window.lvHooks = { Probe }
 }
 
-/** The browser's own reports of a refused connection, expected while the server is down. */
-const refused = (s: string): boolean => /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed/.test(s)
 
 async function open (t: Test, url = base): Promise<{ page: Page, errors: string[], log: () => Promise<string[]>, until: (s: string) => Promise<string[]> }> {
   const { page, errors } = await openLivePage(t, browser!, `${url}/h`, register)
@@ -178,5 +176,5 @@ t.test('server restart mid-session: disconnected, reconnected, and a half-filled
   // The page works on the new server.
   await page.click('#count')
   await page.waitForFunction(() => document.getElementById('count')!.textContent === 'Clicked 1')
-  t.same(errors.filter((s) => !refused(s)), [], 'no console errors but the refused connections')
+  t.same(errors.filter((s) => !serverDown(s)), [], 'no console errors but the refused connections')
 })

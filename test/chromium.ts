@@ -32,12 +32,26 @@ export async function openLivePage (t: Test, browser: Browser, url: string, init
   // Shorter than Playwright's 30 s: a wait that hangs fails sooner, naming what it waited for.
   page.setDefaultTimeout(15000)
   const errors: string[] = []
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()) })
+  // A failed load names its URL, so a test (and its failure) can tell which it was.
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return
+    const url = m.location().url
+    errors.push(m.text().startsWith('Failed to load resource') && url !== '' ? `${m.text()} ${url}` : m.text())
+  })
   page.on('pageerror', (e) => { errors.push(String(e)) })
   await page.goto(url)
   await page.waitForSelector('[data-lv-root].lv-connected')
   return { page, errors }
 }
+
+/**
+ * The browser's own reports while a server restarts, expected then: refused connections,
+ * failed sockets, and the 503 fastify answers a request on a kept-alive connection while it
+ * closes (after three failed sockets the client tries long-poll: its chunk or first POST
+ * may meet the closing server).
+ */
+export const serverDown = (s: string): boolean =>
+  /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|status of 503 \(Service Unavailable\) http:\/\/127\.0\.0\.1:\d+\/_live\//.test(s)
 
 /** Waits until the page has no event waiting for its reply (no `lv-loading` on the root). */
 export async function settled (page: Page): Promise<void> {
