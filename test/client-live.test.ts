@@ -1,6 +1,6 @@
 // The browser client's connection and bindings (client/index.ts, live.ts, bindings.ts):
 // the real entry, bundled with esbuild, booted on a happy-dom page against a fake WebSocket.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { PROTOCOL_VERSION } from '../lib/protocol.js'
 import { Window } from 'happy-dom'
 import { FakeSocket, bundleChunk, bundleClient, type Frame } from './client-harness.js'
@@ -423,8 +423,22 @@ t.test("a command list's pushes go in the list's order, with the other commands 
 /** Waits until `ok()` holds (3 s at most). */
 const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
 
-/** A fresh page whose first three sockets close before they open (the reconnects between); `first`: sockets before it. */
-async function threeFailedSockets () {
+/**
+ * A fresh page whose first three sockets close before they open (the reconnects between); `first`: sockets before it.
+ * The client's timers set meanwhile (the long-poll stand-in's 15 s limit) are cleared when the test ends.
+ */
+async function threeFailedSockets (t: Test) {
+  const realSetTimeout = globalThis.setTimeout
+  const timers: Array<ReturnType<typeof setTimeout>> = []
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    const timer = realSetTimeout(...args)
+    timers.push(timer)
+    return timer
+  }) as typeof setTimeout
+  t.teardown(() => {
+    globalThis.setTimeout = realSetTimeout
+    for (const timer of timers) clearTimeout(timer)
+  })
   sessionStorage.clear()
   const first = FakeSocket.all.length
   const { ws } = await boot('<p>hi</p>')
@@ -439,7 +453,7 @@ async function threeFailedSockets () {
 }
 
 t.test('three sockets in a row that never opened: long polling (a lazy chunk), remembered once it opens', async t => {
-  const { first, script } = await threeFailedSockets()
+  const { first, script } = await threeFailedSockets(t)
   t.ok(script(), 'the third failure asks for the long-poll chunk')
   t.equal(FakeSocket.all.length, first + 3, 'and opens no fourth socket')
   script()!.remove()
@@ -470,7 +484,7 @@ t.test('three sockets in a row that never opened: long polling (a lazy chunk), r
 
 t.test('a restart is no reason to remember long polling: a probe that opens, or a chunk that does not load, means sockets again', async t => {
   // The server is down: three sockets fail, and so does the long-poll chunk.
-  const { first, script } = await threeFailedSockets()
+  const { first, script } = await threeFailedSockets(t)
   script()!.onerror()
   await until(() => FakeSocket.all.length === first + 4)
   t.equal(FakeSocket.all.length, first + 4, 'the chunk failed (HTTP is down too): the next try is a socket again, at once')
