@@ -144,7 +144,9 @@ t.test('lv-throttle on lv-input: few events, and the last value still arrives', 
   await page.waitForFunction((text) => [...document.querySelectorAll('#log li')].some((li) => li.textContent!.includes(`"th":"${text}"`)), text)
   const typed = named(await log(), 'typed')
   t.ok(typed.length <= Math.ceil(elapsed / 300) + 2, `${typed.length} events in ${elapsed} ms at one per 300 ms`)
-  t.ok(typed.length < text.length / 2, 'far fewer events than keystrokes')
+  // Typing speed is the machine's (a loaded one takes ~175 ms a key): the bound above is the
+  // rule; this says the throttle dropped some, whatever the speed under 300 ms a key.
+  t.ok(typed.length < text.length, `fewer events than keystrokes (${text.length} keys in ${elapsed} ms)`)
   t.equal(typed.at(-1)!.th, text, 'the trailing event has the final value')
   t.same(errors, [], 'no console errors')
 })
