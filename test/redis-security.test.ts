@@ -62,7 +62,8 @@ t.test('a hung Redis: a broadcast times out, waiting ones are capped, the heap s
   start = Date.now()
   const sixth = await other.broadcast('t', 6).then(() => undefined, (e: unknown) => e)
   t.equal(codeOf(sixth), 'FST_LIVEVIEW_PUBLISH_BACKLOG', 'the 6th is refused')
-  t.ok(Date.now() - start < 100, `at once (${Date.now() - start} ms)`)
+  // At once: well under the 300 ms it would have waited (room for a loaded machine's stall).
+  t.ok(Date.now() - start < 200, `at once, not after publishTimeoutMs (${Date.now() - start} ms)`)
   t.same(await Promise.all(waiting), Array(5).fill('FST_LIVEVIEW_PUBLISH_TIMEOUT'), 'the 5 waiting time out')
 
   // (c) a flood: nothing piles up behind the hung connection.
