@@ -36,6 +36,8 @@ export interface JsPort {
   q: Array<[Element, string | [string, unknown[]], Go]>
   /** Sockets in a row that closed before they opened (the long-poll chunk resets it when HTTP fails too). */
   f: number
+  /** A socket of this page opened once: sockets work here, failures are the server's (no long polling, as Phoenix). */
+  o?: 1
   /** Stand-ins waiting for the long-poll chunk, and what starts one once it is in. */
   l?: WebSocket[]
   L?: (t: WebSocket) => void
@@ -83,18 +85,19 @@ export function chunks (root: Element, up?: () => void): void {
 }
 
 /**
- * The page's connection: a WebSocket; after three in a row closed before they opened, or
- * while a long-poll that opened after such failures is remembered (an hour, this tab), a
- * stand-in the long-poll chunk drives (client/lp.ts) with the same frames.
+ * The page's connection: a WebSocket; on a page whose sockets never opened, after three in
+ * a row closed before they opened, or while a long-poll that opened after such failures is
+ * remembered (an hour, this tab), a stand-in the long-poll chunk drives (client/lp.ts) with
+ * the same frames. A page whose socket worked keeps to sockets: its failures are a restart's.
  */
 export function transport (doc: Document, url: string): WebSocket {
-  let lp = js.f > 2
+  let lp = !js.o && js.f > 2
   try { lp ||= +sessionStorage['lv-lp'] > Date.now() } catch {}
   if (!lp) {
     try {
       const ws = new WebSocket(url)
       let early = true
-      ws.addEventListener('open', () => { early = false; js.f = 0 })
+      ws.addEventListener('open', () => { early = false; js.f = 0; js.o = 1 })
       ws.addEventListener('close', () => { if (early) js.f++ })
       return ws
     } catch { js.f = 3 }

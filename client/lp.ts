@@ -92,6 +92,7 @@ function start (t: Stub): void {
         probe.onopen = () => {
           opened = true
           port.f = 0
+          port.o = 1
           probe.close()
         }
         probe.onclose = () => {

@@ -482,6 +482,26 @@ t.test('three sockets in a row that never opened: long polling (a lazy chunk), r
   sessionStorage.clear()
 })
 
+t.test('a page whose socket worked keeps to sockets: the failures after it are a restart, not a network that blocks them', async t => {
+  sessionStorage.clear()
+  // The client's backoff shortened to 5 ms: the waits are not what this tests.
+  const realSetTimeout = globalThis.setTimeout
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => realSetTimeout(fn, Math.min(ms ?? 0, 5))) as typeof setTimeout
+  t.teardown(() => { globalThis.setTimeout = realSetTimeout })
+  const first = FakeSocket.all.length
+  const { ws } = await joined('<p>hi</p>')
+  ws.close()
+  for (let n = 2; n <= 6; n++) {
+    await until(() => FakeSocket.all.length === first + n)
+    FakeSocket.all.at(-1)!.close()
+  }
+  await until(() => FakeSocket.all.length === first + 7)
+  t.equal(FakeSocket.all.length, first + 7, 'five sockets in a row closed before they opened: a socket again')
+  t.equal(document.head.querySelector('script[src="__LV_LP_SRC__"]'), null, 'and no long-poll chunk asked for')
+  FakeSocket.all.at(-1)!.open()
+  t.equal(sessionStorage.getItem('lv-lp'), null)
+})
+
 t.test('a restart is no reason to remember long polling: a probe that opens, or a chunk that does not load, means sockets again', async t => {
   // The server is down: three sockets fail, and so does the long-poll chunk.
   const { first, script } = await threeFailedSockets(t)
