@@ -211,7 +211,7 @@ async function slowApp (t: Test, before?: (app: FastifyInstance) => Promise<void
     static events = defineEvents<Slow>({ slow: true, inc: true })
     count = 0
     async slow (): Promise<void> {
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await new Promise((resolve) => setTimeout(resolve, 500))
       this.count = 100
     }
 
@@ -250,7 +250,9 @@ for (const registered of ['the plugin', 'the app']) {
     busy.send([running, 'e', busy.mount, 'slow', {}])
     const queued = busy.nextRef()
     busy.send([queued, 'e', busy.mount, 'inc', {}])
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // The inc waits behind the running slow (500 ms) in the mailbox: close while it does.
+    for (let i = 0; i < 200 && a.liveViewStats().mailbox.total === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    t.equal(a.liveViewStats().mailbox.total, 1, 'the inc is queued behind the running slow')
     await a.close()
     t.equal(ended.length, 10, 'close() resolved after all 10 terminate calls finished')
     t.ok(ended.every((r) => r === 'shutdown'))
@@ -454,9 +456,16 @@ t.test('a held-back update (slow client) still reaches the page after a navigati
 })
 
 t.test('a join still mounting when app.close() starts is answered (FST_LIVEVIEW_SHUTTING_DOWN) before the 1001 close', async (t) => {
+  let mounting: () => void
+  const started = new Promise<void>((resolve) => { mounting = resolve })
   class SlowMount extends LiveView {
     static template = 'count'
-    async mount (): Promise<void> { if (this.connected) await new Promise((resolve) => setTimeout(resolve, 150)) }
+    async mount (): Promise<void> {
+      if (!this.connected) return
+      mounting()
+      await new Promise((resolve) => setTimeout(resolve, 150))
+    }
+
     context () { return { count: 0 } }
   }
   const a = await app(t, (a) => { a.liveView('/slowmount', SlowMount) })
@@ -467,7 +476,7 @@ t.test('a join still mounting when app.close() starts is answered (FST_LIVEVIEW_
   await new Promise((resolve) => ws.once('open', resolve))
   const client = new WireClient(ws)
   client.send([1, 'join', { v: PROTOCOL_VERSION, token, url: `${base}/slowmount`, pristine: true }])
-  await new Promise((resolve) => setTimeout(resolve, 30))
+  await started
   await a.close()
   t.same(client.frames.map((f) => [f[0], f[1], (f[2] as { code: string }).code]), [[1, 'err', 'FST_LIVEVIEW_SHUTTING_DOWN']])
   t.equal((await client.closed).code, 1001)

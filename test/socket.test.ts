@@ -60,12 +60,13 @@ t.test('a socket that never joins is closed after the join deadline', async (t) 
 
 t.test('the heartbeat ends a half-open connection; a client that reads again sees 4003', async (t) => {
   Big.ended.length = 0
-  const { base } = await listen(t, { limits: { heartbeatMs: 50 } })
+  // 250 ms: a pong has a whole beat to come back (a loaded machine stalls for 50 ms and more).
+  const { base } = await listen(t, { limits: { heartbeatMs: 250 } })
   const client = await openJoined(t, base, '/big')
-  await sleep(200)
+  await sleep(800)
   t.equal(client.ws.readyState, WebSocket.OPEN, 'a client that answers pings stays connected')
   underlying(client).pause() // stops reading: no pong goes back
-  for (let i = 0; i < 100 && Big.ended.length === 0; i++) await sleep(10)
+  for (let i = 0; i < 300 && Big.ended.length === 0; i++) await sleep(10)
   t.same(Big.ended, ['closed'], 'the session ended')
   await sleep(300)
   underlying(client).resume()
