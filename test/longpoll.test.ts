@@ -82,25 +82,26 @@ t.test('the checks of a socket: Origin, malformed input, frame size, an unknown 
 })
 
 t.test('a client that stops polling is closed after heartbeatMs; the socket caps count it', async (t) => {
-  const app = await appWith(t, { limits: { heartbeatMs: 100, socketsPerIp: 1 } })
+  // 400 ms: the second open comes well before the first session's idle end, even on a loaded machine.
+  const app = await appWith(t, { limits: { heartbeatMs: 400, socketsPerIp: 1 } })
   const sid = await open(app)
   t.equal(app.liveViewSessions, 1)
   const second = await app.inject({ method: 'POST', url: '/_live/lp', headers: json, payload: '{}' })
   t.equal(second.statusCode, 429, 'socketsPerIp counts long-polled sessions')
-  await new Promise((resolve) => setTimeout(resolve, 250))
+  for (let i = 0; i < 300 && app.liveViewSessions > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   t.equal(app.liveViewSessions, 0, 'gone')
   const p = await poll(app, sid, 0)
   t.same(p.body.c?.[0], 4003, 'its next poll says why (within closeGraceMs)')
 })
 
 t.test('two polls at once: the older answers empty, and only the newer arms the idle timer', async (t) => {
-  const app = await appWith(t, { limits: { heartbeatMs: 300 } })
+  const app = await appWith(t, { limits: { heartbeatMs: 600 } })
   const { sid, got } = await joined(app)
   const first = poll(app, sid, got)
   await new Promise((resolve) => setTimeout(resolve, 30))
   const second = poll(app, sid, got)
   t.same((await first).body.f, [], 'superseded: answered empty')
-  await new Promise((resolve) => setTimeout(resolve, 450))
+  await new Promise((resolve) => setTimeout(resolve, 900))
   t.equal(app.liveViewSessions, 1, 'the held poll keeps it alive past heartbeatMs (no stray timer from the first)')
   await send(app, sid, [JSON.stringify([2, 'e', 1, 'inc', {}])])
   t.equal(frames((await second).body)[0]?.[1], 'p')

@@ -14,7 +14,7 @@ import { freePort, startRedis, stopRedis } from './redis-server.js'
 
 t.setTimeout(60000)
 const HEARTBEAT = 200
-const TIMEOUT = 1000
+const TIMEOUT = 1500
 
 const port = await freePort()
 const redis = await startRedis(port)
@@ -72,7 +72,9 @@ t.test('users of other processes come and go; a killed process\'s leave within t
   t.equal(ada.text('#who'), 'ada (1)bob (1)', 'cy left')
   // The bound has room for a loaded machine; the time it took is in the message.
   t.ok(took <= TIMEOUT + HEARTBEAT + 1500, `within timeoutMs + a heartbeat (and Redis's latency): ${took} ms`)
-  t.ok(took >= TIMEOUT - HEARTBEAT, 'not before the timeout: it was expired, not told')
+  // Expiry counts from cy's last heartbeat, which a starved process may have sent early: the
+  // bound only tells an expiry (about timeoutMs) from a goodbye (milliseconds).
+  t.ok(took >= TIMEOUT / 2, `not long before the timeout: it was expired, not told (${took} ms)`)
   t.match(ada.text('#diffs'), /\+\/-cy$/, 'as a leave diff in handleInfo')
   t.same(app.liveViewPresence('room').cy, undefined)
 
