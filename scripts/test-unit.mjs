@@ -3,7 +3,8 @@
 // (LV_QUICK=1). The tap runner costs seconds per file (its process-info loader and
 // coverage in every test process, its reporter); here esbuild transpiles the sources once
 // into .unit/ and each test file runs as plain node, two at a time (tap's `t` works the
-// same without the runner: TAP on stdout, exit code 1 on a failure). A failing file's output is printed whole.
+// same without the runner: TAP on stdout, exit code 1 on a failure). A failing file's
+// output is printed whole.
 // The compile step is scripts/test-build.mjs, shared with `npm test`.
 // The full suite (`npm test`) runs everything, compiled the same way, under tap with coverage.
 import { spawn } from 'node:child_process'

@@ -61,7 +61,6 @@ function register (): void {
   window.lvHooks = { Probe }
 }
 
-
 async function open (t: Test, url = base): Promise<{ page: Page, errors: string[], log: () => Promise<string[]>, until: (s: string) => Promise<string[]> }> {
   const { page, errors } = await openLivePage(t, browser!, `${url}/h`, register)
   const log = async (): Promise<string[]> => await page.evaluate(() => window.hookLog)

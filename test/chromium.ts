@@ -47,8 +47,8 @@ export async function openLivePage (t: Test, browser: Browser, url: string, init
 /**
  * The browser's own reports while a server restarts, expected then: refused connections,
  * failed sockets, and the 503 fastify answers a request on a kept-alive connection while it
- * closes (after three failed sockets the client tries long-poll: its chunk or first POST
- * may meet the closing server).
+ * closes (a request of the client's under /_live/, such as a lazy chunk, may meet it; seen
+ * in CI when a page's reconnects still fell back to long polling).
  */
 export const serverDown = (s: string): boolean =>
   /ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|status of 503 \(Service Unavailable\) http:\/\/127\.0\.0\.1:\d+\/_live\//.test(s)

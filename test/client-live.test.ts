@@ -424,14 +424,15 @@ t.test("a command list's pushes go in the list's order, with the other commands 
 const until = async (ok: () => unknown): Promise<void> => { for (let i = 0; i < 300 && !ok(); i++) await sleep(10) }
 
 /**
- * A fresh page whose first three sockets close before they open (the reconnects between); `first`: sockets before it.
- * The client's timers set meanwhile (the long-poll stand-in's 15 s limit) are cleared when the test ends.
+ * The client's timers set from now until the test ends are cleared then (the long-poll
+ * stand-in's 15 s limit would keep the process alive); `maxMs`: each waits at most that
+ * (the client's backoff, when the waits are not what a test checks).
  */
-async function threeFailedSockets (t: Test) {
+function clientTimers (t: Test, maxMs = Infinity): void {
   const realSetTimeout = globalThis.setTimeout
   const timers: Array<ReturnType<typeof setTimeout>> = []
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
-    const timer = realSetTimeout(...args)
+  globalThis.setTimeout = ((fn: () => void, ms?: number) => {
+    const timer = realSetTimeout(fn, Math.min(ms ?? 0, maxMs))
     timers.push(timer)
     return timer
   }) as typeof setTimeout
@@ -439,6 +440,11 @@ async function threeFailedSockets (t: Test) {
     globalThis.setTimeout = realSetTimeout
     for (const timer of timers) clearTimeout(timer)
   })
+}
+
+/** A fresh page whose first three sockets close before they open (the reconnects between); `first`: sockets before it. */
+async function threeFailedSockets (t: Test) {
+  clientTimers(t)
   sessionStorage.clear()
   const first = FakeSocket.all.length
   const { ws } = await boot('<p>hi</p>')
@@ -484,10 +490,7 @@ t.test('three sockets in a row that never opened: long polling (a lazy chunk), r
 
 t.test('a page whose socket worked keeps to sockets: the failures after it are a restart, not a network that blocks them', async t => {
   sessionStorage.clear()
-  // The client's backoff shortened to 5 ms: the waits are not what this tests.
-  const realSetTimeout = globalThis.setTimeout
-  globalThis.setTimeout = ((fn: () => void, ms?: number) => realSetTimeout(fn, Math.min(ms ?? 0, 5))) as typeof setTimeout
-  t.teardown(() => { globalThis.setTimeout = realSetTimeout })
+  clientTimers(t, 5)
   const first = FakeSocket.all.length
   const { ws } = await joined('<p>hi</p>')
   ws.close()

@@ -112,6 +112,16 @@ export async function connect (t: Test, app: FastifyInstance, path: string, head
   return { client, html: res.body, join }
 }
 
+/**
+ * Polls `check` every 10 ms until it holds or `ms` have passed: for what happens on its own
+ * time (another process, a timer, a file removal nobody awaits). The assertion after it says
+ * what did not happen.
+ */
+export async function eventually (check: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+}
+
 /** The sessions of `app` that have joined. */
 export function joinedSessions (app: FastifyInstance): Session[] {
   const rt = (app as unknown as Record<symbol, Runtime>)[kRuntime]!

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { MemoryPubSub, PROTOCOL_VERSION, type LiveViewOptions } from '../plugin.js'
 import { Counter } from './fixtures/views.js'
-import { buildApp, tokenOf } from './helpers.js'
+import { buildApp, eventually, tokenOf } from './helpers.js'
 
 async function appWith (t: Test, options: LiveViewOptions = {}): Promise<FastifyInstance> {
   return await buildApp(t, options, (app) => { app.liveView('/counter', Counter) })
@@ -88,7 +88,7 @@ t.test('a client that stops polling is closed after heartbeatMs; the socket caps
   t.equal(app.liveViewSessions, 1)
   const second = await app.inject({ method: 'POST', url: '/_live/lp', headers: json, payload: '{}' })
   t.equal(second.statusCode, 429, 'socketsPerIp counts long-polled sessions')
-  for (let i = 0; i < 300 && app.liveViewSessions > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  await eventually(() => app.liveViewSessions === 0, 3000)
   t.equal(app.liveViewSessions, 0, 'gone')
   const p = await poll(app, sid, 0)
   t.same(p.body.c?.[0], 4003, 'its next poll says why (within closeGraceMs)')

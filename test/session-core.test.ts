@@ -9,7 +9,7 @@ import { WebSocket } from 'ws'
 import liveview, { LiveView, MemoryPubSub, defineEvents, type Params } from '../plugin.js'
 import { live } from '../testing.js'
 import { Counter } from './fixtures/views.js'
-import { SECRET, TO_SCHEMA, WireClient, tokenOf, viewsRoot } from './helpers.js'
+import { SECRET, TO_SCHEMA, WireClient, eventually, tokenOf, viewsRoot } from './helpers.js'
 
 /** A view that shows `text` and its flash; `go` does whatever the test put in `Note.go`. */
 class Note extends LiveView {
@@ -251,7 +251,7 @@ for (const registered of ['the plugin', 'the app']) {
     const queued = busy.nextRef()
     busy.send([queued, 'e', busy.mount, 'inc', {}])
     // The inc waits behind the running slow (500 ms) in the mailbox: close while it does.
-    for (let i = 0; i < 200 && a.liveViewStats().mailbox.total === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+    await eventually(() => a.liveViewStats().mailbox.total > 0, 1000)
     t.equal(a.liveViewStats().mailbox.total, 1, 'the inc is queued behind the running slow')
     await a.close()
     t.equal(ended.length, 10, 'close() resolved after all 10 terminate calls finished')

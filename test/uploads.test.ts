@@ -14,6 +14,7 @@ import { kRuntime, type Runtime } from '../lib/runtime.js'
 import type { Session } from '../lib/session/actor.js'
 import type { TestTransport } from '../lib/testing/transport.js'
 import { Cards } from './fixtures/upload-classes.js'
+import { eventually } from './helpers.js'
 
 const root = new URL('./fixtures/uploads/', import.meta.url)
 
@@ -135,18 +136,18 @@ async function raw (page: LivePage, session: Session, frame: unknown[]): Promise
 const errorsSince = (page: LivePage, from = 0): string[] => page.updates.slice(from).filter((u) => u.error !== undefined).map((u) => u.error!.code)
 
 /** Waits until the session has written what it took (acknowledgements are sent after each write). */
+const written = async (session: Session): Promise<void> => {
+  for (let i = 0; i < 200 && (session.mounted?.uploads?.inFlight ?? 0) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
+  await new Promise((resolve) => setTimeout(resolve, 20))
+}
+
 /**
  * The folder's files once it holds `n` (within 2 s): a file's removal is not awaited by
  * what triggers it (a cancel, a consume, an expiry), and a busy machine's file system lags.
  */
 const listing = async (dir: string, n: number): Promise<string[]> => {
-  for (let i = 0; i < 200 && readdirSync(dir).length !== n; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  await eventually(() => readdirSync(dir).length === n)
   return readdirSync(dir)
-}
-
-const written = async (session: Session): Promise<void> => {
-  for (let i = 0; i < 200 && (session.mounted?.uploads?.inFlight ?? 0) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5))
-  await new Promise((resolve) => setTimeout(resolve, 20))
 }
 
 t.test('a client that lies: chunks past the declared size, at a wrong offset, over the window, for no entry, or not chunks at all', async (t) => {
@@ -227,7 +228,7 @@ t.test('fuzz: random and mutated chunk frames never crash the session nor leak i
   await page.close()
   await new Promise((resolve) => setTimeout(resolve, 20))
   t.ok(rt.uploads.retained >= 1, `what the page held waits for a rejoin (${rt.uploads.retained} files)`)
-  for (let i = 0; i < 300 && rt.uploads.retained > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  await eventually(() => rt.uploads.retained === 0, 3000)
   t.equal(rt.uploads.retained, 0, 'until uploadRetainMs is over')
   t.equal(rt.uploads.held, 0, 'then every reserved byte is given back')
   t.same(await listing(rt.uploads.dir, 0), [], 'and no data is left')
@@ -492,9 +493,9 @@ t.test("a component's uploads: its own entries, consumed by its own handler, gon
   t.equal((await listing(rt.uploads.dir, 1)).length, 1, "card 2's file (card 1's was consumed)")
   await page.event('drop')
   // The file goes once its writes are done (a busy machine may take longer than a moment).
-  for (let i = 0; i < 100 && readdirSync(rt.uploads.dir).length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  const left = await listing(rt.uploads.dir, 0)
   t.same(page.texts('.card .saved'), ['one.pdf 50000'], 'card 1 stays')
-  t.same(readdirSync(rt.uploads.dir), [], "card 2 left the page: its upload's data went with it")
+  t.same(left, [], "card 2 left the page: its upload's data went with it")
   t.equal(rt.uploads.held, 0)
 })
 
